@@ -1,0 +1,48 @@
+# opready: the two commands a new user needs are `make run` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY := .venv/bin/python
+
+.PHONY: help run test env system-deps migrate demo lint check worker clean
+
+help:
+	@echo "make run    install everything, load the demo data, start the web server and a Celery worker"
+	@echo "make test   install what the tests need and run the whole suite (browser tests included)"
+	@echo "make lint   ruff and mypy"
+
+env: .venv/.installed
+
+.venv/.installed: pyproject.toml uv.lock scripts/bootstrap.sh
+	@scripts/bootstrap.sh
+
+system-deps:
+	@scripts/system-deps.sh
+
+migrate: env
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py validate_rubric
+	$(PY) manage.py seed_demo
+
+run: env system-deps demo
+	@scripts/run-dev.sh
+
+test: env
+	@scripts/system-deps.sh --need
+	@scripts/test.sh $(ARGS)
+
+lint: env
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy scoring assessments reports config
+
+check: env
+	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=opready.example \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+worker: env
+	.venv/bin/celery -A config worker --loglevel=INFO
+
+clean:
+	rm -rf .venv .tools var/broker var/test-* .pytest_cache

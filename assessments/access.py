@@ -1,0 +1,98 @@
+"""The one way views reach tenant-owned rows.
+
+Each helper starts its query from the requesting user's memberships, so a row of another
+organisation is simply not found: outsiders get 404 (never 403, which would confirm the id
+exists). Members without write rights get 403 on writes. Respondents are not users: they reach
+their own Respondent row only through ids that their session earned by redeeming a link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from assessments.models import Assessment, Invitation, Membership, Organisation, Respondent
+
+SESSION_RESPONDENTS = "respondents"
+
+
+def _uuid_or_404(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def _membership_or_404(request: HttpRequest, org_id: uuid.UUID) -> Membership:
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        return Membership.objects.select_related("organisation").get(
+            user=user, organisation_id=org_id
+        )
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def _require_write(membership: Membership, write: bool) -> None:
+    if write and not membership.can_write:
+        raise PermissionDenied("Your role in this organisation is read-only.")
+
+
+def get_org_for_user(
+    request: HttpRequest, org_id: Any, *, write: bool = False
+) -> tuple[Organisation, Membership]:
+    membership = _membership_or_404(request, _uuid_or_404(org_id))
+    _require_write(membership, write)
+    return membership.organisation, membership
+
+
+def get_assessment_for_user(
+    request: HttpRequest, assessment_id: Any, *, write: bool = False
+) -> tuple[Assessment, Membership]:
+    if not request.user.is_authenticated:
+        raise Http404
+    try:
+        assessment = Assessment.objects.for_user(request.user).select_related(
+            "organisation"
+        ).get(pk=_uuid_or_404(assessment_id))
+    except Assessment.DoesNotExist:
+        raise Http404 from None
+    membership = _membership_or_404(request, assessment.organisation_id)
+    _require_write(membership, write)
+    return assessment, membership
+
+
+def get_invitation_for_user(
+    request: HttpRequest, assessment_id: Any, invitation_id: Any, *, write: bool = False
+) -> tuple[Invitation, Membership]:
+    assessment, membership = get_assessment_for_user(request, assessment_id, write=write)
+    try:
+        invitation = assessment.invitations.get(pk=_uuid_or_404(invitation_id))
+    except Invitation.DoesNotExist:
+        raise Http404 from None
+    return invitation, membership
+
+
+def get_respondent_for_session(request: HttpRequest, respondent_id: Any) -> Respondent:
+    """A respondent is reachable only from the browser session that redeemed its link."""
+    rid = _uuid_or_404(respondent_id)
+    if str(rid) not in request.session.get(SESSION_RESPONDENTS, []):
+        raise Http404
+    try:
+        return Respondent.objects.select_related("assessment", "assessment__organisation").get(
+            pk=rid
+        )
+    except Respondent.DoesNotExist:
+        raise Http404 from None
+
+
+def remember_respondent(request: HttpRequest, respondent: Respondent) -> None:
+    ids: list[str] = list(request.session.get(SESSION_RESPONDENTS, []))
+    if str(respondent.pk) not in ids:
+        ids.append(str(respondent.pk))
+    request.session[SESSION_RESPONDENTS] = ids[-50:]

@@ -1,0 +1,110 @@
+"""Forms only clean and convert input; every form names its fields explicitly."""
+
+from __future__ import annotations
+
+from django import forms
+
+from assessments.models import ROLE_CHOICES, Membership, Team
+from assessments.rubrics import parse_rubric_choice, rubric_choices
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(max_length=200, strip=True)
+    my_role = forms.ChoiceField(
+        label="You are",
+        choices=[
+            (Membership.Role.OWNER, "A leader in this organisation"),
+            (Membership.Role.FACILITATOR, "A consultant working with this organisation"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Membership.Role.OWNER,
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=120, strip=True)
+
+
+class AssessmentForm(forms.Form):
+    title = forms.CharField(max_length=200, strip=True)
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to assess the whole organisation.",
+    )
+    anonymous = forms.BooleanField(
+        required=False,
+        help_text="Respondents' names are never stored; results show roles only.",
+    )
+    rubric = forms.ChoiceField(choices=())
+
+    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["teams"].queryset = Team.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
+        self.fields["rubric"].choices = rubric_choices()  # type: ignore[attr-defined]
+
+    def clean_rubric(self) -> tuple[str, int]:
+        return parse_rubric_choice(self.cleaned_data["rubric"])
+
+
+class BulkInvitationForm(forms.Form):
+    """One person per line: `Name <email>, role` or `email, role` or just `role`."""
+
+    people = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=20_000,
+        help_text="One person per line: name or e-mail, then a comma and their role "
+        "(leadership, engineering, operations or product).",
+    )
+
+    MAX_PEOPLE = 200
+
+    def clean_people(self) -> list[tuple[str, str, str]]:
+        roles = {value for value, _label in ROLE_CHOICES}
+        people: list[tuple[str, str, str]] = []
+        errors: list[str] = []
+        email_field = forms.EmailField()
+        for number, raw in enumerate(self.cleaned_data["people"].splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            who, _, role = line.rpartition(",")
+            role = role.strip().lower()
+            if role not in roles:
+                errors.append(f"Line {number}: the role must be one of {', '.join(sorted(roles))}.")
+                continue
+            who = who.strip()
+            name, email = who, ""
+            if "<" in who and who.endswith(">"):
+                name, _, email = who[:-1].partition("<")
+                name, email = name.strip(), email.strip()
+            elif "@" in who:
+                name, email = "", who
+            if email:
+                try:
+                    email = email_field.clean(email)
+                except forms.ValidationError:
+                    errors.append(f"Line {number}: {email!r} is not a valid e-mail address.")
+                    continue
+            people.append((name[:120], email, role))
+        if errors:
+            raise forms.ValidationError(errors)
+        if not people:
+            raise forms.ValidationError("Add at least one person.")
+        if len(people) > self.MAX_PEOPLE:
+            raise forms.ValidationError(f"Invite at most {self.MAX_PEOPLE} people at a time.")
+        return people
+
+
+class JoinForm(forms.Form):
+    role = forms.ChoiceField(
+        choices=ROLE_CHOICES, widget=forms.RadioSelect, label="Which best describes your work?"
+    )
+    name = forms.CharField(max_length=120, required=False, strip=True, label="Your name (optional)")
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(label="E-mail of an existing account")
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+

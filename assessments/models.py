@@ -1,0 +1,316 @@
+"""Tenancy (organisations, teams, memberships) and the survey (assessments, invitations,
+respondents, answers).
+
+Every tenant-owned row hangs off an Organisation; views reach rows only through
+`assessments.access`, which starts each query from the user's memberships.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from scoring.rubric import AUDIENCES, DEFAULT_RUBRIC, get_rubric
+
+if TYPE_CHECKING:
+    from scoring.rubric import Rubric
+
+ROLE_CHOICES = [(a, a.capitalize()) for a in AUDIENCES]
+
+
+def hash_token(token: str) -> str:
+    """Invitation tokens are stored only as SHA-256 digests: a database leak reveals no links."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    # 32 bytes = 256 bits from the OS CSPRNG, URL-safe.
+    return secrets.token_urlsafe(32)
+
+
+class Organisation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="team_name_unique_in_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner (leader)"
+        FACILITATOR = "facilitator", "Facilitator (consultant)"
+        MEMBER = "member", "Member (read only)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organisation} ({self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        """Owners and facilitators run assessments; members only read."""
+        return self.role in {self.Role.OWNER, self.Role.FACILITATOR}
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+class AssessmentQuerySet(models.QuerySet["Assessment"]):
+    def for_user(self, user: object) -> AssessmentQuerySet:
+        return self.filter(organisation__memberships__user=user)
+
+    def open(self) -> AssessmentQuerySet:
+        return self.filter(status=Assessment.Status.OPEN)
+
+
+class Assessment(models.Model):
+    class Mode(models.TextChoices):
+        SELF = "self", "Self-assessment"
+        WORKSHOP = "workshop", "Facilitated workshop"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open for answers"
+        CLOSED = "closed", "Closed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="assessments")
+    title = models.CharField(max_length=200)
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.SELF)
+    teams = models.ManyToManyField(Team, blank=True, related_name="assessments")
+    anonymous = models.BooleanField(
+        default=False,
+        help_text="Hide respondents' names from everyone, including the leader.",
+    )
+    # The rubric version is pinned at creation: later versions never change old results.
+    rubric_id = models.CharField(max_length=80, default=DEFAULT_RUBRIC[0])
+    rubric_version = models.PositiveIntegerField(default=DEFAULT_RUBRIC[1])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def rubric(self) -> Rubric:
+        return get_rubric(self.rubric_id, self.rubric_version)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def scope_label(self) -> str:
+        names = [t.name for t in self.teams.all()]
+        return ", ".join(names) if names else "Whole organisation"
+
+    def close(self, now: datetime | None = None) -> None:
+        self.status = self.Status.CLOSED
+        self.closed_at = now or timezone.now()
+        self.save(update_fields=["status", "closed_at"])
+
+    def reopen(self) -> None:
+        self.status = self.Status.OPEN
+        self.closed_at = None
+        self.save(update_fields=["status", "closed_at"])
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def usable(self, now: datetime | None = None) -> InvitationQuerySet:
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+
+class Invitation(models.Model):
+    """A link to the survey. Personal links belong to one respondent; an open link lets anyone
+    who has it start a new response, choosing their role."""
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", "Personal link"
+        OPEN = "open", "Open link"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="invitations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.assessment}"
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+    @staticmethod
+    def default_expiry(now: datetime | None = None) -> datetime:
+        return (now or timezone.now()) + timedelta(days=settings.INVITATION_TTL_DAYS)
+
+
+class Respondent(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        IN_PROGRESS = "in_progress", "Started"
+        SUBMITTED = "submitted", "Finished"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="respondents")
+    invitation = models.ForeignKey(
+        Invitation, models.SET_NULL, null=True, blank=True, related_name="respondents"
+    )
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+    # Left empty in anonymous assessments: the name is never stored, so it cannot leak.
+    name = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    last_answer_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=list(AUDIENCES)), name="respondent_role_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="submitted") | Q(submitted_at__isnull=False),
+                name="submitted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or f"Respondent ({self.role})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def can_answer(self) -> bool:
+        return not self.is_submitted and self.assessment.is_open
+
+
+class Answer(models.Model):
+    """One row per (respondent, question). `seq` orders writes: a request carrying a lower
+    sequence number than the stored one is stale and changes nothing."""
+
+    class Choice(models.TextChoices):
+        NONE = "none", "No answer yet"
+        LEVEL = "level", "Level"
+        DONT_KNOW = "dont_know", "Don't know"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+        NUMBER = "number", "Number"
+
+    respondent = models.ForeignKey(Respondent, models.CASCADE, related_name="answers")
+    question_id = models.CharField(max_length=120)
+    choice = models.CharField(max_length=20, choices=Choice.choices)
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    number = models.FloatField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    seq = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["question_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["respondent", "question_id"], name="one_answer_per_question"
+            ),
+            models.CheckConstraint(
+                condition=(Q(choice="level") & Q(level__gte=1) & Q(level__lte=5))
+                | (~Q(choice="level") & Q(level__isnull=True)),
+                name="answer_level_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(choice="number", number__isnull=False)
+                | (~Q(choice="number") & Q(number__isnull=True)),
+                name="answer_number_only_for_facts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.display_value}"
+
+    @property
+    def display_value(self) -> str:
+        if self.choice == self.Choice.LEVEL:
+            return str(self.level)
+        if self.choice == self.Choice.NUMBER:
+            return f"{self.number:g}"
+        return self.get_choice_display()
+
+    @property
+    def form_value(self) -> str:
+        """The value as the survey form posts it: "1".."5", "dk", "na" or the number."""
+        if self.choice == self.Choice.LEVEL:
+            return str(self.level)
+        if self.choice == self.Choice.DONT_KNOW:
+            return "dk"
+        if self.choice == self.Choice.NOT_APPLICABLE:
+            return "na"
+        return f"{self.number:g}" if self.number is not None else ""

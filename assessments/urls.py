@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from assessments import views
+
+app_name = "assessments"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orgs/new/", views.org_create, name="org_create"),
+    path("orgs/<uuid:org_id>/", views.org_detail, name="org_detail"),
+    path("orgs/<uuid:org_id>/teams/", views.team_create, name="team_create"),
+    path("orgs/<uuid:org_id>/members/", views.member_add, name="member_add"),
+    path("orgs/<uuid:org_id>/assessments/new/", views.assessment_create, name="create"),
+    path("assessments/<uuid:assessment_id>/", views.assessment_detail, name="detail"),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/",
+        views.invitations_create,
+        name="invitations_create",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/open-link/",
+        views.open_link_create,
+        name="open_link_create",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/<uuid:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/<uuid:invitation_id>/reissue/",
+        views.invitation_reissue,
+        name="invitation_reissue",
+    ),
+    path("assessments/<uuid:assessment_id>/close/", views.assessment_close, name="close"),
+    path("assessments/<uuid:assessment_id>/reopen/", views.assessment_reopen, name="reopen"),
+]

@@ -1,0 +1,277 @@
+"""Pages for leaders and consultants: organisations, teams, assessments, invitations.
+
+Views are thin: fetch through `assessments.access`, call a service, render.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments import services
+from assessments.access import get_assessment_for_user, get_invitation_for_user, get_org_for_user
+from assessments.forms import (
+    AssessmentForm,
+    BulkInvitationForm,
+    MemberForm,
+    OrganisationForm,
+    TeamForm,
+)
+from assessments.models import Invitation, Membership, Respondent
+from scoring.rubric import AUDIENCES
+
+FRESH_LINKS = "fresh_links:{}"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = list(
+        request.user.memberships.select_related("organisation").annotate(  # type: ignore[attr-defined]
+            n_assessments=Count("organisation__assessments", distinct=True)
+        )
+    )
+    if len(memberships) == 1 and memberships[0].role != Membership.Role.FACILITATOR:
+        return redirect("assessments:org_detail", org_id=memberships[0].organisation_id)
+    return render(request, "assessments/home.html", {"memberships": memberships})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        org = services.organisation_create(
+            name=form.cleaned_data["name"], creator=request.user, role=form.cleaned_data["my_role"]
+        )
+        messages.success(request, f"Created {org.name}.")
+        return redirect("assessments:org_detail", org_id=org.pk)
+    return render(request, "assessments/org_create.html", {"form": form}, status=_status(form))
+
+
+@login_required
+def org_detail(request: HttpRequest, org_id: str) -> HttpResponse:
+    org, membership = get_org_for_user(request, org_id)
+    assessments = org.assessments.annotate(
+        n_respondents=Count("respondents", distinct=True),
+        n_submitted=Count("respondents", filter=Q(respondents__status="submitted"), distinct=True),
+    ).prefetch_related("teams")
+    return render(
+        request,
+        "assessments/org_detail.html",
+        {
+            "org": org,
+            "membership": membership,
+            "assessments": assessments,
+            "teams": org.teams.all(),
+            "members": org.memberships.select_related("user").order_by("role", "user__username"),
+            "team_form": TeamForm(),
+            "member_form": MemberForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def team_create(request: HttpRequest, org_id: str) -> HttpResponse:
+    org, _membership = get_org_for_user(request, org_id, write=True)
+    form = TeamForm(request.POST)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                org.teams.create(name=form.cleaned_data["name"])
+        except IntegrityError:
+            messages.error(request, "A team with that name already exists.")
+        else:
+            messages.success(request, f"Added team {form.cleaned_data['name']}.")
+    else:
+        messages.error(request, "Give the team a name (at most 120 characters).")
+    return redirect("assessments:org_detail", org_id=org.pk)
+
+
+@login_required
+@require_POST
+def member_add(request: HttpRequest, org_id: str) -> HttpResponse:
+    org, membership = get_org_for_user(request, org_id, write=True)
+    if not membership.can_manage_members:
+        raise PermissionDenied("Only the organisation's owners can add members.")
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter an e-mail address and a role.")
+        return redirect("assessments:org_detail", org_id=org.pk)
+    user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
+    if user is None:
+        messages.error(
+            request,
+            "No account uses that e-mail address. Ask an administrator to create the account first.",
+        )
+    else:
+        _membership, created = Membership.objects.get_or_create(
+            user=user, organisation=org, defaults={"role": form.cleaned_data["role"]}
+        )
+        if created:
+            messages.success(request, f"Added {user.get_username()}.")
+        else:
+            messages.error(request, f"{user.get_username()} is already a member.")
+    return redirect("assessments:org_detail", org_id=org.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_create(request: HttpRequest, org_id: str) -> HttpResponse:
+    org, _membership = get_org_for_user(request, org_id, write=True)
+    form = AssessmentForm(request.POST or None, organisation=org)
+    if request.method == "POST" and form.is_valid():
+        rubric_id, version = form.cleaned_data["rubric"]
+        assessment = services.assessment_create(
+            organisation=org,
+            title=form.cleaned_data["title"],
+            created_by=request.user,
+            teams=list(form.cleaned_data["teams"]),
+            anonymous=form.cleaned_data["anonymous"],
+            rubric_id=rubric_id,
+            rubric_version=version,
+        )
+        messages.success(request, "Assessment created. Now invite the people who will answer.")
+        return redirect("assessments:detail", assessment_id=assessment.pk)
+    return render(
+        request,
+        "assessments/assessment_create.html",
+        {"org": org, "form": form},
+        status=_status(form),
+    )
+
+
+@login_required
+def assessment_detail(request: HttpRequest, assessment_id: str) -> HttpResponse:
+    assessment, membership = get_assessment_for_user(request, assessment_id)
+    respondents = list(
+        assessment.respondents.select_related("invitation").annotate(
+            n_answered=Count("answers", filter=~Q(answers__choice="none"))
+        )
+    )
+    n_questions = {role: len(assessment.rubric.questions_for(role)) for role in AUDIENCES}
+    counts = {status: 0 for status in Respondent.Status.values}
+    by_role: dict[str, int] = {}
+    for r in respondents:
+        counts[r.status] += 1
+        by_role[r.role] = by_role.get(r.role, 0) + 1
+        r.total_questions = n_questions.get(r.role, 0)  # type: ignore[attr-defined]
+    fresh_links = request.session.pop(FRESH_LINKS.format(assessment.pk), [])
+    return render(
+        request,
+        "assessments/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "membership": membership,
+            "respondents": respondents,
+            "counts": counts,
+            "by_role": sorted(by_role.items()),
+            "open_links": assessment.invitations.filter(kind=Invitation.Kind.OPEN),
+            "fresh_links": fresh_links,
+            "invite_form": BulkInvitationForm(),
+            "rubric": assessment.rubric,
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitations_create(request: HttpRequest, assessment_id: str) -> HttpResponse:
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    form = BulkInvitationForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("people", []):
+            messages.error(request, error)
+        return redirect("assessments:detail", assessment_id=assessment.pk)
+    with transaction.atomic():
+        issued = [
+            services.invitation_create_personal(
+                assessment=assessment, role=role, name=name, email=email
+            )
+            for name, email, role in form.cleaned_data["people"]
+        ]
+    _remember_fresh_links(request, assessment.pk, issued)
+    messages.success(request, f"Created {len(issued)} personal link(s). Copy them now.")
+    return redirect("assessments:detail", assessment_id=assessment.pk)
+
+
+@login_required
+@require_POST
+def open_link_create(request: HttpRequest, assessment_id: str) -> HttpResponse:
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    issued = services.invitation_create_open(assessment=assessment)
+    _remember_fresh_links(request, assessment.pk, [issued])
+    messages.success(request, "Created an open link. Copy it now: it is shown only once.")
+    return redirect("assessments:detail", assessment_id=assessment.pk)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, assessment_id: str, invitation_id: str) -> HttpResponse:
+    invitation, _membership = get_invitation_for_user(
+        request, assessment_id, invitation_id, write=True
+    )
+    services.invitation_revoke(invitation=invitation)
+    messages.success(request, "Link revoked. It no longer opens the survey.")
+    return redirect("assessments:detail", assessment_id=invitation.assessment_id)
+
+
+@login_required
+@require_POST
+def invitation_reissue(request: HttpRequest, assessment_id: str, invitation_id: str) -> HttpResponse:
+    invitation, _membership = get_invitation_for_user(
+        request, assessment_id, invitation_id, write=True
+    )
+    issued = services.invitation_reissue(invitation=invitation)
+    _remember_fresh_links(request, invitation.assessment_id, [issued])
+    messages.success(request, "New link created; the old one no longer works. Answers are kept.")
+    return redirect("assessments:detail", assessment_id=invitation.assessment_id)
+
+
+@login_required
+@require_POST
+def assessment_close(request: HttpRequest, assessment_id: str) -> HttpResponse:
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    assessment.close()
+    messages.success(request, "Closed: respondents can no longer change answers.")
+    return redirect("assessments:detail", assessment_id=assessment.pk)
+
+
+@login_required
+@require_POST
+def assessment_reopen(request: HttpRequest, assessment_id: str) -> HttpResponse:
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    assessment.reopen()
+    messages.success(request, "Reopened for answers.")
+    return redirect("assessments:detail", assessment_id=assessment.pk)
+
+
+def _remember_fresh_links(
+    request: HttpRequest, assessment_id: object, issued: list[services.IssuedLink]
+) -> None:
+    # Tokens are stored hashed, so a link can be shown only right after it is made; the
+    # server-side session carries it across the redirect and the next page view drops it.
+    key = FRESH_LINKS.format(assessment_id)
+    links = request.session.get(key, [])
+    links += [
+        {
+            "label": link.label,
+            "role": link.role,
+            "kind": link.invitation.get_kind_display(),
+            "url": request.build_absolute_uri(reverse("survey:redeem", args=[link.token])),
+        }
+        for link in issued
+    ]
+    request.session[key] = links
+
+
+def _status(form: object) -> int:
+    return 400 if getattr(form, "is_bound", False) and getattr(form, "errors", None) else 200

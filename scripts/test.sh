@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite, browser tests included. Extra arguments go to pytest.
+# Uses DATABASE_URL / CELERY_BROKER_URL / CACHE_URL from the environment when set
+# (CI runs it once on the embedded defaults and once on PostgreSQL + Redis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_ALLOW_ASYNC_UNSAFE=true   # Playwright's sync API runs an event loop
+export OPREADY_FORBID_SKIPS=${OPREADY_FORBID_SKIPS:-1}
+echo "==> Tests on database: ${DATABASE_URL:-sqlite (default)}; broker: ${CELERY_BROKER_URL:-filesystem:// (default)}"
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,90 @@
+/* Survey autosave glue for htmx. Loaded as a static file: no inline scripts (CSP).
+ *
+ * - Every autosave request carries `seq`, a number that only grows (milliseconds since the
+ *   epoch, bumped when two edits share a millisecond), so the server keeps the latest edit and
+ *   ignores a late, stale request, across tabs too.
+ * - A refused answer shows the server's reason next to the question; a lost connection shows
+ *   "not saved" and retries with back-off.
+ * - Forms marked data-once send once however often the button is pressed.
+ */
+(function () {
+  "use strict";
+
+  var lastSeq = 0;
+  function nextSeq() {
+    lastSeq = Math.max(Date.now(), lastSeq + 1);
+    return lastSeq;
+  }
+
+  function autosaveRoot(elt) {
+    return elt && elt.closest ? elt.closest("[data-autosave]") : null;
+  }
+
+  function setState(root, text, cls) {
+    var state = root && root.querySelector(".save-state");
+    if (!state) return;
+    state.textContent = text;
+    state.className = "save-state " + cls;
+  }
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    if (autosaveRoot(evt.detail.elt)) {
+      evt.detail.parameters["seq"] = String(nextSeq());
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var root = autosaveRoot(evt.detail.elt);
+    if (root && evt.detail.successful) {
+      root.removeAttribute("data-retry");
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    var root = autosaveRoot(evt.detail.elt);
+    if (!root) return;
+    var reason = (evt.detail.xhr && evt.detail.xhr.responseText) || "the server refused this answer.";
+    if (reason.length > 300 || reason.charAt(0) === "<") reason = "the server refused this answer.";
+    setState(root, "Not saved: " + reason, "failed");
+  });
+
+  document.addEventListener("htmx:sendError", function (evt) {
+    var root = autosaveRoot(evt.detail.elt);
+    if (!root) return;
+    var attempt = parseInt(root.getAttribute("data-retry") || "0", 10) + 1;
+    root.setAttribute("data-retry", String(attempt));
+    var delay = Math.min(30000, 1000 * Math.pow(2, attempt));
+    setState(root, "Not saved: no connection. Trying again in " + Math.round(delay / 1000) + " s…", "failed");
+    window.setTimeout(function () {
+      if (window.htmx) window.htmx.trigger(root, "change");
+    }, delay);
+  });
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!form.matches || !form.matches("[data-once]")) return;
+    if (form.getAttribute("data-sent") === "1") {
+      evt.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sent", "1");
+    var button = form.querySelector("button[type=submit]");
+    if (button) {
+      button.setAttribute("aria-disabled", "true");
+      button.textContent = button.getAttribute("data-busy-label") || "Sending…";
+    }
+  });
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    input.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(input.value).then(function () {
+        button.textContent = "Copied";
+      });
+    }
+  });
+})();
