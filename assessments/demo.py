@@ -158,6 +158,8 @@ def _build(users: dict[str, object]) -> None:
         created_at=STARTED,
         rubric_id=rubric.id,
         rubric_version=rubric.version,
+        status=Assessment.Status.CLOSED,
+        closed_at=STARTED + timedelta(days=9),
     )
     for index, (name, role) in enumerate(PEOPLE):
         _respondent(rng, rubric, assessment, index, name, role)

@@ -153,11 +153,15 @@ def assessment_create(request: HttpRequest, org_id: str) -> HttpResponse:
 def assessment_detail(request: HttpRequest, assessment_id: str) -> HttpResponse:
     assessment, membership = get_assessment_for_user(request, assessment_id)
     respondents = list(
-        assessment.respondents.select_related("invitation").annotate(
-            n_answered=Count("answers", filter=~Q(answers__choice="none"))
-        )
+        assessment.respondents.select_related("invitation")
+        .annotate(n_answered=Count("answers", filter=~Q(answers__choice="none")))
+        .order_by("created_at", "name", "pk")
     )
-    n_questions = {role: len(assessment.rubric.questions_for(role)) for role in AUDIENCES}
+    rubric = assessment.rubric
+    n_questions = {
+        role: len(rubric.questions_for(role)) + sum(role in f.audience for f in rubric.facts)
+        for role in AUDIENCES
+    }
     counts = {status: 0 for status in Respondent.Status.values}
     by_role: dict[str, int] = {}
     for r in respondents:
