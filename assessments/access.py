@@ -11,12 +11,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from assessments.models import Assessment, Invitation, Membership, Organisation, Respondent
 
 SESSION_RESPONDENTS = "respondents"
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request type of views behind @login_required."""
+
+    user: User
 
 
 def _uuid_or_404(value: Any) -> uuid.UUID:
@@ -57,9 +64,11 @@ def get_assessment_for_user(
     if not request.user.is_authenticated:
         raise Http404
     try:
-        assessment = Assessment.objects.for_user(request.user).select_related(
-            "organisation"
-        ).get(pk=_uuid_or_404(assessment_id))
+        assessment = (
+            Assessment.objects.for_user(request.user)
+            .select_related("organisation")
+            .get(pk=_uuid_or_404(assessment_id))
+        )
     except Assessment.DoesNotExist:
         raise Http404 from None
     membership = _membership_or_404(request, assessment.organisation_id)

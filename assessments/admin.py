@@ -13,26 +13,26 @@ from assessments.models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Organisation]):
     model = Membership
     extra = 1
     autocomplete_fields = ["user"]
 
 
-class TeamInline(admin.TabularInline):
+class TeamInline(admin.TabularInline[Team, Organisation]):
     model = Team
     extra = 0
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(admin.ModelAdmin[Organisation]):
     list_display = ["name", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline, TeamInline]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ["user", "organisation", "role"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "organisation__name"]
@@ -40,7 +40,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(admin.ModelAdmin[Assessment]):
     list_display = ["title", "organisation", "status", "rubric_id", "rubric_version", "created_at"]
     list_filter = ["status", "mode", "anonymous"]
     search_fields = ["title", "organisation__name"]
@@ -51,7 +51,7 @@ class AssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
     list_display = ["assessment", "kind", "created_at", "expires_at", "revoked_at", "uses"]
     list_filter = ["kind"]
     # The token hash is useless to an admin and is never shown or edited here.
@@ -59,7 +59,7 @@ class InvitationAdmin(admin.ModelAdmin):
     readonly_fields = ["assessment", "kind", "created_at", "uses"]
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(admin.TabularInline[Answer, Respondent]):
     model = Answer
     extra = 0
     readonly_fields = ["question_id", "choice", "level", "number", "comment", "seq", "updated_at"]
@@ -67,7 +67,7 @@ class AnswerInline(admin.TabularInline):
 
 
 @admin.register(Respondent)
-class RespondentAdmin(admin.ModelAdmin):
+class RespondentAdmin(admin.ModelAdmin[Respondent]):
     list_display = ["__str__", "assessment", "role", "status", "submitted_at"]
     list_filter = ["status", "role"]
     readonly_fields = ["assessment", "invitation", "created_at", "started_at", "submitted_at"]

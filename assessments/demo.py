@@ -11,6 +11,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -117,7 +118,7 @@ def seed_demo(*, reset: bool = False) -> DemoInfo:
     return DemoInfo(DEMO_USERNAME, DEMO_PASSWORD, DEMO_ORG_ID, DEMO_ASSESSMENT_ID, created)
 
 
-def _users() -> dict[str, object]:
+def _users() -> dict[str, Any]:
     user_model = get_user_model()
     users = {}
     for username, first, last, email in [
@@ -134,7 +135,7 @@ def _users() -> dict[str, object]:
     return users
 
 
-def _build(users: dict[str, object]) -> None:
+def _build(users: dict[str, Any]) -> None:
     rng = random.Random(SEED)
     rubric = get_rubric(*DEFAULT_RUBRIC)
     org = Organisation.objects.create(
@@ -236,5 +237,5 @@ def _answer(
         number=number,
         comment=comment,
         seq=seq,
-        updated_at=respondent.last_answer_at,
+        updated_at=respondent.last_answer_at or STARTED,
     )

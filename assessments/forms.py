@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from assessments.models import ROLE_CHOICES, Membership, Team
+from assessments.models import ROLE_CHOICES, Membership, Organisation, Team
 from assessments.rubrics import parse_rubric_choice, rubric_choices
 
 
@@ -39,8 +41,8 @@ class AssessmentForm(forms.Form):
     )
     rubric = forms.ChoiceField(choices=())
 
-    def __init__(self, *args: object, organisation: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["teams"].queryset = Team.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
         self.fields["rubric"].choices = rubric_choices()  # type: ignore[attr-defined]
 
@@ -107,4 +109,3 @@ class JoinForm(forms.Form):
 class MemberForm(forms.Form):
     email = forms.EmailField(label="E-mail of an existing account")
     role = forms.ChoiceField(choices=Membership.Role.choices)
-

@@ -21,6 +21,8 @@ from django.utils import timezone
 from scoring.rubric import AUDIENCES, DEFAULT_RUBRIC, get_rubric
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from scoring.rubric import Rubric
 
 ROLE_CHOICES = [(a, a.capitalize()) for a in AUDIENCES]
@@ -69,9 +71,7 @@ class Membership(models.Model):
         FACILITATOR = "facilitator", "Facilitator (consultant)"
         MEMBER = "member", "Member (read only)"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(default=timezone.now)
@@ -95,7 +95,7 @@ class Membership(models.Model):
 
 
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
-    def for_user(self, user: object) -> AssessmentQuerySet:
+    def for_user(self, user: User) -> AssessmentQuerySet:
         return self.filter(organisation__memberships__user=user)
 
     def open(self) -> AssessmentQuerySet:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,7 +43,7 @@ class SurveyClosedError(SurveyInputError):
 # --- Organisations and assessments ---------------------------------------------------------
 
 
-def organisation_create(*, name: str, creator: object, role: str) -> Organisation:
+def organisation_create(*, name: str, creator: User, role: str) -> Organisation:
     from assessments.models import Membership
 
     with transaction.atomic():
@@ -55,7 +56,7 @@ def assessment_create(
     *,
     organisation: Organisation,
     title: str,
-    created_by: object,
+    created_by: User | None,
     teams: list[Team] | None = None,
     anonymous: bool = False,
     mode: str = Assessment.Mode.SELF,
@@ -91,7 +92,12 @@ class IssuedLink:
 
 
 def invitation_create_personal(
-    *, assessment: Assessment, role: str, name: str = "", email: str = "", now: datetime | None = None
+    *,
+    assessment: Assessment,
+    role: str,
+    name: str = "",
+    email: str = "",
+    now: datetime | None = None,
 ) -> IssuedLink:
     if role not in AUDIENCES:
         raise SurveyInputError(f"Unknown role {role!r}.")
@@ -258,7 +264,7 @@ def parse_answer(
         return ParsedAnswer(Answer.Choice.NOT_APPLICABLE, None, None, comment)
     if value in {"1", "2", "3", "4", "5"}:
         return ParsedAnswer(Answer.Choice.LEVEL, int(value), None, comment)
-    raise SurveyInputError("Choose one of the five levels, \"Don't know\" or \"Not applicable\".")
+    raise SurveyInputError('Choose one of the five levels, "Don\'t know" or "Not applicable".')
 
 
 def _parse_fact(fact: FactQuestion, value: str, comment: str) -> ParsedAnswer:
@@ -441,7 +447,9 @@ def respondent_progress(
     rubric = respondent.assessment.rubric
     sections = []
     for dim in rubric.dimensions:
-        qids = [q.id for c in dim.capabilities for q in c.questions if respondent.role in q.audience]
+        qids = [
+            q.id for c in dim.capabilities for q in c.questions if respondent.role in q.audience
+        ]
         if qids:
             sections.append(
                 SectionProgress(dim.id, dim.title, len(answered.intersection(qids)), len(qids))

@@ -34,19 +34,27 @@ SESSION_OPEN = "open_link:{}"
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def _failure_key(request: HttpRequest) -> str:
+    return f"rl:redeem:{_client_ip(request)}:{int(time.time() // 60)}"
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    """A fixed one-minute window per client address, so guessing tokens is slow and loud."""
-    key = f"rl:redeem:{_client_ip(request)}:{int(time.time() // 60)}"
-    if cache.add(key, 1, timeout=70):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        return False
-    return count > settings.TOKEN_RATE_LIMIT_PER_MINUTE
+    """Failed redemptions per client address in a one-minute window: guessing tokens is slow
+    and loud, while people reopening their own valid link are never limited."""
+    failures = cache.get(_failure_key(request), 0)
+    return bool(failures >= settings.TOKEN_RATE_LIMIT_PER_MINUTE)
+
+
+def _count_failure(request: HttpRequest) -> None:
+    key = _failure_key(request)
+    if not cache.add(key, 1, timeout=70):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=70)
 
 
 def _link_unusable(request: HttpRequest, status: int = 404) -> HttpResponse:
@@ -68,6 +76,7 @@ def redeem(request: HttpRequest, token: str) -> HttpResponse:
         return _private(response)
     invitation = services.invitation_redeem(token=token)
     if invitation is None:
+        _count_failure(request)
         return _link_unusable(request)
     # A fresh session key on redeem: a session planted before the link was opened learns nothing.
     request.session.cycle_key()
@@ -172,10 +181,7 @@ def _section_items(respondent: Respondent, section_id: str) -> list[str] | None:
     except KeyError:
         return None
     ids = [
-        q.id
-        for c in dimension.capabilities
-        for q in c.questions
-        if respondent.role in q.audience
+        q.id for c in dimension.capabilities for q in c.questions if respondent.role in q.audience
     ]
     return ids or None
 
@@ -224,8 +230,13 @@ def _render_section(
         context["capabilities"] = [
             (c, items)
             for c in dimension.capabilities
-            if (items := [_item(rubric, q, answers.get(q.id)) for q in c.questions
-                          if respondent.role in q.audience])
+            if (
+                items := [
+                    _item(rubric, q, answers.get(q.id))
+                    for q in c.questions
+                    if respondent.role in q.audience
+                ]
+            )
         ]
         template = "survey/section.html"
     return render(request, template, context, status=400 if error else 200)

@@ -17,7 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import services
-from assessments.access import get_assessment_for_user, get_invitation_for_user, get_org_for_user
+from assessments.access import (
+    AuthenticatedHttpRequest,
+    get_assessment_for_user,
+    get_invitation_for_user,
+    get_org_for_user,
+)
 from assessments.forms import (
     AssessmentForm,
     BulkInvitationForm,
@@ -32,9 +37,9 @@ FRESH_LINKS = "fresh_links:{}"
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = list(
-        request.user.memberships.select_related("organisation").annotate(  # type: ignore[attr-defined]
+        request.user.memberships.select_related("organisation").annotate(
             n_assessments=Count("organisation__assessments", distinct=True)
         )
     )
@@ -45,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def org_create(request: HttpRequest) -> HttpResponse:
+def org_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         org = services.organisation_create(
@@ -57,7 +62,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_detail(request: HttpRequest, org_id: str) -> HttpResponse:
+def org_detail(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     org, membership = get_org_for_user(request, org_id)
     assessments = org.assessments.annotate(
         n_respondents=Count("respondents", distinct=True),
@@ -80,7 +85,7 @@ def org_detail(request: HttpRequest, org_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def team_create(request: HttpRequest, org_id: str) -> HttpResponse:
+def team_create(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     org, _membership = get_org_for_user(request, org_id, write=True)
     form = TeamForm(request.POST)
     if form.is_valid():
@@ -98,7 +103,7 @@ def team_create(request: HttpRequest, org_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_add(request: HttpRequest, org_id: str) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     org, membership = get_org_for_user(request, org_id, write=True)
     if not membership.can_manage_members:
         raise PermissionDenied("Only the organisation's owners can add members.")
@@ -125,7 +130,7 @@ def member_add(request: HttpRequest, org_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assessment_create(request: HttpRequest, org_id: str) -> HttpResponse:
+def assessment_create(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     org, _membership = get_org_for_user(request, org_id, write=True)
     form = AssessmentForm(request.POST or None, organisation=org)
     if request.method == "POST" and form.is_valid():
@@ -150,7 +155,7 @@ def assessment_create(request: HttpRequest, org_id: str) -> HttpResponse:
 
 
 @login_required
-def assessment_detail(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, membership = get_assessment_for_user(request, assessment_id)
     respondents = list(
         assessment.respondents.select_related("invitation")
@@ -162,7 +167,7 @@ def assessment_detail(request: HttpRequest, assessment_id: str) -> HttpResponse:
         role: len(rubric.questions_for(role)) + sum(role in f.audience for f in rubric.facts)
         for role in AUDIENCES
     }
-    counts = {status: 0 for status in Respondent.Status.values}
+    counts = dict.fromkeys(Respondent.Status.values, 0)
     by_role: dict[str, int] = {}
     for r in respondents:
         counts[r.status] += 1
@@ -188,12 +193,12 @@ def assessment_detail(request: HttpRequest, assessment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitations_create(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def invitations_create(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
     form = BulkInvitationForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("people", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect("assessments:detail", assessment_id=assessment.pk)
     with transaction.atomic():
         issued = [
@@ -209,7 +214,7 @@ def invitations_create(request: HttpRequest, assessment_id: str) -> HttpResponse
 
 @login_required
 @require_POST
-def open_link_create(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def open_link_create(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
     issued = services.invitation_create_open(assessment=assessment)
     _remember_fresh_links(request, assessment.pk, [issued])
@@ -219,7 +224,9 @@ def open_link_create(request: HttpRequest, assessment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitation_revoke(request: HttpRequest, assessment_id: str, invitation_id: str) -> HttpResponse:
+def invitation_revoke(
+    request: AuthenticatedHttpRequest, assessment_id: str, invitation_id: str
+) -> HttpResponse:
     invitation, _membership = get_invitation_for_user(
         request, assessment_id, invitation_id, write=True
     )
@@ -230,7 +237,9 @@ def invitation_revoke(request: HttpRequest, assessment_id: str, invitation_id: s
 
 @login_required
 @require_POST
-def invitation_reissue(request: HttpRequest, assessment_id: str, invitation_id: str) -> HttpResponse:
+def invitation_reissue(
+    request: HttpRequest, assessment_id: str, invitation_id: str
+) -> HttpResponse:
     invitation, _membership = get_invitation_for_user(
         request, assessment_id, invitation_id, write=True
     )
@@ -242,7 +251,7 @@ def invitation_reissue(request: HttpRequest, assessment_id: str, invitation_id: 
 
 @login_required
 @require_POST
-def assessment_close(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def assessment_close(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
     assessment.close()
     messages.success(request, "Closed: respondents can no longer change answers.")
@@ -251,7 +260,7 @@ def assessment_close(request: HttpRequest, assessment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def assessment_reopen(request: HttpRequest, assessment_id: str) -> HttpResponse:
+def assessment_reopen(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
     assessment.reopen()
     messages.success(request, "Reopened for answers.")

@@ -40,7 +40,9 @@ def make_assessment(org: Organisation, creator: Any = None, **kwargs: Any) -> As
     )
 
 
-def invite(assessment: Assessment, role: str = "engineering", name: str = "Pat") -> tuple[Respondent, str]:
+def invite(
+    assessment: Assessment, role: str = "engineering", name: str = "Pat"
+) -> tuple[Respondent, str]:
     issued = services.invitation_create_personal(assessment=assessment, role=role, name=name)
     return issued.invitation.respondents.get(), issued.token
 

@@ -16,10 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # The test runner's own switches (Playwright needs DJANGO_ALLOW_ASYNC_UNSAFE) are not part
+    # of a deployment, so the child does not inherit them.
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **(env or {})},
+        env={**base, **(env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -32,7 +35,11 @@ def test_production_settings_pass_check_deploy() -> None:
         "--deploy",
         "--fail-level",
         "WARNING",
-        env={"DEBUG": "0", "SECRET_KEY": "x" * 60 + "-production-like-secret-key", "ALLOWED_HOSTS": "opready.example"},
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": "x" * 60 + "-production-like-secret-key",
+            "ALLOWED_HOSTS": "opready.example",
+        },
     )
     assert result.returncode == 0, result.stderr + result.stdout
 
@@ -40,7 +47,14 @@ def test_production_settings_pass_check_deploy() -> None:
 def test_production_refuses_to_start_without_a_secret_key() -> None:
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env["DEBUG"] = "0"
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
@@ -54,7 +68,10 @@ def test_a_typo_in_a_boolean_setting_stops_start_up() -> None:
 def test_validate_rubric_counts_the_shipped_rubric() -> None:
     result = _manage("validate_rubric")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "4 dimensions, 20 capabilities, " + result.stdout.split(", ")[2].strip()
+    assert (
+        result.stdout.strip()
+        == "4 dimensions, 20 capabilities, " + result.stdout.split(", ")[2].strip()
+    )
     assert result.stdout.strip().endswith("questions")
 
 
@@ -82,7 +99,9 @@ def test_a_broken_shipped_rubric_stops_start_up(tmp_path: Path) -> None:
         f"r.RUBRICS_DIR = pathlib.Path({str(tmp_path)!r}); r.get_rubric.cache_clear(); "
         "import os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     assert "operationalization-1.yaml" in result.stderr
     assert "levles" in result.stderr

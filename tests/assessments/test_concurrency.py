@@ -73,7 +73,9 @@ def test_concurrent_autosaves_keep_one_row_with_the_newest_answer() -> None:
         response = client.post(url, {"question": qid, f"q-{qid}": str(level), "seq": str(seq)})
         return response.status_code
 
-    statuses = _run_together([lambda c=c, s=s: save(c, s) for c, s in zip(clients, seqs, strict=True)])
+    statuses = _run_together(
+        [lambda c=c, s=s: save(c, s) for c, s in zip(clients, seqs, strict=True)]
+    )
     assert statuses == [200] * 8
     answers = list(Answer.objects.filter(respondent=respondent, question_id=qid))
     assert len(answers) == 1
@@ -85,6 +87,7 @@ def test_two_tabs_racing_edits_end_with_the_latest_edit() -> None:
     respondent, token, qid = _setup()
     tab_a, tab_b = _client_for(token), _client_for(token)
     url = reverse("survey:answer", args=[respondent.pk])
+
     # Tab A sends odd sequence numbers, tab B even ones, each in its own thread, 20 edits each.
     def edits(client: Client, parity: int) -> None:
         for n in range(20):

@@ -30,7 +30,12 @@ def test_seed_demo_loads_a_completed_assessment_and_prints_the_login() -> None:
     respondents = Respondent.objects.filter(assessment=assessment)
     assert respondents.count() == 12
     assert set(respondents.values_list("status", flat=True)) == {"submitted"}
-    assert set(respondents.values_list("role", flat=True)) == {"leadership", "engineering", "operations", "product"}
+    assert set(respondents.values_list("role", flat=True)) == {
+        "leadership",
+        "engineering",
+        "operations",
+        "product",
+    }
     levels = Answer.objects.filter(respondent__assessment=assessment, choice="level")
     assert levels.count() > 12 * 15
     assert Answer.objects.filter(respondent__assessment=assessment, choice="number").exists()

@@ -65,7 +65,9 @@ def test_owner_creates_an_assessment_pinned_to_the_rubric_version(personas: Pers
 def test_assessment_form_refuses_another_orgs_team_and_unknown_rubric(personas: Personas) -> None:
     client = login(personas.alice)
     url = reverse("assessments:create", args=[personas.org_a.pk])
-    response = client.post(url, {"title": "X", "rubric": "operationalization-1", "teams": [personas.team_b.pk]})
+    response = client.post(
+        url, {"title": "X", "rubric": "operationalization-1", "teams": [personas.team_b.pk]}
+    )
     assert response.status_code == 400
     response = client.post(url, {"title": "X", "rubric": "operationalization-99"})
     assert response.status_code == 400
@@ -88,9 +90,15 @@ def test_member_cannot_create_or_change_anything(personas: Personas) -> None:
     ]
     before = (Invitation.objects.count(), Assessment.objects.count(), personas.org_a.teams.count())
     for url in writes:
-        response = client.post(url, {"title": "t", "name": "n", "people": "x@example.com, engineering"})
+        response = client.post(
+            url, {"title": "t", "name": "n", "people": "x@example.com, engineering"}
+        )
         assert response.status_code == 403, url
-    assert (Invitation.objects.count(), Assessment.objects.count(), personas.org_a.teams.count()) == before
+    assert (
+        Invitation.objects.count(),
+        Assessment.objects.count(),
+        personas.org_a.teams.count(),
+    ) == before
     a.refresh_from_db()
     assert a.is_open
     # ...but can read.
@@ -100,12 +108,20 @@ def test_member_cannot_create_or_change_anything(personas: Personas) -> None:
 def test_facilitator_can_run_the_assessment_but_not_manage_members(personas: Personas) -> None:
     client = login(personas.fiona)
     a = personas.assessment_a
-    response = client.post(reverse("assessments:invitations_create", args=[a.pk]), {"people": "Ann <ann@example.com>, product"})
+    response = client.post(
+        reverse("assessments:invitations_create", args=[a.pk]),
+        {"people": "Ann <ann@example.com>, product"},
+    )
     assert response.status_code == 302
     assert Respondent.objects.filter(assessment=a, name="Ann", role="product").exists()
-    response = client.post(reverse("assessments:member_add", args=[personas.org_a.pk]), {"email": "charlie@example.com", "role": "owner"})
+    response = client.post(
+        reverse("assessments:member_add", args=[personas.org_a.pk]),
+        {"email": "charlie@example.com", "role": "owner"},
+    )
     assert response.status_code == 403
-    assert not Membership.objects.filter(user=personas.charlie, organisation=personas.org_a).exists()
+    assert not Membership.objects.filter(
+        user=personas.charlie, organisation=personas.org_a
+    ).exists()
 
 
 def test_bulk_invitations_show_each_link_once(personas: Personas) -> None:
@@ -113,7 +129,9 @@ def test_bulk_invitations_show_each_link_once(personas: Personas) -> None:
     a = personas.assessment_a
     response = client.post(
         reverse("assessments:invitations_create", args=[a.pk]),
-        {"people": "Ada Lovelace <ada@example.com>, engineering\nbob@example.com, leadership\n\n, operations"},
+        {
+            "people": "Ada Lovelace <ada@example.com>, engineering\nbob@example.com, leadership\n\n, operations"
+        },
     )
     assert response.status_code == 302
     page = client.get(reverse("assessments:detail", args=[a.pk])).content.decode()
@@ -185,7 +203,9 @@ def test_close_and_reopen(personas: Personas) -> None:
 
 def test_create_organisation_makes_the_creator_a_member(personas: Personas) -> None:
     client = login(personas.charlie)
-    response = client.post(reverse("assessments:org_create"), {"name": "New Client", "my_role": "facilitator"})
+    response = client.post(
+        reverse("assessments:org_create"), {"name": "New Client", "my_role": "facilitator"}
+    )
     org = Organisation.objects.get(name="New Client")
     assert response["Location"] == reverse("assessments:org_detail", args=[org.pk])
     assert Membership.objects.get(organisation=org).role == "facilitator"
@@ -195,15 +215,28 @@ def test_create_organisation_makes_the_creator_a_member(personas: Personas) -> N
 
 def test_owner_adds_an_existing_account_as_member(personas: Personas) -> None:
     client = login(personas.alice)
-    client.post(reverse("assessments:member_add", args=[personas.org_a.pk]), {"email": "CHARLIE@example.com", "role": "member"})
-    assert Membership.objects.get(user=personas.charlie, organisation=personas.org_a).role == "member"
-    response = client.post(reverse("assessments:member_add", args=[personas.org_a.pk]), {"email": "nobody@example.com", "role": "member"}, follow=True)
+    client.post(
+        reverse("assessments:member_add", args=[personas.org_a.pk]),
+        {"email": "CHARLIE@example.com", "role": "member"},
+    )
+    assert (
+        Membership.objects.get(user=personas.charlie, organisation=personas.org_a).role == "member"
+    )
+    response = client.post(
+        reverse("assessments:member_add", args=[personas.org_a.pk]),
+        {"email": "nobody@example.com", "role": "member"},
+        follow=True,
+    )
     assert b"No account uses that e-mail address" in response.content
 
 
 def test_team_names_are_unique_per_org(personas: Personas) -> None:
     client = login(personas.alice)
-    response = client.post(reverse("assessments:team_create", args=[personas.org_a.pk]), {"name": "Platform"}, follow=True)
+    response = client.post(
+        reverse("assessments:team_create", args=[personas.org_a.pk]),
+        {"name": "Platform"},
+        follow=True,
+    )
     assert b"already exists" in response.content
     assert personas.org_a.teams.filter(name="Platform").count() == 1
 
@@ -215,5 +248,10 @@ def test_admin_works_for_staff(personas: Personas) -> None:
     client = login(staff)
     for name in ["organisation", "assessment", "respondent", "invitation", "membership"]:
         assert client.get(reverse(f"admin:assessments_{name}_changelist")).status_code == 200
-    assert client.get(reverse("admin:assessments_assessment_change", args=[personas.assessment_a.pk])).status_code == 200
+    assert (
+        client.get(
+            reverse("admin:assessments_assessment_change", args=[personas.assessment_a.pk])
+        ).status_code
+        == 200
+    )
     assert login(personas.alice).get(reverse("admin:index")).status_code == 302

@@ -25,14 +25,23 @@ def _redeem(client: Client, token: str) -> Any:
     return client.get(reverse("survey:redeem", args=[token]))
 
 
-def _autosave(client: Client, respondent: Respondent, qid: str, value: str, seq: int | None = None, comment: str = "") -> Any:
+def _autosave(
+    client: Client,
+    respondent: Respondent,
+    qid: str,
+    value: str,
+    seq: int | None = None,
+    comment: str = "",
+) -> Any:
     data = {"question": qid, f"q-{qid}": value, f"c-{qid}": comment}
     if seq is not None:
         data["seq"] = str(seq)
     return client.post(reverse("survey:answer", args=[respondent.pk]), data, HTTP_HX_REQUEST="true")
 
 
-def test_personal_link_is_exchanged_for_a_session_and_a_url_without_the_token(personas: Personas) -> None:
+def test_personal_link_is_exchanged_for_a_session_and_a_url_without_the_token(
+    personas: Personas,
+) -> None:
     respondent, token = invite(personas.assessment_a)
     client = Client()
     response = _redeem(client, token)
@@ -125,9 +134,14 @@ def test_no_javascript_page_post_saves_the_page_and_moves_on(personas: Personas)
     data[f"c-{qs[0].id}"] = "We document in Confluence"
     response = client.post(reverse("survey:section", args=[respondent.pk, dimension.id]), data)
     assert response.status_code == 302
-    assert response["Location"] == reverse("survey:section", args=[respondent.pk, rubric.dimensions[1].id])
+    assert response["Location"] == reverse(
+        "survey:section", args=[respondent.pk, rubric.dimensions[1].id]
+    )
     assert Answer.objects.filter(respondent=respondent, level=3).count() == len(qs)
-    assert Answer.objects.get(respondent=respondent, question_id=qs[0].id).comment == "We document in Confluence"
+    assert (
+        Answer.objects.get(respondent=respondent, question_id=qs[0].id).comment
+        == "We document in Confluence"
+    )
 
 
 def test_page_post_with_one_bad_field_saves_nothing(personas: Personas) -> None:
@@ -196,7 +210,10 @@ def test_malformed_sequence_numbers_are_refused(personas: Personas, seq: str) ->
     client = Client()
     _redeem(client, token)
     qid = _first_question(respondent).id
-    response = client.post(reverse("survey:answer", args=[respondent.pk]), {"question": qid, f"q-{qid}": "3", "seq": seq})
+    response = client.post(
+        reverse("survey:answer", args=[respondent.pk]),
+        {"question": qid, f"q-{qid}": "3", "seq": seq},
+    )
     assert response.status_code == 400
     assert not Answer.objects.exists()
 
@@ -217,7 +234,9 @@ def test_forged_respondent_id_is_refused(personas: Personas) -> None:
 
 def test_unknown_expired_and_revoked_links_look_the_same(personas: Personas) -> None:
     _r1, expired = invite(personas.assessment_a)
-    Invitation.objects.filter(respondents=_r1).update(expires_at=timezone.now() - timedelta(minutes=1))
+    Invitation.objects.filter(respondents=_r1).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     r2, revoked = invite(personas.assessment_a)
     services.invitation_revoke(invitation=r2.invitation)
     bodies = set()
@@ -249,9 +268,15 @@ def test_link_redemption_is_rate_limited(personas: Personas, settings: Any) -> N
 
     cache.clear()
     client = Client()
+    _respondent, valid = invite(personas.assessment_a)
+    # Reopening one's own valid link is never limited...
+    assert [_redeem(client, valid).status_code for _ in range(5)] == [302] * 5
+    # ...but failed guesses are, and then even a valid link waits out the minute.
     statuses = [_redeem(client, f"guess-{i}").status_code for i in range(5)]
-    assert statuses[:3] == [404, 404, 404]
-    assert statuses[3:] == [429, 429]
+    assert statuses == [404, 404, 404, 429, 429]
+    limited = _redeem(client, valid)
+    assert limited.status_code == 429
+    assert limited["Retry-After"] == "60"
     cache.clear()
 
 
@@ -319,7 +344,11 @@ def test_fact_answers_are_checked_against_their_range(personas: Personas) -> Non
     respondent, token = invite(personas.assessment_a, role="engineering")
     client = Client()
     _redeem(client, token)
-    fact = next(f for f in personas.assessment_a.rubric.facts if "engineering" in f.audience and f.id == "fact.prs-per-week")
+    fact = next(
+        f
+        for f in personas.assessment_a.rubric.facts
+        if "engineering" in f.audience and f.id == "fact.prs-per-week"
+    )
     assert _autosave(client, respondent, fact.id, "1000000", seq=1).status_code == 400
     assert _autosave(client, respondent, fact.id, "-3", seq=2).status_code == 400
     assert _autosave(client, respondent, fact.id, "lots", seq=3).status_code == 400
@@ -376,8 +405,10 @@ def test_comment_markup_is_shown_as_text(personas: Personas) -> None:
     client = Client()
     _redeem(client, token)
     q = _first_question(respondent)
-    payload = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     _autosave(client, respondent, q.id, "2", seq=1, comment=payload)
-    page = client.get(reverse("survey:section", args=[respondent.pk, q.dimension_id])).content.decode()
+    page = client.get(
+        reverse("survey:section", args=[respondent.pk, q.dimension_id])
+    ).content.decode()
     assert payload not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

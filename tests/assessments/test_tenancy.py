@@ -31,7 +31,9 @@ ID_FREE = {
 }
 
 
-def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+def _walk(
+    resolver: URLResolver, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             if entry.app_name == "admin":
@@ -146,7 +148,10 @@ def test_anonymous_visitors_cannot_tell_real_ids_from_random_ones(
     the same way for a real object id and for a random one: no existence oracle."""
     before = _snapshot(personas.org_b)
     client = Client()
-    random_ids = {k: uuid.uuid4() if k.endswith("_id") and k != "section_id" else v for k, v in other_org.items()}
+    random_ids = {
+        k: uuid.uuid4() if k.endswith("_id") and k != "section_id" else v
+        for k, v in other_org.items()
+    }
     for name, pattern in all_patterns():
         if not _scoped(pattern):
             continue
@@ -167,5 +172,15 @@ def test_each_persona_reaches_its_own_objects(personas: Personas) -> None:
     for name in ["alice", "bob", "fiona"]:
         client = Client()
         client.force_login(getattr(personas, name))
-        assert client.get(reverse("assessments:org_detail", kwargs={"org_id": own["org_id"]})).status_code == 200
-        assert client.get(reverse("assessments:detail", kwargs={"assessment_id": own["assessment_id"]})).status_code == 200
+        assert (
+            client.get(
+                reverse("assessments:org_detail", kwargs={"org_id": own["org_id"]})
+            ).status_code
+            == 200
+        )
+        assert (
+            client.get(
+                reverse("assessments:detail", kwargs={"assessment_id": own["assessment_id"]})
+            ).status_code
+            == 200
+        )

@@ -22,8 +22,10 @@ def csp_violations(page: Any) -> Iterator[list[str]]:
     seen: list[str] = []
     page.on(
         "console",
-        lambda msg: seen.append(msg.text)
-        if "Content Security Policy" in msg.text or "Refused to" in msg.text
-        else None,
+        lambda msg: (
+            seen.append(msg.text)
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text
+            else None
+        ),
     )
     yield seen

@@ -37,10 +37,16 @@ def _answer_page_with_keyboard(page: Page, chosen: dict[str, str]) -> str:
             for _step in range(level - 1):
                 page.keyboard.press("ArrowDown")
             chosen[focus["name"]] = str(level)
-        elif focus["tag"] == "INPUT" and focus["type"] == "text" and focus["name"].startswith("q-fact."):
+        elif (
+            focus["tag"] == "INPUT"
+            and focus["type"] == "text"
+            and focus["name"].startswith("q-fact.")
+        ):
             page.keyboard.type("12")
             chosen[focus["name"]] = "12"
-        elif focus["tag"] == "BUTTON" and focus["text"].startswith(("Save and", "Submit my answers")):
+        elif focus["tag"] == "BUTTON" and focus["text"].startswith(
+            ("Save and", "Submit my answers")
+        ):
             text = focus["text"]
             with page.expect_navigation():
                 page.keyboard.press("Enter")
