@@ -66,9 +66,9 @@ ROLE_BIAS = {"leadership": 0.9, "engineering": 0.0, "operations": -0.3, "product
 ROLE_UNKNOWN = {"leadership": 0.12, "engineering": 0.04, "operations": 0.06, "product": 0.1}
 FACT_VALUES = {
     "fact.prs-per-week": 140,
-    "fact.active-reviewers": 22,
-    "fact.review-hours-per-pr": 0.8,
-    "fact.reviewer-hours-per-week": 6,
+    "fact.active-reviewers": 24,
+    "fact.review-hours-per-pr": 0.75,
+    "fact.reviewer-hours-per-week": 8,
     "fact.hours-to-first-review": 9,
     "fact.deploys-per-week": 12,
     "fact.ai-authored-share": 18,

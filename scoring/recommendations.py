@@ -1,0 +1,250 @@
+"""The recommendations catalogue: what to do about a gap, as validated data.
+
+`scoring/recommendations/<rubric id>-<version>.yaml` lists recommendations, each tied to a
+capability, with a trigger (the levels, answers, contradictions or review projection that
+call for it), why it matters, concrete steps, impact and effort, and prerequisites. Loading
+validates every entry against the rubric and rejects dependency cycles, naming the cycle.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scoring.rubric import ID_RE, Rubric, RubricError, RubricIssue, get_rubric
+from scoring.yamlutil import load_unique
+
+CATALOGUES_DIR = Path(__file__).resolve().parent / "recommendations"
+_ENTRY = {"id", "title", "capability", "trigger", "why", "steps", "impact", "effort"}
+_OPTIONAL = {"prerequisites"}
+CONDITIONS = {
+    "capability_below",  # capability level (fully reached) below N
+    "dimension_below",  # dimension level below N
+    "answer_at_most",  # {question: id, level: N}: the question's median answer at most N
+    "contradiction",  # true: answers claim more than scan evidence shows for the capability
+    "review_saturates_below",  # review saturates at less than N times today's PR volume
+    "no_data",  # true: nobody could answer the capability's questions
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str
+    value: Any
+    question_id: str = ""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    id: str
+    title: str
+    capability_id: str
+    trigger: tuple[Condition, ...]  # any one condition triggers the recommendation
+    why: str
+    steps: tuple[str, ...]
+    impact: int
+    effort: int
+    prerequisites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    rubric_key: str
+    items: Mapping[str, Recommendation]
+
+
+def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> Catalogue:
+    issues: list[RubricIssue] = []
+
+    def add(path: str, message: str) -> None:
+        issues.append(RubricIssue(source, path, message))
+
+    try:
+        data = load_unique(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise RubricError(
+            [RubricIssue(source, where, f"invalid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from None
+    entries = data.get("recommendations") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise RubricError([RubricIssue(source, "recommendations", "must be a non-empty list")])
+    items: dict[str, Recommendation] = {}
+    capability_ids = {c.id for c in rubric.capabilities}
+    question_ids = {q.id for q in rubric.questions}
+    dimension_ids = {d.id for d in rubric.dimensions}
+    for index, entry in enumerate(entries):
+        path = f"recommendations[{index}]"
+        if not isinstance(entry, dict):
+            add(path, "must be a mapping")
+            continue
+        for key in sorted(set(entry) - _ENTRY - _OPTIONAL):
+            add(f"{path}.{key}", "unknown key")
+        for key in sorted(_ENTRY - set(entry)):
+            add(path, f"missing required key {key!r}")
+        rec_id = entry.get("id")
+        if not isinstance(rec_id, str) or not ID_RE.match(rec_id):
+            add(f"{path}.id", f"id {rec_id!r} must be lower-case letters, digits, dashes and dots")
+            continue
+        if rec_id in items:
+            add(f"{path}.id", f"duplicate id {rec_id!r}")
+        capability = entry.get("capability")
+        if capability not in capability_ids:
+            add(f"{path}.capability", f"unknown capability {capability!r}")
+        conditions = _conditions(
+            entry.get("trigger"), f"{path}.trigger", add, question_ids, dimension_ids
+        )
+        steps = entry.get("steps")
+        if (
+            not isinstance(steps, list)
+            or not 3 <= len(steps) <= 6
+            or not all(isinstance(s, str) and s.strip() for s in steps)
+        ):
+            add(f"{path}.steps", "must be a list of 3 to 6 non-empty steps")
+            steps = []
+        for key in ("impact", "effort"):
+            if entry.get(key) not in (1, 2, 3):
+                add(f"{path}.{key}", f"must be 1, 2 or 3, not {entry.get(key)!r}")
+        prerequisites = entry.get("prerequisites") or []
+        if not isinstance(prerequisites, list):
+            add(f"{path}.prerequisites", "must be a list of recommendation ids")
+            prerequisites = []
+        for key in ("title", "why"):
+            if not isinstance(entry.get(key), str) or not entry[key].strip():
+                add(f"{path}.{key}", "must be non-empty text")
+        items[rec_id] = Recommendation(
+            id=rec_id,
+            title=str(entry.get("title", "")).strip(),
+            capability_id=str(capability),
+            trigger=tuple(conditions),
+            why=" ".join(str(entry.get("why", "")).split()),
+            steps=tuple(" ".join(s.split()) for s in steps),
+            impact=int(entry.get("impact", 1)) if entry.get("impact") in (1, 2, 3) else 1,
+            effort=int(entry.get("effort", 1)) if entry.get("effort") in (1, 2, 3) else 1,
+            prerequisites=tuple(str(p) for p in prerequisites),
+        )
+    for rec in items.values():
+        for prerequisite in rec.prerequisites:
+            if prerequisite not in items:
+                add(
+                    f"recommendations[{rec.id}].prerequisites",
+                    f"{prerequisite!r} is not in the catalogue",
+                )
+            elif prerequisite == rec.id:
+                add(
+                    f"recommendations[{rec.id}].prerequisites",
+                    "a recommendation cannot require itself",
+                )
+    cycle = _find_cycle(items)
+    if cycle:
+        add("recommendations", "prerequisites form a cycle: " + " -> ".join(cycle))
+    if issues:
+        raise RubricError(issues)
+    return Catalogue(rubric.key, items)
+
+
+def _conditions(
+    raw: Any, path: str, add: Any, question_ids: set[str], dimension_ids: set[str]
+) -> list[Condition]:
+    if not isinstance(raw, list) or not raw:
+        add(path, "must be a non-empty list of conditions (any one triggers)")
+        return []
+    result = []
+    for index, item in enumerate(raw):
+        where = f"{path}[{index}]"
+        if not isinstance(item, dict) or len(item) != 1:
+            add(where, "each condition is a mapping with exactly one key")
+            continue
+        ((kind, value),) = item.items()
+        if kind not in CONDITIONS:
+            add(f"{where}.{kind}", f"unknown condition; use one of {', '.join(sorted(CONDITIONS))}")
+            continue
+        if kind in ("capability_below", "review_saturates_below") and not (
+            isinstance(value, int | float) and value > 0
+        ):
+            add(f"{where}.{kind}", f"must be a positive number, not {value!r}")
+            continue
+        if kind == "capability_below" and value not in (2, 3, 4, 5):
+            add(f"{where}.{kind}", f"must be a level from 2 to 5, not {value!r}")
+            continue
+        if kind == "dimension_below":
+            if (
+                not isinstance(value, dict)
+                or value.get("dimension") not in dimension_ids
+                or value.get("level") not in (2, 3, 4, 5)
+            ):
+                add(f"{where}.{kind}", "must be {dimension: <known id>, level: 2-5}")
+                continue
+        if kind == "answer_at_most":
+            if not isinstance(value, dict) or set(value) != {"question", "level"}:
+                add(f"{where}.{kind}", "must be {question: <id>, level: 1-4}")
+                continue
+            if value["question"] not in question_ids:
+                add(
+                    f"{where}.{kind}.question",
+                    f"{value['question']!r} is not a question of the rubric",
+                )
+                continue
+            if value["level"] not in (1, 2, 3, 4):
+                add(f"{where}.{kind}.level", f"must be 1 to 4, not {value['level']!r}")
+                continue
+            result.append(Condition(kind, value["level"], value["question"]))
+            continue
+        if kind in ("contradiction", "no_data") and value is not True:
+            add(f"{where}.{kind}", "must be true")
+            continue
+        result.append(Condition(kind, value))
+    return result
+
+
+def _find_cycle(items: Mapping[str, Recommendation]) -> list[str]:
+    """One prerequisite cycle as a path (a -> b -> a), or [] when the graph is acyclic."""
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in items[node].prerequisites:
+            if nxt not in items:
+                continue
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if state.get(nxt) is None:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(items):
+        if state.get(node) is None:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def catalogue_path(rubric_id: str, version: int) -> Path:
+    return CATALOGUES_DIR / f"{rubric_id}-{version}.yaml"
+
+
+def load_catalogue(path: str | Path, rubric: Rubric) -> Catalogue:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RubricError([RubricIssue(str(path), "", f"cannot read the file: {exc}")]) from None
+    return load_catalogue_text(text, rubric, source=str(path))
+
+
+@functools.cache
+def get_catalogue(rubric_id: str, version: int) -> Catalogue:
+    return load_catalogue(catalogue_path(rubric_id, version), get_rubric(rubric_id, version))
