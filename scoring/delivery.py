@@ -29,7 +29,12 @@ import pandas as pd
 
 from scoring.errors import ScoringInputError
 
-TIME_BUCKETS = ((24.0, "One day"), (168.0, "One week"), (730.0, "One month"), (4380.0, "Six months"))
+TIME_BUCKETS = (
+    (24.0, "One day"),
+    (168.0, "One week"),
+    (730.0, "One month"),
+    (4380.0, "Six months"),
+)
 SUCCESS = {"success", "succeeded", "successful", "ok", "deployed", "completed"}
 
 
@@ -100,7 +105,7 @@ def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
 
 
 def _utc(series: pd.Series, name: str) -> pd.Series:
-    parsed = pd.to_datetime(series, utc=True, errors="coerce")
+    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
     bad = parsed.isna() & series.notna() & (series.astype(str).str.strip() != "")
     if bad.any():
         raise ScoringInputError([f"{name}: unreadable time {v!r}" for v in series[bad].head(10)])
@@ -121,7 +126,9 @@ def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
     start, end = deployments["time"].min(), pd.Timestamp(now)
 
     frequency, per_week = _frequency(deployments["time"], start, end)
-    weekly_counts = deployments.set_index("time").resample("W-MON", label="left", closed="left").size()
+    weekly_counts = (
+        deployments.set_index("time").resample("W-MON", label="left", closed="left").size()
+    )
 
     # One row per (deployment, sha) shipped.
     shipped = deployments[["id", "time", "shas"]].explode("shas").dropna(subset=["shas"])
@@ -151,7 +158,9 @@ def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
             if len(ai) and len(other):
                 lead_split = Split(float(ai.median()), float(other.median()), len(ai), len(other))
         else:
-            notes.append("No change could be matched to a later deployment, so lead time is unknown.")
+            notes.append(
+                "No change could be matched to a later deployment, so lead time is unknown."
+            )
     else:
         notes.append("No change records: lead time needs commit times (from a repository scan).")
 
@@ -162,39 +171,70 @@ def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
         _require(incidents, "incidents", ("id", "created"))
         incidents = incidents.copy()
         incidents["created"] = _utc(incidents["created"], "incidents.created")
-        incidents["resolved"] = _utc(incidents.get("resolved", pd.Series(index=incidents.index, dtype="object")), "incidents.resolved")
-        by_id = incidents.get("deployment_id", pd.Series(index=incidents.index, dtype="object")).astype("string").fillna("")
-        by_sha = incidents.get("sha", pd.Series(index=incidents.index, dtype="object")).astype("string").fillna("")
-        sha_to_deploy = shipped.sort_values("deployed").drop_duplicates("sha").set_index("sha")["deployment_id"].astype(str)
+        incidents["resolved"] = _utc(
+            incidents.get("resolved", pd.Series(index=incidents.index, dtype="object")),
+            "incidents.resolved",
+        )
+        by_id = (
+            incidents.get("deployment_id", pd.Series(index=incidents.index, dtype="object"))
+            .astype("string")
+            .fillna("")
+        )
+        by_sha = (
+            incidents.get("sha", pd.Series(index=incidents.index, dtype="object"))
+            .astype("string")
+            .fillna("")
+        )
+        sha_to_deploy = (
+            shipped.sort_values("deployed")
+            .drop_duplicates("sha")
+            .set_index("sha")["deployment_id"]
+            .astype(str)
+        )
         linked = by_id.where(by_id != "", by_sha.map(sha_to_deploy).fillna(""))
         incidents["deployment_id"] = linked
         known_ids = set(deployments["id"].astype(str))
         linked_incidents = incidents.loc[incidents["deployment_id"].isin(known_ids)]
         failed = set(linked_incidents["deployment_id"])
         failure_rate = len(failed) / len(deployments)
-        durations = (linked_incidents["resolved"] - linked_incidents["created"]).dt.total_seconds() / 3600
+        durations = (
+            linked_incidents["resolved"] - linked_incidents["created"]
+        ).dt.total_seconds() / 3600
         durations = durations.dropna()
         durations = durations.loc[durations >= 0]
         if len(durations):
             recovery = float(durations.median())
         unlinked = len(incidents) - len(linked_incidents)
         if unlinked:
-            notes.append(f"{unlinked} incident(s) could not be linked to a deployment and are not counted.")
+            notes.append(
+                f"{unlinked} incident(s) could not be linked to a deployment and are not counted."
+            )
         if not lead_rows.empty and lead_rows["ai_assisted"].astype(bool).any():
-            ai_deploys = set(lead_rows.loc[lead_rows["ai_assisted"].astype(bool), "deployment_id"].astype(str))
+            ai_deploys = set(
+                lead_rows.loc[lead_rows["ai_assisted"].astype(bool), "deployment_id"].astype(str)
+            )
             ids = deployments["id"].astype(str)
             ai_mask = ids.isin(ai_deploys)
             n_ai, n_other = int(ai_mask.sum()), int((~ai_mask).sum())
             if n_ai and n_other:
                 failure_split = Split(
-                    len(failed & ai_deploys) / n_ai, len(failed - ai_deploys) / n_other, n_ai, n_other
+                    len(failed & ai_deploys) / n_ai,
+                    len(failed - ai_deploys) / n_other,
+                    n_ai,
+                    n_other,
                 )
     else:
-        notes.append("No incident records: change failure rate and recovery time need an incident export.")
+        notes.append(
+            "No incident records: change failure rate and recovery time need an incident export."
+        )
 
     weekly_lead: dict[pd.Timestamp, float] = {}
     if not lead_rows.empty:
-        series = lead_rows.set_index("deployed")["hours"].resample("W-MON", label="left", closed="left").median()
+        series = (
+            lead_rows.set_index("deployed")["hours"]
+            .resample("W-MON", label="left", closed="left")
+            .median()
+        )
         weekly_lead = {k: float(v) for k, v in series.dropna().items()}
     weekly = tuple(
         WeekPoint(week.date().isoformat(), int(count), weekly_lead.get(week))
@@ -224,8 +264,15 @@ def _frequency(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tupl
     weeks_index = pd.period_range(start.tz_localize(None), end.tz_localize(None), freq="W-SUN")
     months_index = pd.period_range(start.tz_localize(None), end.tz_localize(None), freq="M")
     naive_days = days.dt.tz_localize(None)
-    days_per_week = naive_days.dt.to_period("W-SUN").value_counts().reindex(weeks_index, fill_value=0)
-    deploys_per_month = times.dt.tz_localize(None).dt.to_period("M").value_counts().reindex(months_index, fill_value=0)
+    days_per_week = (
+        naive_days.dt.to_period("W-SUN").value_counts().reindex(weeks_index, fill_value=0)
+    )
+    deploys_per_month = (
+        times.dt.tz_localize(None)
+        .dt.to_period("M")
+        .value_counts()
+        .reindex(months_index, fill_value=0)
+    )
     n_weeks = max(1, len(weeks_index))
     per_week = len(times) / n_weeks
     if days_per_week.median() >= 3:

@@ -159,7 +159,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _check_settings(rubric: Rubric, targets: Mapping[str, int], weights: Mapping[str, float]) -> None:
+def _check_settings(
+    rubric: Rubric, targets: Mapping[str, int], weights: Mapping[str, float]
+) -> None:
     problems = []
     dimension_ids = {d.id for d in rubric.dimensions}
     capability_ids = {c.id for c in rubric.capabilities}
@@ -171,7 +173,12 @@ def _check_settings(rubric: Rubric, targets: Mapping[str, int], weights: Mapping
     for key, weight in weights.items():
         if key not in dimension_ids | capability_ids:
             problems.append(f"weight for unknown dimension or capability {key!r}")
-        elif isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or not 0 <= weight <= 100:
+        elif (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or not 0 <= weight <= 100
+        ):
             problems.append(f"weight for {key} must be a number from 0 to 100, not {weight!r}")
     if problems:
         raise ScoringInputError(problems)
@@ -275,7 +282,7 @@ def score_assessment(
     questions = question_stats(rubric, prepared)
     facts = fact_values(rubric, prepared)
     review = _review(facts, review_overrides)
-    delivery = delivery_metrics.compute(delivery, now=now) if delivery is not None else None
+    measured = delivery_metrics.compute(delivery, now=now) if delivery is not None else None
     overclaims = frozenset(c.id for c in capabilities if c.evidence.direction == "overclaim")
     signals = Signals(
         capability_levels={c.id: c.level for c in capabilities},
@@ -285,18 +292,26 @@ def score_assessment(
         question_medians={qid: q.median for qid, q in questions.items()},
         question_texts={q.id: q.text for q in rubric.questions},
         overclaims=overclaims,
-        saturation_multiplier=review.projection.saturation_multiplier if review.projection else None,
+        saturation_multiplier=review.projection.saturation_multiplier
+        if review.projection
+        else None,
     )
-    catalogue = recommendations if recommendations is not None else get_catalogue(rubric.id, rubric.version)
+    catalogue = (
+        recommendations if recommendations is not None else get_catalogue(rubric.id, rubric.version)
+    )
     roadmap = build_roadmap(catalogue, signals)
-    autonomy = autonomy_gates.evaluate(autonomy_gates.get_gates(rubric), {c.id: c.level for c in capabilities})
+    autonomy = autonomy_gates.evaluate(
+        autonomy_gates.get_gates(rubric), {c.id: c.level for c in capabilities}
+    )
 
     respondents = prepared.frame.drop_duplicates("respondent_id")
     by_role = respondents["role"].value_counts()
     warnings = []
     answered = prepared.per_respondent["respondent_id"].nunique()
     if answered < 3:
-        warnings.append("Fewer than three people answered: treat every number as a first impression.")
+        warnings.append(
+            "Fewer than three people answered: treat every number as a first impression."
+        )
     missing = [c.title for c in capabilities if c.score is None]
     if missing:
         warnings.append("No answers yet for: " + ", ".join(missing) + ".")
@@ -317,14 +332,16 @@ def score_assessment(
         roadmap=tuple(roadmap),
         autonomy=autonomy,
         review=review,
-        delivery=delivery,
+        delivery=measured,
         warnings=tuple(warnings),
     )
 
 
 def _readiness(dimensions: list[DimensionResult]) -> Readiness:
     scored = [d for d in dimensions if d.score is not None]
-    confidence = sum(d.confidence * d.weight for d in dimensions) / (sum(d.weight for d in dimensions) or 1.0)
+    confidence = sum(d.confidence * d.weight for d in dimensions) / (
+        sum(d.weight for d in dimensions) or 1.0
+    )
     label = confidence_label(confidence)
     if not scored:
         return Readiness(None, None, None, None, 0.0, confidence, label, True)
@@ -376,12 +393,14 @@ def _review(facts: Mapping[str, FactValue], overrides: Mapping[str, float] | Non
 
     inputs = review_capacity.ReviewInputs(
         prs_per_week=float(values["prs_per_week"]),  # type: ignore[arg-type]
-        reviewers=max(1, round(float(values["reviewers"]))),  # type: ignore[arg-type]
+        reviewers=round(float(values["reviewers"])),  # type: ignore[arg-type]
         hours_per_pr=float(values["hours_per_pr"]),  # type: ignore[arg-type]
         reviewer_hours_per_week=float(values["reviewer_hours_per_week"]),  # type: ignore[arg-type]
         agent_prs_6m=fact_or_override("agent_prs_6m", "fact.agent-prs-per-week-6m"),
         agent_prs_12m=fact_or_override("agent_prs_12m", "fact.agent-prs-per-week-12m"),
-        observed_hours_to_first_review=fact_or_override("hours_to_first_review", "fact.hours-to-first-review"),
+        observed_hours_to_first_review=fact_or_override(
+            "hours_to_first_review", "fact.hours-to-first-review"
+        ),
     )
     if inputs.prs_per_week <= 0:
         return ReviewResult(None, ("prs_per_week",), source)
@@ -423,5 +442,7 @@ def inputs_hash(
     if delivery is not None:
         for part in (delivery.deployments, delivery.changes, delivery.incidents):
             if part is not None and not part.empty:
-                digest.update(pd.util.hash_pandas_object(part.astype(str), index=False).to_numpy().tobytes())
+                digest.update(
+                    pd.util.hash_pandas_object(part.astype(str), index=False).to_numpy().tobytes()
+                )
     return digest.hexdigest()

@@ -173,14 +173,13 @@ def _conditions(
         if kind == "capability_below" and value not in (2, 3, 4, 5):
             add(f"{where}.{kind}", f"must be a level from 2 to 5, not {value!r}")
             continue
-        if kind == "dimension_below":
-            if (
-                not isinstance(value, dict)
-                or value.get("dimension") not in dimension_ids
-                or value.get("level") not in (2, 3, 4, 5)
-            ):
-                add(f"{where}.{kind}", "must be {dimension: <known id>, level: 2-5}")
-                continue
+        if kind == "dimension_below" and (
+            not isinstance(value, dict)
+            or value.get("dimension") not in dimension_ids
+            or value.get("level") not in (2, 3, 4, 5)
+        ):
+            add(f"{where}.{kind}", "must be {dimension: <known id>, level: 2-5}")
+            continue
         if kind == "answer_at_most":
             if not isinstance(value, dict) or set(value) != {"question", "level"}:
                 add(f"{where}.{kind}", "must be {question: <id>, level: 1-4}")

@@ -118,7 +118,9 @@ def build_roadmap(catalogue: Catalogue, signals: Signals) -> list[RoadmapItem]:
     for rid, ps in prereqs.items():
         for p in ps:
             dependents[p].append(rid)
-    bucket = {rid: _base_bucket(rec, reasons, urgent) for rid, (rec, reasons, urgent) in chosen.items()}
+    bucket = {
+        rid: _base_bucket(rec, reasons, urgent) for rid, (rec, reasons, urgent) in chosen.items()
+    }
     urgent = {rid: flag for rid, (_rec, _reasons, flag) in chosen.items()}
 
     # Reverse topological order (dependents before their prerequisites) pulls enablers forward:

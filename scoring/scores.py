@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.errors import ScoringInputError
-from scoring.rubric import AUDIENCES, Rubric
+from scoring.rubric import AUDIENCES, Question, Rubric
 
 COLUMNS = ("respondent_id", "role", "question_id", "choice", "level", "number")
 CHOICES = ("level", "dont_know", "not_applicable", "number", "none")
@@ -56,30 +56,47 @@ def confidence_label(value: float) -> str:
 
 @dataclass(frozen=True)
 class Prepared:
-    """Validated answers with the rubric's structure attached."""
+    """Validated answers with the rubric's structure attached.
+
+    Identifier columns are categoricals (respondents in sorted order, questions and roles in
+    rubric order), which keeps grouping fast and the row order canonical.
+    """
 
     frame: pd.DataFrame  # all rows, with capability_id / dimension_id for question rows
-    levels: (
-        pd.DataFrame
-    )  # rows with a level: respondent_id, role, question_id, capability_id, level
-    per_respondent: pd.DataFrame  # one row per (capability, respondent): role, value (mean level)
+    levels: pd.DataFrame  # level rows: respondent_id, role, question_id, capability_id, level
+    per_respondent: pd.DataFrame  # one row per (capability, respondent): role, value (mean)
 
 
 def prepare(rubric: Rubric, answers: pd.DataFrame) -> Prepared:
     frame = _validate(rubric, answers)
-    capability_of = {q.id: q.capability_id for q in rubric.questions}
-    dimension_of = {q.id: q.dimension_id for q in rubric.questions}
-    frame = frame.assign(
-        capability_id=frame["question_id"].map(capability_of),
-        dimension_id=frame["question_id"].map(dimension_of),
-    )
-    levels = frame.loc[
-        frame["choice"] == "level",
-        ["respondent_id", "role", "question_id", "capability_id", "level"],
-    ]
+    # A canonical row order makes every float sum identical whatever order answers came in.
+    respondent_codes = frame["respondent_id"].cat.codes.to_numpy()
+    order = np.lexsort((frame["question_id"].cat.codes.to_numpy(), respondent_codes))
+    frame = frame.iloc[order].reset_index(drop=True)
+    capabilities = [c.id for c in rubric.capabilities]
+    dimensions = [d.id for d in rubric.dimensions]
+    capability_index = {cid: i for i, cid in enumerate(capabilities)}
+    dimension_index = {did: i for i, did in enumerate(dimensions)}
+    items = list(frame["question_id"].cat.categories)
+    # Per item code: its capability / dimension code, -1 for fact questions.
+    cap_of = np.full(len(items) + 1, -1)
+    dim_of = np.full(len(items) + 1, -1)
+    for code, item in enumerate(items):
+        if rubric.has_item(item) and not item.startswith("fact."):
+            try:
+                question = rubric.question(item)
+            except KeyError:
+                continue
+            cap_of[code] = capability_index[question.capability_id]
+            dim_of[code] = dimension_index[question.dimension_id]
+    codes = frame["question_id"].cat.codes.to_numpy().astype(np.int64)
+    frame["capability_id"] = pd.Categorical.from_codes(cap_of[codes], categories=capabilities)
+    frame["dimension_id"] = pd.Categorical.from_codes(dim_of[codes], categories=dimensions)
+    is_level = (frame["choice"] == "level").to_numpy()
+    levels = frame.loc[is_level, ["respondent_id", "role", "question_id", "capability_id", "level"]]
     levels = levels.astype({"level": "float64"})
     per_respondent = (
-        levels.groupby(["capability_id", "respondent_id", "role"], observed=True, sort=False)[
+        levels.groupby(["capability_id", "respondent_id", "role"], observed=True, sort=True)[
             "level"
         ]
         .mean()
@@ -89,48 +106,62 @@ def prepare(rubric: Rubric, answers: pd.DataFrame) -> Prepared:
     return Prepared(frame, levels, per_respondent)
 
 
+def _categorical(values: pd.Series, categories: list[str]) -> pd.Categorical:
+    """Values as codes of known categories; unknown values become missing (code -1)."""
+    codes = pd.Index(categories).get_indexer(values.astype(str))
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
 def _validate(rubric: Rubric, answers: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in answers.columns]
     if missing:
         raise ScoringInputError([f"answers lack the column(s): {', '.join(missing)}"])
-    frame = answers.loc[:, list(COLUMNS)].copy()
-    frame["respondent_id"] = frame["respondent_id"].astype(str)
-    frame["question_id"] = frame["question_id"].astype(str)
-    frame["role"] = frame["role"].astype(str)
-    frame["choice"] = frame["choice"].astype(str)
-    frame["level"] = pd.to_numeric(frame["level"], errors="coerce")
-    frame["number"] = pd.to_numeric(frame["number"], errors="coerce")
+    raw = answers.loc[:, list(COLUMNS)]
+    question_ids = [q.id for q in rubric.questions]
+    facts = {f.id: f for f in rubric.facts}
+    frame = pd.DataFrame(
+        {
+            "respondent_id": pd.Categorical(raw["respondent_id"].astype(str)),
+            "role": _categorical(raw["role"], list(AUDIENCES)),
+            "question_id": _categorical(raw["question_id"], question_ids + list(facts)),
+            "choice": _categorical(raw["choice"], list(CHOICES)),
+            "level": pd.to_numeric(raw["level"], errors="coerce"),
+            "number": pd.to_numeric(raw["number"], errors="coerce"),
+        },
+        index=raw.index,
+    )
     problems: list[str] = []
 
-    def report(mask: pd.Series, message: str) -> None:
-        for index, row in frame.loc[mask].head(50).iterrows():
+    def report(mask: pd.Series | np.ndarray, message: str) -> None:
+        for index, row in raw.loc[np.asarray(mask)].head(50).iterrows():
             problems.append(f"row {index}: {message.format(**row.to_dict())}")
 
-    question_ids = {q.id for q in rubric.questions}
-    facts = {f.id: f for f in rubric.facts}
-    report(~frame["role"].isin(AUDIENCES), "unknown role {role!r}")
-    report(~frame["choice"].isin(CHOICES), "unknown choice {choice!r}")
-    known = frame["question_id"].isin(question_ids) | frame["question_id"].isin(facts)
+    qcode = frame["question_id"].cat.codes.to_numpy().astype(np.int64)
+    report(frame["role"].isna(), "unknown role {role!r}")
+    report(frame["choice"].isna(), "unknown choice {choice!r}")
+    known = qcode >= 0
     report(~known, "question {question_id!r} is not in rubric " + rubric.key)
-    is_level = frame["choice"] == "level"
-    is_fact = frame["question_id"].isin(facts)
+    is_fact = qcode >= len(question_ids)
+    is_question = known & ~is_fact
+    is_level = (frame["choice"] == "level").to_numpy()
     report(is_level & is_fact, "{question_id!r} is a fact question and takes a number, not a level")
-    bad_level = is_level & ~frame["level"].isin([1, 2, 3, 4, 5])
-    report(bad_level & known & ~is_fact, "level {level!r} for {question_id!r} is outside 1-5")
-    is_number = frame["choice"] == "number"
-    report(
-        is_number & frame["question_id"].isin(question_ids),
-        "{question_id!r} takes a level, not a number",
-    )
-    if is_number.any():
-        minimum = frame["question_id"].map({k: f.minimum for k, f in facts.items()})
-        maximum = frame["question_id"].map({k: f.maximum for k, f in facts.items()})
-        number = frame["number"]
-        finite = np.isfinite(number.to_numpy(dtype="float64", na_value=np.nan))
-        out = is_number & is_fact & (~finite | (number < minimum) | (number > maximum))
-        report(out, "{number!r} for {question_id!r} is outside the allowed range")
+    bad_level = is_level & ~frame["level"].isin([1, 2, 3, 4, 5]).to_numpy()
+    report(bad_level & is_question, "level {level!r} for {question_id!r} is outside 1-5")
+    is_number = (frame["choice"] == "number").to_numpy()
+    report(is_number & is_question, "{question_id!r} takes a level, not a number")
+    if (is_number & is_fact).any():
+        fact_codes = np.where(is_fact, qcode - len(question_ids), 0)
+        minimum = np.array([f.minimum for f in facts.values()])[fact_codes]
+        maximum = np.array([f.maximum for f in facts.values()])[fact_codes]
+        number = frame["number"].to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            out = ~np.isfinite(number) | (number < minimum) | (number > maximum)
+        report(
+            is_number & is_fact & out, "{number!r} for {question_id!r} is outside the allowed range"
+        )
     if problems:
         raise ScoringInputError(problems)
+    frame["respondent_id"] = frame["respondent_id"].cat.as_ordered()
     return frame
 
 
@@ -216,22 +247,29 @@ class QuestionStat:
 
 def question_stats(rubric: Rubric, prepared: Prepared) -> dict[str, QuestionStat]:
     frame = prepared.frame
-    answered = frame.loc[frame["choice"].isin(("level", *UNKNOWN_CHOICES))]
-    label = answered["choice"].where(
-        answered["choice"] != "level", answered["level"].astype("Int64").astype(str)
-    )
-    counts = answered.assign(label=label).groupby(["question_id", "label"], observed=True).size()
+    n_questions = len(rubric.questions)
+    codes = frame["question_id"].cat.codes.to_numpy().astype(np.int64)
+    choice = frame["choice"].to_numpy()
+    level = frame["level"].to_numpy(dtype="float64", na_value=0)
+    # Column per answer: 0-4 for levels 1-5, 5 "don't know", 6 "not applicable", 7 other.
+    column = np.full(len(frame), 7)
+    is_level = choice == "level"
+    column[is_level] = level[is_level].astype(int) - 1
+    column[choice == "dont_know"] = 5
+    column[choice == "not_applicable"] = 6
+    on_question = codes < n_questions
+    counts = np.bincount(
+        codes[on_question] * 8 + column[on_question], minlength=n_questions * 8
+    ).reshape(n_questions, 8)
     level_groups = prepared.levels.groupby("question_id", observed=True)["level"]
     medians, means = level_groups.median(), level_groups.mean()
+    keys = ("1", "2", "3", "4", "5", *UNKNOWN_CHOICES)
     result = {}
-    for question in rubric.questions:
+    for index, question in enumerate(rubric.questions):
         qid = question.id
-        row = (
-            counts.loc[qid] if qid in counts.index.get_level_values(0) else pd.Series(dtype="int64")
-        )
         result[qid] = QuestionStat(
             qid,
-            {key: int(row.get(key, 0)) for key in ("1", "2", "3", "4", "5", *UNKNOWN_CHOICES)},
+            {key: int(counts[index, k]) for k, key in enumerate(keys)},
             float(medians[qid]) if qid in medians.index else None,
             float(means[qid]) if qid in means.index else None,
         )
@@ -297,7 +335,7 @@ def _groups_for(per_capability: pd.DataFrame) -> list[tuple[str, tuple[str, ...]
     counts = per_capability.groupby("role", observed=True).size()
     big = [r for r in AUDIENCES if counts.get(r, 0) >= MIN_GROUP]
     small = [r for r in AUDIENCES if 0 < counts.get(r, 0) < MIN_GROUP]
-    groups = [(r, (r,)) for r in big]
+    groups: list[tuple[str, tuple[str, ...]]] = [(r, (r,)) for r in big]
     if small and sum(int(counts[r]) for r in small) >= MIN_GROUP:
         label = small[0] if len(small) == 1 else f"other roles ({', '.join(small)})"
         groups.append((label, tuple(small)))
@@ -347,8 +385,8 @@ def perception_gaps(rubric: Rubric, prepared: Prepared) -> list[PerceptionGap]:
 
 
 def _drivers(
-    questions: tuple, groups: list[GroupLevel], level_sums: pd.DataFrame
-) -> tuple[GapDriver, ...]:  # type: ignore[type-arg]
+    questions: tuple[Question, ...], groups: list[GroupLevel], level_sums: pd.DataFrame
+) -> tuple[GapDriver, ...]:
     drivers = []
     for question in questions:
         means: dict[str, float] = {}

@@ -11,7 +11,9 @@ class UniqueKeyLoader(yaml.SafeLoader):
     """A SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one)."""
 
 
-def _construct_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)

@@ -1,0 +1,106 @@
+"""Score 10,000 respondents on the full shipped rubric: time and peak memory.
+
+Usage: .venv/bin/python benchmarks/scoring.py [--respondents N] [--runs K]
+
+Times are the median of K runs of the whole `score_assessment` call (answers already in a
+DataFrame, as the app's adapter hands them over); peak memory is measured in a separate run
+under tracemalloc so its overhead does not distort the timing. Target here: under 1 s and
+under 300 MB for 10,000 respondents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scoring.engine import score_assessment  # noqa: E402
+from scoring.rubric import AUDIENCES, get_rubric  # noqa: E402
+
+ROLE_SHARE = [0.15, 0.55, 0.2, 0.1]
+
+
+def build_answers(n: int, seed: int = 2026) -> pd.DataFrame:
+    rubric = get_rubric("operationalization", 1)
+    rng = np.random.default_rng(seed)
+    roles = rng.choice(AUDIENCES, size=n, p=ROLE_SHARE)
+    frames = []
+    for role in AUDIENCES:
+        ids = np.flatnonzero(roles == role)
+        questions = [q.id for q in rubric.questions_for(role)]
+        if not len(ids) or not questions:
+            continue
+        respondent = np.repeat(ids, len(questions))
+        question = np.tile(questions, len(ids))
+        roll = rng.random(len(respondent))
+        choice = np.where(
+            roll < 0.06, "dont_know", np.where(roll < 0.08, "not_applicable", "level")
+        )
+        level = np.where(choice == "level", rng.integers(1, 6, len(respondent)), np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "respondent_id": respondent.astype(str),
+                    "role": role,
+                    "question_id": question,
+                    "choice": choice,
+                    "level": level,
+                    "number": np.nan,
+                }
+            )
+        )
+        facts = [f for f in rubric.facts if role in f.audience]
+        for fact in facts:
+            value = rng.uniform(fact.minimum, min(fact.maximum, fact.minimum + 200), len(ids))
+            if fact.integer:
+                value = np.round(value)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "respondent_id": ids.astype(str),
+                        "role": role,
+                        "question_id": fact.id,
+                        "choice": "number",
+                        "level": np.nan,
+                        "number": value,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--respondents", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    rubric = get_rubric("operationalization", 1)
+    answers = build_answers(args.respondents)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    score_assessment(rubric=rubric, answers=answers.head(1000), now=now)  # warm imports and caches
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        result = score_assessment(rubric=rubric, answers=answers, now=now)
+        times.append(time.perf_counter() - start)
+    tracemalloc.start()
+    score_assessment(rubric=rubric, answers=answers, now=now)
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    seconds = statistics.median(times)
+    print(f"answers={len(answers)} respondents={result.respondents} runs={args.runs}")
+    print(f"times: {', '.join(f'{t:.3f}' for t in times)} (median {seconds:.3f} s)")
+    print(f"RESULT respondents={args.respondents} seconds={seconds:.3f} peak_mb={peak / 2**20:.0f}")
+
+
+if __name__ == "__main__":
+    main()

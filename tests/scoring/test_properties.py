@@ -1,0 +1,152 @@
+"""Invariants of the engine over random answers on the full shipped rubric (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoring.engine import Result, score_assessment
+from scoring.rubric import AUDIENCES, get_rubric
+
+RUBRIC = get_rubric("operationalization", 1)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+VALUES = st.sampled_from([1, 2, 3, 4, 5, 1, 2, 3, 4, 5, "dk", "na", None])
+COLUMNS = ["respondent_id", "role", "question_id", "choice", "level", "number"]
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def answer_sets(draw: st.DrawFn) -> pd.DataFrame:
+    rows = []
+    for index in range(draw(st.integers(1, 7))):
+        role = draw(st.sampled_from(AUDIENCES))
+        for question in RUBRIC.questions_for(role):
+            value = draw(VALUES)
+            if value is None:
+                continue
+            if value in ("dk", "na"):
+                choice = "dont_know" if value == "dk" else "not_applicable"
+                rows.append((f"r{index}", role, question.id, choice, None, None))
+            else:
+                rows.append((f"r{index}", role, question.id, "level", value, None))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def run(answers: pd.DataFrame) -> Result:
+    return score_assessment(rubric=RUBRIC, answers=answers, now=NOW)
+
+
+def scores(result: Result) -> dict[str, float | None]:
+    values: dict[str, float | None] = {c.id: c.score for c in result.capabilities}
+    values.update({d.id: d.score for d in result.dimensions})
+    values["readiness"] = result.readiness.score
+    return values
+
+
+@SETTINGS
+@given(answers=answer_sets(), data=st.data())
+def test_raising_one_answer_never_lowers_its_capability_or_dimension(
+    answers: pd.DataFrame, data: st.DataObject
+) -> None:
+    levels = answers.index[answers["choice"] == "level"]
+    if levels.empty:
+        return
+    row = data.draw(st.sampled_from(list(levels)))
+    current = int(answers.at[row, "level"])
+    if current == 5:
+        return
+    raised = answers.copy()
+    raised.at[row, "level"] = data.draw(st.integers(current + 1, 5))
+    before, after = run(answers), run(raised)
+    question = RUBRIC.question(answers.at[row, "question_id"])
+    for key in (question.capability_id, question.dimension_id, "readiness"):
+        assert scores(after)[key] >= scores(before)[key] - 1e-9, key  # type: ignore[operator]
+
+
+@SETTINGS
+@given(answers=answer_sets(), seed=st.integers(0, 10_000))
+def test_order_of_respondents_and_rows_does_not_matter(answers: pd.DataFrame, seed: int) -> None:
+    shuffled = answers.sample(frac=1, random_state=seed).reset_index(drop=True)
+    assert _differences(run(answers).to_dict(), run(shuffled).to_dict()) == []
+
+
+def _differences(a: object, b: object, path: str = "") -> list[str]:
+    """Paths where two to_dict() results differ, for a readable failure."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            d for k in a.keys() | b.keys() for d in _differences(a.get(k), b.get(k), f"{path}.{k}")
+        ]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in _differences(x, y, f"{path}[{i}]")
+        ]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@SETTINGS
+@given(answers=answer_sets(), data=st.data())
+def test_unknowns_never_change_a_score(answers: pd.DataFrame, data: st.DataObject) -> None:
+    respondent = (
+        data.draw(st.sampled_from(sorted(answers["respondent_id"].unique())))
+        if len(answers)
+        else "r0"
+    )
+    extra = [
+        (
+            "unsure",
+            "engineering",
+            q.id,
+            data.draw(st.sampled_from(["dont_know", "not_applicable"])),
+            None,
+            None,
+        )
+        for q in RUBRIC.questions_for("engineering")
+        if data.draw(st.booleans())
+    ]
+    more = pd.concat([answers, pd.DataFrame(extra, columns=COLUMNS)], ignore_index=True)
+    assert scores(run(answers)) == scores(run(more))
+    del respondent
+
+
+def _walk(value: object) -> list[float]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _walk(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _walk(v)]
+    return [value] if isinstance(value, float) else []
+
+
+@SETTINGS
+@given(answers=answer_sets())
+def test_all_outputs_stay_in_range(answers: pd.DataFrame) -> None:
+    result = run(answers)
+    json.dumps(result.to_dict(), allow_nan=False)  # no NaN or infinity anywhere
+    for c in result.capabilities:
+        assert c.score is None or 0 <= c.score <= 100
+        assert c.level is None or 1 <= c.level <= 5
+        assert 0 <= c.confidence <= 1
+        assert c.agreement is None or 0 <= c.agreement <= 1
+        assert c.gap is None or 0 <= c.gap <= 4
+    for d in result.dimensions:
+        assert d.score is None or 0 <= d.score <= 100
+        assert 0 <= d.confidence <= 1
+    r = result.readiness
+    assert r.score is None or 0 <= r.score <= 100
+    assert r.held_back_by >= 0
+
+
+@SETTINGS
+@given(answers=answer_sets())
+def test_roadmap_never_lists_an_item_before_its_prerequisites(answers: pd.DataFrame) -> None:
+    roadmap = run(answers).roadmap
+    seen: set[str] = set()
+    for item in roadmap:
+        assert set(item.prerequisites) <= seen, item.id
+        seen.add(item.id)
+    assert [i.position for i in roadmap] == list(range(1, len(roadmap) + 1))
