@@ -129,6 +129,10 @@ class Assessment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Scoring settings: dimension id -> target level; dimension or capability id -> weight.
+    # Empty means the rubric's defaults.
+    targets = models.JSONField(default=dict, blank=True)
+    weights = models.JSONField(default=dict, blank=True)
 
     objects = AssessmentQuerySet.as_manager()
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("assessments.survey_urls")),
     path("", include("assessments.urls")),
+    path("", include("reports.urls")),
 ]

@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -47,7 +48,19 @@ from scoring.scores import (
     weighted_mean,
 )
 
-ENGINE_VERSION = "1.0"
+
+def _source_fingerprint() -> str:
+    """A digest of the engine's code and data files: any change to how results are computed
+    gives new cache keys, so a stored result is never served from older code."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.glob("*.py"), *package.rglob("*.yaml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+ENGINE_VERSION = "1.0+" + _source_fingerprint()
 
 
 @dataclass(frozen=True)

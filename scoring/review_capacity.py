@@ -69,6 +69,7 @@ class ReviewProjection:
     saturation_multiplier: float
     planned: tuple[QueueState, ...]  # at the planned agent volume in 6 and 12 months
     planned_labels: tuple[str, ...]
+    curve: tuple[QueueState, ...]  # from light load up to just below saturation, for charts
 
 
 def validate_inputs(inputs: ReviewInputs) -> None:
@@ -166,12 +167,25 @@ def project(inputs: ReviewInputs, multipliers: Sequence[float] = MULTIPLIERS) ->
             )
         )
         labels.append(label)
+    saturation = capacity / inputs.prs_per_week
+    # Utilisation from 5 % to 99 %, denser near the wall where the wait turns upward.
+    utilisations = [0.05 + 0.9 * (k / 30) for k in range(31)] + [0.96, 0.97, 0.98, 0.99]
+    curve = tuple(
+        queue_state(
+            multiplier=u * saturation,
+            arrivals=u * capacity,
+            servers=servers,
+            service_rate=service_rate,
+        )
+        for u in utilisations
+    )
     return ReviewProjection(
         inputs=inputs,
         service_rate_per_reviewer=service_rate,
         capacity_per_week=capacity,
         states=states,
-        saturation_multiplier=capacity / inputs.prs_per_week,
+        saturation_multiplier=saturation,
         planned=tuple(planned),
         planned_labels=tuple(labels),
+        curve=curve,
     )

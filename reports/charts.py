@@ -1,0 +1,302 @@
+"""Plotly figures built by pure functions: a result (its JSON form) in, a figure out.
+
+The same figures serve the browser (interactive, plotly.js from static files) and the PDF
+(SVG through kaleido). Colours are a single blue ramp plus black and grey, so they survive
+greyscale printing; series differ by line style and marker shape as well as colour. Every
+figure has a text alternative built from the same numbers (`*_table` functions).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+
+INK = "#17202b"
+GREY = "#8a94a3"
+BLUE = ("#dbe7f6", "#a9c6ea", "#6c9fd8", "#2f6fba", "#143f73")  # light to dark, one per level
+FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK}
+LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
+
+
+def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        font=FONT,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        title={"text": title, "x": 0, "font": {"size": 14}} if title else None,
+        legend={"orientation": "h", "yanchor": "bottom", "y": -0.2, "x": 0},
+    )
+    return figure
+
+
+def radar(result: dict[str, Any]) -> go.Figure:
+    """Current exact level against target per dimension."""
+    dims = result["dimensions"]
+    names = [d["title"] for d in dims] + [dims[0]["title"]]
+    current = [d["exact_level"] or 1 for d in dims]
+    target = [d["target_level"] for d in dims]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatterpolar(
+            r=target + target[:1],
+            theta=names,
+            name="Target",
+            line={"color": INK, "dash": "dash", "width": 2},
+            marker={"symbol": "square", "size": 7},
+        )
+    )
+    figure.add_trace(
+        go.Scatterpolar(
+            r=current + current[:1],
+            theta=names,
+            name="Current",
+            fill="toself",
+            fillcolor="rgba(47,111,186,0.25)",
+            line={"color": BLUE[3], "width": 3},
+            marker={"symbol": "circle", "size": 8},
+        )
+    )
+    figure.update_polars(
+        # Dimensions sit on the diagonals, so their labels have room and never meet the
+        # level ticks, which run along the horizontal.
+        radialaxis={
+            "range": [0, 5],
+            "tickvals": [1, 2, 3, 4, 5],
+            "gridcolor": "#d6dce4",
+            "angle": 0,
+            "tickfont": {"size": 10, "color": GREY},
+        },
+        angularaxis={"gridcolor": "#d6dce4", "rotation": 45, "direction": "clockwise"},
+    )
+    figure = _layout(figure, height=380)
+    figure.update_layout(margin={"l": 80, "r": 80, "t": 30, "b": 40})
+    return figure
+
+
+def radar_table(result: dict[str, Any]) -> list[list[str]]:
+    rows = [["Dimension", "Current level", "Target", "Gap", "Confidence"]]
+    for d in result["dimensions"]:
+        rows.append(
+            [
+                d["title"],
+                _level(d["exact_level"]),
+                str(d["target_level"]),
+                "-" if d["gap"] is None else f"{d['gap']:.1f}",
+                d["confidence_label"],
+            ]
+        )
+    return rows
+
+
+def heatmap(result: dict[str, Any]) -> go.Figure:
+    """Capabilities (rows) by role group (columns), coloured by level; 'All' first. Roles too
+    small to show alone were merged by the engine; they share one "other roles" column."""
+    caps = result["capabilities"]
+    roles = ["leadership", "engineering", "operations", "product"]
+    columns = ["All respondents", *(r.capitalize() for r in roles), "Other roles (merged)"]
+    cells: dict[str, dict[str, tuple[float, str]]] = {}
+    for gap in result["perception"]:
+        for g in gap["groups"]:
+            column = g["group"].capitalize() if g["group"] in roles else "Other roles (merged)"
+            cells.setdefault(gap["capability_id"], {})[column] = (g["level"], g["group"])
+    used = ["All respondents"] + [c for c in columns[1:] if any(c in row for row in cells.values())]
+    z, text, hover = [], [], []
+    for c in caps:
+        row_cells = cells.get(c["id"], {})
+        values = [c["exact_level"]] + [row_cells.get(col, (None, ""))[0] for col in used[1:]]
+        groups = ["all respondents"] + [
+            row_cells.get(col, (None, "no group of three"))[1] for col in used[1:]
+        ]
+        z.append(values)
+        text.append(["" if v is None else f"{v:.1f}" for v in values])
+        hover.append(
+            [
+                f"{c['title']}<br>{g}: " + ("no data" if v is None else f"level {v:.1f}")
+                for v, g in zip(values, groups, strict=True)
+            ]
+        )
+    labels = [("\u25cb " if c["low_confidence"] else "") + c["title"] for c in caps]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=used,
+            y=labels,
+            text=text,
+            texttemplate="%{text}",
+            zmin=1,
+            zmax=5,
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            colorscale=[[i / 4, color] for i, color in enumerate(BLUE)],
+            colorbar={
+                "title": {"text": "Level"},
+                "tickvals": [1, 2, 3, 4, 5],
+                "len": 0.6,
+                "thickness": 14,
+            },
+            xgap=2,
+            ygap=2,
+        )
+    )
+    figure.update_yaxes(autorange="reversed", tickfont={"size": 11}, automargin=True)
+    figure.update_xaxes(side="top", automargin=True, tickfont={"size": 11})
+    figure = _layout(figure, height=max(320, 26 * len(caps) + 90))
+    figure.update_layout(margin={"l": 250, "r": 10, "t": 40, "b": 10})
+    return figure
+
+
+def heatmap_table(result: dict[str, Any]) -> list[list[str]]:
+    rows = [["Capability", "Level", "Score", "Respondents", "Confidence"]]
+    for c in result["capabilities"]:
+        rows.append(
+            [
+                c["title"],
+                _level(c["exact_level"]),
+                "-" if c["score"] is None else f"{c['score']:.0f}",
+                str(c["n_respondents"]),
+                c["confidence_label"] + (" (low: read with care)" if c["low_confidence"] else ""),
+            ]
+        )
+    return rows
+
+
+def review_wall(result: dict[str, Any]) -> go.Figure | None:
+    """Expected wait for review against pull-request volume (as a multiple of today), with
+    the wall where review saturates and today's and the planned volumes marked."""
+    projection = result["review"]["projection"]
+    if not projection:
+        return None
+    wall = projection["saturation_multiplier"]
+    curve = projection["curve"]
+    planned = list(zip(projection["planned_labels"], projection["planned"], strict=True))
+    right = min(10.0, max(2.0, wall * 1.6, *(s["multiplier"] * 1.15 for _l, s in planned)))
+    waits = [max(s["wait_hours"], 0.01) for s in curve]
+    top = max(waits) * 3
+    figure = go.Figure()
+    figure.add_vrect(
+        x0=wall,
+        x1=right,
+        fillcolor=GREY,
+        opacity=0.18,
+        line_width=0,
+        annotation_text="review saturated:<br>the queue grows without limit",
+        annotation_position="bottom right",
+        annotation_font={"size": 11, "color": INK},
+    )
+    figure.add_vline(x=wall, line={"color": INK, "width": 2, "dash": "dash"})
+    figure.add_annotation(
+        x=wall,
+        y=0.04,
+        yref="paper",
+        xanchor="right",
+        yanchor="bottom",
+        showarrow=False,
+        text=f"<b>the wall: {wall:.1f}\u00d7 today</b> ",
+        font={"size": 12, "color": INK},
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[s["multiplier"] for s in curve],
+            y=waits,
+            mode="lines",
+            name="Expected wait for a first review",
+            line={"color": BLUE[3], "width": 3},
+            hovertemplate="%{x:.2f}\u00d7 today: %{y:.1f} working hours<extra></extra>",
+        )
+    )
+    points = [("Today", projection["states"][0], "circle")]
+    points += [
+        (f"Planned {label}", state, symbol)
+        for (label, state), symbol in zip(planned, ("square", "diamond"), strict=False)
+    ]
+    for index, (label, state, symbol) in enumerate(points):
+        # Beyond the wall there is no finite wait: park the marker high, staggered.
+        y = top / (1 + index) if state["saturated"] else max(state["wait_hours"], 0.01)
+        figure.add_trace(
+            go.Scatter(
+                x=[state["multiplier"]],
+                y=[y],
+                mode="markers+text",
+                name=label,
+                marker={
+                    "symbol": symbol,
+                    "size": 12,
+                    "color": INK,
+                    "line": {"color": "white", "width": 1},
+                },
+                text=[label + (" (beyond the wall)" if state["saturated"] else "")],
+                textposition=(
+                    "middle left" if state["multiplier"] > right * 0.7 else "middle right"
+                )
+                if state["saturated"]
+                else "top center",
+                textfont={"size": 11},
+                showlegend=False,
+                hovertemplate=f"{label}: %{{x:.2f}}\u00d7 today<extra></extra>",
+            )
+        )
+    figure.update_xaxes(
+        title="Pull requests per week, as a multiple of today",
+        range=[0, right],
+        gridcolor="#e3e8ee",
+        ticksuffix="\u00d7",
+    )
+    figure.update_yaxes(
+        title="Working hours waiting",
+        type="log",
+        range=[-2, math.log10(top) + 0.3],
+        gridcolor="#e3e8ee",
+    )
+    figure = _layout(figure, height=360)
+    figure.update_layout(margin={"l": 70, "r": 20, "t": 40, "b": 60}, showlegend=False)
+    return figure
+
+
+def review_table(result: dict[str, Any]) -> list[list[str]]:
+    projection = result["review"]["projection"]
+    if not projection:
+        return []
+    rows = [["Volume", "PRs per week", "Utilisation", "Chance of waiting", "Expected wait"]]
+    labelled = [(f"{s['multiplier']:g}\u00d7 today", s) for s in projection["states"]]
+    labelled += [
+        (f"Planned {label}", s)
+        for label, s in zip(projection["planned_labels"], projection["planned"], strict=True)
+    ]
+    for label, s in labelled:
+        rows.append(
+            [
+                label,
+                f"{s['prs_per_week']:.0f}",
+                f"{s['utilisation'] * 100:.0f}%",
+                "100%" if s["saturated"] else f"{s['wait_probability'] * 100:.0f}%",
+                "grows without limit" if s["saturated"] else _hours(s["wait_hours"]),
+            ]
+        )
+    return rows
+
+
+def _level(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{value * 60:.0f} min"
+    return f"{value:.1f} h"
+
+
+def figure_json(figure: go.Figure | None) -> dict[str, Any] | None:
+    """The figure as plain JSON for the browser (json_script), without plotly's template."""
+    if figure is None:
+        return None
+    data: dict[str, Any] = json.loads(figure.to_json(validate=False, remove_uids=True))
+    layout = data.get("layout", {})
+    layout.pop("template", None)
+    return {"data": data.get("data", []), "layout": layout}
