@@ -1,4 +1,5 @@
-"""The scoring settings a leader may change: a target level and a weight per dimension."""
+"""The scoring settings a leader may change: a target level per dimension, and weights for
+dimensions and for capabilities within them."""
 
 from __future__ import annotations
 
@@ -29,25 +30,41 @@ class ScoringSettingsForm(forms.Form):
                 coerce=int,
                 initial=targets.get(d.id, d.target_level),
             )
-            self.fields[f"weight_{d.id}"] = forms.FloatField(
-                label=f"{d.title} weight",
-                min_value=0,
-                max_value=10,
-                initial=weights.get(d.id, d.weight),
+            self.fields[f"weight_{d.id}"] = self._weight(
+                f"{d.title} weight", weights.get(d.id, d.weight)
             )
+            for c in d.capabilities:
+                self.fields[f"weight_{c.id}"] = self._weight(c.title, weights.get(c.id, c.weight))
+
+    @staticmethod
+    def _weight(label: str, initial: float) -> forms.FloatField:
+        return forms.FloatField(label=label, min_value=0, max_value=10, initial=initial)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        weights = [cleaned.get(f"weight_{d.id}") for d in self.rubric.dimensions]
-        if all(w is not None for w in weights) and sum(weights) <= 0:  # type: ignore[arg-type]
-            raise forms.ValidationError("At least one dimension needs a weight above 0.")
+        groups = [("dimension", [d.id for d in self.rubric.dimensions], "At least one dimension")]
+        groups += [
+            ("capability", [c.id for c in d.capabilities], f"At least one capability of {d.title}")
+            for d in self.rubric.dimensions
+        ]
+        for _kind, ids, subject in groups:
+            values = [cleaned.get(f"weight_{key}") for key in ids]
+            if all(v is not None for v in values) and sum(values) <= 0:  # type: ignore[arg-type]
+                raise forms.ValidationError(f"{subject} needs a weight above 0.")
         return cleaned
 
     def targets(self) -> dict[str, int]:
         return {d.id: self.cleaned_data[f"target_{d.id}"] for d in self.rubric.dimensions}
 
     def weights(self) -> dict[str, float]:
-        return {d.id: self.cleaned_data[f"weight_{d.id}"] for d in self.rubric.dimensions}
+        ids = [d.id for d in self.rubric.dimensions] + [c.id for c in self.rubric.capabilities]
+        return {key: self.cleaned_data[f"weight_{key}"] for key in ids}
 
     def rows(self) -> list[tuple[Any, Any]]:
         return [(self[f"target_{d.id}"], self[f"weight_{d.id}"]) for d in self.rubric.dimensions]
+
+    def capability_rows(self) -> list[tuple[str, list[Any]]]:
+        return [
+            (d.title, [self[f"weight_{c.id}"] for c in d.capabilities])
+            for d in self.rubric.dimensions
+        ]

@@ -99,29 +99,43 @@ def test_results_are_cached_until_an_input_changes(demo: Assessment) -> None:
     assert latest.data["respondents"] == first.data["respondents"] + 1
 
 
+def _settings(assessment: Assessment) -> dict[str, Any]:
+    rubric = assessment.rubric
+    data: dict[str, Any] = {f"target_{d.id}": d.target_level for d in rubric.dimensions}
+    data |= {f"weight_{d.id}": d.weight for d in rubric.dimensions}
+    data |= {f"weight_{c.id}": c.weight for c in rubric.capabilities}
+    return data
+
+
 def test_targets_and_weights_change_the_result(demo: Assessment) -> None:
     client = login(_owner(demo))
-    data = {f"target_{d.id}": d.target_level for d in demo.rubric.dimensions}
-    data |= {f"weight_{d.id}": 1 for d in demo.rubric.dimensions}
+    data = _settings(demo)
     data["target_review"] = 5
+    data["weight_rev.learning-loop"] = 3
     response = client.post(reverse("reports:results_settings", args=[demo.pk]), data)
     assert response.status_code == 302
     demo.refresh_from_db()
     assert demo.targets == {"review": 5}
+    assert demo.weights == {"rev.learning-loop": 3}
     result = result_compute(assessment=demo).data
     assert next(d for d in result["dimensions"] if d["id"] == "review")["target_level"] == 5
+    assert next(c for c in result["capabilities"] if c["id"] == "rev.learning-loop")["weight"] == 3
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("target_review", "9"), ("weight_review", "-1"), ("weight_review", "lots")],
+    [
+        ("target_review", "9"),
+        ("weight_review", "-1"),
+        ("weight_review", "lots"),
+        ("weight_rev.learning-loop", "11"),
+    ],
 )
 def test_bad_settings_are_refused_and_change_nothing(
     demo: Assessment, field: str, value: str
 ) -> None:
     client = login(_owner(demo))
-    data = {f"target_{d.id}": d.target_level for d in demo.rubric.dimensions}
-    data |= {f"weight_{d.id}": 1 for d in demo.rubric.dimensions}
+    data = _settings(demo)
     data[field] = value
     response = client.post(reverse("reports:results_settings", args=[demo.pk]), data)
     assert response.status_code == 400
@@ -131,8 +145,7 @@ def test_bad_settings_are_refused_and_change_nothing(
 
 def test_all_weights_zero_is_refused(demo: Assessment) -> None:
     client = login(_owner(demo))
-    data = {f"target_{d.id}": d.target_level for d in demo.rubric.dimensions}
-    data |= {f"weight_{d.id}": 0 for d in demo.rubric.dimensions}
+    data = _settings(demo) | {f"weight_{d.id}": 0 for d in demo.rubric.dimensions}
     response = client.post(reverse("reports:results_settings", args=[demo.pk]), data)
     assert response.status_code == 400
     assert b"needs a weight above 0" in response.content
