@@ -300,3 +300,83 @@ def figure_json(figure: go.Figure | None) -> dict[str, Any] | None:
     layout = data.get("layout", {})
     layout.pop("template", None)
     return {"data": data.get("data", []), "layout": layout}
+
+
+def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
+    """One dimension's capabilities: current exact level as bars, target as a marker."""
+    dimension = next(d for d in result["dimensions"] if d["id"] == dimension_id)
+    caps = [c for c in result["capabilities"] if c["dimension_id"] == dimension_id]
+    names = [("\u25cb " if c["low_confidence"] else "") + c["title"] for c in caps]
+    current = [c["exact_level"] or 0 for c in caps]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            y=names, x=current, orientation="h", name="Current level",
+            marker={"color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current], "line": {"color": INK, "width": 1}},
+            text=[f"{v:.1f}" if v else "no data" for v in current], textposition="outside", cliponaxis=False,
+            hovertemplate="%{y}: level %{x:.1f}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            y=names, x=[dimension["target_level"]] * len(caps), mode="markers", name="Target",
+            marker={"symbol": "line-ns", "size": 22, "line": {"color": INK, "width": 3}},
+            hovertemplate="target %{x}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(range=[0, 5.4], tickvals=[1, 2, 3, 4, 5], gridcolor="#e3e8ee")
+    figure.update_yaxes(autorange="reversed", automargin=True)
+    figure = _layout(figure, height=90 + 42 * len(caps))
+    figure.update_layout(
+        margin={"l": 250, "r": 30, "t": 30, "b": 30},
+        bargap=0.35,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+    )
+    return figure
+
+
+def capability_bars_table(result: dict[str, Any], dimension_id: str) -> list[list[str]]:
+    rows = [["Capability", "Level", "Target", "Gap", "Confidence"]]
+    for c in result["capabilities"]:
+        if c["dimension_id"] != dimension_id:
+            continue
+        rows.append(
+            [
+                c["title"],
+                _level(c["exact_level"]),
+                str(c["target_level"]),
+                "-" if c["gap"] is None else f"{c['gap']:.1f}",
+                c["confidence_label"],
+            ]
+        )
+    return rows
+
+
+def trend(comparison: dict[str, Any]) -> go.Figure:
+    """Overall readiness and each dimension across the organisation's assessments."""
+    points = comparison["series"]
+    labels = [f"{p['title']}<br>{p['date']}" for p in points]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=labels, y=[p["readiness"] for p in points], name="Overall readiness",
+            mode="lines+markers+text", line={"color": INK, "width": 3},
+            marker={"symbol": "circle", "size": 10},
+            text=[f"{p['readiness']:.0f}" if p["readiness"] is not None else "" for p in points],
+            textposition="top center",
+        )
+    )
+    dashes = ("dot", "dash", "longdash", "dashdot")
+    symbols = ("square", "diamond", "triangle-up", "x")
+    for index, dimension in enumerate(comparison["dimensions"]):
+        figure.add_trace(
+            go.Scatter(
+                x=labels, y=[p["dimensions"].get(dimension["id"]) for p in points], name=dimension["title"],
+                mode="lines+markers", line={"color": BLUE[1 + index % 4], "dash": dashes[index % 4], "width": 2},
+                marker={"symbol": symbols[index % 4], "size": 8},
+            )
+        )
+    figure.update_yaxes(range=[0, 105], title="Score (0-100)", gridcolor="#e3e8ee")
+    figure = _layout(figure, height=340)
+    figure.update_layout(margin={"l": 60, "r": 20, "t": 20, "b": 60})
+    return figure

@@ -68,3 +68,31 @@ class ScoringSettingsForm(forms.Form):
             (d.title, [self[f"weight_{c.id}"] for c in d.capabilities])
             for d in self.rubric.dimensions
         ]
+
+
+class BrandingForm(forms.Form):
+    MAX_LOGO_BYTES = 300_000
+    firm_name = forms.CharField(max_length=120, required=False, strip=True, label="Firm name")
+    colour = forms.RegexField(
+        regex=r"^#[0-9a-fA-F]{6}$",
+        initial="#1d5aa6",
+        label="Brand colour",
+        error_messages={"invalid": "Use a colour like #1d5aa6."},
+        widget=forms.TextInput(attrs={"type": "color"}),
+    )
+    logo = forms.FileField(required=False, label="Logo (PNG or JPEG, at most 300 KB)")
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+
+    def clean_logo(self) -> tuple[bytes, str] | None:
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        if upload.size > self.MAX_LOGO_BYTES:
+            raise forms.ValidationError("The logo is larger than 300 KB.")
+        data = upload.read(self.MAX_LOGO_BYTES + 1)
+        # The type comes from the file's first bytes, never from its name or the browser.
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            return data, "image/png"
+        if data.startswith(b"\xff\xd8\xff"):
+            return data, "image/jpeg"
+        raise forms.ValidationError("The logo must be a PNG or JPEG image.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -30,3 +31,103 @@ class ResultSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Result of {self.assessment} ({self.inputs_hash[:8]})"
+
+
+class ReportJob(models.Model):
+    """A PDF being made, or made. Jobs are reused while the result, templates, paper size and
+    branding stay the same (same render_hash), so a report is regenerated only on change."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Rendering"
+        SUCCEEDED = "succeeded", "Ready"
+        FAILED = "failed", "Failed"
+
+    class Paper(models.TextChoices):
+        A4 = "a4", "A4"
+        LETTER = "letter", "US Letter"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="report_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    paper = models.CharField(max_length=10, choices=Paper.choices, default=Paper.A4)
+    render_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=120, default="Waiting for a worker")
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["assessment", "render_hash"])]
+
+    def __str__(self) -> str:
+        return f"PDF of {self.assessment} ({self.get_status_display()})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def filename(self) -> str:
+        stamp = (self.finished_at or self.created_at).strftime("%Y-%m-%d")
+        return f"opready-gap-report-{stamp}-{self.paper}.pdf"
+
+
+class ShareLink(models.Model):
+    """A read-only link to an assessment's report for readers without an account."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Share link for {self.assessment}"
+
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.expires_at > timezone.now() else "expired"
+
+
+class Branding(models.Model):
+    """A consultant's firm branding, used on reports they make for their client organisations."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="branding")
+    firm_name = models.CharField(max_length=120, blank=True)
+    colour = models.CharField(max_length=7, default="#1d5aa6")
+    logo = models.BinaryField(blank=True, default=b"")
+    logo_type = models.CharField(max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return self.firm_name or f"Branding of {self.user}"
+
+    def logo_data_uri(self) -> str:
+        if not self.logo:
+            return ""
+        import base64
+
+        return f"data:{self.logo_type};base64,{base64.b64encode(bytes(self.logo)).decode()}"

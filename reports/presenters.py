@@ -42,8 +42,20 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
             {**driver, "text": rubric.question(driver["question_id"]).text}
             for driver in gap["drivers"][:3]
         ]
-        gaps.append({**gap, "title": titles[gap["capability_id"]], "drivers": drivers})
+        levels = {g["group"]: g["level"] for g in gap["groups"]}
+        gaps.append(
+            {
+                **gap,
+                "title": titles[gap["capability_id"]],
+                "drivers": drivers,
+                "high_level": levels[gap["high_group"]],
+                "low_level": levels[gap["low_group"]],
+                "dimension_id": capabilities[gap["capability_id"]]["dimension_id"],
+            }
+        )
     gaps.sort(key=lambda g: -g["gap"])
+    for d in by_dimension:
+        d["gaps"] = [g for g in gaps if g["dimension_id"] == d["id"]]
 
     contradictions = []
     for cid in result["contradictions"]:
@@ -59,8 +71,15 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         )
 
     roadmap: dict[str, list[dict[str, Any]]] = {bucket: [] for bucket in BUCKET_TITLES}
+    item_titles = {item["id"]: f"{item['position']}. {item['title']}" for item in result["roadmap"]}
     for item in result["roadmap"]:
-        roadmap[item["bucket"]].append({**item, "capability_title": titles[item["capability_id"]]})
+        roadmap[item["bucket"]].append(
+            {
+                **item,
+                "capability_title": titles[item["capability_id"]],
+                "prerequisite_titles": [item_titles[p] for p in item["prerequisites"]],
+            }
+        )
 
     autonomy = result["autonomy"]
     missing = [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
@@ -82,7 +101,7 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "autonomy": {**autonomy, "missing": missing},
         "low_confidence": [c for c in result["capabilities"] if c["low_confidence"]],
         "biggest_gaps": sorted(
-            (d for d in result["dimensions"] if d["gap"]), key=lambda d: -d["gap"]
+            (c for c in result["capabilities"] if c["gap"]), key=lambda c: -c["gap"]
         )[:3],
         "top_actions": result["roadmap"][:5],
     }

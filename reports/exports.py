@@ -1,0 +1,158 @@
+"""Exports of an assessment: CSV per table, one XLSX workbook, and the whole result as JSON.
+
+Answers are anonymised where the assessment is anonymous (respondents become "Respondent N").
+Every text cell that a spreadsheet could read as a formula (leading = + - @, a tab, a carriage
+return or another control character) is prefixed with an apostrophe.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pandas as pd
+
+from assessments.models import Answer, Assessment, Respondent
+
+SCHEMA = "https://opready.invalid/schemas/result-1.json"
+TABLES = ("answers", "scores", "findings", "roadmap")
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value and (value.startswith(_DANGEROUS) or ord(value[0]) < 32):
+        return "'" + value
+    return value
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(safe_cell)
+    return out
+
+
+def answers_table(assessment: Assessment) -> pd.DataFrame:
+    rubric = assessment.rubric
+    respondents = list(
+        assessment.respondents.filter(status=Respondent.Status.SUBMITTED).order_by("created_at", "pk")
+    )
+    labels = {
+        r.pk: (f"Respondent {n}" if assessment.anonymous else (r.name or r.email or f"Respondent {n}"))
+        for n, r in enumerate(respondents, start=1)
+    }
+    roles = {r.pk: r.role for r in respondents}
+    rows = []
+    answers = Answer.objects.filter(respondent__in=respondents).exclude(choice=Answer.Choice.NONE)
+    for a in answers.order_by("respondent__created_at", "respondent_id", "question_id"):
+        try:
+            q = rubric.question(a.question_id)
+            dimension, capability, text = q.dimension_id, q.capability_id, q.text
+        except KeyError:
+            dimension, capability, text = "", "", rubric.fact(a.question_id).text
+        rows.append(
+            {
+                "respondent": labels[a.respondent_id],
+                "role": roles[a.respondent_id],
+                "dimension": dimension,
+                "capability": capability,
+                "question_id": a.question_id,
+                "question": text,
+                "answer": a.get_choice_display() if a.choice not in ("level", "number") else None,
+                "level": a.level,
+                "number": a.number,
+                "comment": a.comment,
+            }
+        )
+    columns = ["respondent", "role", "dimension", "capability", "question_id", "question", "answer", "level", "number", "comment"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def scores_table(result: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for d in result["dimensions"]:
+        rows.append(
+            {"kind": "dimension", "id": d["id"], "title": d["title"], "score": d["score"], "level": d["level"], "exact_level": d["exact_level"],
+             "target_level": d["target_level"], "gap": d["gap"], "confidence": d["confidence"], "confidence_label": d["confidence_label"],
+             "respondents": None, "spread": None, "agreement": None, "evidence": None, "adjusted_score": d["adjusted_score"]}
+        )
+    for c in result["capabilities"]:
+        rows.append(
+            {"kind": "capability", "id": c["id"], "title": c["title"], "score": c["score"], "level": c["level"], "exact_level": c["exact_level"],
+             "target_level": c["target_level"], "gap": c["gap"], "confidence": c["confidence"], "confidence_label": c["confidence_label"],
+             "respondents": c["n_respondents"], "spread": c["spread"], "agreement": c["agreement"], "evidence": c["evidence"]["verdict"],
+             "adjusted_score": c["evidence"]["adjusted_score"]}
+        )
+    readiness = result["readiness"]
+    rows.append(
+        {"kind": "overall", "id": "readiness", "title": "Overall readiness", "score": readiness["score"], "level": readiness["level"],
+         "exact_level": None, "target_level": None, "gap": None, "confidence": readiness["confidence"], "confidence_label": readiness["confidence_label"],
+         "respondents": result["respondents"], "spread": None, "agreement": None, "evidence": None, "adjusted_score": None}
+    )
+    return pd.DataFrame(rows)
+
+
+def findings_table(result: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for c in result["capabilities"]:
+        for f in c["evidence"]["findings"]:
+            rows.append(
+                {"capability": c["id"], "detector": f["detector"], "status": f["status"], "strength": f["strength"],
+                 "title": f["title"], "pointers": " ".join(f["pointers"]), "verdict": c["evidence"]["verdict"]}
+            )
+    return pd.DataFrame(rows, columns=["capability", "detector", "status", "strength", "title", "pointers", "verdict"])
+
+
+def roadmap_table(result: dict[str, Any]) -> pd.DataFrame:
+    rows = [
+        {"position": i["position"], "bucket": i["bucket"], "id": i["id"], "title": i["title"], "capability": i["capability_id"],
+         "impact": i["impact"], "effort": i["effort"], "prerequisites": ", ".join(i["prerequisites"]), "why": i["why"],
+         "reasons": " ".join(i["reasons"]), "steps": "\n".join(f"{n}. {s}" for n, s in enumerate(i["steps"], start=1))}
+        for i in result["roadmap"]
+    ]
+    columns = ["position", "bucket", "id", "title", "capability", "impact", "effort", "prerequisites", "why", "reasons", "steps"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    return {
+        "answers": _safe(answers_table(assessment)),
+        "scores": _safe(scores_table(result)),
+        "findings": _safe(findings_table(result)),
+        "roadmap": _safe(roadmap_table(result)),
+    }
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in frames.items():
+            frame.to_excel(writer, sheet_name=name.capitalize(), index=False)
+            sheet = writer.sheets[name.capitalize()]
+            for column in sheet.columns:
+                width = max((len(str(cell.value)) for cell in column if cell.value is not None), default=8)
+                sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
+    return buffer.getvalue()
+
+
+def to_json(assessment: Assessment, result: dict[str, Any]) -> bytes:
+    """The whole result with its context; the shape is documented in docs/result-schema.md."""
+    document = {
+        "$schema": SCHEMA,
+        "assessment": {
+            "id": str(assessment.pk),
+            "title": assessment.title,
+            "organisation": assessment.organisation.name,
+            "anonymous": assessment.anonymous,
+            "rubric": assessment.rubric.key,
+            "created_at": assessment.created_at.isoformat(),
+        },
+        "result": result,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,107 @@
+"""PDF output: WeasyPrint behind a fetcher that serves only static files, and charts as SVG.
+
+The fetcher serves data: URIs and the app's own static files; anything else (file://, http(s)
+to anywhere, attachments, paths escaping the static roots) is refused, so report content can
+never make the renderer read a local file or reach the network. Charts are the browser's
+plotly figures turned into SVG by kaleido, with one kaleido browser per process reused across
+charts and stopped with the process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from reports.rendering import STATIC_BASE
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves data: URIs and files of the app's static directories; refuses everything else
+    (file://, http(s) to anywhere, attachments, paths escaping the static roots)."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=("data", "https"), allow_redirects=False, timeout=1)
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if url.startswith(STATIC_BASE):
+            relative = url[len(STATIC_BASE) :].split("?", 1)[0].split("#", 1)[0]
+            path = finders.find(relative)
+            if isinstance(path, str) and _inside_static(Path(path)):
+                data = Path(path).read_bytes()
+                return URLFetcherResponse(url, data, {"Content-Type": _mime(path)}, 200)
+        self.refused.append(url)
+        raise ValueError(f"refused to fetch {url[:200]!r}: reports may only use the app's static files")
+
+
+def _inside_static(path: Path) -> bool:
+    resolved = path.resolve()
+    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
+    roots += [Path(finders.find("vendor/plotly.min.js") or "/nonexistent").resolve().parent]
+    return any(resolved.is_relative_to(root) for root in roots)
+
+
+def _mime(path: str) -> str:
+    suffix = Path(path).suffix.lower()
+    return {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".woff2": "font/woff2", ".ttf": "font/ttf"}.get(
+        suffix, "application/octet-stream"
+    )
+
+
+# --- Charts as SVG ----------------------------------------------------------------------------
+
+_kaleido_lock = threading.Lock()
+_kaleido_started = False
+
+
+def _ensure_kaleido() -> None:
+    """Start one kaleido server (one Chromium) for this process, on first use."""
+    global _kaleido_started
+    with _kaleido_lock:
+        if _kaleido_started:
+            return
+        import kaleido
+
+        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+        _kaleido_started = True
+        atexit.register(stop_kaleido)
+
+
+def stop_kaleido() -> None:
+    global _kaleido_started
+    with _kaleido_lock:
+        if not _kaleido_started:
+            return
+        import kaleido
+
+        try:
+            kaleido.stop_sync_server(silence_warnings=True)
+        finally:
+            _kaleido_started = False
+
+
+def svg_data_uri(figure: Any, *, width: int = 720, height: int | None = None) -> str:
+    _ensure_kaleido()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+        svg = figure.to_image(format="svg", width=width, height=height or int(figure.layout.height or 360))
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+def render_pdf(html: str) -> tuple[bytes, int, StaticOnlyFetcher]:
+    """PDF bytes and page count from report HTML, fetching nothing but static files and
+    data: URIs (the fetcher lists what it refused)."""
+    fetcher = StaticOnlyFetcher()
+    document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render()
+    return document.write_pdf(), len(document.pages), fetcher

@@ -1,0 +1,159 @@
+"""Gap reports: one set of templates and one result, rendered as an HTML page or a PDF.
+
+This module builds the template context (shared by the page, the PDF and the share view);
+`reports.pdf` turns print HTML into a PDF and charts into SVG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import markdown
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from assessments.models import Assessment, Membership
+from reports import charts
+from reports.presenters import present
+
+logger = logging.getLogger(__name__)
+
+# Bump when report templates or styles change in a way that should regenerate stored PDFs.
+TEMPLATE_VERSION = "1"
+PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
+# Report HTML for print names static files under this base; the PDF fetcher maps it to the
+# app's static directories and nothing else.
+STATIC_BASE = "https://opready.invalid/static/"
+METHODOLOGY = Path(settings.BASE_DIR) / "docs" / "methodology.md"
+
+Progress = Callable[[str, int], None]
+
+
+# --- Context -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Branding:
+    firm_name: str
+    colour: str
+    logo_data_uri: str
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"{self.firm_name}|{self.colour}|{self.logo_data_uri}".encode()).hexdigest()
+
+
+def branding_for(assessment: Assessment, user: Any) -> Branding | None:
+    """A facilitator's firm branding, when the report is made by a facilitator of the org."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    is_facilitator = Membership.objects.filter(
+        user=user, organisation=assessment.organisation, role=Membership.Role.FACILITATOR
+    ).exists()
+    profile = getattr(user, "branding", None) if is_facilitator else None
+    if profile is None or not profile.firm_name:
+        return None
+    return Branding(profile.firm_name, profile.colour or "#1d5aa6", profile.logo_data_uri())
+
+
+def methodology_html() -> str:
+    """docs/methodology.md as HTML: the appendix shows exactly the published text."""
+    text = METHODOLOGY.read_text(encoding="utf-8")
+    return markdown.markdown(text, extensions=["tables"], output_format="html")
+
+
+def render_hash(result: dict[str, Any], *, paper: str, branding: Branding | None, comparison: dict[str, Any] | None) -> str:
+    payload = {
+        "result": result,
+        "template": TEMPLATE_VERSION,
+        "paper": paper,
+        "branding": branding.fingerprint() if branding else None,
+        "comparison": comparison,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def report_context(
+    *,
+    assessment: Assessment,
+    result: dict[str, Any],
+    for_pdf: bool,
+    paper: str = "a4",
+    branding: Branding | None = None,
+    comparison: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+    generated_at: Any = None,
+) -> dict[str, Any]:
+    rubric = assessment.rubric
+    p = present(result, rubric)
+    figures: dict[str, Any] = {
+        "radar": charts.radar(result),
+        "review": charts.review_wall(result),
+        "dimensions": {d["id"]: charts.capability_bars(result, d["id"]) for d in result["dimensions"]},
+    }
+    if comparison:
+        figures["trend"] = charts.trend(comparison)
+    rendered: dict[str, Any] = {}
+    steps = 2 + len(figures["dimensions"]) + (1 if comparison else 0)
+    done = 0
+
+    def convert(figure: Any, **size: int) -> Any:
+        nonlocal done
+        done += 1
+        if progress:
+            progress("Drawing charts", 10 + int(50 * done / steps))
+        if figure is None:
+            return None
+        if not for_pdf:
+            return charts.figure_json(figure)
+        from reports.pdf import svg_data_uri  # kaleido and a browser only where PDFs are made
+
+        return svg_data_uri(figure, **size)
+
+    rendered["radar"] = convert(figures["radar"], width=520, height=380)
+    rendered["review"] = convert(figures["review"], width=720, height=360)
+    rendered["dimensions"] = {key: convert(fig, width=720) for key, fig in figures["dimensions"].items()}
+    if comparison:
+        rendered["trend"] = convert(figures["trend"], width=720, height=340)
+    level_meanings = {c.id: dict(c.levels) for c in rubric.capabilities}
+    questions = [
+        {
+            "question": q,
+            "capability": rubric.capability(q.capability_id).title,
+            "stat": result["questions"].get(q.id),
+        }
+        for q in rubric.questions
+    ]
+    return {
+        "assessment": assessment,
+        "organisation": assessment.organisation,
+        "rubric": rubric,
+        "result": result,
+        "p": p,
+        "for_pdf": for_pdf,
+        "paper": PAPER_SIZES.get(paper, "A4"),
+        "branding": branding,
+        "charts": rendered,
+        "tables": {
+            "radar": charts.radar_table(result),
+            "review": charts.review_table(result),
+            "dimensions": {d["id"]: charts.capability_bars_table(result, d["id"]) for d in result["dimensions"]},
+        },
+        "level_meanings": level_meanings,
+        "questions": questions,
+        "methodology": methodology_html(),
+        "comparison": comparison,
+        "generated_at": generated_at or timezone.now(),
+        "static_base": STATIC_BASE,
+    }
+
+
+def render_html(context: dict[str, Any], *, standalone: bool) -> str:
+    template = "reports/report_pdf.html" if standalone else "reports/report_page.html"
+    return render_to_string(template, context)

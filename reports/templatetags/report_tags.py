@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """mapping[key] in templates; keys may be ints or strings (JSON turns int keys to str)."""
+    if mapping is None:
+        return None
+    try:
+        return mapping[key]
+    except (KeyError, TypeError, IndexError):
+        try:
+            return mapping[str(key)]
+        except (KeyError, TypeError):
+            return None
