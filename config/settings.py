@@ -191,6 +191,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control", "processed"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+# Separate queues let several deployments (or a test run beside a dev worker) share a broker.
+CELERY_TASK_DEFAULT_QUEUE = env_str("OPREADY_CELERY_QUEUE", "opready")
 # Tasks record their status on model rows, so no result backend is needed.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

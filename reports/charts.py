@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,6 +20,15 @@ GREY = "#8a94a3"
 BLUE = ("#dbe7f6", "#a9c6ea", "#6c9fd8", "#2f6fba", "#143f73")  # light to dark, one per level
 FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK}
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
+
+
+def num(value: float, places: int, *, sign: bool = False) -> str:
+    """A number rounded half up from its decimal form, exactly as the templates' floatformat
+    rounds, so a table and the sentence above it never disagree (2.15 is 2.2 in both)."""
+    quantum = Decimal(1).scaleb(-places)
+    rounded = Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}"
+    return ("+" + text) if sign and rounded >= 0 else text
 
 
 def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
@@ -86,7 +96,7 @@ def radar_table(result: dict[str, Any]) -> list[list[str]]:
                 d["title"],
                 _level(d["exact_level"]),
                 str(d["target_level"]),
-                "-" if d["gap"] is None else f"{d['gap']:.1f}",
+                "-" if d["gap"] is None else f"{num(d['gap'], 1)}",
                 d["confidence_label"],
             ]
         )
@@ -113,10 +123,10 @@ def heatmap(result: dict[str, Any]) -> go.Figure:
             row_cells.get(col, (None, "no group of three"))[1] for col in used[1:]
         ]
         z.append(values)
-        text.append(["" if v is None else f"{v:.1f}" for v in values])
+        text.append(["" if v is None else f"{num(v, 1)}" for v in values])
         hover.append(
             [
-                f"{c['title']}<br>{g}: " + ("no data" if v is None else f"level {v:.1f}")
+                f"{c['title']}<br>{g}: " + ("no data" if v is None else f"level {num(v, 1)}")
                 for v, g in zip(values, groups, strict=True)
             ]
         )
@@ -157,7 +167,7 @@ def heatmap_table(result: dict[str, Any]) -> list[list[str]]:
             [
                 c["title"],
                 _level(c["exact_level"]),
-                "-" if c["score"] is None else f"{c['score']:.0f}",
+                "-" if c["score"] is None else f"{num(c['score'], 0)}",
                 str(c["n_respondents"]),
                 c["confidence_label"] + (" (low: read with care)" if c["low_confidence"] else ""),
             ]
@@ -196,7 +206,7 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
         xanchor="right",
         yanchor="bottom",
         showarrow=False,
-        text=f"<b>the wall: {wall:.1f}\u00d7 today</b> ",
+        text=f"<b>the wall: {num(wall, 1)}\u00d7 today</b> ",
         font={"size": 12, "color": INK},
     )
     figure.add_trace(
@@ -271,9 +281,9 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 label,
-                f"{s['prs_per_week']:.0f}",
-                f"{s['utilisation'] * 100:.0f}%",
-                "100%" if s["saturated"] else f"{s['wait_probability'] * 100:.0f}%",
+                f"{num(s['prs_per_week'], 0)}",
+                f"{num(s['utilisation'] * 100, 0)}%",
+                "100%" if s["saturated"] else f"{num(s['wait_probability'] * 100, 0)}%",
                 "grows without limit" if s["saturated"] else _hours(s["wait_hours"]),
             ]
         )
@@ -281,15 +291,15 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
 
 
 def _level(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+    return "-" if value is None else f"{num(value, 1)}"
 
 
 def _hours(value: float | None) -> str:
     if value is None:
         return "-"
     if value < 1:
-        return f"{value * 60:.0f} min"
-    return f"{value:.1f} h"
+        return f"{num(value * 60, 0)} min"
+    return f"{num(value, 1)} h"
 
 
 def figure_json(figure: go.Figure | None) -> dict[str, Any] | None:
@@ -313,7 +323,7 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
         go.Bar(
             y=names, x=current, orientation="h", name="Current level",
             marker={"color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current], "line": {"color": INK, "width": 1}},
-            text=[f"{v:.1f}" if v else "no data" for v in current], textposition="outside", cliponaxis=False,
+            text=[f"{num(v, 1)}" if v else "no data" for v in current], textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: level %{x:.1f}<extra></extra>",
         )
     )
@@ -345,7 +355,7 @@ def capability_bars_table(result: dict[str, Any], dimension_id: str) -> list[lis
                 c["title"],
                 _level(c["exact_level"]),
                 str(c["target_level"]),
-                "-" if c["gap"] is None else f"{c['gap']:.1f}",
+                "-" if c["gap"] is None else f"{num(c['gap'], 1)}",
                 c["confidence_label"],
             ]
         )
@@ -362,7 +372,7 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
             x=labels, y=[p["readiness"] for p in points], name="Overall readiness",
             mode="lines+markers+text", line={"color": INK, "width": 3},
             marker={"symbol": "circle", "size": 10},
-            text=[f"{p['readiness']:.0f}" if p["readiness"] is not None else "" for p in points],
+            text=[f"{num(p['readiness'], 0)}" if p["readiness"] is not None else "" for p in points],
             textposition="top center",
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.models import Assessment
+from reports.charts import num
 from reports.services import ResultUnavailable, result_compute
 
 # A capability counts as improved or declined from half a level of change.
@@ -57,7 +58,7 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
             continue
         delta = cap["exact_level"] - old["exact_level"]
         deltas.append({"id": cap["id"], "title": cap["title"], "before": old["exact_level"], "now": cap["exact_level"], "delta": delta})
-        rows.append([cap["title"], f"{old['exact_level']:.1f}", f"{cap['exact_level']:.1f}", f"{delta:+.1f}"])
+        rows.append([cap["title"], f"{num(old['exact_level'], 1)}", f"{num(cap['exact_level'], 1)}", f"{num(delta, 1, sign=True)}"])
     series = []
     history = Assessment.objects.filter(organisation_id=current.organisation_id, created_at__lte=current.created_at).order_by("created_at")
     for item in history:

@@ -29,7 +29,8 @@ def safe_cell(value: Any) -> Any:
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        # Every column: pandas 3 stores text as a string dtype, not object.
+        if not pd.api.types.is_numeric_dtype(out[column]):
             out[column] = out[column].map(safe_cell)
     return out
 

@@ -6,5 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_ALLOW_ASYNC_UNSAFE=true   # Playwright's sync API runs an event loop
 export OPREADY_FORBID_SKIPS=${OPREADY_FORBID_SKIPS:-1}
+# The tests' own queue and media folder, shared with the Celery worker the tests start, and
+# apart from anything a development server or worker on this machine uses.
+export OPREADY_CELERY_QUEUE=${OPREADY_CELERY_QUEUE:-opready-test-$$}
+export MEDIA_ROOT=${MEDIA_ROOT:-$PWD/var/test-media}
 echo "==> Tests on database: ${DATABASE_URL:-sqlite (default)}; broker: ${CELERY_BROKER_URL:-filesystem:// (default)}"
 exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,292 @@
+"""Gap reports: the PDF says what the result says, looks like a document, and cannot be made
+to fetch anything; exports round-trip; share links and comparisons behave."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import escape
+from pypdf import PdfReader
+
+from assessments import services
+from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
+from assessments.models import Assessment, Membership
+from reports import exports
+from reports.charts import num
+from reports.models import ReportJob, ShareLink
+from reports.rendering import render_html, report_context
+from reports.services import result_compute
+from tests.factories import Personas, invite
+
+pytestmark = pytest.mark.django_db
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+XSS = ['<script>alert("x")</script>', '<img src=x onerror=alert(1)>', '"><svg onload=alert(2)>', "=HYPERLINK(\"http://evil\")"]
+
+
+@pytest.fixture
+def demo() -> Assessment:
+    seed_demo()
+    return Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+
+
+def _owner(assessment: Assessment) -> Any:
+    return Membership.objects.get(organisation=assessment.organisation, role="owner").user
+
+
+def login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _pdf(assessment: Assessment, paper: str = "a4") -> tuple[bytes, int]:
+    from reports.pdf import render_pdf
+
+    result = result_compute(assessment=assessment).data
+    context = report_context(assessment=assessment, result=result, for_pdf=True, paper=paper)
+    data, pages, _fetcher = render_pdf(render_html(context, standalone=True))
+    return data, pages
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
+    pdf, pages = _pdf(demo)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = _text(pdf)
+    result = result_compute(assessment=demo).data
+    for section in ["Contents", "Executive summary", "Four dimensions", "Claims versus evidence", "The review wall", "Roadmap", "Appendix", "A. Methodology", "B. Participation", "C. Questions and answer distributions", "D. Scan sources"]:
+        assert section in text, section
+    assert f"{result['readiness']['score']:.0f}/100" in text.replace(" ", "")
+    for d in result["dimensions"]:
+        assert f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}" in text
+    for c in result["capabilities"]:
+        assert c["title"] in text
+    assert result["autonomy"]["granted"]["title"] in text
+    assert f"{num(result['review']['projection']['saturation_multiplier'], 1)}× today" in text
+    # The appendix shows the published methodology text.
+    assert "The weakest link" in text or "weakest link" in text
+    assert "Erlang C" in text
+    # Participation counts by role, and no respondent names anywhere.
+    for name in ["Maren Halvorsen", "Jonas Weber", "Hannah Kim"]:
+        assert name not in text
+    assert 15 <= pages <= 60 and len(reader.pages) == pages
+    assert reader.attachments == {}
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
+    assert "Page 2 of" in text
+    # Charts are vector drawings (SVG), not bitmaps: no image XObjects on the radar page.
+    radar_page = next(p for p in reader.pages if "Four dimensions" in p.extract_text() and "Current level" in p.extract_text())
+    xobjects = radar_page.get("/Resources", {}).get("/XObject", {}) or {}
+    assert all(xobjects[name].get("/Subtype") != "/Image" for name in xobjects)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report.pdf").write_bytes(pdf)
+    if shutil.which("pdftocairo"):
+        subprocess.run(["pdftocairo", "-png", "-r", "60", "-f", "3", "-l", "3", str(ARTIFACTS / "report.pdf"), str(ARTIFACTS / "report-page")], check=True)
+        assert list(ARTIFACTS.glob("report-page*.png"))
+
+
+def test_letter_paper(demo: Assessment) -> None:
+    pdf, _pages = _pdf(demo, paper="letter")
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        _Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"x")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_pdf_renderer_fetches_nothing_but_static_files(tmp_path: Path) -> None:
+    from reports.pdf import render_pdf
+
+    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT")
+    html = f"""<html><head><link rel="stylesheet" href="http://127.0.0.1:{port}/style.css"></head><body>
+      <p>safe</p><img src="file:///etc/passwd"><img src="file://{secret}"><img src="http://127.0.0.1:{port}/pixel.png">
+      <a rel="attachment" href="file://{secret}">attach</a><a rel="attachment" href="http://127.0.0.1:{port}/a.txt">a</a>
+      <link rel="attachment" href="file:///etc/hostname"><img src="https://opready.invalid/static/../../config/settings.py">
+      <img src="https://opready.invalid/static/css/../../../../etc/passwd"></body></html>"""
+    pdf, _pages, fetcher = render_pdf(html)
+    server.shutdown()
+    assert _Recorder.hits == []
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {}
+    assert b"TOP-SECRET-CONTENT" not in pdf and b"root:x:0" not in pdf
+    assert len(fetcher.refused) >= 6
+
+
+def test_markup_in_names_titles_and_comments_is_text_in_html_and_pdf(personas: Personas) -> None:
+    assessment = personas.assessment_a
+    assessment.title = XSS[0]
+    assessment.save()
+    personas.org_a.name = XSS[1]
+    personas.org_a.save()
+    respondents = []
+    for i in range(3):
+        respondent, _ = invite(assessment, role="engineering", name=XSS[2])
+        for question in assessment.rubric.questions_for("engineering")[:6]:
+            services.answer_save(respondent=respondent, question_id=question.id, value=str(i + 2), comment=XSS[i % 3], seq=1)
+        services.respondent_submit(respondent=respondent)
+        respondents.append(respondent)
+    html = login(personas.alice).get(reverse("reports:report", args=[assessment.pk])).content.decode()
+    for payload in XSS[:3]:
+        assert payload not in html
+    assert escape(XSS[0]) in html
+    pdf, _pages = _pdf(assessment)
+    text = _text(pdf)
+    assert '<script>alert("x")</script>' in text  # shown literally, as text
+    assert "<img src=x onerror=alert(1)>" in text
+
+
+def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas: Personas) -> None:
+    respondent = demo.respondents.first()
+    assert respondent is not None
+    answer = respondent.answers.exclude(choice="number").first()
+    assert answer is not None
+    answer.comment = "=HYPERLINK(\"http://evil\",\"click\")"
+    answer.save()
+    client = login(_owner(demo))
+    csv = client.get(reverse("reports:export", args=[demo.pk, "answers.csv"]))
+    assert csv["Content-Disposition"].startswith("attachment;")
+    frame = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig")
+    result = result_compute(assessment=demo).data
+    assert len(frame) == sum(1 for _ in demo.respondents.all() for _a in _.answers.exclude(choice="none"))
+    assert "'=HYPERLINK(\"http://evil\",\"click\")" in set(frame["comment"].dropna())
+    xlsx = client.get(reverse("reports:export", args=[demo.pk, "workbook.xlsx"]))
+    sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
+    assert set(sheets) == {"Answers", "Scores", "Findings", "Roadmap"}
+    scores = sheets["Scores"].set_index("id")
+    assert scores.loc["readiness", "score"] == pytest.approx(result["readiness"]["score"], abs=1e-3)
+    for c in result["capabilities"]:
+        assert scores.loc[c["id"], "score"] == pytest.approx(c["score"], abs=1e-3)
+    assert list(sheets["Roadmap"]["title"]) == [i["title"] for i in result["roadmap"]]
+    document = json.loads(client.get(reverse("reports:export", args=[demo.pk, "result.json"])).content)
+    assert document["result"]["readiness"] == result["readiness"]
+    assert document["assessment"]["rubric"] == "operationalization-1"
+
+
+def test_answers_export_is_anonymised_for_anonymous_assessments(demo: Assessment) -> None:
+    demo.anonymous = True
+    demo.save()
+    frame = exports.answers_table(demo)
+    assert set(frame["respondent"]) == {f"Respondent {n}" for n in range(1, 13)}
+    assert not any("Halvorsen" in str(v) for v in frame.to_numpy().ravel())
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "\x01x"])
+def test_formula_like_cells_are_escaped(value: str) -> None:
+    assert exports.safe_cell(value) == "'" + value
+    assert exports.safe_cell("plain") == "plain"
+    assert exports.safe_cell(-3) == -3
+
+
+def test_unknown_export_kind_is_404(demo: Assessment) -> None:
+    assert login(_owner(demo)).get(reverse("reports:export", args=[demo.pk, "secrets.txt"])).status_code == 404
+
+
+def test_share_link_shows_the_report_to_a_reader_without_an_account(demo: Assessment) -> None:
+    owner = login(_owner(demo))
+    owner.post(reverse("reports:share_create", args=[demo.pk]), {"days": "7"})
+    page = owner.get(reverse("reports:report", args=[demo.pk])).content.decode()
+    start = page.index('id="fresh-share" value="') + len('id="fresh-share" value="')
+    url = page[start : page.index('"', start)]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    reader = Client()
+    response = reader.get(url)
+    assert response.status_code == 302
+    assert token not in response["Location"]
+    assert response["Referrer-Policy"] == "no-referrer"
+    report = reader.get(response["Location"])
+    assert report.status_code == 200
+    assert b"Executive summary" in report.content and b"Read-only report" in report.content
+    # The reader can't reach anything else.
+    assert reader.get(reverse("reports:results", args=[demo.pk])).status_code == 302
+    # Revoked: the same link and the session it opened stop working.
+    link = ShareLink.objects.get(assessment=demo)
+    owner.post(reverse("reports:share_revoke", args=[demo.pk, link.pk]))
+    assert reader.get(url).status_code == 404
+    assert reader.get(response["Location"]).status_code == 404
+
+
+def test_expired_and_unknown_share_links_look_the_same(demo: Assessment) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assessments.models import hash_token
+
+    ShareLink.objects.create(assessment=demo, token_hash=hash_token("old-token"), expires_at=timezone.now() - timedelta(seconds=1))
+    a = Client().get(reverse("reports:shared", args=["old-token"]))
+    b = Client().get(reverse("reports:shared", args=["never-issued"]))
+    assert a.status_code == b.status_code == 404
+    assert a.content.split(b"<main")[1] == b.content.split(b"<main")[1]
+
+
+def test_share_link_lifetime_is_bounded(demo: Assessment) -> None:
+    owner = login(_owner(demo))
+    owner.post(reverse("reports:share_create", args=[demo.pk]), {"days": "4000"})
+    assert not ShareLink.objects.exists()
+
+
+def test_comparison_shows_deltas_between_two_assessments(demo: Assessment) -> None:
+    later = services.assessment_create(organisation=demo.organisation, title="Spring 2027", created_by=_owner(demo), rubric_id="operationalization", rubric_version=1)
+    question = demo.rubric.capability("rev.policy-ownership").questions[0]
+    for i in range(3):
+        respondent, _ = invite(later, role="engineering")
+        services.answer_save(respondent=respondent, question_id=question.id, value="5", comment="", seq=1)
+        services.respondent_submit(respondent=respondent)
+    response = login(_owner(demo)).get(reverse("reports:compare", args=[later.pk, demo.pk]))
+    html = response.content.decode()
+    before = next(c for c in result_compute(assessment=demo).data["capabilities"] if c["id"] == "rev.policy-ownership")["exact_level"]
+    assert response.status_code == 200
+    assert f"Review policy and ownership: {before:.1f} → 5.0" in html
+    assert 'id="trend-figure"' in html
+
+
+def test_render_report_command_writes_every_format(demo: Assessment, tmp_path: Path) -> None:
+    for fmt in ["html", "json", "xlsx", "csv"]:
+        out = tmp_path / f"report.{fmt}"
+        call_command("render_report", "demo", "--format", fmt, "--out", str(out))
+        assert out.stat().st_size > 1000, fmt
+    assert json.loads((tmp_path / "report.json").read_text())["result"]["respondents"] == 12
+
+
+def test_pdf_job_is_claimed_once_even_if_delivered_twice(demo: Assessment, settings: Any, tmp_path: Path) -> None:
+    from reports.jobs import pdf_render
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    job = ReportJob.objects.create(assessment=demo, render_hash="x" * 64)
+    pdf_render(job_id=str(job.pk))
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.progress) == ("succeeded", 1, 100)
+    first_file = job.file.name
+    pdf_render(job_id=str(job.pk))  # the redelivered copy of the task
+    job.refresh_from_db()
+    assert (job.attempts, job.file.name) == (1, first_file)
+    assert PdfReader(job.file.path).pages
