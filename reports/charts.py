@@ -321,15 +321,26 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
-            y=names, x=current, orientation="h", name="Current level",
-            marker={"color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current], "line": {"color": INK, "width": 1}},
-            text=[f"{num(v, 1)}" if v else "no data" for v in current], textposition="outside", cliponaxis=False,
+            y=names,
+            x=current,
+            orientation="h",
+            name="Current level",
+            marker={
+                "color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current],
+                "line": {"color": INK, "width": 1},
+            },
+            text=[f"{num(v, 1)}" if v else "no data" for v in current],
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: level %{x:.1f}<extra></extra>",
         )
     )
     figure.add_trace(
         go.Scatter(
-            y=names, x=[dimension["target_level"]] * len(caps), mode="markers", name="Target",
+            y=names,
+            x=[dimension["target_level"]] * len(caps),
+            mode="markers",
+            name="Target",
             marker={"symbol": "line-ns", "size": 22, "line": {"color": INK, "width": 3}},
             hovertemplate="target %{x}<extra></extra>",
         )
@@ -369,10 +380,15 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
-            x=labels, y=[p["readiness"] for p in points], name="Overall readiness",
-            mode="lines+markers+text", line={"color": INK, "width": 3},
+            x=labels,
+            y=[p["readiness"] for p in points],
+            name="Overall readiness",
+            mode="lines+markers+text",
+            line={"color": INK, "width": 3},
             marker={"symbol": "circle", "size": 10},
-            text=[f"{num(p['readiness'], 0)}" if p["readiness"] is not None else "" for p in points],
+            text=[
+                f"{num(p['readiness'], 0)}" if p["readiness"] is not None else "" for p in points
+            ],
             textposition="top center",
         )
     )
@@ -381,8 +397,11 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
     for index, dimension in enumerate(comparison["dimensions"]):
         figure.add_trace(
             go.Scatter(
-                x=labels, y=[p["dimensions"].get(dimension["id"]) for p in points], name=dimension["title"],
-                mode="lines+markers", line={"color": BLUE[1 + index % 4], "dash": dashes[index % 4], "width": 2},
+                x=labels,
+                y=[p["dimensions"].get(dimension["id"]) for p in points],
+                name=dimension["title"],
+                mode="lines+markers",
+                line={"color": BLUE[1 + index % 4], "dash": dashes[index % 4], "width": 2},
                 marker={"symbol": symbols[index % 4], "size": 8},
             )
         )

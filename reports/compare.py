@@ -57,10 +57,27 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
         if old is None or old["exact_level"] is None or cap["exact_level"] is None:
             continue
         delta = cap["exact_level"] - old["exact_level"]
-        deltas.append({"id": cap["id"], "title": cap["title"], "before": old["exact_level"], "now": cap["exact_level"], "delta": delta})
-        rows.append([cap["title"], f"{num(old['exact_level'], 1)}", f"{num(cap['exact_level'], 1)}", f"{num(delta, 1, sign=True)}"])
+        deltas.append(
+            {
+                "id": cap["id"],
+                "title": cap["title"],
+                "before": old["exact_level"],
+                "now": cap["exact_level"],
+                "delta": delta,
+            }
+        )
+        rows.append(
+            [
+                cap["title"],
+                f"{num(old['exact_level'], 1)}",
+                f"{num(cap['exact_level'], 1)}",
+                f"{num(delta, 1, sign=True)}",
+            ]
+        )
     series = []
-    history = Assessment.objects.filter(organisation_id=current.organisation_id, created_at__lte=current.created_at).order_by("created_at")
+    history = Assessment.objects.filter(
+        organisation_id=current.organisation_id, created_at__lte=current.created_at
+    ).order_by("created_at")
     for item in history:
         if item.pk == current.pk:
             series.append(_point(item, now_result))
@@ -81,8 +98,12 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
         "series": series,
         "capabilities": deltas,
         "table": rows,
-        "improved": sorted((d for d in deltas if d["delta"] >= MEANINGFUL_CHANGE), key=lambda d: -d["delta"]),
-        "declined": sorted((d for d in deltas if d["delta"] <= -MEANINGFUL_CHANGE), key=lambda d: d["delta"]),
+        "improved": sorted(
+            (d for d in deltas if d["delta"] >= MEANINGFUL_CHANGE), key=lambda d: -d["delta"]
+        ),
+        "declined": sorted(
+            (d for d in deltas if d["delta"] <= -MEANINGFUL_CHANGE), key=lambda d: d["delta"]
+        ),
         "resolved": sorted(title for rid, title in then_items.items() if rid not in now_items),
         "same_rubric": now_result["rubric_key"] == then_result["rubric_key"],
     }

@@ -38,10 +38,14 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
 def answers_table(assessment: Assessment) -> pd.DataFrame:
     rubric = assessment.rubric
     respondents = list(
-        assessment.respondents.filter(status=Respondent.Status.SUBMITTED).order_by("created_at", "pk")
+        assessment.respondents.filter(status=Respondent.Status.SUBMITTED).order_by(
+            "created_at", "pk"
+        )
     )
     labels = {
-        r.pk: (f"Respondent {n}" if assessment.anonymous else (r.name or r.email or f"Respondent {n}"))
+        r.pk: (
+            f"Respondent {n}" if assessment.anonymous else (r.name or r.email or f"Respondent {n}")
+        )
         for n, r in enumerate(respondents, start=1)
     }
     roles = {r.pk: r.role for r in respondents}
@@ -67,7 +71,18 @@ def answers_table(assessment: Assessment) -> pd.DataFrame:
                 "comment": a.comment,
             }
         )
-    columns = ["respondent", "role", "dimension", "capability", "question_id", "question", "answer", "level", "number", "comment"]
+    columns = [
+        "respondent",
+        "role",
+        "dimension",
+        "capability",
+        "question_id",
+        "question",
+        "answer",
+        "level",
+        "number",
+        "comment",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -75,22 +90,63 @@ def scores_table(result: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for d in result["dimensions"]:
         rows.append(
-            {"kind": "dimension", "id": d["id"], "title": d["title"], "score": d["score"], "level": d["level"], "exact_level": d["exact_level"],
-             "target_level": d["target_level"], "gap": d["gap"], "confidence": d["confidence"], "confidence_label": d["confidence_label"],
-             "respondents": None, "spread": None, "agreement": None, "evidence": None, "adjusted_score": d["adjusted_score"]}
+            {
+                "kind": "dimension",
+                "id": d["id"],
+                "title": d["title"],
+                "score": d["score"],
+                "level": d["level"],
+                "exact_level": d["exact_level"],
+                "target_level": d["target_level"],
+                "gap": d["gap"],
+                "confidence": d["confidence"],
+                "confidence_label": d["confidence_label"],
+                "respondents": None,
+                "spread": None,
+                "agreement": None,
+                "evidence": None,
+                "adjusted_score": d["adjusted_score"],
+            }
         )
     for c in result["capabilities"]:
         rows.append(
-            {"kind": "capability", "id": c["id"], "title": c["title"], "score": c["score"], "level": c["level"], "exact_level": c["exact_level"],
-             "target_level": c["target_level"], "gap": c["gap"], "confidence": c["confidence"], "confidence_label": c["confidence_label"],
-             "respondents": c["n_respondents"], "spread": c["spread"], "agreement": c["agreement"], "evidence": c["evidence"]["verdict"],
-             "adjusted_score": c["evidence"]["adjusted_score"]}
+            {
+                "kind": "capability",
+                "id": c["id"],
+                "title": c["title"],
+                "score": c["score"],
+                "level": c["level"],
+                "exact_level": c["exact_level"],
+                "target_level": c["target_level"],
+                "gap": c["gap"],
+                "confidence": c["confidence"],
+                "confidence_label": c["confidence_label"],
+                "respondents": c["n_respondents"],
+                "spread": c["spread"],
+                "agreement": c["agreement"],
+                "evidence": c["evidence"]["verdict"],
+                "adjusted_score": c["evidence"]["adjusted_score"],
+            }
         )
     readiness = result["readiness"]
     rows.append(
-        {"kind": "overall", "id": "readiness", "title": "Overall readiness", "score": readiness["score"], "level": readiness["level"],
-         "exact_level": None, "target_level": None, "gap": None, "confidence": readiness["confidence"], "confidence_label": readiness["confidence_label"],
-         "respondents": result["respondents"], "spread": None, "agreement": None, "evidence": None, "adjusted_score": None}
+        {
+            "kind": "overall",
+            "id": "readiness",
+            "title": "Overall readiness",
+            "score": readiness["score"],
+            "level": readiness["level"],
+            "exact_level": None,
+            "target_level": None,
+            "gap": None,
+            "confidence": readiness["confidence"],
+            "confidence_label": readiness["confidence_label"],
+            "respondents": result["respondents"],
+            "spread": None,
+            "agreement": None,
+            "evidence": None,
+            "adjusted_score": None,
+        }
     )
     return pd.DataFrame(rows)
 
@@ -100,20 +156,52 @@ def findings_table(result: dict[str, Any]) -> pd.DataFrame:
     for c in result["capabilities"]:
         for f in c["evidence"]["findings"]:
             rows.append(
-                {"capability": c["id"], "detector": f["detector"], "status": f["status"], "strength": f["strength"],
-                 "title": f["title"], "pointers": " ".join(f["pointers"]), "verdict": c["evidence"]["verdict"]}
+                {
+                    "capability": c["id"],
+                    "detector": f["detector"],
+                    "status": f["status"],
+                    "strength": f["strength"],
+                    "title": f["title"],
+                    "pointers": " ".join(f["pointers"]),
+                    "verdict": c["evidence"]["verdict"],
+                }
             )
-    return pd.DataFrame(rows, columns=["capability", "detector", "status", "strength", "title", "pointers", "verdict"])
+    return pd.DataFrame(
+        rows,
+        columns=["capability", "detector", "status", "strength", "title", "pointers", "verdict"],
+    )
 
 
 def roadmap_table(result: dict[str, Any]) -> pd.DataFrame:
     rows = [
-        {"position": i["position"], "bucket": i["bucket"], "id": i["id"], "title": i["title"], "capability": i["capability_id"],
-         "impact": i["impact"], "effort": i["effort"], "prerequisites": ", ".join(i["prerequisites"]), "why": i["why"],
-         "reasons": " ".join(i["reasons"]), "steps": "\n".join(f"{n}. {s}" for n, s in enumerate(i["steps"], start=1))}
+        {
+            "position": i["position"],
+            "bucket": i["bucket"],
+            "id": i["id"],
+            "title": i["title"],
+            "capability": i["capability_id"],
+            "impact": i["impact"],
+            "effort": i["effort"],
+            "prerequisites": ", ".join(i["prerequisites"]),
+            "why": i["why"],
+            "reasons": " ".join(i["reasons"]),
+            "steps": "\n".join(f"{n}. {s}" for n, s in enumerate(i["steps"], start=1)),
+        }
         for i in result["roadmap"]
     ]
-    columns = ["position", "bucket", "id", "title", "capability", "impact", "effort", "prerequisites", "why", "reasons", "steps"]
+    columns = [
+        "position",
+        "bucket",
+        "id",
+        "title",
+        "capability",
+        "impact",
+        "effort",
+        "prerequisites",
+        "why",
+        "reasons",
+        "steps",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -137,7 +225,9 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
             frame.to_excel(writer, sheet_name=name.capitalize(), index=False)
             sheet = writer.sheets[name.capitalize()]
             for column in sheet.columns:
-                width = max((len(str(cell.value)) for cell in column if cell.value is not None), default=8)
+                width = max(
+                    (len(str(cell.value)) for cell in column if cell.value is not None), default=8
+                )
                 sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, width + 2))
     return buffer.getvalue()
 

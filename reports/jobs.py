@@ -40,9 +40,13 @@ def pdf_request(*, assessment: Assessment, user: Any, paper: str) -> ReportJob:
     """The job for the current result: an existing one when nothing changed, else a new one."""
     result = result_compute(assessment=assessment).data
     branding = branding_for(assessment, user)
-    digest = render_hash(result, paper=paper, branding=branding, comparison=comparison_for(assessment))
+    digest = render_hash(
+        result, paper=paper, branding=branding, comparison=comparison_for(assessment)
+    )
     live = [ReportJob.Status.QUEUED, ReportJob.Status.RUNNING, ReportJob.Status.SUCCEEDED]
-    existing = ReportJob.objects.filter(assessment=assessment, render_hash=digest, status__in=live).first()
+    existing = ReportJob.objects.filter(
+        assessment=assessment, render_hash=digest, status__in=live
+    ).first()
     if existing is not None:
         requeue_if_stuck(existing)
         return existing
@@ -71,7 +75,9 @@ def requeue_if_stuck(job: ReportJob) -> None:
     now = timezone.now()
     if job.status == ReportJob.Status.QUEUED and job.created_at < now - REQUEUE_AFTER:
         # Touch created_at so that polling does not enqueue it again every second.
-        if ReportJob.objects.filter(pk=job.pk, status=ReportJob.Status.QUEUED, created_at=job.created_at).update(created_at=now):
+        if ReportJob.objects.filter(
+            pk=job.pk, status=ReportJob.Status.QUEUED, created_at=job.created_at
+        ).update(created_at=now):
             enqueue(job.pk)
 
 
@@ -79,8 +85,18 @@ def _claim(job_id: str) -> bool:
     now = timezone.now()
     return bool(
         ReportJob.objects.filter(pk=job_id)
-        .filter(Q(status=ReportJob.Status.QUEUED) | Q(status=ReportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER))
-        .update(status=ReportJob.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1, stage="Starting", progress=2)
+        .filter(
+            Q(status=ReportJob.Status.QUEUED)
+            | Q(status=ReportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        )
+        .update(
+            status=ReportJob.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=F("attempts") + 1,
+            stage="Starting",
+            progress=2,
+        )
     )
 
 
@@ -95,7 +111,9 @@ def pdf_render(*, job_id: str) -> None:
     if not _claim(job_id):
         logger.info("Report job %s was already taken or finished", job_id)
         return
-    job = ReportJob.objects.select_related("assessment", "assessment__organisation", "requested_by").get(pk=job_id)
+    job = ReportJob.objects.select_related(
+        "assessment", "assessment__organisation", "requested_by"
+    ).get(pk=job_id)
     try:
         _progress(job_id, "Computing results", 5)
         result = result_compute(assessment=job.assessment).data
@@ -116,13 +134,25 @@ def pdf_render(*, job_id: str) -> None:
         pdf, pages, _fetcher = render_pdf(render_html(context, standalone=True))
         _progress(job_id, "Saving the file", 95)
         job.file.save(job.filename, ContentFile(pdf), save=False)
-        job.render_hash = render_hash(result, paper=job.paper, branding=branding, comparison=comparison)
+        job.render_hash = render_hash(
+            result, paper=job.paper, branding=branding, comparison=comparison
+        )
         job.pages = pages
         job.status = ReportJob.Status.SUCCEEDED
         job.stage = "Ready"
         job.progress = 100
         job.finished_at = timezone.now()
-        job.save(update_fields=["file", "render_hash", "pages", "status", "stage", "progress", "finished_at"])
+        job.save(
+            update_fields=[
+                "file",
+                "render_hash",
+                "pages",
+                "status",
+                "stage",
+                "progress",
+                "finished_at",
+            ]
+        )
     except Exception as exc:
         logger.exception("Report job %s failed", job_id)
         ReportJob.objects.filter(pk=job_id).update(

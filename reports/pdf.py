@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import tempfile
 import threading
 import warnings
 from pathlib import Path
@@ -42,7 +43,9 @@ class StaticOnlyFetcher(URLFetcher):
                 data = Path(path).read_bytes()
                 return URLFetcherResponse(url, data, {"Content-Type": _mime(path)}, 200)
         self.refused.append(url)
-        raise ValueError(f"refused to fetch {url[:200]!r}: reports may only use the app's static files")
+        raise ValueError(
+            f"refused to fetch {url[:200]!r}: reports may only use the app's static files"
+        )
 
 
 def _inside_static(path: Path) -> bool:
@@ -54,9 +57,13 @@ def _inside_static(path: Path) -> bool:
 
 def _mime(path: str) -> str:
     suffix = Path(path).suffix.lower()
-    return {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".woff2": "font/woff2", ".ttf": "font/ttf"}.get(
-        suffix, "application/octet-stream"
-    )
+    return {
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+        ".woff2": "font/woff2",
+        ".ttf": "font/ttf",
+    }.get(suffix, "application/octet-stream")
 
 
 # --- Charts as SVG ----------------------------------------------------------------------------
@@ -73,7 +80,8 @@ def _ensure_kaleido() -> None:
             return
         import kaleido
 
-        kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+        # Two tabs let both cores draw charts at once.
+        kaleido.start_sync_server(n=3, mathjax=False, silence_warnings=True)
         _kaleido_started = True
         atexit.register(stop_kaleido)
 
@@ -91,12 +99,29 @@ def stop_kaleido() -> None:
             _kaleido_started = False
 
 
-def svg_data_uri(figure: Any, *, width: int = 720, height: int | None = None) -> str:
+def svg_data_uris(figures: dict[str, tuple[Any, int, int]]) -> dict[str, str]:
+    """Several figures as SVG data URIs in one batch: kaleido draws them in parallel tabs.
+    `figures` maps a name to (figure, width, height)."""
     _ensure_kaleido()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-        svg = figure.to_image(format="svg", width=width, height=height or int(figure.layout.height or 360))
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    import kaleido
+
+    with tempfile.TemporaryDirectory(prefix="opready-charts-") as folder:
+        specs = [
+            {
+                "fig": figure,
+                "path": str(Path(folder) / f"{index}.svg"),
+                "opts": {"format": "svg", "width": width, "height": height},
+            }
+            for index, (figure, width, height) in enumerate(figures.values())
+        ]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
+        return {
+            name: "data:image/svg+xml;base64,"
+            + base64.b64encode(Path(spec["path"]).read_bytes()).decode()
+            for name, spec in zip(figures, specs, strict=True)
+        }
 
 
 def render_pdf(html: str) -> tuple[bytes, int, StaticOnlyFetcher]:

@@ -46,7 +46,9 @@ class Branding:
     logo_data_uri: str
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(f"{self.firm_name}|{self.colour}|{self.logo_data_uri}".encode()).hexdigest()
+        return hashlib.sha256(
+            f"{self.firm_name}|{self.colour}|{self.logo_data_uri}".encode()
+        ).hexdigest()
 
 
 def branding_for(assessment: Assessment, user: Any) -> Branding | None:
@@ -68,7 +70,13 @@ def methodology_html() -> str:
     return markdown.markdown(text, extensions=["tables"], output_format="html")
 
 
-def render_hash(result: dict[str, Any], *, paper: str, branding: Branding | None, comparison: dict[str, Any] | None) -> str:
+def render_hash(
+    result: dict[str, Any],
+    *,
+    paper: str,
+    branding: Branding | None,
+    comparison: dict[str, Any] | None,
+) -> str:
     payload = {
         "result": result,
         "template": TEMPLATE_VERSION,
@@ -95,32 +103,35 @@ def report_context(
     figures: dict[str, Any] = {
         "radar": charts.radar(result),
         "review": charts.review_wall(result),
-        "dimensions": {d["id"]: charts.capability_bars(result, d["id"]) for d in result["dimensions"]},
+        "dimensions": {
+            d["id"]: charts.capability_bars(result, d["id"]) for d in result["dimensions"]
+        },
     }
     if comparison:
         figures["trend"] = charts.trend(comparison)
-    rendered: dict[str, Any] = {}
-    steps = 2 + len(figures["dimensions"]) + (1 if comparison else 0)
-    done = 0
-
-    def convert(figure: Any, **size: int) -> Any:
-        nonlocal done
-        done += 1
-        if progress:
-            progress("Drawing charts", 10 + int(50 * done / steps))
-        if figure is None:
-            return None
-        if not for_pdf:
-            return charts.figure_json(figure)
-        from reports.pdf import svg_data_uri  # kaleido and a browser only where PDFs are made
-
-        return svg_data_uri(figure, **size)
-
-    rendered["radar"] = convert(figures["radar"], width=520, height=380)
-    rendered["review"] = convert(figures["review"], width=720, height=360)
-    rendered["dimensions"] = {key: convert(fig, width=720) for key, fig in figures["dimensions"].items()}
+    if progress:
+        progress("Drawing charts", 10)
+    sized: dict[str, tuple[Any, int, int]] = {"radar": (figures["radar"], 520, 380)}
+    if figures["review"] is not None:
+        sized["review"] = (figures["review"], 720, 360)
+    for key, fig in figures["dimensions"].items():
+        sized[f"dimension:{key}"] = (fig, 720, int(fig.layout.height or 300))
     if comparison:
-        rendered["trend"] = convert(figures["trend"], width=720, height=340)
+        sized["trend"] = (figures["trend"], 720, 340)
+    if for_pdf:
+        from reports.pdf import svg_data_uris  # kaleido and a browser only where PDFs are made
+
+        drawn: dict[str, Any] = svg_data_uris(sized)
+    else:
+        drawn = {name: charts.figure_json(fig) for name, (fig, _w, _h) in sized.items()}
+    if progress:
+        progress("Drawing charts", 60)
+    rendered = {
+        "radar": drawn["radar"],
+        "review": drawn.get("review"),
+        "dimensions": {key: drawn[f"dimension:{key}"] for key in figures["dimensions"]},
+        "trend": drawn.get("trend"),
+    }
     level_meanings = {c.id: dict(c.levels) for c in rubric.capabilities}
     questions = [
         {
@@ -143,7 +154,9 @@ def report_context(
         "tables": {
             "radar": charts.radar_table(result),
             "review": charts.review_table(result),
-            "dimensions": {d["id"]: charts.capability_bars_table(result, d["id"]) for d in result["dimensions"]},
+            "dimensions": {
+                d["id"]: charts.capability_bars_table(result, d["id"]) for d in result["dimensions"]
+            },
         },
         "level_meanings": level_meanings,
         "questions": questions,

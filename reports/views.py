@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -111,7 +110,12 @@ def report(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpRespons
     try:
         result = result_compute(assessment=assessment).data
     except ResultUnavailable as exc:
-        return render(request, "reports/results.html", {"assessment": assessment, "membership": membership, "error": str(exc)}, status=500)
+        return render(
+            request,
+            "reports/results.html",
+            {"assessment": assessment, "membership": membership, "error": str(exc)},
+            status=500,
+        )
     comparison = comparison_for(assessment)
     context = report_context(
         assessment=assessment,
@@ -149,7 +153,9 @@ def report_pdf(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpRes
     try:
         job = pdf_request(assessment=assessment, user=request.user, paper=paper)
     except ResultUnavailable as exc:
-        return HttpResponse(f"This assessment cannot be scored: {exc}", status=409, content_type="text/plain")
+        return HttpResponse(
+            f"This assessment cannot be scored: {exc}", status=409, content_type="text/plain"
+        )
     request.session[f"report_job:{assessment.pk}"] = str(job.pk)
     if request.htmx:
         return render(request, "reports/_job.html", {"assessment": assessment, "job": job})
@@ -171,7 +177,9 @@ def report_job(request: AuthenticatedHttpRequest, assessment_id: str, job_id: st
 
 
 @login_required
-def report_download(request: AuthenticatedHttpRequest, assessment_id: str, job_id: str) -> HttpResponse:
+def report_download(
+    request: AuthenticatedHttpRequest, assessment_id: str, job_id: str
+) -> HttpResponse:
     assessment, _membership = _assessment_for_results(request, assessment_id)
     job = _job_or_404(assessment, job_id)
     if job.status != ReportJob.Status.SUCCEEDED or not job.file:
@@ -214,7 +222,9 @@ def export(request: AuthenticatedHttpRequest, assessment_id: str, kind: str) -> 
     stamp = timezone.now().strftime("%Y-%m-%d")
     what = EXPORT_KINDS[kind]
     if what == "json":
-        return _attachment(exports.to_json(assessment, result), f"opready-result-{stamp}.json", "application/json")
+        return _attachment(
+            exports.to_json(assessment, result), f"opready-result-{stamp}.json", "application/json"
+        )
     frames = exports.tables(assessment, result)
     if what == "xlsx":
         return _attachment(
@@ -222,11 +232,15 @@ def export(request: AuthenticatedHttpRequest, assessment_id: str, kind: str) -> 
             f"opready-{stamp}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    return _attachment(exports.to_csv(frames[what]), f"opready-{what}-{stamp}.csv", "text/csv; charset=utf-8")
+    return _attachment(
+        exports.to_csv(frames[what]), f"opready-{what}-{stamp}.csv", "text/csv; charset=utf-8"
+    )
 
 
 @login_required
-def comparison(request: AuthenticatedHttpRequest, assessment_id: str, other_id: str) -> HttpResponse:
+def comparison(
+    request: AuthenticatedHttpRequest, assessment_id: str, other_id: str
+) -> HttpResponse:
     assessment, membership = _assessment_for_results(request, assessment_id)
     other, _m = _assessment_for_results(request, other_id)
     if other.organisation_id != assessment.organisation_id or other.pk == assessment.pk:
@@ -267,14 +281,18 @@ def share_create(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpR
         created_by=request.user,
         expires_at=timezone.now() + timedelta(days=days),
     )
-    request.session[f"fresh_share:{assessment.pk}"] = request.build_absolute_uri(reverse("reports:shared", args=[token]))
+    request.session[f"fresh_share:{assessment.pk}"] = request.build_absolute_uri(
+        reverse("reports:shared", args=[token])
+    )
     messages.success(request, "Share link created. Copy it now: it is shown only once.")
     return redirect("reports:report", assessment_id=assessment.pk)
 
 
 @login_required
 @require_POST
-def share_revoke(request: AuthenticatedHttpRequest, assessment_id: str, share_id: str) -> HttpResponse:
+def share_revoke(
+    request: AuthenticatedHttpRequest, assessment_id: str, share_id: str
+) -> HttpResponse:
     assessment, _membership = _assessment_for_results(request, assessment_id)
     try:
         link = assessment.share_links.get(pk=share_id)
@@ -293,7 +311,9 @@ SESSION_SHARES = "shared_reports"
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange a share token for the session and go to a URL without it."""
     link = (
-        ShareLink.objects.filter(token_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=timezone.now()).first()
+        ShareLink.objects.filter(
+            token_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).first()
         if 0 < len(token) <= 128
         else None
     )
@@ -312,7 +332,11 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
 def shared_report(request: HttpRequest, share_id: str) -> HttpResponse:
     if str(share_id) not in request.session.get(SESSION_SHARES, []):
         raise Http404
-    link = ShareLink.objects.select_related("assessment", "assessment__organisation").filter(pk=share_id).first()
+    link = (
+        ShareLink.objects.select_related("assessment", "assessment__organisation")
+        .filter(pk=share_id)
+        .first()
+    )
     if link is None or not link.is_usable():
         return render(request, "reports/share_unusable.html", status=404)
     assessment = link.assessment
@@ -320,10 +344,21 @@ def shared_report(request: HttpRequest, share_id: str) -> HttpResponse:
     # Readers see the report as the person who shared it would have made it.
     brand = branding_for(assessment, link.created_by)
     comparison_data = comparison_for(assessment)
-    context = report_context(assessment=assessment, result=result, for_pdf=False, branding=brand, comparison=comparison_data)
+    context = report_context(
+        assessment=assessment,
+        result=result,
+        for_pdf=False,
+        branding=brand,
+        comparison=comparison_data,
+    )
     context["shared"] = link
-    current = [render_hash(result, paper=paper, branding=brand, comparison=comparison_data) for paper in ReportJob.Paper.values]
-    context["pdf"] = assessment.report_jobs.filter(status=ReportJob.Status.SUCCEEDED, render_hash__in=current).first()
+    current = [
+        render_hash(result, paper=paper, branding=brand, comparison=comparison_data)
+        for paper in ReportJob.Paper.values
+    ]
+    context["pdf"] = assessment.report_jobs.filter(
+        status=ReportJob.Status.SUCCEEDED, render_hash__in=current
+    ).first()
     response = render(request, "reports/report_shared.html", context)
     response["Referrer-Policy"] = "no-referrer"
     add_never_cache_headers(response)
@@ -349,7 +384,11 @@ def shared_download(request: HttpRequest, share_id: str, job_id: str) -> HttpRes
 @require_http_methods(["GET", "POST"])
 def branding(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile, _created = Branding.objects.get_or_create(user=request.user)
-    form = BrandingForm(request.POST or None, request.FILES or None, initial={"firm_name": profile.firm_name, "colour": profile.colour})
+    form = BrandingForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={"firm_name": profile.firm_name, "colour": profile.colour},
+    )
     if request.method == "POST" and form.is_valid():
         profile.firm_name = form.cleaned_data["firm_name"]
         profile.colour = form.cleaned_data["colour"]
@@ -358,6 +397,13 @@ def branding(request: AuthenticatedHttpRequest) -> HttpResponse:
         elif form.cleaned_data.get("logo"):
             profile.logo, profile.logo_type = form.cleaned_data["logo"]
         profile.save()
-        messages.success(request, "Branding saved. It appears on reports you make for your client organisations.")
+        messages.success(
+            request, "Branding saved. It appears on reports you make for your client organisations."
+        )
         return redirect("reports:branding")
-    return render(request, "reports/branding.html", {"form": form, "profile": profile}, status=400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "reports/branding.html",
+        {"form": form, "profile": profile},
+        status=400 if form.is_bound and form.errors else 200,
+    )

@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from assessments import services
 from assessments.access import SESSION_RESPONDENTS
-from assessments.models import Answer, Assessment, Invitation, Membership, Organisation, Respondent
-from tests.factories import Personas, invite
+from assessments.models import (
+    Answer,
+    Assessment,
+    Invitation,
+    Membership,
+    Organisation,
+    Respondent,
+    hash_token,
+)
+from reports.models import ReportJob, ShareLink
+from tests.factories import Personas, invite, make_assessment
 
 # Patterns that carry no tenant object id, and why they need no cross-tenant check.
 ID_FREE = {
@@ -28,6 +39,8 @@ ID_FREE = {
     "logout": "authentication",
     "survey:redeem": "the token is the credential; unknown tokens get the neutral page",
     "survey:join": "works only with an invitation id the session earned by redeeming a link",
+    "reports:shared": "the token is the credential; unknown tokens get the neutral page",
+    "reports:branding": "the user's own report branding",
 }
 
 
@@ -49,7 +62,17 @@ def all_patterns() -> list[tuple[str, URLPattern]]:
     return list(_walk(get_resolver()))
 
 
-OBJECT_PARAMS = {"org_id", "assessment_id", "invitation_id", "respondent_id", "section_id"}
+OBJECT_PARAMS = {
+    "org_id",
+    "assessment_id",
+    "invitation_id",
+    "respondent_id",
+    "section_id",
+    "job_id",
+    "other_id",
+    "share_id",
+    "kind",
+}
 
 
 def _scoped(pattern: URLPattern) -> bool:
@@ -79,6 +102,8 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(Respondent.objects.filter(assessment__organisation=org).values()),
         list(Answer.objects.filter(respondent__assessment__organisation=org).values()),
         list(org.teams.values()),
+        list(ReportJob.objects.filter(assessment__organisation=org).values()),
+        list(ShareLink.objects.filter(assessment__organisation=org).values()),
     ]
 
 
@@ -93,12 +118,25 @@ def other_org(personas: Personas) -> dict[str, Any]:
         comment="",
         seq=1,
     )
+    other = make_assessment(personas.org_b, personas.charlie, title="Org B, earlier")
+    job = ReportJob.objects.create(
+        assessment=personas.assessment_b, render_hash="b" * 64, status="succeeded"
+    )
+    share = ShareLink.objects.create(
+        assessment=personas.assessment_b,
+        token_hash=hash_token("org-b-share"),
+        expires_at=timezone.now() + timedelta(days=3),
+    )
     return {
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
         "invitation_id": respondent.invitation_id,
         "respondent_id": respondent.pk,
         "section_id": personas.assessment_b.rubric.dimensions[0].id,
+        "job_id": job.pk,
+        "other_id": other.pk,
+        "share_id": share.pk,
+        "kind": "answers.csv",
     }
 
 

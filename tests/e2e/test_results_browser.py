@@ -31,3 +31,30 @@ def test_results_page_draws_its_charts_without_csp_violations(
     assert page.locator('[data-figure="radar-figure"] .trace').count() >= 2
     page.screenshot(path=str(artifacts / "results.png"), full_page=True)
     assert csp_violations == []
+
+
+@pytest.mark.worker
+def test_pdf_download_after_the_progress_bar_completes(
+    page: Page, live_server: Any, celery_worker: Any, csp_violations: list[str], artifacts: Path
+) -> None:
+    from pypdf import PdfReader
+
+    seed_demo()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", DEMO_USERNAME)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/assessments/{DEMO_ASSESSMENT_ID}/report/")
+    expect(page.get_by_role("heading", name="Executive summary")).to_be_visible()
+    page.get_by_role("button", name="Make the PDF").click()
+    expect(page.locator("#job-state progress, #job-state a")).to_be_visible(timeout=10_000)
+    download_link = page.get_by_role("link", name="Download the PDF")
+    expect(download_link).to_be_visible(timeout=180_000)
+    with page.expect_download() as info:
+        download_link.click()
+    path = artifacts / "downloaded-report.pdf"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert len(PdfReader(path).pages) > 10
+    page.screenshot(path=str(artifacts / "report-page.png"), full_page=False)
+    assert csp_violations == []

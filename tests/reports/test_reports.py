@@ -32,7 +32,12 @@ from tests.factories import Personas, invite
 
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-XSS = ['<script>alert("x")</script>', '<img src=x onerror=alert(1)>', '"><svg onload=alert(2)>', "=HYPERLINK(\"http://evil\")"]
+XSS = [
+    '<script>alert("x")</script>',
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(2)>',
+    '=HYPERLINK("http://evil")',
+]
 
 
 @pytest.fixture
@@ -70,11 +75,25 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
     reader = PdfReader(io.BytesIO(pdf))
     text = _text(pdf)
     result = result_compute(assessment=demo).data
-    for section in ["Contents", "Executive summary", "Four dimensions", "Claims versus evidence", "The review wall", "Roadmap", "Appendix", "A. Methodology", "B. Participation", "C. Questions and answer distributions", "D. Scan sources"]:
+    for section in [
+        "Contents",
+        "Executive summary",
+        "Four dimensions",
+        "Claims versus evidence",
+        "The review wall",
+        "Roadmap",
+        "Appendix",
+        "A. Methodology",
+        "B. Participation",
+        "C. Questions and answer distributions",
+        "D. Scan sources",
+    ]:
         assert section in text, section
     assert f"{result['readiness']['score']:.0f}/100" in text.replace(" ", "")
     for d in result["dimensions"]:
-        assert f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}" in text
+        assert (
+            f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}" in text
+        )
     for c in result["capabilities"]:
         assert c["title"] in text
     assert result["autonomy"]["granted"]["title"] in text
@@ -90,13 +109,31 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
     assert "Page 2 of" in text
     # Charts are vector drawings (SVG), not bitmaps: no image XObjects on the radar page.
-    radar_page = next(p for p in reader.pages if "Four dimensions" in p.extract_text() and "Current level" in p.extract_text())
+    radar_page = next(
+        p
+        for p in reader.pages
+        if "Four dimensions" in p.extract_text() and "Current level" in p.extract_text()
+    )
     xobjects = radar_page.get("/Resources", {}).get("/XObject", {}) or {}
     assert all(xobjects[name].get("/Subtype") != "/Image" for name in xobjects)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "report.pdf").write_bytes(pdf)
     if shutil.which("pdftocairo"):
-        subprocess.run(["pdftocairo", "-png", "-r", "60", "-f", "3", "-l", "3", str(ARTIFACTS / "report.pdf"), str(ARTIFACTS / "report-page")], check=True)
+        subprocess.run(
+            [
+                "pdftocairo",
+                "-png",
+                "-r",
+                "60",
+                "-f",
+                "3",
+                "-l",
+                "3",
+                str(ARTIFACTS / "report.pdf"),
+                str(ARTIFACTS / "report-page"),
+            ],
+            check=True,
+        )
         assert list(ARTIFACTS.glob("report-page*.png"))
 
 
@@ -151,10 +188,18 @@ def test_markup_in_names_titles_and_comments_is_text_in_html_and_pdf(personas: P
     for i in range(3):
         respondent, _ = invite(assessment, role="engineering", name=XSS[2])
         for question in assessment.rubric.questions_for("engineering")[:6]:
-            services.answer_save(respondent=respondent, question_id=question.id, value=str(i + 2), comment=XSS[i % 3], seq=1)
+            services.answer_save(
+                respondent=respondent,
+                question_id=question.id,
+                value=str(i + 2),
+                comment=XSS[i % 3],
+                seq=1,
+            )
         services.respondent_submit(respondent=respondent)
         respondents.append(respondent)
-    html = login(personas.alice).get(reverse("reports:report", args=[assessment.pk])).content.decode()
+    html = (
+        login(personas.alice).get(reverse("reports:report", args=[assessment.pk])).content.decode()
+    )
     for payload in XSS[:3]:
         assert payload not in html
     assert escape(XSS[0]) in html
@@ -169,15 +214,17 @@ def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas:
     assert respondent is not None
     answer = respondent.answers.exclude(choice="number").first()
     assert answer is not None
-    answer.comment = "=HYPERLINK(\"http://evil\",\"click\")"
+    answer.comment = '=HYPERLINK("http://evil","click")'
     answer.save()
     client = login(_owner(demo))
     csv = client.get(reverse("reports:export", args=[demo.pk, "answers.csv"]))
     assert csv["Content-Disposition"].startswith("attachment;")
     frame = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig")
     result = result_compute(assessment=demo).data
-    assert len(frame) == sum(1 for _ in demo.respondents.all() for _a in _.answers.exclude(choice="none"))
-    assert "'=HYPERLINK(\"http://evil\",\"click\")" in set(frame["comment"].dropna())
+    assert len(frame) == sum(
+        1 for _ in demo.respondents.all() for _a in _.answers.exclude(choice="none")
+    )
+    assert '\'=HYPERLINK("http://evil","click")' in set(frame["comment"].dropna())
     xlsx = client.get(reverse("reports:export", args=[demo.pk, "workbook.xlsx"]))
     sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
     assert set(sheets) == {"Answers", "Scores", "Findings", "Roadmap"}
@@ -186,7 +233,9 @@ def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas:
     for c in result["capabilities"]:
         assert scores.loc[c["id"], "score"] == pytest.approx(c["score"], abs=1e-3)
     assert list(sheets["Roadmap"]["title"]) == [i["title"] for i in result["roadmap"]]
-    document = json.loads(client.get(reverse("reports:export", args=[demo.pk, "result.json"])).content)
+    document = json.loads(
+        client.get(reverse("reports:export", args=[demo.pk, "result.json"])).content
+    )
     assert document["result"]["readiness"] == result["readiness"]
     assert document["assessment"]["rubric"] == "operationalization-1"
 
@@ -207,7 +256,12 @@ def test_formula_like_cells_are_escaped(value: str) -> None:
 
 
 def test_unknown_export_kind_is_404(demo: Assessment) -> None:
-    assert login(_owner(demo)).get(reverse("reports:export", args=[demo.pk, "secrets.txt"])).status_code == 404
+    assert (
+        login(_owner(demo))
+        .get(reverse("reports:export", args=[demo.pk, "secrets.txt"]))
+        .status_code
+        == 404
+    )
 
 
 def test_share_link_shows_the_report_to_a_reader_without_an_account(demo: Assessment) -> None:
@@ -241,7 +295,11 @@ def test_expired_and_unknown_share_links_look_the_same(demo: Assessment) -> None
 
     from assessments.models import hash_token
 
-    ShareLink.objects.create(assessment=demo, token_hash=hash_token("old-token"), expires_at=timezone.now() - timedelta(seconds=1))
+    ShareLink.objects.create(
+        assessment=demo,
+        token_hash=hash_token("old-token"),
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
     a = Client().get(reverse("reports:shared", args=["old-token"]))
     b = Client().get(reverse("reports:shared", args=["never-issued"]))
     assert a.status_code == b.status_code == 404
@@ -255,15 +313,27 @@ def test_share_link_lifetime_is_bounded(demo: Assessment) -> None:
 
 
 def test_comparison_shows_deltas_between_two_assessments(demo: Assessment) -> None:
-    later = services.assessment_create(organisation=demo.organisation, title="Spring 2027", created_by=_owner(demo), rubric_id="operationalization", rubric_version=1)
+    later = services.assessment_create(
+        organisation=demo.organisation,
+        title="Spring 2027",
+        created_by=_owner(demo),
+        rubric_id="operationalization",
+        rubric_version=1,
+    )
     question = demo.rubric.capability("rev.policy-ownership").questions[0]
     for i in range(3):
         respondent, _ = invite(later, role="engineering")
-        services.answer_save(respondent=respondent, question_id=question.id, value="5", comment="", seq=1)
+        services.answer_save(
+            respondent=respondent, question_id=question.id, value="5", comment="", seq=1
+        )
         services.respondent_submit(respondent=respondent)
     response = login(_owner(demo)).get(reverse("reports:compare", args=[later.pk, demo.pk]))
     html = response.content.decode()
-    before = next(c for c in result_compute(assessment=demo).data["capabilities"] if c["id"] == "rev.policy-ownership")["exact_level"]
+    before = next(
+        c
+        for c in result_compute(assessment=demo).data["capabilities"]
+        if c["id"] == "rev.policy-ownership"
+    )["exact_level"]
     assert response.status_code == 200
     assert f"Review policy and ownership: {before:.1f} → 5.0" in html
     assert 'id="trend-figure"' in html
@@ -277,7 +347,9 @@ def test_render_report_command_writes_every_format(demo: Assessment, tmp_path: P
     assert json.loads((tmp_path / "report.json").read_text())["result"]["respondents"] == 12
 
 
-def test_pdf_job_is_claimed_once_even_if_delivered_twice(demo: Assessment, settings: Any, tmp_path: Path) -> None:
+def test_pdf_job_is_claimed_once_even_if_delivered_twice(
+    demo: Assessment, settings: Any, tmp_path: Path
+) -> None:
     from reports.jobs import pdf_render
 
     settings.MEDIA_ROOT = str(tmp_path)

@@ -20,11 +20,20 @@ class Command(BaseCommand):
     help = "Write an assessment's gap report or an export to a file (for scripts and checks)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("assessment", help='An assessment id, or "demo" for the demo assessment.')
+        parser.add_argument(
+            "assessment", help='An assessment id, or "demo" for the demo assessment.'
+        )
         parser.add_argument("--format", choices=FORMATS, default="pdf")
-        parser.add_argument("--out", required=True, help="File to write (for csv: the table's file).")
+        parser.add_argument(
+            "--out", required=True, help="File to write (for csv: the table's file)."
+        )
         parser.add_argument("--paper", choices=("a4", "letter"), default="a4")
-        parser.add_argument("--table", choices=exports.TABLES, default="answers", help="Which table, for --format csv.")
+        parser.add_argument(
+            "--table",
+            choices=exports.TABLES,
+            default="answers",
+            help="Which table, for --format csv.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         assessment = self._assessment(options["assessment"])
@@ -57,7 +66,11 @@ class Command(BaseCommand):
             data = exports.to_json(assessment, result)
         else:
             frames = exports.tables(assessment, result)
-            data = exports.to_xlsx(frames) if fmt == "xlsx" else exports.to_csv(frames[options["table"]])
+            data = (
+                exports.to_xlsx(frames)
+                if fmt == "xlsx"
+                else exports.to_csv(frames[options["table"]])
+            )
         out.write_bytes(data)
         self.stdout.write(f"Wrote {out} ({len(data):,} bytes)")
 
@@ -67,7 +80,7 @@ class Command(BaseCommand):
         try:
             key = uuid.UUID(value)
         except ValueError:
-            raise CommandError(f"{value!r} is not an assessment id (a UUID) or \"demo\".") from None
+            raise CommandError(f'{value!r} is not an assessment id (a UUID) or "demo".') from None
         assessment = Assessment.objects.select_related("organisation").filter(pk=key).first()
         if assessment is None:
             hint = " Run `manage.py seed_demo` first." if key == DEMO_ASSESSMENT_ID else ""
