@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from assessments.models import Assessment, Invitation, Membership, Organisation, Respondent
 
@@ -21,9 +22,10 @@ SESSION_RESPONDENTS = "respondents"
 
 
 class AuthenticatedHttpRequest(HttpRequest):
-    """The request type of views behind @login_required."""
+    """The request type of views behind @login_required (with django-htmx's details)."""
 
     user: User
+    htmx: HtmxDetails
 
 
 def _uuid_or_404(value: Any) -> uuid.UUID:

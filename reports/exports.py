@@ -215,7 +215,8 @@ def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataF
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    text: str = frame.to_csv(index=False)
+    return text.encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
 def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:

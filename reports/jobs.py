@@ -73,12 +73,14 @@ def enqueue(job_id: Any) -> bool:
 
 def requeue_if_stuck(job: ReportJob) -> None:
     now = timezone.now()
-    if job.status == ReportJob.Status.QUEUED and job.created_at < now - REQUEUE_AFTER:
-        # Touch created_at so that polling does not enqueue it again every second.
-        if ReportJob.objects.filter(
-            pk=job.pk, status=ReportJob.Status.QUEUED, created_at=job.created_at
-        ).update(created_at=now):
-            enqueue(job.pk)
+    if job.status != ReportJob.Status.QUEUED or job.created_at >= now - REQUEUE_AFTER:
+        return
+    # Touch created_at so that polling does not enqueue it again every second.
+    waiting = ReportJob.objects.filter(
+        pk=job.pk, status=ReportJob.Status.QUEUED, created_at=job.created_at
+    )
+    if waiting.update(created_at=now):
+        enqueue(job.pk)
 
 
 def _claim(job_id: str) -> bool:

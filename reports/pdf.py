@@ -25,7 +25,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from reports.rendering import STATIC_BASE
 
 
-class StaticOnlyFetcher(URLFetcher):
+class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """Serves data: URIs and files of the app's static directories; refuses everything else
     (file://, http(s) to anywhere, attachments, paths escaping the static roots)."""
 
