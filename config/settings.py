@@ -7,6 +7,7 @@ CELERY_BROKER_URL; see the README's configuration table.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import django_stubs_ext
@@ -84,8 +85,9 @@ DATABASES = {
 }
 if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # Tests use a file, not memory, so threads and a Celery worker process share the database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-opready.sqlite3")}
+    # Tests use a file, not memory, so threads and a Celery worker process share the database;
+    # one file per test process, so two test runs on one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-opready-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_cache = env_str("CACHE_URL")
