@@ -116,6 +116,14 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
     )
     xobjects = radar_page.get("/Resources", {}).get("/XObject", {}) or {}
     assert all(xobjects[name].get("/Subtype") != "/Image" for name in xobjects)
+    # Every font is embedded, so the report looks the same on any reader's machine.
+    fonts = {}
+    for page in reader.pages:
+        for font in ((page.get("/Resources") or {}).get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor") or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            fonts[font["/BaseFont"]] = any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert fonts and all(fonts.values()), fonts
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "report.pdf").write_bytes(pdf)
     if shutil.which("pdftocairo"):
@@ -321,7 +329,7 @@ def test_comparison_shows_deltas_between_two_assessments(demo: Assessment) -> No
         rubric_version=1,
     )
     question = demo.rubric.capability("rev.policy-ownership").questions[0]
-    for i in range(3):
+    for _i in range(3):
         respondent, _ = invite(later, role="engineering")
         services.answer_save(
             respondent=respondent, question_id=question.id, value="5", comment="", seq=1
