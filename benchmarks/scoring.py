@@ -27,6 +27,8 @@ from scoring.engine import score_assessment  # noqa: E402
 from scoring.rubric import AUDIENCES, get_rubric  # noqa: E402
 
 ROLE_SHARE = [0.15, 0.55, 0.2, 0.1]
+# 6 % "don't know" and 2 % "not applicable" among level questions.
+FACT_ANSWER_SHARE = 0.7
 
 
 def build_answers(n: int, seed: int = 2026) -> pd.DataFrame:
@@ -60,13 +62,15 @@ def build_answers(n: int, seed: int = 2026) -> pd.DataFrame:
         )
         facts = [f for f in rubric.facts if role in f.audience]
         for fact in facts:
-            value = rng.uniform(fact.minimum, min(fact.maximum, fact.minimum + 200), len(ids))
+            # About 70 % of those asked give a number; the rest skip the question.
+            who = ids[rng.random(len(ids)) < FACT_ANSWER_SHARE]
+            value = rng.uniform(fact.minimum, min(fact.maximum, fact.minimum + 200), len(who))
             if fact.integer:
                 value = np.round(value)
             frames.append(
                 pd.DataFrame(
                     {
-                        "respondent_id": ids.astype(str),
+                        "respondent_id": who.astype(str),
                         "role": role,
                         "question_id": fact.id,
                         "choice": "number",

@@ -81,8 +81,13 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
             }
         )
 
-    autonomy = result["autonomy"]
-    missing = [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
+    # A rubric without autonomy gates (a custom one) has no autonomy section.
+    autonomy = result.get("autonomy")
+    missing = (
+        [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
+        if autonomy
+        else []
+    )
     projection = result["review"]["projection"]
     planned = (
         list(zip(projection["planned_labels"], projection["planned"], strict=True))
@@ -98,7 +103,7 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "contradictions": contradictions,
         "roadmap": [(bucket, BUCKET_TITLES[bucket], items) for bucket, items in roadmap.items()],
         "roadmap_count": len(result["roadmap"]),
-        "autonomy": {**autonomy, "missing": missing},
+        "autonomy": {**autonomy, "missing": missing} if autonomy else None,
         "low_confidence": [c for c in result["capabilities"] if c["low_confidence"]],
         "biggest_gaps": sorted(
             (c for c in result["capabilities"] if c["gap"]), key=lambda c: -c["gap"]

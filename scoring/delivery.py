@@ -1,22 +1,29 @@
 """Delivery performance (the DORA measures) from deployment, change and incident records.
 
 Definitions and buckets follow Google's fourkeys project (dora-team/fourkeys, METRICS.md and
-queries/*.sql), computed with pandas over the whole window:
+the queries of its dashboard), computed with pandas over the same window fourkeys uses: the
+three calendar months up to and including the day of `now` (never earlier than the first
+record). Only the date of `now` matters, so a result can be cached for the day.
 
-- Deployment frequency: successful deployments; "Daily" when the median number of days with a
-  deployment per week is at least 3, "Weekly" when the median week has one, "Monthly" when the
-  median month has one, else "Yearly".
-- Lead time for changes: median of (deployment time - change time) over changes shipped by a
-  successful deployment; changes with a non-positive difference are excluded, as fourkeys does
-  for merge commits. Buckets: under 24 h "One day", 168 h "One week", 730 h "One month",
-  4380 h "Six months", else "One year".
-- Change failure rate: share of successful deployments linked to an incident (by deployment id
-  or by a shipped sha). Buckets: up to 15 % "0-15%", under 46 % "16-45%", else "46-60%".
-- Failed deployment recovery time: median of (resolved - created) of incidents linked to a
-  deployment, same buckets as lead time.
+- Deployment frequency: successful deployments, counted on a grid of every day in the window
+  grouped into Sunday-start weeks (BigQuery's WEEK). "Daily" when the median number of days
+  with a deployment per week is at least 3; "Weekly" when the median week has a deployment;
+  "Monthly" when the median (over weeks) number of deploying weeks in the week's month is at
+  least 1; else "Yearly".
+- Lead time for changes: median of (deployment time - change time) over changes first shipped
+  by a deployment in the window; changes with a non-positive difference are excluded, as
+  fourkeys does for automated pushes. Buckets: under 24 h "One day", 168 h "One week",
+  730 h "One month", 4380 h "Six months", else "One year".
+- Change failure rate: share of the window's successful deployments linked to an incident (by
+  deployment id, or by a shipped sha). Buckets: up to 15 % "0-15%", under 46 % "16-45%", else
+  "46-60%". (fourkeys counts incident-change rows, which double-counts, see its issue #213;
+  this counts failed deployments, DORA's own definition.)
+- Failed deployment recovery time: median of (resolved - start) over resolved incidents linked
+  to a deployment, where start is the earlier of the incident's creation and the deployment's
+  time (fourkeys' time_created). Same buckets as lead time.
 
 Where changes are marked AI-assisted, lead time and change failure rate are also split
-between deployments that shipped AI-assisted changes and the others.
+between AI-assisted changes (and the deployments that shipped them) and the others.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import pandas as pd
 
 from scoring.errors import ScoringInputError
 
+WINDOW_MONTHS = 3
 TIME_BUCKETS = (
     (24.0, "One day"),
     (168.0, "One week"),
@@ -39,6 +47,7 @@ SUCCESS = {"success", "succeeded", "successful", "ok", "deployed", "completed"}
 
 
 def time_bucket(hours: float) -> str:
+    """fourkeys' lead-time and restore buckets (upper bounds exclusive)."""
     for limit, label in TIME_BUCKETS:
         if hours < limit:
             return label
@@ -46,6 +55,7 @@ def time_bucket(hours: float) -> str:
 
 
 def failure_bucket(rate: float) -> str:
+    """fourkeys' change-failure buckets: <= 15 %, < 46 %, else the top bucket."""
     if rate <= 0.15:
         return "0-15%"
     if rate < 0.46:
@@ -55,26 +65,30 @@ def failure_bucket(rate: float) -> str:
 
 @dataclass(frozen=True)
 class DeliveryData:
-    """deployments: id, time, status, shas (list of str)
-    changes: sha, time, ai_assisted (bool)
-    incidents: id, created, resolved (may be NaT), deployment_id (may be empty), sha (may be empty)"""
+    """Delivery records as DataFrames (times: datetimes or ISO strings; naive means UTC).
+
+    deployments: id, time, status (success values: see SUCCESS), shas (list of commit ids
+        shipped; a single string is one sha)
+    changes: sha, time, ai_assisted (bool, optional)
+    incidents: id, created, resolved (may be empty), deployment_id and/or sha (may be empty)
+    """
 
     deployments: pd.DataFrame
-    changes: pd.DataFrame
-    incidents: pd.DataFrame
+    changes: pd.DataFrame | None = None
+    incidents: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
 class Split:
-    ai_assisted: float | None
-    other: float | None
+    ai_assisted: float
+    other: float
     ai_count: int
     other_count: int
 
 
 @dataclass(frozen=True)
 class WeekPoint:
-    week: str  # ISO date of the week's Monday
+    week: str  # ISO date of the week's Sunday (fourkeys' weeks)
     deployments: int
     median_lead_time_hours: float | None
 
@@ -82,7 +96,7 @@ class WeekPoint:
 @dataclass(frozen=True)
 class DeliveryMetrics:
     window_start: str
-    window_end: str
+    window_end: str  # exclusive: midnight after the day of `now`
     deployments: int
     deployment_frequency: str
     deployments_per_week: float
@@ -112,49 +126,85 @@ def _utc(series: pd.Series, name: str) -> pd.Series:
     return parsed
 
 
-def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
-    """The four keys, or None when there are no deployments to measure."""
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A text column, empty where missing."""
+    if name not in frame.columns:
+        return pd.Series("", index=frame.index, dtype="string")
+    return frame[name].astype("string").fillna("")
+
+
+def _as_list(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple | set | frozenset):
+        return [str(v) for v in value]
+    return []
+
+
+def compute(
+    data: DeliveryData, *, now: datetime, months: int = WINDOW_MONTHS
+) -> DeliveryMetrics | None:
+    """The four keys over the window ending with the day of `now`; None without deployments."""
+    if now.tzinfo is None:
+        raise ScoringInputError(["now must be a timezone-aware datetime"])
+    today = pd.Timestamp(now).tz_convert("UTC").floor("D")
+    end = today + pd.Timedelta(days=1)
+    window_start = today - pd.DateOffset(months=months)
+
     _require(data.deployments, "deployments", ("id", "time", "status", "shas"))
     deployments = data.deployments.copy()
     deployments["time"] = _utc(deployments["time"], "deployments.time")
+    deployments["id"] = deployments["id"].astype(str)
     ok = deployments["status"].astype(str).str.lower().isin(SUCCESS) & deployments["time"].notna()
-    deployments = deployments.loc[ok & (deployments["time"] <= pd.Timestamp(now))]
-    if deployments.empty:
+    successful = deployments.loc[ok & (deployments["time"] < end)].sort_values(["time", "id"])
+    successful = successful.drop_duplicates("id")
+    in_window = successful.loc[successful["time"] >= window_start]
+    if in_window.empty:
         return None
-    deployments = deployments.drop_duplicates("id")
-    notes: list[str] = []
-    start, end = deployments["time"].min(), pd.Timestamp(now)
 
-    frequency, per_week = _frequency(deployments["time"], start, end)
-    weekly_counts = (
-        deployments.set_index("time").resample("W-MON", label="left", closed="left").size()
-    )
-
-    # One row per (deployment, sha) shipped.
-    shipped = deployments[["id", "time", "shas"]].explode("shas").dropna(subset=["shas"])
-    shipped = shipped.rename(columns={"id": "deployment_id", "time": "deployed", "shas": "sha"})
-    shipped["sha"] = shipped["sha"].astype(str)
-
-    lead_hours = None
-    lead_split = None
-    lead_rows = pd.DataFrame()
     changes = data.changes
     if changes is not None and not changes.empty:
         _require(changes, "changes", ("sha", "time"))
         changes = changes.copy()
         changes["time"] = _utc(changes["time"], "changes.time")
         changes["sha"] = changes["sha"].astype(str)
-        if "ai_assisted" not in changes.columns:
-            changes["ai_assisted"] = False
-        # The first deployment that shipped each change.
-        first = shipped.sort_values("deployed").drop_duplicates("sha")
-        lead_rows = first.merge(changes.drop_duplicates("sha"), on="sha", how="inner")
-        lead_rows["hours"] = (lead_rows["deployed"] - lead_rows["time"]).dt.total_seconds() / 3600
-        lead_rows = lead_rows.loc[lead_rows["hours"] > 0]
+        changes["ai_assisted"] = (
+            changes["ai_assisted"].fillna(False).astype(bool)
+            if "ai_assisted" in changes.columns
+            else False
+        )
+    else:
+        changes = None
+
+    # The window starts at the first record (fourkeys: the first raw event), if that is later.
+    first_record = deployments["time"].min()
+    if changes is not None:
+        first_record = min(first_record, changes["time"].min())
+    start = max(window_start, first_record.floor("D"))
+    notes: list[str] = []
+
+    frequency, per_week, weeks = _frequency(in_window["time"], start, today)
+
+    # One row per (deployment, sha) for the deployment that first shipped each sha.
+    shipped = successful[["id", "time", "shas"]].copy()
+    shipped["shas"] = shipped["shas"].map(_as_list)
+    shipped = shipped.explode("shas").dropna(subset=["shas"])
+    shipped = shipped.rename(columns={"id": "deployment_id", "time": "deployed", "shas": "sha"})
+    first_shipped = shipped.drop_duplicates("sha")  # sorted by time above: the first deployment
+
+    lead_hours: float | None = None
+    lead_split: Split | None = None
+    lead_rows = pd.DataFrame(columns=["deployment_id", "deployed", "hours", "ai_assisted"])
+    if changes is not None:
+        rows = first_shipped.loc[first_shipped["deployed"] >= window_start].merge(
+            changes.drop_duplicates("sha"), on="sha", how="inner"
+        )
+        rows["hours"] = (rows["deployed"] - rows["time"]).dt.total_seconds() / 3600
+        lead_rows = rows.loc[rows["hours"] > 0]
         if not lead_rows.empty:
             lead_hours = float(lead_rows["hours"].median())
-            ai = lead_rows.loc[lead_rows["ai_assisted"].astype(bool), "hours"]
-            other = lead_rows.loc[~lead_rows["ai_assisted"].astype(bool), "hours"]
+            ai = lead_rows.loc[lead_rows["ai_assisted"], "hours"]
+            other = lead_rows.loc[~lead_rows["ai_assisted"], "hours"]
             if len(ai) and len(other):
                 lead_split = Split(float(ai.median()), float(other.median()), len(ai), len(other))
         else:
@@ -164,57 +214,51 @@ def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
     else:
         notes.append("No change records: lead time needs commit times (from a repository scan).")
 
-    failure_rate = recovery = None
-    failure_split = None
+    failure_rate: float | None = None
+    recovery: float | None = None
+    failure_split: Split | None = None
     incidents = data.incidents
     if incidents is not None and not incidents.empty:
         _require(incidents, "incidents", ("id", "created"))
         incidents = incidents.copy()
         incidents["created"] = _utc(incidents["created"], "incidents.created")
-        incidents["resolved"] = _utc(
-            incidents.get("resolved", pd.Series(index=incidents.index, dtype="object")),
-            "incidents.resolved",
+        resolved = incidents["resolved"] if "resolved" in incidents.columns else None
+        incidents["resolved"] = (
+            _utc(resolved, "incidents.resolved") if resolved is not None else pd.NaT
         )
-        by_id = (
-            incidents.get("deployment_id", pd.Series(index=incidents.index, dtype="object"))
-            .astype("string")
-            .fillna("")
-        )
-        by_sha = (
-            incidents.get("sha", pd.Series(index=incidents.index, dtype="object"))
-            .astype("string")
-            .fillna("")
-        )
-        sha_to_deploy = (
-            shipped.sort_values("deployed")
-            .drop_duplicates("sha")
-            .set_index("sha")["deployment_id"]
-            .astype(str)
-        )
-        linked = by_id.where(by_id != "", by_sha.map(sha_to_deploy).fillna(""))
-        incidents["deployment_id"] = linked
-        known_ids = set(deployments["id"].astype(str))
-        linked_incidents = incidents.loc[incidents["deployment_id"].isin(known_ids)]
-        failed = set(linked_incidents["deployment_id"])
-        failure_rate = len(failed) / len(deployments)
-        durations = (
-            linked_incidents["resolved"] - linked_incidents["created"]
-        ).dt.total_seconds() / 3600
-        durations = durations.dropna()
-        durations = durations.loc[durations >= 0]
-        if len(durations):
-            recovery = float(durations.median())
-        unlinked = len(incidents) - len(linked_incidents)
+        sha_to_deploy = first_shipped.set_index("sha")["deployment_id"]
+        by_id = _column(incidents, "deployment_id")
+        by_sha = _column(incidents, "sha").map(sha_to_deploy).fillna("")
+        incidents["deployment_id"] = by_id.where(by_id != "", by_sha)
+        deploy_time = successful.set_index("id")["time"]
+        linked = incidents.loc[incidents["deployment_id"].isin(deploy_time.index)].copy()
+        unlinked = len(incidents) - len(linked)
         if unlinked:
             notes.append(
                 f"{unlinked} incident(s) could not be linked to a deployment and are not counted."
             )
-        if not lead_rows.empty and lead_rows["ai_assisted"].astype(bool).any():
-            ai_deploys = set(
-                lead_rows.loc[lead_rows["ai_assisted"].astype(bool), "deployment_id"].astype(str)
-            )
-            ids = deployments["id"].astype(str)
-            ai_mask = ids.isin(ai_deploys)
+        window_ids = set(in_window["id"])
+        failed = set(linked["deployment_id"]) & window_ids
+        failure_rate = len(failed) / len(in_window)
+
+        linked["start"] = (
+            linked[["created"]]
+            .assign(deployed=linked["deployment_id"].map(deploy_time))
+            .min(axis=1)
+        )
+        recent = linked.loc[linked["start"] >= window_start]
+        hours = (recent["resolved"] - recent["start"]).dt.total_seconds() / 3600
+        open_count = int(hours.isna().sum())
+        hours = hours.dropna()
+        hours = hours.loc[hours >= 0]
+        if len(hours):
+            recovery = float(hours.median())
+        if open_count:
+            notes.append(f"{open_count} linked incident(s) are not resolved yet.")
+
+        if not lead_rows.empty and lead_rows["ai_assisted"].any():
+            ai_deploys = set(lead_rows.loc[lead_rows["ai_assisted"], "deployment_id"])
+            ai_mask = in_window["id"].isin(ai_deploys)
             n_ai, n_other = int(ai_mask.sum()), int((~ai_mask).sum())
             if n_ai and n_other:
                 failure_split = Split(
@@ -228,22 +272,11 @@ def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
             "No incident records: change failure rate and recovery time need an incident export."
         )
 
-    weekly_lead: dict[pd.Timestamp, float] = {}
-    if not lead_rows.empty:
-        series = (
-            lead_rows.set_index("deployed")["hours"]
-            .resample("W-MON", label="left", closed="left")
-            .median()
-        )
-        weekly_lead = {k: float(v) for k, v in series.dropna().items()}
-    weekly = tuple(
-        WeekPoint(week.date().isoformat(), int(count), weekly_lead.get(week))
-        for week, count in weekly_counts.items()
-    )
+    weekly = _weekly(in_window["time"], lead_rows, weeks)
     return DeliveryMetrics(
         window_start=start.isoformat(),
         window_end=end.isoformat(),
-        deployments=len(deployments),
+        deployments=len(in_window),
         deployment_frequency=frequency,
         deployments_per_week=per_week,
         lead_time_hours=lead_hours,
@@ -259,26 +292,51 @@ def compute(data: DeliveryData, *, now: datetime) -> DeliveryMetrics | None:
     )
 
 
-def _frequency(times: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tuple[str, float]:
-    days = times.dt.floor("D").drop_duplicates()
-    weeks_index = pd.period_range(start.tz_localize(None), end.tz_localize(None), freq="W-SUN")
-    months_index = pd.period_range(start.tz_localize(None), end.tz_localize(None), freq="M")
-    naive_days = days.dt.tz_localize(None)
-    days_per_week = (
-        naive_days.dt.to_period("W-SUN").value_counts().reindex(weeks_index, fill_value=0)
+def _week_start(days: pd.DatetimeIndex | pd.Series) -> pd.DatetimeIndex:
+    """The Sunday that starts each day's week (BigQuery TIMESTAMP_TRUNC(day, WEEK))."""
+    index = pd.DatetimeIndex(days)
+    return index - pd.to_timedelta((index.day_of_week + 1) % 7, unit="D")
+
+
+def _frequency(
+    times: pd.Series, start: pd.Timestamp, today: pd.Timestamp
+) -> tuple[str, float, pd.DatetimeIndex]:
+    """fourkeys' deployment-frequency bucket, deployments per week and the window's weeks."""
+    days = pd.date_range(start.floor("D"), today, freq="D")
+    deployed = days.isin(pd.DatetimeIndex(times.dt.floor("D").unique()))
+    grid = pd.DataFrame({"week": _week_start(days), "deployed": deployed})
+    weekly = grid.groupby("week").agg(
+        days_deployed=("deployed", "sum"), week_deployed=("deployed", "max")
     )
-    deploys_per_month = (
-        times.dt.tz_localize(None)
-        .dt.to_period("M")
-        .value_counts()
-        .reindex(months_index, fill_value=0)
+    week_index = pd.DatetimeIndex(weekly.index)
+    month = week_index.year * 12 + week_index.month
+    weekly["monthly_deploys"] = (
+        weekly["week_deployed"].astype(int).groupby(month).transform("sum").to_numpy()
     )
-    n_weeks = max(1, len(weeks_index))
-    per_week = len(times) / n_weeks
-    if days_per_week.median() >= 3:
-        return "Daily", per_week
-    if (days_per_week > 0).astype(int).median() >= 1:
-        return "Weekly", per_week
-    if (deploys_per_month > 0).astype(int).median() >= 1:
-        return "Monthly", per_week
-    return "Yearly", per_week
+    per_week = len(times) / (len(days) / 7)
+    if weekly["days_deployed"].median() >= 3:
+        label = "Daily"
+    elif weekly["week_deployed"].astype(int).median() >= 1:
+        label = "Weekly"
+    elif weekly["monthly_deploys"].median() >= 1:
+        label = "Monthly"
+    else:
+        label = "Yearly"
+    return label, per_week, week_index
+
+
+def _weekly(
+    times: pd.Series, lead_rows: pd.DataFrame, weeks: pd.DatetimeIndex
+) -> tuple[WeekPoint, ...]:
+    counts = pd.Series(1, index=_week_start(times)).groupby(level=0).size()
+    lead: pd.Series = pd.Series(dtype="float64")
+    if not lead_rows.empty:
+        lead = lead_rows.groupby(_week_start(lead_rows["deployed"]))["hours"].median()
+    return tuple(
+        WeekPoint(
+            week.date().isoformat(),
+            int(counts.get(week, 0)),
+            float(lead[week]) if week in lead.index else None,
+        )
+        for week in weeks
+    )

@@ -2,21 +2,19 @@
 
 `score_assessment` is a pure function of its inputs (with `now` passed in), so the same inputs
 always give the same result, and `inputs_hash` names those inputs for caching. The Result is
-plain dataclasses; `Result.to_dict()` gives JSON-ready data with no NaN anywhere, which is what
-pages, PDFs and exports render. Every formula is in docs/methodology.md.
+plain dataclasses (`scoring.result`); `Result.to_dict()` gives JSON-ready data with no NaN
+anywhere, which is what pages, PDFs and exports render, and `Result.from_dict()` reads it back.
+Every formula is in docs/methodology.md.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
@@ -24,16 +22,31 @@ import pandas as pd
 from scoring import autonomy as autonomy_gates
 from scoring import delivery as delivery_metrics
 from scoring import review_capacity
+from scoring.delivery import DeliveryData
 from scoring.errors import ScoringInputError
-from scoring.evidence import EvidenceFinding, EvidenceVerdict, reconcile, validate_findings
-from scoring.recommendations import Catalogue, get_catalogue
-from scoring.roadmap import RoadmapItem, Signals, build_roadmap
-from scoring.rubric import AUDIENCES, Rubric
+from scoring.evidence import (
+    ContradictionEntry,
+    EvidenceFinding,
+    contradiction_entry,
+    reconcile,
+    validate_findings,
+)
+from scoring.recommendations import Catalogue, shipped_catalogue
+from scoring.result import (
+    CapabilityResult,
+    DimensionResult,
+    Readiness,
+    Result,
+    ResultFormatError,
+    ReviewResult,
+    to_plain,
+)
+from scoring.roadmap import Signals, build_roadmap
+from scoring.rubric import AUDIENCES, LEVELS, Rubric
 from scoring.scores import (
+    COLUMNS,
     POINTS_PER_LEVEL,
     FactValue,
-    PerceptionGap,
-    QuestionStat,
     answer_confidence,
     capability_stats,
     confidence_label,
@@ -48,6 +61,28 @@ from scoring.scores import (
     weighted_mean,
 )
 
+__all__ = [
+    "ENGINE_VERSION",
+    "CapabilityResult",
+    "Catalogue",
+    "DeliveryData",
+    "DimensionResult",
+    "EvidenceFinding",
+    "Readiness",
+    "Result",
+    "ResultFormatError",
+    "ReviewResult",
+    "ScoringInputError",
+    "inputs_hash",
+    "score_assessment",
+]
+
+# Evidence that agrees with the answers raises confidence by up to this much; evidence that
+# contradicts them scales it down by up to this share (both scaled by evidence coverage).
+AGREEING_EVIDENCE_BONUS = 0.2
+CONTRADICTING_EVIDENCE_PENALTY = 0.3
+MAX_WEIGHT = 100.0
+
 
 def _source_fingerprint() -> str:
     """A digest of the engine's code and data files: any change to how results are computed
@@ -60,116 +95,7 @@ def _source_fingerprint() -> str:
     return digest.hexdigest()[:10]
 
 
-ENGINE_VERSION = "1.0+" + _source_fingerprint()
-
-
-@dataclass(frozen=True)
-class CapabilityResult:
-    id: str
-    dimension_id: str
-    title: str
-    score: float | None
-    level: int | None
-    exact_level: float | None
-    target_level: int
-    gap: float | None
-    weight: float
-    n_respondents: int
-    n_answers: int
-    n_unknown: int
-    unknown_share: float
-    q1: float | None
-    q3: float | None
-    spread: float | None
-    agreement: float | None
-    confidence: float
-    confidence_label: str
-    low_confidence: bool
-    evidence: EvidenceVerdict
-
-
-@dataclass(frozen=True)
-class DimensionResult:
-    id: str
-    title: str
-    weight: float
-    score: float | None
-    level: int | None
-    exact_level: float | None
-    target_level: int
-    gap: float | None
-    confidence: float
-    confidence_label: str
-    low_confidence: bool
-    adjusted_score: float | None
-    capability_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Readiness:
-    score: float | None  # limited by the weakest dimension
-    level: int | None
-    weighted_mean: float | None
-    limiting_dimension_id: str | None
-    held_back_by: float  # points the weakest link takes off the weighted mean
-    confidence: float
-    confidence_label: str
-    low_confidence: bool
-
-
-@dataclass(frozen=True)
-class ReviewResult:
-    projection: review_capacity.ReviewProjection | None
-    missing: tuple[str, ...]
-    source: str  # "survey" or "overrides"
-
-
-@dataclass(frozen=True)
-class Result:
-    engine_version: str
-    rubric_key: str
-    computed_at: str
-    respondents: int
-    respondents_by_role: Mapping[str, int]
-    readiness: Readiness
-    dimensions: tuple[DimensionResult, ...]
-    capabilities: tuple[CapabilityResult, ...]
-    questions: Mapping[str, QuestionStat]
-    facts: Mapping[str, FactValue]
-    perception: tuple[PerceptionGap, ...]
-    leadership_optimism: float | None
-    contradictions: tuple[str, ...]  # capability ids whose claims contradict the evidence
-    roadmap: tuple[RoadmapItem, ...]
-    autonomy: autonomy_gates.Autonomy
-    review: ReviewResult
-    delivery: delivery_metrics.DeliveryMetrics | None
-    warnings: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = _plain(self)
-        assert isinstance(data, dict)
-        return data
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready copy: dataclasses and mappings to dicts, tuples to lists, floats rounded,
-    NaN and infinities to None."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping | MappingProxyType):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value) if isinstance(value, set | frozenset) else value
-        return [_plain(v) for v in items]
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, float):
-        return round(value, 4) if math.isfinite(value) else None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item())
-    return str(value)
+ENGINE_VERSION = "1.1+" + _source_fingerprint()
 
 
 def _check_settings(
@@ -181,7 +107,7 @@ def _check_settings(
     for key, level in targets.items():
         if key not in dimension_ids:
             problems.append(f"target for unknown dimension {key!r}")
-        elif isinstance(level, bool) or level not in (1, 2, 3, 4, 5):
+        elif isinstance(level, bool) or level not in LEVELS:
             problems.append(f"target for {key} must be a level from 1 to 5, not {level!r}")
     for key, weight in weights.items():
         if key not in dimension_ids | capability_ids:
@@ -190,11 +116,23 @@ def _check_settings(
             isinstance(weight, bool)
             or not isinstance(weight, int | float)
             or not math.isfinite(weight)
-            or not 0 <= weight <= 100
+            or not 0 <= weight <= MAX_WEIGHT
         ):
             problems.append(f"weight for {key} must be a number from 0 to 100, not {weight!r}")
     if problems:
         raise ScoringInputError(problems)
+    for dimension in rubric.dimensions:
+        if not any(weights.get(c.id, c.weight) > 0 for c in dimension.capabilities):
+            problems.append(f"weights leave no capability of {dimension.id} with weight above 0")
+    if not any(weights.get(d.id, d.weight) > 0 for d in rubric.dimensions):
+        problems.append("weights leave no dimension with weight above 0")
+    if problems:
+        raise ScoringInputError(problems)
+
+
+def _check_now(now: Any) -> None:
+    if not isinstance(now, datetime) or now.tzinfo is None:
+        raise ScoringInputError([f"now must be a timezone-aware datetime, not {now!r}"])
 
 
 def score_assessment(
@@ -202,35 +140,48 @@ def score_assessment(
     rubric: Rubric,
     answers: pd.DataFrame,
     evidence: Sequence[EvidenceFinding] = (),
-    delivery: delivery_metrics.DeliveryData | None = None,
+    delivery: DeliveryData | None = None,
     targets: Mapping[str, int] | None = None,
     weights: Mapping[str, float] | None = None,
     review_overrides: Mapping[str, float] | None = None,
     recommendations: Catalogue | None = None,
     now: datetime,
 ) -> Result:
+    """Score one assessment. Raises ScoringInputError listing every problem with the inputs.
+
+    answers: one row per (respondent, question) with COLUMNS; evidence: scan findings;
+    delivery: deployment/change/incident records for the DORA measures; targets: level per
+    dimension (default: the rubric's); weights: per dimension or capability, 0-100 (default:
+    the rubric's); review_overrides: explicit review-wall inputs that win over the survey's
+    facts (see REVIEW_INPUTS and OPTIONAL_REVIEW_INPUTS); recommendations: the catalogue
+    (default: the one shipped for the rubric, none for a rubric without one); now: aware.
+    """
+    _check_now(now)
     targets = dict(targets or {})
     weights = dict(weights or {})
     _check_settings(rubric, targets, weights)
-    validate_findings(evidence, {c.id for c in rubric.capabilities})
-    prepared = prepare(rubric, answers)
-    stats = capability_stats(rubric, prepared)
+    validate_findings(findings=evidence, capability_ids={c.id for c in rubric.capabilities})
+    prepared = prepare(rubric=rubric, answers=answers)
+    stats = capability_stats(rubric=rubric, prepared=prepared)
     findings_by_capability: dict[str, list[EvidenceFinding]] = {}
     for finding in evidence:
         findings_by_capability.setdefault(finding.capability, []).append(finding)
 
     capabilities = []
+    register: list[ContradictionEntry] = []
     for dimension in rubric.dimensions:
         target = targets.get(dimension.id, dimension.target_level)
         for capability in dimension.capabilities:
             s = stats[capability.id]
             score = level_to_score(s.median) if s.median is not None else None
-            verdict = reconcile(score, findings_by_capability.get(capability.id, []))
+            verdict = reconcile(
+                claim_score=score, findings=findings_by_capability.get(capability.id, [])
+            )
             confidence = answer_confidence(s)
             if verdict.verdict == "agrees":
-                confidence = min(1.0, confidence + 0.2 * verdict.coverage)
+                confidence = min(1.0, confidence + AGREEING_EVIDENCE_BONUS * verdict.coverage)
             elif verdict.verdict == "contradicts":
-                confidence *= 1.0 - 0.3 * verdict.coverage
+                confidence *= 1.0 - CONTRADICTING_EVIDENCE_PENALTY * verdict.coverage
             label = confidence_label(confidence)
             exact = score_to_exact_level(score) if score is not None else None
             capabilities.append(
@@ -258,43 +209,35 @@ def score_assessment(
                     evidence=verdict,
                 )
             )
-    by_id = {c.id: c for c in capabilities}
-
-    dimensions = []
-    for dimension in rubric.dimensions:
-        caps = [by_id[c.id] for c in dimension.capabilities]
-        cap_weights = {c.id: c.weight for c in caps}
-        score = weighted_mean({c.id: c.score for c in caps}, cap_weights)
-        adjusted = weighted_mean({c.id: c.evidence.adjusted_score for c in caps}, cap_weights)
-        total_weight = sum(cap_weights.values()) or 1.0
-        # A capability without answers counts as zero confidence in its dimension.
-        confidence = sum(c.confidence * c.weight for c in caps) / total_weight
-        target = targets.get(dimension.id, dimension.target_level)
-        exact = score_to_exact_level(score) if score is not None else None
-        label = confidence_label(confidence)
-        dimensions.append(
-            DimensionResult(
-                id=dimension.id,
-                title=dimension.title,
-                weight=float(weights.get(dimension.id, dimension.weight)),
-                score=score,
-                level=score_to_level(score) if score is not None else None,
-                exact_level=exact,
-                target_level=target,
-                gap=max(0.0, target - exact) if exact is not None else None,
-                confidence=confidence,
-                confidence_label=label,
-                low_confidence=label == "low",
-                adjusted_score=adjusted,
-                capability_ids=tuple(c.id for c in caps),
+            entry = contradiction_entry(
+                capability_id=capability.id,
+                title=capability.title,
+                claim_score=score,
+                verdict=verdict,
             )
+            if entry is not None:
+                register.append(entry)
+    by_id = {c.id: c for c in capabilities}
+    order = {c.id: i for i, c in enumerate(capabilities)}
+    register.sort(key=lambda e: (-abs(e.difference), order[e.capability_id]))
+
+    dimensions = [
+        _dimension(
+            dimension.id,
+            dimension.title,
+            [by_id[c.id] for c in dimension.capabilities],
+            weight=float(weights.get(dimension.id, dimension.weight)),
+            target=targets.get(dimension.id, dimension.target_level),
         )
+        for dimension in rubric.dimensions
+    ]
 
     readiness = _readiness(dimensions)
-    gaps = perception_gaps(rubric, prepared)
-    questions = question_stats(rubric, prepared)
-    facts = fact_values(rubric, prepared)
-    review = _review(facts, review_overrides)
+    gaps = perception_gaps(rubric=rubric, prepared=prepared)
+    questions = question_stats(rubric=rubric, prepared=prepared)
+    facts = fact_values(rubric=rubric, prepared=prepared)
+    warnings: list[str] = []
+    review = _review(facts, review_overrides, warnings)
     measured = delivery_metrics.compute(delivery, now=now) if delivery is not None else None
     overclaims = frozenset(c.id for c in capabilities if c.evidence.direction == "overclaim")
     signals = Signals(
@@ -308,22 +251,25 @@ def score_assessment(
         saturation_multiplier=review.projection.saturation_multiplier
         if review.projection
         else None,
+        fact_medians={fid: f.median for fid, f in facts.items()},
+        fact_texts={f.id: f.text for f in rubric.facts},
     )
-    catalogue = (
-        recommendations if recommendations is not None else get_catalogue(rubric.id, rubric.version)
-    )
-    roadmap = build_roadmap(catalogue, signals)
+    catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
+    if catalogue is None:
+        warnings.append(f"No recommendations catalogue ships for rubric {rubric.key}.")
+        roadmap = []
+    else:
+        roadmap = build_roadmap(catalogue=catalogue, signals=signals)
     autonomy = autonomy_gates.evaluate(
-        autonomy_gates.get_gates(rubric), {c.id: c.level for c in capabilities}
+        gates=autonomy_gates.get_gates(rubric), levels={c.id: c.level for c in capabilities}
     )
 
     respondents = prepared.frame.drop_duplicates("respondent_id")
     by_role = respondents["role"].value_counts()
-    warnings = []
     answered = prepared.per_respondent["respondent_id"].nunique()
     if answered < 3:
-        warnings.append(
-            "Fewer than three people answered: treat every number as a first impression."
+        warnings.insert(
+            0, "Fewer than three people answered: treat every number as a first impression."
         )
     missing = [c.title for c in capabilities if c.score is None]
     if missing:
@@ -347,82 +293,189 @@ def score_assessment(
         review=review,
         delivery=measured,
         warnings=tuple(warnings),
+        evidence_register=tuple(register),
     )
+
+
+def _dimension(
+    dimension_id: str, title: str, caps: list[CapabilityResult], *, weight: float, target: int
+) -> DimensionResult:
+    """Weighted means of the capabilities; unanswered capabilities count as zero confidence."""
+    cap_weights = {c.id: c.weight for c in caps}
+    score = weighted_mean({c.id: c.score for c in caps}, cap_weights)
+    adjusted = weighted_mean({c.id: c.evidence.adjusted_score for c in caps}, cap_weights)
+    total_weight = sum(cap_weights.values()) or 1.0
+    confidence = sum(c.confidence * c.weight for c in caps) / total_weight
+    exact = score_to_exact_level(score) if score is not None else None
+    label = confidence_label(confidence)
+    return DimensionResult(
+        id=dimension_id,
+        title=title,
+        weight=weight,
+        score=score,
+        level=score_to_level(score) if score is not None else None,
+        exact_level=exact,
+        target_level=target,
+        gap=max(0.0, target - exact) if exact is not None else None,
+        confidence=confidence,
+        confidence_label=label,
+        low_confidence=label == "low",
+        adjusted_score=adjusted,
+        capability_ids=tuple(c.id for c in caps),
+    )
+
+
+def _weakest_link(scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """min(weighted mean, lowest score + one level): readiness may exceed the weakest
+    dimension by at most one level."""
+    mean = weighted_mean(dict(scores), weights)
+    assert mean is not None
+    return min(mean, min(scores.values()) + POINTS_PER_LEVEL)
 
 
 def _readiness(dimensions: list[DimensionResult]) -> Readiness:
-    scored = [d for d in dimensions if d.score is not None]
-    confidence = sum(d.confidence * d.weight for d in dimensions) / (
-        sum(d.weight for d in dimensions) or 1.0
-    )
+    total = sum(d.weight for d in dimensions) or 1.0
+    confidence = sum(d.confidence * d.weight for d in dimensions) / total
     label = confidence_label(confidence)
+    # A dimension weighted 0 is left out of the mean and cannot be the weakest link either.
+    scored = [d for d in dimensions if d.score is not None and d.weight > 0]
     if not scored:
-        return Readiness(None, None, None, None, 0.0, confidence, label, True)
-    mean = weighted_mean({d.id: d.score for d in scored}, {d.id: d.weight for d in scored})
+        return Readiness(None, None, None, None, 0.0, confidence, label, True, None)
+    weights = {d.id: d.weight for d in scored}
+    scores = {d.id: d.score for d in scored if d.score is not None}
+    mean = weighted_mean(dict(scores), weights)
     assert mean is not None
+    # On a tie, the dimension furthest below its target limits readiness.
     weakest = min(scored, key=lambda d: (d.score, -(d.gap or 0.0)))
-    assert weakest.score is not None
-    # The weakest link: readiness may exceed the weakest dimension by at most one level.
-    limited = min(mean, weakest.score + POINTS_PER_LEVEL)
+    limited = _weakest_link(scores, weights)
+    adjusted = {d.id: d.adjusted_score for d in scored if d.adjusted_score is not None}
     return Readiness(
         score=limited,
         level=score_to_level(limited),
         weighted_mean=mean,
         limiting_dimension_id=weakest.id,
-        held_back_by=mean - limited,
+        held_back_by=max(0.0, mean - limited),
         confidence=confidence,
         confidence_label=label,
         low_confidence=label == "low",
+        adjusted_score=_weakest_link(adjusted, weights) if adjusted else None,
     )
 
 
-REVIEW_FACTS = {
+# Review-wall inputs by override key, and the fact each one comes from by default.
+REVIEW_INPUTS = {
     "prs_per_week": "fact.prs-per-week",
     "reviewers": "fact.active-reviewers",
     "hours_per_pr": "fact.review-hours-per-pr",
     "reviewer_hours_per_week": "fact.reviewer-hours-per-week",
 }
+OPTIONAL_REVIEW_INPUTS = {
+    "agent_prs_6m": "fact.agent-prs-per-week-6m",
+    "agent_prs_12m": "fact.agent-prs-per-week-12m",
+    "hours_to_first_review": "fact.hours-to-first-review",
+}
 
 
-def _review(facts: Mapping[str, FactValue], overrides: Mapping[str, float] | None) -> ReviewResult:
+def _review(
+    facts: Mapping[str, FactValue], overrides: Mapping[str, float] | None, warnings: list[str]
+) -> ReviewResult:
+    """The review-wall projection from fact medians, with explicit overrides winning.
+
+    An override the model refuses raises ScoringInputError; survey facts are already within
+    the rubric's bounds, and a projection they cannot support is skipped with a warning.
+    """
     overrides = dict(overrides or {})
-    unknown = set(overrides) - set(REVIEW_FACTS) - {"agent_prs_6m", "agent_prs_12m"}
-    if unknown:
-        raise ScoringInputError([f"unknown review input {k!r}" for k in sorted(unknown)])
-    values: dict[str, float | None] = {}
-    for key, fact_id in REVIEW_FACTS.items():
-        fact = facts.get(fact_id)
-        values[key] = overrides.get(key, fact.median if fact else None)
-    missing = tuple(k for k, v in values.items() if v is None)
+    problems = [
+        f"unknown review input {k!r}"
+        for k in sorted(overrides)
+        if k not in REVIEW_INPUTS and k not in OPTIONAL_REVIEW_INPUTS
+    ]
+    for key, given in sorted(overrides.items()):
+        if isinstance(given, bool) or not isinstance(given, int | float):
+            problems.append(f"review input {key} must be a number, not {given!r}")
+    if problems:
+        raise ScoringInputError(problems)
     source = "overrides" if overrides else "survey"
-    if missing:
-        return ReviewResult(None, missing, source)
 
-    def fact_or_override(key: str, fact_id: str) -> float | None:
+    def value(key: str, fact_id: str) -> float | None:
         if key in overrides:
-            return overrides[key]
+            return float(overrides[key])
         fact = facts.get(fact_id)
         return fact.median if fact else None
 
+    values = {key: value(key, fact_id) for key, fact_id in REVIEW_INPUTS.items()}
+    missing = tuple(k for k, v in values.items() if v is None)
+    if missing:
+        return ReviewResult(None, missing, source)
+    prs, reviewers, hours_per_pr, reviewer_hours = (
+        values["prs_per_week"],
+        values["reviewers"],
+        values["hours_per_pr"],
+        values["reviewer_hours_per_week"],
+    )
+    assert prs is not None and reviewers is not None
+    assert hours_per_pr is not None and reviewer_hours is not None
+    if "reviewers" not in overrides:
+        # A median of whole numbers can end in .5: round halves up to a whole reviewer.
+        reviewers = math.floor(reviewers + 0.5)
+    elif not reviewers.is_integer():
+        raise ScoringInputError([f"reviewers must be a whole number, not {reviewers:g}"])
+    if prs <= 0 and "prs_per_week" not in overrides:
+        warnings.append(
+            "The review wall needs pull requests per week above zero; the median answer is 0."
+        )
+        return ReviewResult(None, ("prs_per_week",), source)
     inputs = review_capacity.ReviewInputs(
-        prs_per_week=float(values["prs_per_week"]),  # type: ignore[arg-type]
-        reviewers=round(float(values["reviewers"])),  # type: ignore[arg-type]
-        hours_per_pr=float(values["hours_per_pr"]),  # type: ignore[arg-type]
-        reviewer_hours_per_week=float(values["reviewer_hours_per_week"]),  # type: ignore[arg-type]
-        agent_prs_6m=fact_or_override("agent_prs_6m", "fact.agent-prs-per-week-6m"),
-        agent_prs_12m=fact_or_override("agent_prs_12m", "fact.agent-prs-per-week-12m"),
-        observed_hours_to_first_review=fact_or_override(
-            "hours_to_first_review", "fact.hours-to-first-review"
+        prs_per_week=prs,
+        reviewers=int(reviewers),
+        hours_per_pr=hours_per_pr,
+        reviewer_hours_per_week=reviewer_hours,
+        agent_prs_6m=value("agent_prs_6m", OPTIONAL_REVIEW_INPUTS["agent_prs_6m"]),
+        agent_prs_12m=value("agent_prs_12m", OPTIONAL_REVIEW_INPUTS["agent_prs_12m"]),
+        observed_hours_to_first_review=value(
+            "hours_to_first_review", OPTIONAL_REVIEW_INPUTS["hours_to_first_review"]
         ),
     )
-    if inputs.prs_per_week <= 0:
-        return ReviewResult(None, ("prs_per_week",), source)
-    if overrides:
-        review_capacity.validate_inputs(inputs)  # explicit input: refuse it loudly
     try:
         return ReviewResult(review_capacity.project(inputs), (), source)
-    except ScoringInputError:
-        return ReviewResult(None, tuple(REVIEW_FACTS), source)
+    except ScoringInputError as exc:
+        if overrides:
+            raise  # explicit input: refuse it loudly
+        warnings.append(f"The review wall could not be projected: {exc}")
+        return ReviewResult(None, (), source)
+
+
+# --- Cache keys -----------------------------------------------------------------------------
+
+
+def _canonical_answers(answers: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in COLUMNS if c not in answers.columns]
+    if missing:
+        raise ScoringInputError([f"answers lack the column(s): {', '.join(missing)}"])
+    frame = pd.DataFrame(
+        {
+            "respondent_id": answers["respondent_id"].astype(str).to_numpy(),
+            "role": answers["role"].astype(str).to_numpy(),
+            "question_id": answers["question_id"].astype(str).to_numpy(),
+            "choice": answers["choice"].astype(str).to_numpy(),
+            "level": pd.to_numeric(answers["level"], errors="coerce").astype("float64").to_numpy(),
+            "number": pd.to_numeric(answers["number"], errors="coerce")
+            .astype("float64")
+            .to_numpy(),
+        }
+    )
+    return frame.sort_values(list(COLUMNS), kind="mergesort").reset_index(drop=True)
+
+
+def _canonical_records(frame: pd.DataFrame) -> pd.DataFrame:
+    text = frame.reindex(columns=sorted(frame.columns, key=str)).astype(str)
+    return text.sort_values(list(text.columns), kind="mergesort").reset_index(drop=True)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return str(value)
 
 
 def inputs_hash(
@@ -430,32 +483,40 @@ def inputs_hash(
     rubric: Rubric,
     answers: pd.DataFrame,
     evidence: Sequence[EvidenceFinding] = (),
-    delivery: delivery_metrics.DeliveryData | None = None,
+    delivery: DeliveryData | None = None,
     targets: Mapping[str, int] | None = None,
     weights: Mapping[str, float] | None = None,
     review_overrides: Mapping[str, float] | None = None,
+    recommendations: Catalogue | None = None,
     now: datetime | None = None,
 ) -> str:
-    """A stable name for the inputs of `score_assessment`: same inputs, same hash."""
+    """A stable name for the inputs of `score_assessment`: inputs that score the same hash
+    the same (row order, 3 vs 3.0), any change that can alter the result changes it.
+
+    Includes ENGINE_VERSION (a digest of the scoring code and data) and the rubric key. `now`
+    matters only with delivery records, and then only its date (delivery metrics measure up to
+    the end of that day); `computed_at` in a cached result is when it was first computed.
+    """
     digest = hashlib.sha256()
     head = {
         "engine": ENGINE_VERSION,
         "rubric": rubric.key,
-        "targets": dict(sorted((targets or {}).items())),
-        "weights": dict(sorted((weights or {}).items())),
-        "review": dict(sorted((review_overrides or {}).items())),
-        "evidence": sorted(json.dumps(_plain(f), sort_keys=True) for f in evidence),
-        # Delivery metrics measure up to `now`, so the day matters when there are records.
+        "targets": {str(k): _json_number(v) for k, v in (targets or {}).items()},
+        "weights": {str(k): _json_number(v) for k, v in (weights or {}).items()},
+        "review": {str(k): _json_number(v) for k, v in (review_overrides or {}).items()},
+        "evidence": sorted(json.dumps(to_plain(f), sort_keys=True) for f in evidence),
+        "catalogue": to_plain(recommendations) if recommendations is not None else None,
         "day": now.date().isoformat() if (delivery is not None and now is not None) else None,
     }
-    digest.update(json.dumps(head, sort_keys=True).encode())
-    columns = ["respondent_id", "role", "question_id", "choice", "level", "number"]
-    frame = answers.loc[:, columns].astype(str).sort_values(["respondent_id", "question_id"])
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    canonical = _canonical_answers(answers)
+    digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
     if delivery is not None:
-        for part in (delivery.deployments, delivery.changes, delivery.incidents):
+        for name in ("deployments", "changes", "incidents"):
+            part = getattr(delivery, name)
+            digest.update(name.encode())
             if part is not None and not part.empty:
-                digest.update(
-                    pd.util.hash_pandas_object(part.astype(str), index=False).to_numpy().tobytes()
-                )
+                records = _canonical_records(part)
+                digest.update(",".join(records.columns).encode())
+                digest.update(pd.util.hash_pandas_object(records, index=False).to_numpy().tobytes())
     return digest.hexdigest()

@@ -27,6 +27,12 @@ MAX_EVIDENCE_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class EvidenceFinding:
+    """One scan result: did `detector` find the practice it looks for on `capability`?
+
+    `strength` is how much the finding says about the capability (1 weak, 3 strong) and
+    `pointers` where to look (file path, commit, API record), shown in the register.
+    """
+
     detector: str
     capability: str
     status: Status
@@ -37,6 +43,8 @@ class EvidenceFinding:
 
 @dataclass(frozen=True)
 class EvidenceVerdict:
+    """The claim-versus-evidence outcome for one capability (scores on 0-100)."""
+
     verdict: Verdict
     direction: Literal["", "overclaim", "underclaim"]
     evidence_score: float | None
@@ -48,7 +56,8 @@ class EvidenceVerdict:
     findings: tuple[EvidenceFinding, ...]
 
 
-def validate_findings(findings: Sequence[EvidenceFinding], capability_ids: set[str]) -> None:
+def validate_findings(*, findings: Sequence[EvidenceFinding], capability_ids: set[str]) -> None:
+    """ScoringInputError listing every finding with an unknown capability, status or strength."""
     problems = []
     for index, finding in enumerate(findings):
         if finding.capability not in capability_ids:
@@ -59,14 +68,18 @@ def validate_findings(findings: Sequence[EvidenceFinding], capability_ids: set[s
             problems.append(
                 f"finding {index} ({finding.detector}): status must be found, absent or unknown"
             )
-        if finding.strength not in (1, 2, 3):
+        if isinstance(finding.strength, bool) or finding.strength not in (1, 2, 3):
             problems.append(f"finding {index} ({finding.detector}): strength must be 1, 2 or 3")
     if problems:
         raise ScoringInputError(problems)
 
 
-def reconcile(claim_score: float | None, findings: Sequence[EvidenceFinding]) -> EvidenceVerdict:
-    """The verdict for one capability: its self-reported score against its findings."""
+def reconcile(*, claim_score: float | None, findings: Sequence[EvidenceFinding]) -> EvidenceVerdict:
+    """The verdict for one capability: its self-reported score against its findings.
+
+    Findings are kept in a canonical order, so the verdict does not depend on scan order.
+    """
+    findings = sorted(findings, key=lambda f: (f.detector, f.status, f.title, f.pointers))
     determinable = [f for f in findings if f.status != "unknown"]
     found = sum(1 for f in determinable if f.status == "found")
     absent = len(determinable) - found
@@ -95,4 +108,48 @@ def reconcile(claim_score: float | None, findings: Sequence[EvidenceFinding]) ->
         verdict, direction = "agrees", ""
     return EvidenceVerdict(
         verdict, direction, evidence, coverage, adjusted, found, absent, unknown, tuple(findings)
+    )
+
+
+@dataclass(frozen=True)
+class ContradictionEntry:
+    """One line of the contradictions register: a claim the scan evidence does not support.
+
+    `findings` are the ones that contradict the claim, strongest first: the practices found
+    absent for an overclaim, the ones found in place for an underclaim.
+    """
+
+    capability_id: str
+    title: str
+    direction: Literal["overclaim", "underclaim"]
+    claim_score: float
+    evidence_score: float
+    difference: float  # claim - evidence, in points
+    findings: tuple[EvidenceFinding, ...]
+
+
+def contradiction_entry(
+    *, capability_id: str, title: str, claim_score: float | None, verdict: EvidenceVerdict
+) -> ContradictionEntry | None:
+    """The register line for a contradicted claim, or None when the claim is not contradicted."""
+    if (
+        verdict.verdict != "contradicts"
+        or claim_score is None
+        or verdict.evidence_score is None
+        or verdict.direction == ""
+    ):
+        return None
+    against = "absent" if verdict.direction == "overclaim" else "found"
+    findings = sorted(
+        (f for f in verdict.findings if f.status == against),
+        key=lambda f: (-f.strength, f.detector),
+    )
+    return ContradictionEntry(
+        capability_id=capability_id,
+        title=title,
+        direction=verdict.direction,
+        claim_score=claim_score,
+        evidence_score=verdict.evidence_score,
+        difference=claim_score - verdict.evidence_score,
+        findings=tuple(findings),
     )

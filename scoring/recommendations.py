@@ -24,16 +24,30 @@ _ENTRY = {"id", "title", "capability", "trigger", "why", "steps", "impact", "eff
 _OPTIONAL = {"prerequisites"}
 CONDITIONS = {
     "capability_below",  # capability level (fully reached) below N
-    "dimension_below",  # dimension level below N
+    "dimension_below",  # {dimension: id, level: N}: dimension level below N
     "answer_at_most",  # {question: id, level: N}: the question's median answer at most N
+    "fact_at_least",  # {fact: id, value: X}: the fact's median answer at least X
+    "fact_at_most",  # {fact: id, value: X}: the fact's median answer at most X
     "contradiction",  # true: answers claim more than scan evidence shows for the capability
     "review_saturates_below",  # review saturates at less than N times today's PR volume
     "no_data",  # true: nobody could answer the capability's questions
 }
+# Conditions that read how the organisation stands; see roadmap.py for how they decide
+# whether an untriggered prerequisite is in place.
+STANDING = (
+    "capability_below",
+    "dimension_below",
+    "answer_at_most",
+    "fact_at_least",
+    "fact_at_most",
+)
 
 
 @dataclass(frozen=True)
 class Condition:
+    """One trigger condition. `value` is the threshold (a level, multiple or fact value, or a
+    {dimension, level} mapping); `question_id` names the question or fact it reads."""
+
     kind: str
     value: Any
     question_id: str = ""
@@ -41,6 +55,8 @@ class Condition:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """A catalogue entry: `trigger` conditions (any one fires it), impact and effort 1-3."""
+
     id: str
     title: str
     capability_id: str
@@ -59,6 +75,8 @@ class Catalogue:
 
 
 def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> Catalogue:
+    """Parse and validate a catalogue against `rubric`; RubricError lists every problem with
+    the file, the path inside it and the message."""
     issues: list[RubricIssue] = []
 
     def add(path: str, message: str) -> None:
@@ -75,6 +93,11 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
     entries = data.get("recommendations") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise RubricError([RubricIssue(source, "recommendations", "must be a non-empty list")])
+    assert isinstance(data, dict)
+    for key in sorted(set(data) - {"rubric", "recommendations"}, key=str):
+        add(str(key), "unknown key; a catalogue has rubric and recommendations")
+    if "rubric" in data and data["rubric"] != rubric.key:
+        add("rubric", f"catalogue is for {data['rubric']!r}, not {rubric.key!r}")
     items: dict[str, Recommendation] = {}
     capability_ids = {c.id for c in rubric.capabilities}
     question_ids = {q.id for q in rubric.questions}
@@ -98,7 +121,7 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
         if capability not in capability_ids:
             add(f"{path}.capability", f"unknown capability {capability!r}")
         conditions = _conditions(
-            entry.get("trigger"), f"{path}.trigger", add, question_ids, dimension_ids
+            entry.get("trigger"), f"{path}.trigger", add, question_ids, dimension_ids, rubric
         )
         steps = entry.get("steps")
         if (
@@ -150,7 +173,12 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
 
 
 def _conditions(
-    raw: Any, path: str, add: Any, question_ids: set[str], dimension_ids: set[str]
+    raw: Any,
+    path: str,
+    add: Any,
+    question_ids: set[str],
+    dimension_ids: set[str],
+    rubric: Rubric,
 ) -> list[Condition]:
     if not isinstance(raw, list) or not raw:
         add(path, "must be a non-empty list of conditions (any one triggers)")
@@ -195,6 +223,28 @@ def _conditions(
                 continue
             result.append(Condition(kind, value["level"], value["question"]))
             continue
+        if kind in ("fact_at_least", "fact_at_most"):
+            facts = {f.id: f for f in rubric.facts}
+            if not isinstance(value, dict) or set(value) != {"fact", "value"}:
+                add(f"{where}.{kind}", "must be {fact: <id>, value: <number>}")
+                continue
+            fact = facts.get(value["fact"])
+            if fact is None:
+                add(f"{where}.{kind}.fact", f"{value['fact']!r} is not a fact of the rubric")
+                continue
+            number = value["value"]
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, int | float)
+                or not fact.minimum <= number <= fact.maximum
+            ):
+                add(
+                    f"{where}.{kind}.value",
+                    f"must be a number from {fact.minimum:g} to {fact.maximum:g}, not {number!r}",
+                )
+                continue
+            result.append(Condition(kind, float(number), fact.id))
+            continue
         if kind in ("contradiction", "no_data") and value is not True:
             add(f"{where}.{kind}", "must be true")
             continue
@@ -236,6 +286,7 @@ def catalogue_path(rubric_id: str, version: int) -> Path:
 
 
 def load_catalogue(path: str | Path, rubric: Rubric) -> Catalogue:
+    """Load and validate the catalogue file at `path` against `rubric`."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -246,4 +297,24 @@ def load_catalogue(path: str | Path, rubric: Rubric) -> Catalogue:
 
 @functools.cache
 def get_catalogue(rubric_id: str, version: int) -> Catalogue:
+    """The shipped catalogue of a shipped rubric, validated once per process."""
     return load_catalogue(catalogue_path(rubric_id, version), get_rubric(rubric_id, version))
+
+
+def shipped_catalogue(rubric: Rubric) -> Catalogue | None:
+    """The shipped catalogue for `rubric`, validated against that very rubric object, or None
+    when no catalogue ships for it (a custom or test rubric)."""
+    path = catalogue_path(rubric.id, rubric.version)
+    if not path.exists():
+        return None
+    shipped = _shipped_rubric(rubric)
+    if shipped is not None and (shipped is rubric or shipped == rubric):
+        return get_catalogue(rubric.id, rubric.version)
+    return load_catalogue(path, rubric)
+
+
+def _shipped_rubric(rubric: Rubric) -> Rubric | None:
+    try:
+        return get_rubric(rubric.id, rubric.version)
+    except RubricError:
+        return None

@@ -3,8 +3,9 @@
 Review is modelled as an M/M/c queue: pull requests arrive at random (Poisson, λ per week),
 `c` reviewers each clear μ pull requests per week, where μ is the review hours a reviewer has
 per week divided by the review effort one pull request needs. Erlang C gives the chance a pull
-request has to wait and the expected wait. Time is converted to working hours (40 per week)
-because that is how people feel a queue. See docs/methodology.md for the derivation.
+request has to wait and the expected wait. The model's clock is the week; a wait is reported
+in working hours (1 week = 40 h: reviews happen in working time) and, for comparison with the
+observed calendar-hour wait, in calendar hours (1 week = 168 h). See docs/methodology.md.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 
 from scoring.errors import ScoringInputError
 
-MULTIPLIERS: tuple[float, ...] = (1, 2, 3, 5, 10)
+MULTIPLIERS: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 10.0)
 WORKING_HOURS_PER_WEEK = 40.0
+CALENDAR_HOURS_PER_WEEK = 168.0
 MAX_PRS_PER_WEEK = 100_000.0
 MAX_REVIEWERS = 5_000
 
@@ -41,12 +43,15 @@ def erlang_c(servers: int, load: float) -> float:
 
 @dataclass(frozen=True)
 class QueueState:
+    """The review queue at one volume. Waits are None once saturated (they grow without bound)."""
+
     multiplier: float
     prs_per_week: float
     utilisation: float
     wait_probability: float
-    wait_hours: float | None  # None once the queue is saturated (it grows without bound)
+    wait_hours: float | None  # expected wait for a first review, in working hours
     saturated: bool
+    wait_calendar_hours: float | None = None  # the same wait on the calendar clock
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,9 @@ def validate_inputs(inputs: ReviewInputs) -> None:
             problems.append(
                 f"{name} must be between 0 and {MAX_PRS_PER_WEEK:,.0f}, not {planned:g}"
             )
+    observed = inputs.observed_hours_to_first_review
+    if observed is not None and (not math.isfinite(observed) or not 0 <= observed <= 10_000):
+        problems.append(f"hours to first review must be between 0 and 10,000, not {observed:g}")
     if problems:
         raise ScoringInputError(problems)
 
@@ -122,16 +130,17 @@ def queue_state(
     load = arrivals / service_rate  # offered load a = λ/μ, in reviewers' worth of work
     utilisation = load / servers
     if utilisation >= 1:
-        return QueueState(multiplier, arrivals, utilisation, 1.0, None, True)
+        return QueueState(float(multiplier), float(arrivals), utilisation, 1.0, None, True, None)
     wait_probability = erlang_c(servers, load)
     wait_weeks = wait_probability / (servers * service_rate - arrivals)
     return QueueState(
-        multiplier,
-        arrivals,
+        float(multiplier),
+        float(arrivals),
         utilisation,
         wait_probability,
         wait_weeks * WORKING_HOURS_PER_WEEK,
         False,
+        wait_weeks * CALENDAR_HOURS_PER_WEEK,
     )
 
 

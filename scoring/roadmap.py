@@ -1,16 +1,22 @@
 """From triggered recommendations to a dependency-ordered roadmap: Now, Next, Later.
 
 1. A recommendation is triggered when any of its conditions holds; each holding condition
-   becomes a reason ("why you got this").
-2. Prerequisites count only when they are themselves triggered: an untriggered prerequisite
-   is taken as already in place.
+   becomes a reason ("why you got this"), with the answer, level, fact or contradiction behind
+   it.
+2. A prerequisite that is not triggered is in place when at least one of its standing
+   conditions (capability, dimension, answer or fact) could be read and none fired: the edge is
+   dropped. When none could be read (nobody answered), it cannot be taken as in place and joins
+   the roadmap as an *enabler* of the items that need it, with its own prerequisites by the
+   same rule.
 3. Base bucket: Now when an urgent condition fired (answers contradicted by evidence, review
    saturating); otherwise from value = impact / effort: >= 1.5 Now, >= 1 Next, else Later.
-4. Enablers are pulled forward: a prerequisite moves to its dependent's bucket if that is
+   Enablers start in Later.
+4. Prerequisites are pulled forward: a prerequisite moves to its dependent's bucket if that is
    earlier, so nothing waits on work planned for later.
-5. Items are ordered topologically (prerequisites first), preferring earlier buckets and
-   higher value; Now holds at most NOW_LIMIT items and Next NEXT_LIMIT, overflow moving on in
-   that order, and an item never sits in an earlier bucket than its prerequisites.
+5. Items are ordered topologically (prerequisites first), preferring earlier buckets, urgent
+   items and higher value; Now holds at most NOW_LIMIT items and Next NEXT_LIMIT, overflow
+   moving on in that order, and an item never sits in an earlier bucket than its
+   prerequisites.
 """
 
 from __future__ import annotations
@@ -18,18 +24,22 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
-from scoring.recommendations import Catalogue, Condition, Recommendation
+from scoring.recommendations import STANDING, Catalogue, Condition, Recommendation
 
 BUCKETS = ("now", "next", "later")
 BUCKET_TITLES = {"now": "Now (30 days)", "next": "Next (90 days)", "later": "Later"}
+# What a team can run in parallel next to its day job: about five initiatives in a month,
+# eight in a quarter. Overflow moves on rather than pretending everything is "now".
 NOW_LIMIT = 5
 NEXT_LIMIT = 8
+URGENT = ("contradiction", "review_saturates_below")
 
 
 @dataclass(frozen=True)
 class Signals:
-    """What triggers look at, taken from the scores."""
+    """What triggers read, taken from the scores (None where nobody answered)."""
 
     capability_levels: Mapping[str, int | None]
     capability_titles: Mapping[str, str]
@@ -39,6 +49,23 @@ class Signals:
     question_texts: Mapping[str, str]
     overclaims: frozenset[str] = frozenset()
     saturation_multiplier: float | None = None
+    fact_medians: Mapping[str, float | None] = field(default_factory=dict)
+    fact_texts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One condition that fired: what was observed against which threshold.
+
+    kind is a condition kind, or "enabler" for an untriggered prerequisite brought in because
+    nothing shows it is in place (subject is then the recommendation that needs it).
+    """
+
+    kind: str
+    subject: str  # the capability, dimension, question or fact id; for enablers a rec id
+    observed: float | None
+    threshold: float | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -49,83 +76,152 @@ class RoadmapItem:
     bucket: str
     position: int
     why: str
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the texts of `triggers`, for display
     steps: tuple[str, ...]
     impact: int
     effort: int
-    prerequisites: tuple[str, ...]  # triggered prerequisites only, all earlier in the roadmap
-    value: float = field(default=0.0)
+    prerequisites: tuple[str, ...]  # prerequisites on the roadmap, all earlier in it
+    value: float = 0.0
+    kind: Literal["recommended", "enabler"] = "recommended"
+    triggers: tuple[Reason, ...] = ()
+    enables: tuple[str, ...] = ()  # roadmap items that list this one as a prerequisite
 
 
-def _reason(condition: Condition, capability_id: str, s: Signals) -> str | None:
-    if condition.kind == "capability_below":
+def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Reason | None, bool]:
+    """(the reason when the condition holds, whether the condition could be read at all)."""
+    kind = condition.kind
+    if kind == "capability_below":
         level = s.capability_levels.get(capability_id)
-        if level is not None and level < condition.value:
-            return f"{s.capability_titles[capability_id]} is at level {level}, below {condition.value}."
-    elif condition.kind == "no_data":
+        if level is None:
+            return None, False
+        if level < condition.value:
+            title = s.capability_titles[capability_id]
+            text = f"{title} is at level {level}, below {condition.value}."
+            return Reason(kind, capability_id, float(level), float(condition.value), text), True
+        return None, True
+    if kind == "no_data":
         if s.capability_levels.get(capability_id) is None:
-            return f"Nobody could answer the questions on {s.capability_titles[capability_id]}."
-    elif condition.kind == "dimension_below":
+            text = f"Nobody could answer the questions on {s.capability_titles[capability_id]}."
+            return Reason(kind, capability_id, None, None, text), True
+        return None, True
+    if kind == "dimension_below":
         dimension, wanted = condition.value["dimension"], condition.value["level"]
         level = s.dimension_levels.get(dimension)
-        if level is not None and level < wanted:
-            return f"{s.dimension_titles[dimension]} is at level {level}, below {wanted}."
-    elif condition.kind == "answer_at_most":
+        if level is None:
+            return None, False
+        if level < wanted:
+            text = f"{s.dimension_titles[dimension]} is at level {level}, below {wanted}."
+            return Reason(kind, dimension, float(level), float(wanted), text), True
+        return None, True
+    if kind == "answer_at_most":
         median = s.question_medians.get(condition.question_id)
-        if median is not None and median <= condition.value:
-            return f"Answers to \u201c{s.question_texts[condition.question_id]}\u201d have a median of level {median:g}."
-    elif condition.kind == "contradiction":
+        if median is None:
+            return None, False
+        if median <= condition.value:
+            question = s.question_texts[condition.question_id]
+            text = f"Answers to \u201c{question}\u201d have a median of level {median:g}."
+            reason = Reason(kind, condition.question_id, median, float(condition.value), text)
+            return reason, True
+        return None, True
+    if kind in ("fact_at_least", "fact_at_most"):
+        median = s.fact_medians.get(condition.question_id)
+        if median is None:
+            return None, False
+        holds = median >= condition.value if kind == "fact_at_least" else median <= condition.value
+        if holds:
+            question = s.fact_texts.get(condition.question_id, condition.question_id)
+            text = f"Answers to \u201c{question}\u201d have a median of {median:g}."
+            reason = Reason(kind, condition.question_id, median, float(condition.value), text)
+            return reason, True
+        return None, True
+    if kind == "contradiction":
         if capability_id in s.overclaims:
-            return f"Answers on {s.capability_titles[capability_id]} claim more than the scan evidence shows."
-    elif condition.kind == "review_saturates_below":
+            title = s.capability_titles[capability_id]
+            text = f"Answers on {title} claim more than the scan evidence shows."
+            return Reason(kind, capability_id, None, None, text), True
+        return None, True
+    if kind == "review_saturates_below":
         m = s.saturation_multiplier
-        if m is not None and m < condition.value:
-            return f"Code review saturates at {m:.1f}\u00d7 today's pull-request volume."
-    return None
+        if m is None:
+            return None, False
+        if m < condition.value:
+            text = f"Code review saturates at {m:.1f}\u00d7 today's pull-request volume."
+            return Reason(kind, "review", m, float(condition.value), text), True
+        return None, True
+    return None, False
 
 
-URGENT = ("contradiction", "review_saturates_below")
+@dataclass(frozen=True)
+class Triggered:
+    """A recommendation on its way to the roadmap, with the reasons it is there."""
+
+    rec: Recommendation
+    reasons: tuple[Reason, ...]
+    urgent: bool
+    enabler: bool
 
 
-def triggered(
-    catalogue: Catalogue, signals: Signals
-) -> dict[str, tuple[Recommendation, tuple[str, ...], bool]]:
-    """Triggered recommendations with their reasons and whether an urgent condition fired."""
-    result = {}
+def triggered(*, catalogue: Catalogue, signals: Signals) -> dict[str, Triggered]:
+    """Triggered recommendations plus the enablers they need, with their reasons."""
+    chosen: dict[str, Triggered] = {}
+    in_place: dict[str, bool] = {}
     for rec in catalogue.items.values():
-        fired = [(c, r) for c in rec.trigger if (r := _reason(c, rec.capability_id, signals))]
+        fired: list[Reason] = []
+        readable = False
+        for condition in rec.trigger:
+            reason, could_read = _evaluate(condition, rec.capability_id, signals)
+            if reason is not None:
+                fired.append(reason)
+            readable = readable or (could_read and condition.kind in STANDING)
         if fired:
-            urgent = any(c.kind in URGENT for c, _r in fired)
-            result[rec.id] = (rec, tuple(r for _c, r in fired), urgent)
-    return result
+            urgent = any(r.kind in URGENT for r in fired)
+            chosen[rec.id] = Triggered(rec, tuple(fired), urgent, False)
+        else:
+            in_place[rec.id] = readable
+    # Enablers: untriggered prerequisites nothing shows to be in place, transitively.
+    pending = list(chosen)
+    while pending:
+        rid = pending.pop()
+        for p in catalogue.items[rid].prerequisites:
+            if p in chosen or in_place.get(p, True):
+                continue
+            rec = catalogue.items[p]
+            title = catalogue.items[rid].title
+            capability = signals.capability_titles.get(rec.capability_id, rec.capability_id)
+            text = (
+                f"Comes before \u201c{title}\u201d, and no answers show it is in place "
+                f"({capability})."
+            )
+            chosen[p] = Triggered(rec, (Reason("enabler", rid, None, None, text),), False, True)
+            pending.append(p)
+    return chosen
 
 
-def _base_bucket(rec: Recommendation, reasons: tuple[str, ...], urgent: bool) -> int:
+def _base_bucket(item: Triggered) -> int:
     """Now when the evidence contradicts the answers or review is near its wall; otherwise by
-    value = impact / effort."""
-    if urgent:
+    value = impact / effort. Enablers start last and are pulled forward by what needs them."""
+    if item.urgent:
         return 0
-    value = rec.impact / rec.effort
+    if item.enabler:
+        return 2
+    value = item.rec.impact / item.rec.effort
     return 0 if value >= 1.5 else 1 if value >= 1 else 2
 
 
-def build_roadmap(catalogue: Catalogue, signals: Signals) -> list[RoadmapItem]:
-    chosen = triggered(catalogue, signals)
-    prereqs = {
-        rid: [p for p in rec.prerequisites if p in chosen] for rid, (rec, _r, _u) in chosen.items()
-    }
+def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem]:
+    """The roadmap: every triggered recommendation (and enabler), prerequisites first."""
+    chosen = triggered(catalogue=catalogue, signals=signals)
+    prereqs = {rid: [p for p in c.rec.prerequisites if p in chosen] for rid, c in chosen.items()}
     dependents: dict[str, list[str]] = {rid: [] for rid in chosen}
     for rid, ps in prereqs.items():
         for p in ps:
             dependents[p].append(rid)
-    bucket = {
-        rid: _base_bucket(rec, reasons, urgent) for rid, (rec, reasons, urgent) in chosen.items()
-    }
-    urgent = {rid: flag for rid, (_rec, _reasons, flag) in chosen.items()}
+    bucket = {rid: _base_bucket(c) for rid, c in chosen.items()}
+    urgent = {rid: c.urgent for rid, c in chosen.items()}
 
-    # Reverse topological order (dependents before their prerequisites) pulls enablers forward:
-    # a prerequisite takes its dependent's earlier bucket, and the enabler of urgent work is
-    # urgent too.
+    # Reverse topological order (dependents before their prerequisites) pulls prerequisites
+    # forward: a prerequisite takes its dependent's earlier bucket, and the prerequisite of
+    # urgent work is urgent too.
     for rid in reversed(_topological(chosen, prereqs, dependents, bucket, urgent)):
         for p in prereqs[rid]:
             bucket[p] = min(bucket[p], bucket[rid])
@@ -144,7 +240,8 @@ def build_roadmap(catalogue: Catalogue, signals: Signals) -> list[RoadmapItem]:
     final = sorted(chosen, key=lambda rid: (bucket[rid], index[rid]))
     items = []
     for position, rid in enumerate(final, start=1):
-        rec, reasons, _urgent = chosen[rid]
+        c = chosen[rid]
+        rec = c.rec
         items.append(
             RoadmapItem(
                 id=rid,
@@ -153,29 +250,32 @@ def build_roadmap(catalogue: Catalogue, signals: Signals) -> list[RoadmapItem]:
                 bucket=BUCKETS[bucket[rid]],
                 position=position,
                 why=rec.why,
-                reasons=reasons,
+                reasons=tuple(r.text for r in c.reasons),
                 steps=rec.steps,
                 impact=rec.impact,
                 effort=rec.effort,
-                prerequisites=tuple(prereqs[rid]),
+                prerequisites=tuple(sorted(prereqs[rid], key=index.__getitem__)),
                 value=rec.impact / rec.effort,
+                kind="enabler" if c.enabler else "recommended",
+                triggers=c.reasons,
+                enables=tuple(sorted(dependents[rid], key=index.__getitem__)),
             )
         )
     return items
 
 
 def _topological(
-    chosen: Mapping[str, tuple[Recommendation, tuple[str, ...], bool]],
+    chosen: Mapping[str, Triggered],
     prereqs: Mapping[str, list[str]],
     dependents: Mapping[str, list[str]],
     bucket: Mapping[str, int],
     urgent: Mapping[str, bool],
 ) -> list[str]:
     """Kahn's algorithm; among ready items the earliest bucket, then urgent ones, then the
-    highest value, first."""
+    highest value, then the highest impact, then the id (a total order: deterministic)."""
 
     def key(rid: str) -> tuple[int, int, float, int, str]:
-        rec = chosen[rid][0]
+        rec = chosen[rid].rec
         return (bucket[rid], 0 if urgent[rid] else 1, -rec.impact / rec.effort, -rec.impact, rid)
 
     waiting = {rid: len(ps) for rid, ps in prereqs.items()}

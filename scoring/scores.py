@@ -25,7 +25,8 @@ UNKNOWN_CHOICES = ("dont_know", "not_applicable")
 MIN_GROUP = 3
 # A perception gap is flagged from one full level between role groups.
 GAP_THRESHOLD = 1.0
-# Respondents per capability at which the count no longer limits confidence.
+# Respondents per capability at which the count no longer limits confidence: with five, one
+# outlier cannot move the median past its neighbours, and every role group can reach three.
 FULL_RESPONDENTS = 5
 # The uniform-null variance of a 5-point scale, (A^2 - 1) / 12 with A = 5 (James et al. rwg).
 UNIFORM_VARIANCE = 2.0
@@ -34,6 +35,7 @@ POINTS_PER_LEVEL = 25.0
 
 
 def level_to_score(level: float) -> float:
+    """Level 1..5 to score 0..100: (L - 1) / 4 x 100."""
     return (level - 1.0) / 4.0 * 100.0
 
 
@@ -43,10 +45,17 @@ def score_to_level(score: float) -> int:
 
 
 def score_to_exact_level(score: float) -> float:
+    """Score 0..100 to the exact level 1..5 (1 + score / 25)."""
     return 1.0 + score / POINTS_PER_LEVEL
 
 
 def confidence_label(value: float) -> str:
+    """high from 0.7, medium from 0.45, low below.
+
+    0.7 is exactly what five or more respondents with no unknowns reach even when they
+    disagree completely (0.4 + 0.3 + 0). A single respondent with no unknowns reaches 0.53,
+    medium at best; with a third of their answers unknown, 0.43, low.
+    """
     if value >= 0.7:
         return "high"
     if value >= 0.45:
@@ -67,7 +76,9 @@ class Prepared:
     per_respondent: pd.DataFrame  # one row per (capability, respondent): role, value (mean)
 
 
-def prepare(rubric: Rubric, answers: pd.DataFrame) -> Prepared:
+def prepare(*, rubric: Rubric, answers: pd.DataFrame) -> Prepared:
+    """Validate answers against the rubric (ScoringInputError listing offending rows) and
+    group them once for everything that follows."""
     frame = _validate(rubric, answers)
     # A canonical row order makes every float sum identical whatever order answers came in.
     respondent_codes = frame["respondent_id"].cat.codes.to_numpy()
@@ -153,12 +164,33 @@ def _validate(rubric: Rubric, answers: pd.DataFrame) -> pd.DataFrame:
         fact_codes = np.where(is_fact, qcode - len(question_ids), 0)
         minimum = np.array([f.minimum for f in facts.values()])[fact_codes]
         maximum = np.array([f.maximum for f in facts.values()])[fact_codes]
+        integer = np.array([f.integer for f in facts.values()])[fact_codes]
         number = frame["number"].to_numpy(dtype="float64", na_value=np.nan)
         with np.errstate(invalid="ignore"):
             out = ~np.isfinite(number) | (number < minimum) | (number > maximum)
+            fractional = integer & np.isfinite(number) & (number != np.round(number))
         report(
             is_number & is_fact & out, "{number!r} for {question_id!r} is outside the allowed range"
         )
+        report(
+            is_number & is_fact & ~out & fractional,
+            "{number!r} for {question_id!r} must be a whole number",
+        )
+    respondent_code = frame["respondent_id"].cat.codes.to_numpy().astype(np.int64)
+    # One answer per person and question: a second row would silently count twice.
+    pair = pd.Series(respondent_code * (len(question_ids) + len(facts) + 1) + qcode)
+    report(
+        known & pair.duplicated(keep=False).to_numpy(),
+        "respondent {respondent_id!r} answered {question_id!r} more than once",
+    )
+    # A person has one role; two would put their answers in two role groups.
+    roles = pd.DataFrame({"r": respondent_code, "role": frame["role"].cat.codes.to_numpy()})
+    roles = roles.drop_duplicates()
+    mixed = roles.loc[roles["r"].duplicated(), "r"].unique()
+    report(
+        np.isin(respondent_code, mixed),
+        "respondent {respondent_id!r} appears with more than one role",
+    )
     if problems:
         raise ScoringInputError(problems)
     frame["respondent_id"] = frame["respondent_id"].cat.as_ordered()
@@ -185,7 +217,8 @@ class CapabilityStats:
         return None if self.q1 is None or self.q3 is None else self.q3 - self.q1
 
 
-def capability_stats(rubric: Rubric, prepared: Prepared) -> dict[str, CapabilityStats]:
+def capability_stats(*, rubric: Rubric, prepared: Prepared) -> dict[str, CapabilityStats]:
+    """Per capability: median, quartiles and r_wg of respondent values, and answer counts."""
     grouped = prepared.per_respondent.groupby("capability_id", observed=True)["value"]
     median = grouped.median()
     q1 = grouped.quantile(0.25)
@@ -217,7 +250,13 @@ def capability_stats(rubric: Rubric, prepared: Prepared) -> dict[str, Capability
 
 
 def answer_confidence(stats: CapabilityStats) -> float:
-    """0..1 from how many answered, how few said "don't know" and how much they agree."""
+    """0..1 from how many answered, how few said "don't know" and how much they agree:
+    0.4 x min(1, n / 5) + 0.3 x (1 - unknown share) + 0.3 x agreement (0.5 if unmeasurable).
+
+    Head count weighs most because one or two voices cannot represent an organisation;
+    unknowns and disagreement weigh equally, each able to take a fully staffed capability from
+    high to medium on its own.
+    """
     if stats.n_respondents == 0:
         return 0.0
     count = min(1.0, stats.n_respondents / FULL_RESPONDENTS)
@@ -227,6 +266,7 @@ def answer_confidence(stats: CapabilityStats) -> float:
 
 
 def weighted_mean(values: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
+    """Σ w v / Σ w over the values present with weight above 0; None when there are none."""
     present = [
         (v, weights[k]) for k, v in values.items() if v is not None and weights.get(k, 0) > 0
     ]
@@ -245,7 +285,8 @@ class QuestionStat:
     mean: float | None
 
 
-def question_stats(rubric: Rubric, prepared: Prepared) -> dict[str, QuestionStat]:
+def question_stats(*, rubric: Rubric, prepared: Prepared) -> dict[str, QuestionStat]:
+    """Per question: the answer distribution, median and mean level."""
     frame = prepared.frame
     n_questions = len(rubric.questions)
     codes = frame["question_id"].cat.codes.to_numpy().astype(np.int64)
@@ -285,7 +326,8 @@ class FactValue:
     high: float | None
 
 
-def fact_values(rubric: Rubric, prepared: Prepared) -> dict[str, FactValue]:
+def fact_values(*, rubric: Rubric, prepared: Prepared) -> dict[str, FactValue]:
+    """Per fact question: the median of the numbers given, their count and range."""
     numbers = prepared.frame.loc[prepared.frame["choice"] == "number", ["question_id", "number"]]
     grouped = numbers.groupby("question_id", observed=True)["number"]
     median, size, low, high = grouped.median(), grouped.size(), grouped.min(), grouped.max()
@@ -309,7 +351,8 @@ class GroupLevel:
     group: str  # a role, or "other roles (a, b)" when small roles were merged
     roles: tuple[str, ...]
     respondents: int
-    level: float  # median of respondents' capability values
+    level: float  # mean of the group's respondent values, in levels
+    median: float  # median of the same values, for reference
 
 
 @dataclass(frozen=True)
@@ -336,13 +379,16 @@ def _groups_for(per_capability: pd.DataFrame) -> list[tuple[str, tuple[str, ...]
     big = [r for r in AUDIENCES if counts.get(r, 0) >= MIN_GROUP]
     small = [r for r in AUDIENCES if 0 < counts.get(r, 0) < MIN_GROUP]
     groups: list[tuple[str, tuple[str, ...]]] = [(r, (r,)) for r in big]
+    # A lone small role has at most MIN_GROUP - 1 people, so a merged group always has two or
+    # more roles.
     if small and sum(int(counts[r]) for r in small) >= MIN_GROUP:
-        label = small[0] if len(small) == 1 else f"other roles ({', '.join(small)})"
-        groups.append((label, tuple(small)))
+        groups.append((f"other roles ({', '.join(small)})", tuple(small)))
     return groups
 
 
-def perception_gaps(rubric: Rubric, prepared: Prepared) -> list[PerceptionGap]:
+def perception_gaps(*, rubric: Rubric, prepared: Prepared) -> list[PerceptionGap]:
+    """Per answered capability: role groups of at least MIN_GROUP, the gap between the highest
+    and lowest, flagged from one level, with the questions that drive it."""
     result = []
     per_respondent = prepared.per_respondent
     by_capability = dict(tuple(per_respondent.groupby("capability_id", observed=True)))
@@ -356,7 +402,11 @@ def perception_gaps(rubric: Rubric, prepared: Prepared) -> list[PerceptionGap]:
         groups = []
         for label, roles in _groups_for(data):
             values = data.loc[data["role"].isin(roles), "value"]
-            groups.append(GroupLevel(label, roles, len(values), float(values.median())))
+            # The mean, not the median: medians of a few whole-number answers jump by whole
+            # levels, which would flag one-level "gaps" between groups that barely differ.
+            groups.append(
+                GroupLevel(label, roles, len(values), float(values.mean()), float(values.median()))
+            )
         if len(groups) < 2:
             if groups:
                 result.append(
@@ -406,11 +456,15 @@ def _drivers(
 
 
 def leadership_optimism(gaps: list[PerceptionGap]) -> float | None:
-    """Mean over capabilities of (leadership level - median of the other groups), in levels."""
+    """Mean over capabilities where leaders form their own group of (leaders' mean - the mean
+    of everyone in the other shown groups), in levels; None without such capabilities."""
     differences = []
     for gap in gaps:
         leaders = [g for g in gap.groups if g.roles == ("leadership",)]
-        others = [g.level for g in gap.groups if "leadership" not in g.roles]
+        others = [g for g in gap.groups if "leadership" not in g.roles]
         if leaders and others:
-            differences.append(leaders[0].level - float(np.median(others)))
+            pooled = sum(g.level * g.respondents for g in others) / sum(
+                g.respondents for g in others
+            )
+            differences.append(leaders[0].level - pooled)
     return float(np.mean(differences)) if differences else None

@@ -8,12 +8,12 @@ import time
 from typing import Any
 
 import pytest
-from celery import current_app
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
 from assessments.demo import DEMO_ASSESSMENT_ID, DEMO_PASSWORD, DEMO_USERNAME, seed_demo
+from config.celery import app as celery_app
 from reports.models import ReportJob
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -61,14 +61,17 @@ def test_pdf_is_made_by_a_real_worker_and_downloaded(celery_worker: Any) -> None
 
 
 def test_a_broker_outage_never_fails_the_request_and_the_job_waits(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     seed_demo()
     # A real, unreachable broker: nothing listens on port 9 of this machine. A fresh producer
     # pool picks up the new address; the original pool comes back after the test.
-    monkeypatch.setitem(current_app.conf, "broker_url", "redis://127.0.0.1:9/0")
-    monkeypatch.setitem(current_app.conf, "broker_connection_timeout", 1)
-    monkeypatch.setattr(current_app, "_pool", None)
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(celery_app.conf, "broker_connection_timeout", 1)
+    # Celery caches its connection pool and the producer pool built on it: drop both so the
+    # next publish really dials the dead address (monkeypatch puts the live ones back).
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
     client = Client()
     assert client.login(username=DEMO_USERNAME, password=DEMO_PASSWORD)
     started = time.monotonic()
@@ -79,6 +82,7 @@ def test_a_broker_outage_never_fails_the_request_and_the_job_waits(
     assert response.status_code == 302
     job = ReportJob.objects.get(assessment_id=DEMO_ASSESSMENT_ID)
     assert job.status == ReportJob.Status.QUEUED
+    assert "Could not enqueue report job" in caplog.text
     # The page that polls the job shows it waiting, rather than an error.
     page = client.get(reverse("reports:report", args=[DEMO_ASSESSMENT_ID]))
     assert page.status_code == 200 and b"Waiting for a worker" in page.content

@@ -121,8 +121,13 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
     for page in reader.pages:
         for font in ((page.get("/Resources") or {}).get("/Font") or {}).values():
             font = font.get_object()
-            descriptor = font.get("/FontDescriptor") or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-            fonts[font["/BaseFont"]] = any(k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+            descriptor = (
+                font.get("/FontDescriptor")
+                or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            )
+            fonts[font["/BaseFont"]] = any(
+                k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
     assert fonts and all(fonts.values()), fonts
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "report.pdf").write_bytes(pdf)

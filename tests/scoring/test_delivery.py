@@ -103,13 +103,82 @@ def test_daily_deployments_with_lead_time_failure_rate_and_recovery() -> None:
     assert failures.ai_assisted == pytest.approx(2 / 20) and failures.other == pytest.approx(2 / 20)
 
 
-def test_weekly_and_monthly_frequency() -> None:
-    weekly = compute(_data([0, 7, 14, 21, 28, 35]), now=START + timedelta(days=41))
-    assert weekly is not None and weekly.deployment_frequency == "Weekly"
-    monthly = compute(_data([0, 31, 62, 93]), now=START + timedelta(days=110))
-    assert monthly is not None and monthly.deployment_frequency == "Monthly"
-    yearly = compute(_data([0]), now=START + timedelta(days=200))
-    assert yearly is not None and yearly.deployment_frequency == "Yearly"
+@pytest.mark.parametrize(
+    ("days", "now_day", "bucket"),
+    [
+        # Sunday-start weeks from Sun 31 May; a deployment every Monday: every week has one.
+        ([0, 7, 14, 21, 28, 35], 41, "Weekly"),
+        # 1 Jun, 1 Jul, 31 Jul: each month has one deploying week, so the median week's month
+        # has 1 (weeks of May 31: 1; June: 1 x4; July: 1 x4; August 2 and 9: 0 x2).
+        ([0, 30, 60], 75, "Monthly"),
+        # One deployment in 13 weeks: the median week's month has none.
+        ([0], 85, "Yearly"),
+    ],
+)
+def test_deployment_frequency_buckets(days: list[int], now_day: int, bucket: str) -> None:
+    metrics = compute(_data(days), now=START + timedelta(days=now_day))
+    assert metrics is not None and metrics.deployment_frequency == bucket
+
+
+def test_the_window_is_the_three_months_up_to_the_day_of_now() -> None:
+    # A deployment 200 days ago is outside fourkeys' three-month window: nothing to measure.
+    assert compute(_data([0]), now=START + timedelta(days=200)) is None
+    # Deployments before the window count neither for frequency nor for failure rate.
+    data = _data([0, 100, 101], incidents=[("d0-0", 0, 2)])
+    metrics = compute(data, now=START + timedelta(days=102))
+    assert metrics is not None
+    assert metrics.deployments == 2 and metrics.change_failure_rate == 0.0
+    assert metrics.window_start == "2026-06-11T00:00:00+00:00"  # 11 Sep minus three months
+    assert metrics.window_end == "2026-09-12T00:00:00+00:00"
+
+
+def test_only_the_date_of_now_matters() -> None:
+    data = _data([0, 1, 2])
+    morning = compute(data, now=datetime(2026, 6, 4, 0, 1, tzinfo=UTC))
+    evening = compute(data, now=datetime(2026, 6, 4, 23, 59, tzinfo=UTC))
+    assert morning == evening
+
+
+def test_recovery_runs_from_the_failed_deployment_when_it_came_first() -> None:
+    # The incident was opened 5 h after the deployment that caused it and resolved 3 h later:
+    # recovery is 8 h from the deployment (fourkeys' time_created = min(created, deployed)).
+    data = _data([0])
+    deployed = START
+    incidents = pd.DataFrame(
+        [
+            {
+                "id": "i1",
+                "created": deployed + timedelta(hours=5),
+                "resolved": deployed + timedelta(hours=8),
+                "deployment_id": "d0-0",
+            },
+            {"id": "i2", "created": deployed, "resolved": None, "deployment_id": "d0-0"},
+        ]
+    )
+    metrics = compute(
+        DeliveryData(data.deployments, data.changes, incidents), now=START + timedelta(days=1)
+    )
+    assert metrics is not None
+    assert metrics.recovery_hours == pytest.approx(8)
+    assert metrics.change_failure_rate == 1.0  # one deployment, failed (counted once)
+    assert any("not resolved yet" in note for note in metrics.notes)
+
+
+def test_a_single_sha_string_and_missing_records_are_accepted() -> None:
+    deployments = pd.DataFrame(
+        [{"id": "d1", "time": "2026-06-02T10:00:00Z", "status": "SUCCESS", "shas": "abc"}]
+    )
+    changes = pd.DataFrame([{"sha": "abc", "time": "2026-06-01T10:00:00Z"}])
+    metrics = compute(DeliveryData(deployments, changes), now=START + timedelta(days=2))
+    assert metrics is not None
+    assert metrics.lead_time_hours == pytest.approx(24) and metrics.lead_time_bucket == "One week"
+    assert metrics.change_failure_rate is None and metrics.lead_time_split is None
+    assert any("No incident records" in note for note in metrics.notes)
+
+
+def test_a_naive_now_is_refused() -> None:
+    with pytest.raises(ScoringInputError, match="timezone-aware"):
+        compute(_data([0]), now=datetime(2026, 6, 2))
 
 
 def test_incidents_linked_by_sha_count_and_unlinked_ones_are_reported() -> None:
@@ -150,7 +219,7 @@ def test_changes_deployed_before_they_were_made_are_excluded() -> None:
 
 
 def test_no_successful_deployment_means_no_metrics() -> None:
-    data = _data([])
+    data = _data([])  # only the failed deployment
     assert compute(data, now=START) is None
 
 

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from scoring.errors import ScoringInputError
-from scoring.evidence import EvidenceFinding, reconcile, validate_findings
+from scoring.evidence import (
+    EvidenceFinding,
+    contradiction_entry,
+    reconcile,
+    validate_findings,
+)
 
 
 def f(status: str, strength: int = 3, detector: str = "repo.codeowners") -> EvidenceFinding:
@@ -43,22 +48,74 @@ def test_reconcile(
     evidence: float | None,
     adjusted: float,
 ) -> None:
-    result = reconcile(claim, findings)
+    result = reconcile(claim_score=claim, findings=findings)
     assert (result.verdict, result.direction) == (verdict, direction)
     assert result.evidence_score == (pytest.approx(evidence) if evidence is not None else None)
     assert result.adjusted_score == pytest.approx(adjusted, abs=1e-4)
 
 
 def test_unknown_never_counts_as_absent() -> None:
-    result = reconcile(100.0, [f("found"), f("unknown", detector="github.branch-protection")])
+    result = reconcile(
+        claim_score=100.0, findings=[f("found"), f("unknown", detector="github.branch-protection")]
+    )
     assert (result.evidence_score, result.found, result.absent, result.unknown) == (100.0, 1, 0, 1)
 
 
 def test_invalid_findings_are_refused() -> None:
     with pytest.raises(ScoringInputError, match="unknown capability"):
-        validate_findings([EvidenceFinding("x", "nope", "found", 2, "t")], {"rev.policy-ownership"})
+        validate_findings(
+            findings=[EvidenceFinding("x", "nope", "found", 2, "t")],
+            capability_ids={"rev.policy-ownership"},
+        )
     with pytest.raises(ScoringInputError, match="strength"):
         validate_findings(
-            [EvidenceFinding("x", "rev.policy-ownership", "found", 5, "t")],
-            {"rev.policy-ownership"},
+            findings=[EvidenceFinding("x", "rev.policy-ownership", "found", 5, "t")],
+            capability_ids={"rev.policy-ownership"},
+        )
+
+
+def test_the_verdict_does_not_depend_on_the_order_of_findings() -> None:
+    findings = [f("found", 3), f("absent", 1, "repo.pr-template"), f("unknown", 2, "x")]
+    assert reconcile(claim_score=50.0, findings=findings) == reconcile(
+        claim_score=50.0, findings=findings[::-1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("claim", "findings", "direction", "detectors"),
+    [
+        # Overclaim: the absent findings contradict, strongest first.
+        (
+            100.0,
+            [f("absent", 1, "repo.pr-template"), f("absent", 3), f("found", 1, "x")],
+            "overclaim",
+            ["repo.codeowners", "repo.pr-template"],
+        ),
+        # Underclaim: the found ones do.
+        (
+            0.0,
+            [f("found", 2), f("absent", 1, "repo.pr-template")],
+            "underclaim",
+            ["repo.codeowners"],
+        ),
+    ],
+)
+def test_register_entries_list_the_contradicting_findings(
+    claim: float, findings: list[EvidenceFinding], direction: str, detectors: list[str]
+) -> None:
+    verdict = reconcile(claim_score=claim, findings=findings)
+    entry = contradiction_entry(
+        capability_id="rev.policy-ownership", title="Review", claim_score=claim, verdict=verdict
+    )
+    assert entry is not None and entry.direction == direction
+    assert [x.detector for x in entry.findings] == detectors
+    assert entry.difference == pytest.approx(claim - (verdict.evidence_score or 0))
+
+
+def test_agreeing_or_unverifiable_claims_have_no_register_entry() -> None:
+    for findings in ([], [f("unknown")], [f("found")]):
+        verdict = reconcile(claim_score=90.0, findings=findings)
+        assert (
+            contradiction_entry(capability_id="c", title="C", claim_score=90.0, verdict=verdict)
+            is None
         )

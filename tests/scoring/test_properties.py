@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring.engine import Result, score_assessment
+from scoring.evidence import EvidenceFinding
 from scoring.rubric import AUDIENCES, get_rubric
 
 RUBRIC = get_rubric("operationalization", 1)
@@ -92,11 +93,7 @@ def _differences(a: object, b: object, path: str = "") -> list[str]:
 @SETTINGS
 @given(answers=answer_sets(), data=st.data())
 def test_unknowns_never_change_a_score(answers: pd.DataFrame, data: st.DataObject) -> None:
-    respondent = (
-        data.draw(st.sampled_from(sorted(answers["respondent_id"].unique())))
-        if len(answers)
-        else "r0"
-    )
+    # A new respondent who only says "don't know" or "not applicable".
     extra = [
         (
             "unsure",
@@ -111,7 +108,27 @@ def test_unknowns_never_change_a_score(answers: pd.DataFrame, data: st.DataObjec
     ]
     more = pd.concat([answers, pd.DataFrame(extra, columns=COLUMNS)], ignore_index=True)
     assert scores(run(answers)) == scores(run(more))
-    del respondent
+
+
+@SETTINGS
+@given(answers=answer_sets(), data=st.data())
+def test_unknowns_from_existing_respondents_never_change_a_score(
+    answers: pd.DataFrame, data: st.DataObject
+) -> None:
+    extra = []
+    answered = set(zip(answers["respondent_id"], answers["question_id"], strict=True))
+    for respondent, role in (
+        answers[["respondent_id", "role"]].drop_duplicates().itertuples(index=False)
+    ):
+        for q in RUBRIC.questions_for(role):
+            if (respondent, q.id) not in answered and data.draw(st.booleans()):
+                choice = data.draw(st.sampled_from(["dont_know", "not_applicable"]))
+                extra.append((respondent, role, q.id, choice, None, None))
+    more = pd.concat([answers, pd.DataFrame(extra, columns=COLUMNS)], ignore_index=True)
+    before, after = run(answers), run(more)
+    assert scores(before) == scores(after)
+    for b, a in zip(before.capabilities, after.capabilities, strict=True):
+        assert a.confidence <= b.confidence + 1e-12  # unknowns may only lower confidence
 
 
 def _walk(value: object) -> list[float]:
@@ -122,13 +139,31 @@ def _walk(value: object) -> list[float]:
     return [value] if isinstance(value, float) else []
 
 
+FINDINGS = st.lists(
+    st.builds(
+        EvidenceFinding,
+        detector=st.sampled_from(["d1", "d2", "d3"]),
+        capability=st.sampled_from([c.id for c in RUBRIC.capabilities]),
+        status=st.sampled_from(["found", "absent", "unknown"]),
+        strength=st.integers(1, 3),
+        title=st.just("t"),
+        pointers=st.just(("p",)),
+    ),
+    max_size=12,
+)
+
+
 @SETTINGS
-@given(answers=answer_sets())
-def test_all_outputs_stay_in_range(answers: pd.DataFrame) -> None:
-    result = run(answers)
-    json.dumps(result.to_dict(), allow_nan=False)  # no NaN or infinity anywhere
+@given(answers=answer_sets(), evidence=FINDINGS)
+def test_all_outputs_stay_in_range(answers: pd.DataFrame, evidence: list[EvidenceFinding]) -> None:
+    result = score_assessment(rubric=RUBRIC, answers=answers, evidence=evidence, now=NOW)
+    data = result.to_dict()
+    json.dumps(data, allow_nan=False)  # no NaN or infinity anywhere
+    assert Result.from_dict(data).to_dict() == data
     for c in result.capabilities:
         assert c.score is None or 0 <= c.score <= 100
+        adjusted = c.evidence.adjusted_score
+        assert adjusted is None or 0 <= adjusted <= 100
         assert c.level is None or 1 <= c.level <= 5
         assert 0 <= c.confidence <= 1
         assert c.agreement is None or 0 <= c.agreement <= 1
@@ -139,6 +174,11 @@ def test_all_outputs_stay_in_range(answers: pd.DataFrame) -> None:
     r = result.readiness
     assert r.score is None or 0 <= r.score <= 100
     assert r.held_back_by >= 0
+    assert r.weighted_mean is None or r.score is not None and r.score <= r.weighted_mean + 1e-9
+    assert 0 <= r.confidence <= 1
+    for gap in result.perception:
+        assert all(g.respondents >= 3 for g in gap.groups)  # nobody singled out
+        assert all(1 <= g.level <= 5 for g in gap.groups)
 
 
 @SETTINGS

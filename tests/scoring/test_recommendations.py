@@ -1,19 +1,25 @@
-"""The recommendations catalogue, the roadmap built from it, and the autonomy gates."""
+"""The recommendations catalogue: the shipped file is complete, broken files are refused."""
 
 from __future__ import annotations
 
 import collections
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from scoring.autonomy import evaluate, get_gates
-from scoring.recommendations import catalogue_path, get_catalogue, load_catalogue_text
-from scoring.roadmap import NOW_LIMIT, Signals, build_roadmap
+from scoring.recommendations import (
+    catalogue_path,
+    get_catalogue,
+    load_catalogue,
+    load_catalogue_text,
+    shipped_catalogue,
+)
 from scoring.rubric import RubricError, get_rubric
+from tests.scoring.helpers import tiny_rubric
 
 RUBRIC = get_rubric("operationalization", 1)
 CATALOGUE = get_catalogue("operationalization", 1)
@@ -86,136 +92,74 @@ def test_prerequisite_cycles_are_rejected_and_named(raw: dict[str, Any]) -> None
         _load(data)
 
 
-def _signals(level: int | None = 2, **overrides: Any) -> Signals:
-    values: dict[str, Any] = {
-        "capability_levels": {c.id: level for c in RUBRIC.capabilities},
-        "capability_titles": {c.id: c.title for c in RUBRIC.capabilities},
-        "dimension_levels": {d.id: level for d in RUBRIC.dimensions},
-        "dimension_titles": {d.id: d.title for d in RUBRIC.dimensions},
-        "question_medians": {q.id: float(level) if level else None for q in RUBRIC.questions},
-        "question_texts": {q.id: q.text for q in RUBRIC.questions},
+def test_every_capability_with_scan_detectors_has_a_recommendation_for_contradictions() -> None:
+    # Where scans can contradict the answers, the register must lead to something to do.
+    scanned = {c.id for c in RUBRIC.capabilities if any(q.evidence for q in c.questions)}
+    answered = {
+        r.capability_id
+        for r in CATALOGUE.items.values()
+        if any(t.kind == "contradiction" for t in r.trigger)
     }
-    values.update(overrides)
-    return Signals(**values)
+    assert scanned <= answered, scanned - answered
 
 
-def test_roadmap_orders_prerequisites_first_and_fills_buckets() -> None:
-    items = build_roadmap(CATALOGUE, _signals(2))
-    position = {item.id: item.position for item in items}
-    for item in items:
-        for p in item.prerequisites:
-            assert position[p] < item.position, (p, item.id)
-    buckets = [item.bucket for item in items]
-    assert buckets == sorted(buckets, key=["now", "next", "later"].index)
-    assert buckets.count("now") == NOW_LIMIT
-    assert all(item.reasons for item in items)
+@pytest.mark.parametrize(
+    ("trigger", "message"),
+    [
+        ({"fact_at_least": {"fact": "fact.nothing", "value": 1}}, "not a fact of the rubric"),
+        ({"fact_at_most": {"fact": "fact.prs-per-week", "value": -1}}, "must be a number from"),
+        ({"fact_at_least": {"fact": "fact.prs-per-week"}}, "must be {fact: <id>, value"),
+        ({"dimension_below": {"dimension": "nowhere", "level": 3}}, "dimension: <known id>"),
+        ({"contradiction": "yes"}, "must be true"),
+        ({"review_saturates_below": 0}, "positive number"),
+        ({"capability_below": 3, "no_data": True}, "exactly one key"),
+    ],
+)
+def test_broken_triggers_are_refused_with_their_path(
+    raw: dict[str, Any], trigger: dict[str, Any], message: str
+) -> None:
+    data = copy.deepcopy(raw)
+    data["recommendations"][2]["trigger"] = [trigger]
+    with pytest.raises(RubricError, match=re.escape(message)) as caught:
+        _load(data)
+    assert "catalogue.yaml: recommendations[2].trigger[0]" in str(caught.value)
 
 
-def test_a_mature_organisation_gets_no_recommendations() -> None:
-    assert build_roadmap(CATALOGUE, _signals(5)) == []
-
-
-def test_reasons_say_why_this_organisation_got_an_item() -> None:
-    levels = {c.id: 5 for c in RUBRIC.capabilities} | {"rev.policy-ownership": 2}
-    medians = {q.id: 5.0 for q in RUBRIC.questions} | {"rev.policy-ownership.bot-bypass": 1.5}
-    items = build_roadmap(
-        CATALOGUE, _signals(5, capability_levels=levels, question_medians=medians)
-    )
-    item = next(i for i in items if i.id == "rec.rev.enforce-human-review")
-    assert "Review policy and ownership is at level 2, below 3." in item.reasons
-    assert any("median of level 1.5" in r for r in item.reasons)
-
-
-def test_contradictions_and_the_review_wall_are_urgent() -> None:
-    levels = {c.id: 5 for c in RUBRIC.capabilities} | {"rev.flow-capacity": 2}
-    signals = _signals(
-        5,
-        capability_levels=levels,
-        overclaims=frozenset({"rev.policy-ownership"}),
-        saturation_multiplier=1.2,
-    )
-    items = {i.id: i for i in build_roadmap(CATALOGUE, signals)}
-    assert items["rec.rev.enforce-human-review"].bucket == "now"
-    assert (
-        "claim more than the scan evidence shows"
-        in items["rec.rev.enforce-human-review"].reasons[0]
-    )
-    assert items["rec.rev.plan-review-capacity"].bucket == "now"
-    # Its prerequisite, the review SLA, is in Now too and listed first.
-    assert items["rec.rev.review-slas"].bucket == "now"
-    assert items["rec.rev.review-slas"].position < items["rec.rev.plan-review-capacity"].position
-
-
-def test_no_data_triggers_nothing_that_needs_a_level() -> None:
-    items = build_roadmap(CATALOGUE, _signals(None))
-    assert all("below" not in reason for item in items for reason in item.reasons)
-
-
-def test_autonomy_gates_are_cumulative_and_say_what_is_missing() -> None:
-    gates = get_gates(RUBRIC)
-    assert gates[0].id == "suggest-only" and not gates[0].requires
-    everything = {c.id: 5 for c in RUBRIC.capabilities}
-    top = evaluate(gates, everything)
-    assert top.granted.id == gates[-1].id and top.next_gate is None
-    levels = dict(everything, **{"int.agent-identity": 2})
-    result = evaluate(gates, levels)
-    assert result.granted.id == "suggest-only"
-    assert result.next_gate is not None and result.next_gate.id == "pull-requests-with-review"
-    assert [(m.capability_id, m.current, m.required) for m in result.missing_for_next] == [
-        ("int.agent-identity", 2, 3)
+def test_every_problem_is_reported_at_once(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["recommendations"][0]["impact"] = 0
+    data["recommendations"][1]["effort"] = "high"
+    data["recommendations"][2]["colour"] = "red"
+    with pytest.raises(RubricError) as caught:
+        _load(data)
+    paths = [issue.path for issue in caught.value.issues]
+    assert paths == [
+        "recommendations[0].impact",
+        "recommendations[1].effort",
+        "recommendations[2].colour",
     ]
-    # A higher gate met on its own does not count while a lower one is not.
-    assert result.steps[2].met and not result.steps[1].met
 
 
-def test_missing_answers_do_not_meet_a_gate() -> None:
-    result = evaluate(get_gates(RUBRIC), {})
-    assert result.granted.id == "suggest-only"
-    assert all(m.current is None for m in result.missing_for_next)
+def test_a_catalogue_for_another_rubric_is_refused(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    data["rubric"] = "operationalization-2"
+    with pytest.raises(RubricError, match="catalogue is for 'operationalization-2'"):
+        _load(data)
 
 
-def test_gates_refer_to_real_capabilities(tmp_path: Path) -> None:
-    from scoring.autonomy import load_gates
-
-    bad = tmp_path / "gates.yaml"
-    bad.write_text(
-        "gates:\n  - {id: a, title: A, requires: {}}\n  - {id: b, title: B, requires: {obs.nothing: 3}}\n"
-    )
-    with pytest.raises(RubricError, match="unknown capability"):
-        load_gates(bad, RUBRIC)
+def test_question_ids_are_checked_against_the_rubric_passed_in(tmp_path: Path) -> None:
+    # The shipped catalogue names questions a small rubric does not have.
+    with pytest.raises(RubricError, match="not a question of the rubric"):
+        load_catalogue(catalogue_path("operationalization", 1), tiny_rubric())
 
 
-def _tiny(entries: str) -> Any:
-    return load_catalogue_text("recommendations:\n" + entries, RUBRIC, source="tiny.yaml")
+def test_a_rubric_without_a_catalogue_has_none_and_the_shipped_one_is_cached() -> None:
+    assert shipped_catalogue(tiny_rubric()) is None
+    assert shipped_catalogue(RUBRIC) is CATALOGUE
 
 
-ENTRY = """  - id: {id}
-    title: {id}
-    capability: obs.process-docs
-    trigger: [{{capability_below: 3}}]
-    why: because
-    steps: [one, two, three]
-    impact: {impact}
-    effort: {effort}
-    prerequisites: [{prereqs}]
-"""
-
-
-def test_enablers_are_pulled_forward_to_their_dependents_bucket() -> None:
-    catalogue = _tiny(
-        ENTRY.format(id="rec.enabler", impact=1, effort=3, prereqs="")
-        + ENTRY.format(id="rec.quick-win", impact=3, effort=1, prereqs="rec.enabler")
-    )
-    items = build_roadmap(catalogue, _signals(2))
-    assert [(i.id, i.bucket) for i in items] == [("rec.enabler", "now"), ("rec.quick-win", "now")]
-    assert items[1].prerequisites == ("rec.enabler",)
-
-
-def test_overflow_never_puts_an_item_before_its_prerequisite() -> None:
-    # Seven quick wins in a chain: Now holds five, the rest move to Next, in dependency order.
-    text = ENTRY.format(id="rec.c0", impact=3, effort=1, prereqs="")
-    for n in range(1, 7):
-        text += ENTRY.format(id=f"rec.c{n}", impact=3, effort=1, prereqs=f"rec.c{n - 1}")
-    items = build_roadmap(_tiny(text), _signals(2))
-    assert [i.id for i in items] == [f"rec.c{n}" for n in range(7)]
-    assert [i.bucket for i in items] == ["now"] * 5 + ["next"] * 2
+def test_duplicate_yaml_keys_are_refused() -> None:
+    text = catalogue_path("operationalization", 1).read_text()
+    text = text.replace("    impact: 3\n", "    impact: 3\n    impact: 2\n", 1)
+    with pytest.raises(RubricError, match="duplicate key 'impact'"):
+        load_catalogue_text(text, RUBRIC, source="dup.yaml")

@@ -109,3 +109,47 @@ def test_waiting_grows_with_arrivals(servers: int, load_a: float, load_b: float)
     assert a.wait_hours is not None and b.wait_hours is not None
     assert a.wait_hours <= b.wait_hours + 1e-9
     assert 0 <= a.wait_probability <= 1
+
+
+def erlang_c_log_space(c: int, a: float) -> float:
+    """An independent form for large c: every term as a logarithm, summed with log-sum-exp."""
+    logs = [k * math.log(a) - math.lgamma(k + 1) for k in range(c)]
+    top = c * math.log(a) - math.lgamma(c + 1) + math.log(c / (c - a))
+    peak = max(*logs, top)
+    total = sum(math.exp(x - peak) for x in logs) + math.exp(top - peak)
+    return math.exp(top - peak) / total
+
+
+@pytest.mark.parametrize(("c", "a"), [(500, 480.0), (2000, 1990.0), (5000, 4950.0)])
+def test_erlang_c_for_thousands_of_reviewers_matches_a_log_space_computation(
+    c: int, a: float
+) -> None:
+    assert erlang_c(c, a) == pytest.approx(erlang_c_log_space(c, a), rel=1e-9)
+
+
+def test_mm2_wait_matches_its_closed_form_in_working_and_calendar_hours() -> None:
+    # M/M/2, mu = 10 PRs/week each, lambda = 10: rho = 0.5.
+    # Wq = rho^2 / (mu (1 - rho^2)) = 0.25 / 7.5 = 1/30 week = 1.333 working h = 5.6 calendar h.
+    state = queue_state(multiplier=1, arrivals=10, servers=2, service_rate=10)
+    assert state.wait_probability == pytest.approx(1 / 3)
+    assert state.wait_hours == pytest.approx(40 / 30)
+    assert state.wait_calendar_hours == pytest.approx(168 / 30)
+
+
+def test_saturated_queues_have_no_finite_wait() -> None:
+    state = queue_state(multiplier=3, arrivals=30, servers=2, service_rate=10)
+    assert state.saturated and state.utilisation == pytest.approx(1.5)
+    assert state.wait_hours is None and state.wait_calendar_hours is None
+    assert state.wait_probability == 1.0
+
+
+def test_the_curve_for_charts_rises_towards_the_wall() -> None:
+    p = project(
+        ReviewInputs(prs_per_week=50, reviewers=4, hours_per_pr=1, reviewer_hours_per_week=20)
+    )
+    # capacity 4 x 20 = 80 PRs/week: the wall at 80 / 50 = 1.6x.
+    assert p.saturation_multiplier == pytest.approx(1.6)
+    waits = [s.wait_hours for s in p.curve]
+    assert all(w is not None for w in waits)
+    assert waits == sorted(waits)  # type: ignore[type-var]
+    assert max(s.utilisation for s in p.curve) == pytest.approx(0.99)
