@@ -318,3 +318,20 @@ class Answer(models.Model):
         if self.choice == self.Choice.NOT_APPLICABLE:
             return "na"
         return f"{self.number:g}" if self.number is not None else ""
+
+
+# Integration scans live in their own module; importing them here registers them with the app.
+from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
+
+__all__ = [
+    "Answer",
+    "Assessment",
+    "Invitation",
+    "Membership",
+    "Organisation",
+    "Respondent",
+    "ScanFinding",
+    "ScanRun",
+    "ScanSource",
+    "Team",
+]

@@ -214,6 +214,15 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 
 # --- opready --------------------------------------------------------------------------------
+# Encrypts stored scan tokens; defaults to a key derived from SECRET_KEY.
+OPREADY_ENCRYPTION_KEY = env_str("OPREADY_ENCRYPTION_KEY")
+# Where scans make their temporary bare copies; never served.
+SCAN_WORK_ROOT = Path(env_str("SCAN_WORK_ROOT", str(VAR_DIR / "scans")))
+# Server paths that "scan a local repository" may read (comma-separated); empty turns it off.
+SCAN_ALLOWED_ROOTS = [Path(p) for p in env_list("SCAN_ALLOWED_ROOTS", [])]
+SCAN_TIMEOUT_SECONDS = env_int("SCAN_TIMEOUT_SECONDS", 900)
+SCAN_MAX_UPLOAD_BYTES = env_int("SCAN_MAX_UPLOAD_BYTES", 500 * 1024 * 1024)
+EXPORT_MAX_UPLOAD_BYTES = env_int("EXPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 30)
 TOKEN_RATE_LIMIT_PER_MINUTE = env_int("TOKEN_RATE_LIMIT_PER_MINUTE", 30)
 ANSWER_COMMENT_MAX_LENGTH = 2000

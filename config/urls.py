@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("assessments.survey_urls")),
     path("", include("assessments.urls")),
     path("", include("reports.urls")),
+    path("", include("assessments.scans.urls")),
 ]

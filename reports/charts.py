@@ -409,3 +409,46 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
     figure = _layout(figure, height=340)
     figure.update_layout(margin={"l": 60, "r": 20, "t": 20, "b": 60})
     return figure
+
+
+def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
+    """Deployments per week with the median lead time of what they shipped: the trend behind
+    the DORA buckets."""
+    delivery = result.get("delivery")
+    if not delivery or not delivery.get("weekly"):
+        return None
+    weeks = delivery["weekly"]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Bar(
+            x=[w["week"] for w in weeks],
+            y=[w["deployments"] for w in weeks],
+            name="Deployments",
+            marker={"color": BLUE[2], "line": {"color": INK, "width": 0.5}},
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[w["week"] for w in weeks],
+            y=[w["median_lead_time_hours"] for w in weeks],
+            yaxis="y2",
+            name="Median lead time (h)",
+            mode="lines+markers",
+            line={"color": INK, "dash": "dot", "width": 2},
+            marker={"symbol": "diamond", "size": 7},
+            connectgaps=False,
+        )
+    )
+    figure.update_layout(
+        yaxis={"title": "Deployments", "gridcolor": "#e3e8ee", "rangemode": "tozero"},
+        yaxis2={
+            "title": "Lead time (h)",
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+        },
+    )
+    figure = _layout(figure, height=300)
+    figure.update_layout(margin={"l": 60, "r": 60, "t": 10, "b": 50})
+    return figure

@@ -1,22 +1,16 @@
 """PDF reports as background jobs: request (reusing an identical job), claim, render, record.
-
-Enqueueing happens on commit, and a broker that cannot be reached never fails the request: the
-job stays queued and is enqueued again by the next request that looks at it, or by
-`manage.py requeue_jobs`. Claiming is a conditional update, so a task that is delivered twice
-(a worker killed mid-task, acks_late) renders once.
-"""
+The job mechanics (claiming, progress, broker outages) are in `assessments.jobs`."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
+from assessments.jobs import job_claim, job_enqueue, job_fail, job_progress, job_requeue_if_stuck
 from assessments.models import Assessment
 from reports.compare import compare, previous_assessment
 from reports.models import ReportJob
@@ -24,11 +18,6 @@ from reports.rendering import branding_for, render_hash, render_html, report_con
 from reports.services import result_compute
 
 logger = logging.getLogger(__name__)
-
-# A running job whose heartbeat is older than this belongs to a dead worker and may be retaken.
-STALE_AFTER = timedelta(minutes=5)
-# A queued job nobody picked up for this long is enqueued again when someone looks at it.
-REQUEUE_AFTER = timedelta(seconds=30)
 
 
 def comparison_for(assessment: Assessment) -> dict[str, Any] | None:
@@ -60,57 +49,27 @@ def pdf_request(*, assessment: Assessment, user: Any, paper: str) -> ReportJob:
     return job
 
 
-def enqueue(job_id: Any) -> bool:
+def _send(job_id: Any) -> Any:
     from reports.tasks import render_report_pdf
 
-    try:
-        render_report_pdf.delay(str(job_id))
-    except Exception:  # the broker is down: the job stays queued and is retried later
-        logger.exception("Could not enqueue report job %s; it stays queued", job_id)
-        return False
-    return True
+    return lambda: render_report_pdf.delay(str(job_id))
+
+
+def enqueue(job_id: Any) -> bool:
+    return job_enqueue(_send(job_id), f"report job {job_id}")
 
 
 def requeue_if_stuck(job: ReportJob) -> None:
-    now = timezone.now()
-    if job.status != ReportJob.Status.QUEUED or job.created_at >= now - REQUEUE_AFTER:
-        return
-    # Touch created_at so that polling does not enqueue it again every second.
-    waiting = ReportJob.objects.filter(
-        pk=job.pk, status=ReportJob.Status.QUEUED, created_at=job.created_at
-    )
-    if waiting.update(created_at=now):
-        enqueue(job.pk)
-
-
-def _claim(job_id: str) -> bool:
-    now = timezone.now()
-    return bool(
-        ReportJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=ReportJob.Status.QUEUED)
-            | Q(status=ReportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-        )
-        .update(
-            status=ReportJob.Status.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            attempts=F("attempts") + 1,
-            stage="Starting",
-            progress=2,
-        )
-    )
+    job_requeue_if_stuck(job, _send(job.pk))
 
 
 def _progress(job_id: str, stage: str, percent: int) -> None:
-    ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.RUNNING).update(
-        stage=stage, progress=max(0, min(99, percent)), heartbeat_at=timezone.now()
-    )
+    job_progress(ReportJob, job_id, stage, percent)
 
 
 def pdf_render(*, job_id: str) -> None:
     """Render one job's PDF. Safe to call twice for the same job: only one call claims it."""
-    if not _claim(job_id):
+    if not job_claim(ReportJob, job_id):
         logger.info("Report job %s was already taken or finished", job_id)
         return
     job = ReportJob.objects.select_related(
@@ -157,9 +116,9 @@ def pdf_render(*, job_id: str) -> None:
         )
     except Exception as exc:
         logger.exception("Report job %s failed", job_id)
-        ReportJob.objects.filter(pk=job_id).update(
-            status=ReportJob.Status.FAILED,
-            stage="Failed",
-            error=f"The report could not be rendered ({type(exc).__name__}). Try again; if it keeps failing, contact support.",
-            finished_at=timezone.now(),
+        job_fail(
+            ReportJob,
+            job_id,
+            f"The report could not be rendered ({type(exc).__name__}). "
+            "Try again; if it keeps failing, contact support.",
         )

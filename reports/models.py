@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from assessments.jobs import BackgroundJob
 from assessments.models import Assessment
 
 
@@ -33,15 +34,9 @@ class ResultSnapshot(models.Model):
         return f"Result of {self.assessment} ({self.inputs_hash[:8]})"
 
 
-class ReportJob(models.Model):
+class ReportJob(BackgroundJob):
     """A PDF being made, or made. Jobs are reused while the result, templates, paper size and
     branding stay the same (same render_hash), so a report is regenerated only on change."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting for a worker"
-        RUNNING = "running", "Rendering"
-        SUCCEEDED = "succeeded", "Ready"
-        FAILED = "failed", "Failed"
 
     class Paper(models.TextChoices):
         A4 = "a4", "A4"
@@ -54,17 +49,8 @@ class ReportJob(models.Model):
     )
     paper = models.CharField(max_length=10, choices=Paper.choices, default=Paper.A4)
     render_hash = models.CharField(max_length=64)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    stage = models.CharField(max_length=120, default="Waiting for a worker")
-    progress = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(blank=True)
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -72,10 +58,6 @@ class ReportJob(models.Model):
 
     def __str__(self) -> str:
         return f"PDF of {self.assessment} ({self.get_status_display()})"
-
-    @property
-    def done(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
 
     @property
     def filename(self) -> str:

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from assessments.models import Assessment, Membership
+from assessments.scans import services as scans
 from reports import charts
 from reports.presenters import present
 
@@ -109,6 +110,7 @@ def report_context(
     }
     if comparison:
         figures["trend"] = charts.trend(comparison)
+    delivery_figure = charts.delivery_weeks(result)
     if progress:
         progress("Drawing charts", 10)
     sized: dict[str, tuple[Any, int, int]] = {"radar": (figures["radar"], 520, 380)}
@@ -118,6 +120,8 @@ def report_context(
         sized[f"dimension:{key}"] = (fig, 720, int(fig.layout.height or 300))
     if comparison:
         sized["trend"] = (figures["trend"], 720, 340)
+    if delivery_figure is not None:
+        sized["delivery"] = (delivery_figure, 720, 300)
     if for_pdf:
         from reports.pdf import svg_data_uris  # kaleido and a browser only where PDFs are made
 
@@ -131,6 +135,7 @@ def report_context(
         "review": drawn.get("review"),
         "dimensions": {key: drawn[f"dimension:{key}"] for key in figures["dimensions"]},
         "trend": drawn.get("trend"),
+        "delivery": drawn.get("delivery"),
     }
     level_meanings = {c.id: dict(c.levels) for c in rubric.capabilities}
     questions = [
@@ -162,6 +167,7 @@ def report_context(
         "questions": questions,
         "methodology": methodology_html(),
         "comparison": comparison,
+        "scan_sources": scans.scan_sources_summary(assessment),
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,
     }

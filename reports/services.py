@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Respondent
+from assessments.scans import services as scans
 from reports.models import ResultSnapshot
 from scoring.delivery import DeliveryData
 from scoring.engine import inputs_hash, score_assessment
@@ -45,13 +46,13 @@ def answers_frame(assessment: Assessment) -> pd.DataFrame:
 
 
 def evidence_for(assessment: Assessment) -> list[EvidenceFinding]:
-    """Scan findings for the assessment; integration scans are not wired in yet."""
-    return []
+    """Findings of the assessment's integration scans (their current runs)."""
+    return scans.evidence_for(assessment)
 
 
 def delivery_for(assessment: Assessment) -> DeliveryData | None:
-    """Delivery records for the DORA measures; delivery exports are not wired in yet."""
-    return None
+    """Deployment, change and incident records from exports and repository history."""
+    return scans.delivery_for(assessment)
 
 
 @dataclass(frozen=True)

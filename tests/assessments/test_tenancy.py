@@ -28,6 +28,7 @@ from assessments.models import (
     Respondent,
     hash_token,
 )
+from assessments.scans.models import ScanRun, ScanSource
 from reports.models import ReportJob, ShareLink
 from tests.factories import Personas, invite, make_assessment
 
@@ -72,6 +73,9 @@ OBJECT_PARAMS = {
     "other_id",
     "share_id",
     "kind",
+    "run_id",
+    "source_id",
+    "source_kind",
 }
 
 
@@ -104,6 +108,8 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(org.teams.values()),
         list(ReportJob.objects.filter(assessment__organisation=org).values()),
         list(ShareLink.objects.filter(assessment__organisation=org).values()),
+        list(ScanSource.objects.filter(assessment__organisation=org).values()),
+        list(ScanRun.objects.filter(assessment__organisation=org).values()),
     ]
 
 
@@ -127,6 +133,13 @@ def other_org(personas: Personas) -> dict[str, Any]:
         token_hash=hash_token("org-b-share"),
         expires_at=timezone.now() + timedelta(days=3),
     )
+    scan_source = ScanSource.objects.create(
+        assessment=personas.assessment_b,
+        kind="repo_url",
+        label="b",
+        location="https://example.com/b.git",
+    )
+    scan_run = ScanRun.objects.create(source=scan_source, assessment=personas.assessment_b)
     return {
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
@@ -137,6 +150,9 @@ def other_org(personas: Personas) -> dict[str, Any]:
         "other_id": other.pk,
         "share_id": share.pk,
         "kind": "answers.csv",
+        "run_id": scan_run.pk,
+        "source_id": scan_source.pk,
+        "source_kind": "repo_url",
     }
 
 

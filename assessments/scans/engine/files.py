@@ -1,0 +1,400 @@
+"""Repository file detectors: one `git ls-tree` stream and one `git cat-file --batch` process.
+
+The tree of the scanned commit is streamed once and every path is matched against all the
+catalogue's globs at the same time (GlobSet). Only the blobs that some rule needs are read:
+manifests, files named by content rules, and workflows for the built-in checks, each once, in
+one `cat-file --batch` process, within a per-blob and a total byte budget. Whatever cannot be
+read (a blob over the size limit, the budget spent, too many candidate files, a tree over the
+entry limit, a manifest that does not parse) turns the affected detectors "unknown" unless
+they matched something else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from assessments.scans.engine.detectors import Catalogue, Detector, GlobSet
+from assessments.scans.engine.gitrunner import GitProcess, GitRunner
+from assessments.scans.engine.manifests import MANIFESTS, ManifestError, parse_manifest
+from assessments.scans.engine.model import Finding, Limits, Pointer, ScanError
+from assessments.scans.engine.workflows import (
+    CHECK_FUNCTIONS,
+    WORKFLOW_GLOB,
+    Workflow,
+    parse_workflow,
+)
+
+MAX_POINTERS = 20
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    path: str
+    sha: str
+    size: int
+
+
+def iter_tree(*, runner: GitRunner, git_dir: Path, commit: str, limit: int) -> Iterator[TreeFile]:
+    """Every blob of `commit`'s tree, in path order; stops (killing ls-tree) after `limit`.
+
+    Raises _Abandoned once more than `limit` files were seen.
+    """
+    with runner.stream(
+        ["ls-tree", "-r", "-l", "-z", "--full-tree", commit], git_dir=git_dir, stage="files", percent=45
+    ) as proc:
+        count = 0
+        for record in _split(proc, b"\0"):
+            meta, _, raw_path = record.partition(b"\t")
+            parts = meta.split()
+            if len(parts) != 4 or parts[1] != b"blob":
+                continue  # submodules (commits) and anything unexpected
+            count += 1
+            if count > limit:
+                # Stop early on purpose: leaving the block by an exception kills ls-tree
+                # instead of waiting for a process blocked on a full pipe.
+                raise _Abandoned
+            size = int(parts[3]) if parts[3].isdigit() else 0
+            yield TreeFile(raw_path.decode("utf-8", "replace"), parts[2].decode("ascii"), size)
+
+
+class _Abandoned(Exception):
+    """The tree has more entries than the limit; the listing was stopped."""
+
+
+def _split(proc: GitProcess, sep: bytes) -> Iterator[bytes]:
+    fd = proc.stdout.fileno()
+    buffer = b""
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        buffer += chunk
+        parts = buffer.split(sep)
+        buffer = parts.pop()
+        yield from parts
+    if buffer:
+        yield buffer
+
+
+class BlobReader:
+    """Reads blobs through one `git cat-file --batch` process, within byte budgets.
+
+    `read()` returns None (and says why in `reason`) for a blob over the per-blob limit, once
+    the total budget is spent, or after the process failed; the caller then reports
+    "could not determine" for whatever needed that blob.
+    """
+
+    def __init__(self, *, runner: GitRunner, git_dir: Path, limits: Limits) -> None:
+        self.runner = runner
+        self.git_dir = git_dir
+        self.limits = limits
+        self.bytes_read = 0
+        self.blobs_read = 0
+        self.broken = False
+        self._context: Any = None
+        self._proc: GitProcess | None = None
+
+    def __enter__(self) -> BlobReader:
+        self._context = self.runner.stream(
+            ["cat-file", "--batch"], git_dir=self.git_dir, stdin=True, stage="files", percent=50
+        )
+        self._proc = self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is not None:
+            self._context.__exit__(*exc)
+
+    def read(self, sha: str, size: int) -> tuple[bytes | None, str]:
+        if size > self.limits.max_blob_bytes:
+            return None, f"larger than {self.limits.max_blob_bytes // 1024} KiB"
+        if self.bytes_read + size > self.limits.max_blob_bytes_read:
+            return None, "the scan's read budget was spent"
+        if self.broken or self._proc is None:
+            return None, "git cat-file failed"
+        try:
+            self._proc.stdin.write(sha.encode("ascii") + b"\n")
+            self._proc.stdin.flush()
+            header = self._proc.stdout.readline()
+            parts = header.split()
+            if len(parts) != 3 or parts[1] != b"blob":
+                self.broken = True
+                return None, "git cat-file returned no blob"
+            length = int(parts[2])
+            data = self._proc.stdout.read(length + 1)[:length]
+            if len(data) != length:
+                self.broken = True
+                return None, "git cat-file output ended early"
+        except (OSError, ValueError):
+            self.broken = True
+            return None, "git cat-file failed"
+        self.bytes_read += length
+        self.blobs_read += 1
+        return data, ""
+
+
+@dataclass
+class _State:
+    pointers: list[Pointer] = field(default_factory=list)
+    matched: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    def hit(self, pointer: Pointer) -> None:
+        # One pointer per file; a content or dependency match (with a line) beats a path match.
+        for index, known in enumerate(self.pointers):
+            if known.ref == pointer.ref:
+                if known.line is None and pointer.line is not None:
+                    self.pointers[index] = pointer
+                return
+        self.matched += 1
+        if len(self.pointers) < MAX_POINTERS:
+            self.pointers.append(pointer)
+
+    def cannot(self, reason: str) -> None:
+        if reason not in self.reasons and len(self.reasons) < 5:
+            self.reasons.append(reason)
+
+
+@dataclass(frozen=True)
+class FileScan:
+    findings: tuple[Finding, ...]
+    facts: dict[str, Any]
+    warnings: tuple[str, ...]
+    partial: bool
+
+
+def scan_files(
+    *,
+    catalogue: Catalogue,
+    runner: GitRunner,
+    git_dir: Path,
+    limits: Limits,
+    commit: str = "HEAD",
+) -> FileScan:
+    """Evaluate every repository detector of the catalogue against `commit`'s tree."""
+    globs = GlobSet()
+    for glob in catalogue.ignore:
+        globs.add(glob, ("ignore",))
+    for d_index, detector in enumerate(catalogue.detectors):
+        for glob in detector.paths:
+            globs.add(glob, ("path", d_index))
+        for r_index, rule in enumerate(detector.content):
+            for glob in rule.files:
+                globs.add(glob, ("content", d_index, r_index))
+    for glob, (ecosystem, parser) in MANIFESTS.items():
+        globs.add(glob, ("manifest", ecosystem, parser))
+    globs.add(WORKFLOW_GLOB, ("workflow",))
+
+    states = [_State() for _ in catalogue.detectors]
+    content_files: dict[tuple[int, int], list[TreeFile]] = {}
+    manifests: list[tuple[TreeFile, str, str]] = []
+    workflow_files: list[TreeFile] = []
+    broken_ecosystems: dict[str, str] = {}
+    workflow_unreadable = 0
+    entries = ignored = 0
+    truncated = False
+
+    try:
+        for tree_file in iter_tree(
+            runner=runner, git_dir=git_dir, commit=commit, limit=limits.max_tree_entries
+        ):
+            entries += 1
+            if entries % 5000 == 0:
+                runner.check("files", 45)
+            keys = list(globs.match(tree_file.path))
+            if ("ignore",) in keys:
+                ignored += 1
+                continue
+            for key in dict.fromkeys(keys):  # a file counts once per key
+                assert isinstance(key, tuple)
+                if key[0] == "path":
+                    states[key[1]].hit(Pointer("file", tree_file.path))
+                elif key[0] == "content":
+                    bucket = content_files.setdefault((key[1], key[2]), [])
+                    if len(bucket) < limits.max_content_files:
+                        bucket.append(tree_file)
+                    else:
+                        states[key[1]].cannot(
+                            f"more than {limits.max_content_files} files to search"
+                        )
+                elif key[0] == "manifest":
+                    if len(manifests) < limits.max_manifests:
+                        manifests.append((tree_file, key[1], key[2]))
+                    else:
+                        broken_ecosystems.setdefault(key[1], "too many manifests")
+                elif key[0] == "workflow" and len(workflow_files) < limits.max_content_files:
+                    workflow_files.append(tree_file)
+                elif key[0] == "workflow":
+                    workflow_unreadable += 1
+    except _Abandoned:
+        truncated = True
+
+    # Read each needed blob once.
+    needed: dict[str, TreeFile] = {}
+    for bucket in content_files.values():
+        for tree_file in bucket:
+            needed[tree_file.path] = tree_file
+    for tree_file, _eco, _parser in manifests:
+        needed[tree_file.path] = tree_file
+    for tree_file in workflow_files:
+        needed[tree_file.path] = tree_file
+    texts: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    blobs_read = bytes_read = 0
+    if needed:
+        with BlobReader(runner=runner, git_dir=git_dir, limits=limits) as reader:
+            for index, path in enumerate(sorted(needed)):
+                if index % 200 == 0:
+                    runner.check("files", 50)
+                tree_file = needed[path]
+                data, why = reader.read(tree_file.sha, tree_file.size)
+                if data is None:
+                    unreadable[path] = why
+                else:
+                    texts[path] = data.decode("utf-8", "replace")
+            blobs_read, bytes_read = reader.blobs_read, reader.bytes_read
+
+    # Content rules.
+    for (d_index, r_index), bucket in content_files.items():
+        rule = catalogue.detectors[d_index].content[r_index]
+        cap = rule.max_bytes or limits.content_scan_bytes
+        for tree_file in bucket:
+            text = texts.get(tree_file.path)
+            if text is None:
+                states[d_index].cannot(f"{tree_file.path}: {unreadable.get(tree_file.path, 'unread')}")
+                continue
+            match = rule.pattern.search(text[:cap])
+            if match:
+                line = text.count("\n", 0, match.start()) + 1
+                states[d_index].hit(Pointer("file", tree_file.path, line))
+
+    # Manifests: dependency name -> first (path, line).
+    dependencies: dict[str, dict[str, Pointer]] = {}
+    for tree_file, ecosystem, parser in manifests:
+        text = texts.get(tree_file.path)
+        if text is None:
+            broken_ecosystems.setdefault(
+                ecosystem, f"{tree_file.path}: {unreadable.get(tree_file.path, 'unread')}"
+            )
+            continue
+        try:
+            found = parse_manifest(parser, ecosystem, text)
+        except (ManifestError, RecursionError):
+            broken_ecosystems.setdefault(ecosystem, f"{tree_file.path} could not be parsed")
+            continue
+        names = dependencies.setdefault(ecosystem, {})
+        for name, line in found.items():
+            names.setdefault(name, Pointer("file", tree_file.path, line))
+    for d_index, detector in enumerate(catalogue.detectors):
+        _match_dependencies(detector, states[d_index], dependencies, broken_ecosystems)
+
+    # Built-in checks.
+    workflows: list[Workflow] = []
+    for tree_file in workflow_files:
+        text = texts.get(tree_file.path)
+        if text is None:
+            workflow_unreadable += 1
+        else:
+            workflows.append(parse_workflow(tree_file.path, text))
+
+    findings: list[Finding] = []
+    for d_index, detector in enumerate(catalogue.detectors):
+        state = states[d_index]
+        if detector.check is not None:
+            outcome = CHECK_FUNCTIONS[detector.check](workflows, workflow_unreadable)
+            status, detail, evidence = outcome.status, outcome.detail, outcome.evidence
+            if truncated and status == "found":
+                status, detail = "unknown", detail + " The file list was cut at the entry limit."
+        elif state.matched:
+            status, evidence = "found", tuple(state.pointers)
+            detail = _found_detail(state)
+        elif truncated or state.reasons:
+            reasons = list(state.reasons)
+            if truncated:
+                reasons.insert(0, f"the tree has more than {limits.max_tree_entries} files")
+            status, evidence = "unknown", ()
+            detail = "Could not determine: " + "; ".join(reasons) + "."
+        else:
+            status, evidence = "absent", ()
+            detail = "Not found" + (f": {detector.description}" if detector.description else ".")
+        for capability in detector.capabilities:
+            findings.append(
+                Finding(
+                    detector=detector.id,
+                    capability=capability,
+                    status=status,
+                    strength=detector.strength,
+                    title=detector.title,
+                    detail=detail,
+                    evidence=evidence,
+                )
+            )
+
+    warnings: list[str] = []
+    if truncated:
+        warnings.append(
+            f"The repository has more than {limits.max_tree_entries} files; only the first "
+            "were examined."
+        )
+    skipped = {p: why for p, why in unreadable.items()}
+    if skipped:
+        warnings.append(f"{len(skipped)} file(s) could not be read (size or read limits).")
+    facts = {
+        "tree_entries": entries,
+        "ignored_entries": ignored,
+        "truncated": truncated,
+        "blobs_read": blobs_read,
+        "blob_bytes_read": bytes_read,
+        "manifests": len(manifests),
+        "dependencies": {eco: len(names) for eco, names in sorted(dependencies.items())},
+        "workflows": len(workflow_files),
+    }
+    return FileScan(tuple(findings), facts, tuple(warnings), truncated or bool(skipped))
+
+
+def _found_detail(state: _State) -> str:
+    shown = ", ".join(p.ref + (f":{p.line}" if p.line else "") for p in state.pointers[:5])
+    more = f" and {state.matched - 5} more" if state.matched > 5 else ""
+    return f"Found in {shown}{more}."
+
+
+def _match_dependencies(
+    detector: Detector,
+    state: _State,
+    dependencies: dict[str, dict[str, Pointer]],
+    broken: dict[str, str],
+) -> None:
+    for ecosystem, patterns in detector.dependencies.items():
+        names = dependencies.get(ecosystem, {})
+        for pattern in patterns:
+            if "*" in pattern or "?" in pattern or "[" in pattern:
+                hits = [n for n in names if fnmatchcase(n, pattern)]
+            else:
+                hits = [pattern] if pattern in names else []
+            for name in hits:
+                pointer = names[name]
+                state.hit(Pointer("file", pointer.ref, pointer.line))
+        if ecosystem in broken:
+            state.cannot(broken[ecosystem])
+
+
+def read_head(*, runner: GitRunner, git_dir: Path) -> tuple[str, str | None]:
+    """(commit sha of HEAD, branch name or None when detached). ScanError if there is none."""
+    try:
+        sha = runner.run(
+            ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], git_dir=git_dir, stage="files"
+        ).decode().strip()
+    except ScanError:
+        raise ScanError("The repository has no commits on its default branch.") from None
+    try:
+        branch = runner.run(
+            ["symbolic-ref", "--quiet", "--short", "HEAD"], git_dir=git_dir, stage="files"
+        ).decode().strip()
+    except ScanError:
+        branch = ""
+    return sha, branch or None

@@ -1,0 +1,134 @@
+"""What a leader types or uploads to add a scan source. Every form names its fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"# v2 git bundle", b"# v3 git bundle")
+
+
+class RepoUrlForm(forms.Form):
+    url = forms.CharField(
+        label="Repository URL",
+        max_length=500,
+        help_text="An https clone URL, e.g. https://github.com/owner/repo.git",
+    )
+    token = forms.CharField(
+        label="Access token (private repositories only)",
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"].strip()
+        if not url.lower().startswith("https://"):
+            raise forms.ValidationError("Use an https:// URL; other protocols are not scanned.")
+        if "@" in url.split("/", 3)[2]:
+            raise forms.ValidationError("Do not put credentials in the URL; use the token field.")
+        return url
+
+
+class RepoPathForm(forms.Form):
+    path = forms.CharField(label="Path on the server", max_length=500)
+
+    def clean_path(self) -> str:
+        path: str = self.cleaned_data["path"].strip()
+        if not settings.SCAN_ALLOWED_ROOTS:
+            raise forms.ValidationError(
+                "Scanning server paths is turned off (SCAN_ALLOWED_ROOTS is empty)."
+            )
+        if not path.startswith("/"):
+            raise forms.ValidationError("Give an absolute path.")
+        return path
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="File")
+
+    def __init__(
+        self, *args: Any, limit: int, magic: tuple[bytes, ...] = (), kinds: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit, self.magic, self.kinds = limit, magic, kinds
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.limit:
+            raise forms.ValidationError(
+                f"The file is larger than {self.limit // (1024 * 1024)} MB."
+            )
+        if self.magic:
+            head = upload.read(64)
+            upload.seek(0)
+            if not head.startswith(self.magic) and not _is_tar(upload):
+                raise forms.ValidationError(
+                    f"This is not {self.kinds} (checked by its content, not its name)."
+                )
+        return upload
+
+
+def _is_tar(upload: Any) -> bool:
+    upload.seek(257)
+    marker = upload.read(5)
+    upload.seek(0)
+    return bool(marker == b"ustar")
+
+
+class GitHubForm(forms.Form):
+    repo = forms.CharField(
+        label="Repository", max_length=140, help_text="owner/name, e.g. acme/payments"
+    )
+    token = forms.CharField(
+        label="Token",
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="A fine-grained token with read access to pull requests, administration (branch rules), actions and deployments. Stored encrypted; never shown again.",
+    )
+
+    def clean_repo(self) -> str:
+        repo: str = self.cleaned_data["repo"].strip().removeprefix("https://github.com/").strip("/")
+        if not GITHUB_REPO.match(repo):
+            raise forms.ValidationError("Give the repository as owner/name.")
+        return repo
+
+
+EXPORT_KIND_CHOICES = [
+    ("deployments", "Deployments"),
+    ("incidents", "Incidents"),
+    ("changes", "Changes"),
+]
+
+
+class ExportForm(UploadForm):
+    kind = forms.ChoiceField(choices=EXPORT_KIND_CHOICES, label="What the export holds")
+
+
+class MappingForm(forms.Form):
+    """One select per field of the export kind, choosing a column of the uploaded file."""
+
+    def __init__(
+        self,
+        *args: Any,
+        fields: dict[str, tuple[bool, Any]],
+        columns: list[str],
+        initial_mapping: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "(not in this export)")] + [(c, c) for c in columns]
+        for name, (required, _aliases) in fields.items():
+            self.fields[name] = forms.ChoiceField(
+                choices=choices,
+                required=required,
+                initial=initial_mapping.get(name, ""),
+                label=name.replace("_", " ") + (" (required)" if required else ""),
+            )
+
+    def mapping(self) -> dict[str, str]:
+        return {name: column for name, column in self.cleaned_data.items() if column}

@@ -1,0 +1,343 @@
+"""Scans in the app: add sources, run them as jobs, keep their findings, and hand evidence and
+delivery records to the scoring engine."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from assessments.jobs import (
+    BackgroundJob,
+    job_claim,
+    job_enqueue,
+    job_fail,
+    job_progress,
+    job_requeue_if_stuck,
+)
+from assessments.models import Assessment
+from assessments.scans import secrets
+from assessments.scans.engine import model as engine_model
+from assessments.scans.engine.scan import (
+    parse_delivery_export,
+    scan_github,
+    scan_repository,
+)
+from assessments.scans.models import ScanFinding, ScanRun, ScanSource
+from scoring.delivery import DeliveryData
+from scoring.evidence import EvidenceFinding
+
+logger = logging.getLogger(__name__)
+ScanError = engine_model.ScanError
+
+
+class ScanInputError(ValueError):
+    """A source the app refuses; the message is shown to the person who added it."""
+
+
+# --- Adding sources ---------------------------------------------------------------------------
+
+
+def source_add(
+    *,
+    assessment: Assessment,
+    kind: str,
+    user: Any,
+    location: str = "",
+    label: str = "",
+    upload: Any = None,
+    token: str = "",
+) -> tuple[ScanSource, ScanRun | None]:
+    """A new source and, for repositories and GitHub, its first run (enqueued on commit).
+    Exports are parsed straight away with the suggested column mapping."""
+    if kind not in ScanSource.Kind.values:
+        raise ScanInputError("Unknown kind of source.")
+    source = ScanSource(
+        assessment=assessment,
+        kind=kind,
+        location=location,
+        label=label or location or (upload.name if upload else kind),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    if token:
+        source.token_encrypted = secrets.encrypt(token)
+    with transaction.atomic():
+        if upload is not None:
+            source.upload_name = Path(upload.name).name[:255]
+            source.upload.save(f"{source.pk}.bin", upload, save=False)
+        source.save()
+        if source.is_export:
+            export_import(source=source, mapping=None)
+            return source, None
+        run = run_create(source=source, user=user)
+    return source, run
+
+
+def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
+    """Parse an uploaded export with a column mapping (None: the suggested one), keep the good
+    rows, and record a finished run whose warnings list the bad rows."""
+    with source.upload.open("rb") as handle:
+        data = handle.read(settings.EXPORT_MAX_UPLOAD_BYTES + 1)
+    if len(data) > settings.EXPORT_MAX_UPLOAD_BYTES:
+        raise ScanInputError("The export is larger than the upload limit.")
+    try:
+        imported = parse_delivery_export(
+            data=data, filename=source.upload_name, kind=source.kind, mapping=mapping
+        )  # type: ignore[arg-type]
+    except ScanError as exc:
+        raise ScanInputError(str(exc)) from None
+    now = timezone.now()
+    with transaction.atomic():
+        run = ScanRun.objects.create(
+            source=source,
+            assessment=source.assessment,
+            status=BackgroundJob.Status.SUCCEEDED,
+            stage="Imported",
+            progress=100,
+            started_at=now,
+            finished_at=now,
+            facts={
+                "rows": len(imported.rows),
+                "total_rows": imported.total_rows,
+                "columns": list(imported.columns),
+            },
+            warnings=[str(e) for e in imported.errors[:500]] + list(imported.warnings),
+            partial=bool(imported.errors),
+        )
+        source.column_mapping = dict(imported.mapping)
+        source.records = list(imported.rows)
+        source.current_run = run
+        source.save(update_fields=["column_mapping", "records", "current_run"])
+    return imported
+
+
+def run_create(*, source: ScanSource, user: Any) -> ScanRun:
+    run = ScanRun.objects.create(
+        source=source,
+        assessment=source.assessment,
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    transaction.on_commit(lambda: run_enqueue(run.pk))
+    return run
+
+
+def _send(run_id: Any) -> Any:
+    from assessments.scans.tasks import run_scan
+
+    return lambda: run_scan.delay(str(run_id))
+
+
+def run_enqueue(run_id: Any) -> bool:
+    return job_enqueue(_send(run_id), f"scan run {run_id}")
+
+
+def run_requeue_if_stuck(run: ScanRun) -> None:
+    job_requeue_if_stuck(run, _send(run.pk))
+
+
+def run_cancel(*, run: ScanRun) -> None:
+    """Ask a run to stop: a queued run stops at once, a running one at its next step."""
+    now = timezone.now()
+    ScanRun.objects.filter(pk=run.pk, status=BackgroundJob.Status.QUEUED).update(
+        status=BackgroundJob.Status.CANCELLED,
+        stage="Cancelled",
+        finished_at=now,
+        cancel_requested=True,
+    )
+    ScanRun.objects.filter(pk=run.pk, status=BackgroundJob.Status.RUNNING).update(
+        cancel_requested=True
+    )
+
+
+# --- Running a scan (the task body) -----------------------------------------------------------
+
+
+def run_execute(*, run_id: str) -> None:
+    """Claim and run one scan; safe to call twice for the same run (only one claims it)."""
+    if not job_claim(ScanRun, run_id):
+        logger.info("Scan run %s was already taken or finished", run_id)
+        return
+    run = ScanRun.objects.select_related("source", "assessment").get(pk=run_id)
+    source = run.source
+    workdir = Path(settings.SCAN_WORK_ROOT) / str(run.pk)
+
+    def progress(stage: str, percent: int) -> None:
+        if ScanRun.objects.filter(pk=run_id, cancel_requested=True).exists():
+            raise engine_model.ScanCancelled("Cancelled.")
+        job_progress(ScanRun, run_id, stage, percent)
+
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        result = _scan(source, workdir, progress)
+        _record(run, result)
+    except engine_model.ScanCancelled:
+        ScanRun.objects.filter(pk=run_id).update(
+            status=BackgroundJob.Status.CANCELLED, stage="Cancelled", finished_at=timezone.now()
+        )
+    except ScanError as exc:
+        job_fail(ScanRun, run_id, str(exc))
+    except Exception as exc:
+        logger.exception("Scan run %s failed", run_id)
+        job_fail(ScanRun, run_id, f"The scan failed unexpectedly ({type(exc).__name__}).")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.ScanResult:
+    now = timezone.now()
+    limits = engine_model.Limits(timeout_seconds=settings.SCAN_TIMEOUT_SECONDS)
+    if source.kind == ScanSource.Kind.GITHUB:
+        token = secrets.decrypt(source.token_encrypted)
+        if not token:
+            raise ScanError(
+                "The stored GitHub token can no longer be read; add the source again with a new token."
+            )
+        return scan_github(repo=source.location, token=token, now=now, progress=progress)
+    if source.kind == ScanSource.Kind.REPO_URL:
+        return scan_repository(
+            source=source.location,
+            kind="url",
+            workdir=workdir,
+            now=now,
+            limits=limits,
+            progress=progress,
+        )
+    if source.kind == ScanSource.Kind.REPO_PATH:
+        return scan_repository(
+            source=source.location,
+            kind="path",
+            workdir=workdir,
+            now=now,
+            limits=limits,
+            progress=progress,
+            allowed_roots=settings.SCAN_ALLOWED_ROOTS,
+        )
+    if source.kind == ScanSource.Kind.REPO_ARCHIVE:
+        # The engine reads the upload from a copy inside the job folder, named as uploaded so
+        # it can tell the archive format (it checks the magic bytes as well).
+        local = workdir / Path(source.upload_name or "upload.bin").name
+        with source.upload.open("rb") as handle, open(local, "wb") as out:
+            shutil.copyfileobj(handle, out, length=1024 * 1024)
+        return scan_repository(
+            source=local, kind="archive", workdir=workdir, now=now, limits=limits, progress=progress
+        )
+    raise ScanError("This source is imported, not scanned.")
+
+
+def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
+    """Store the findings and make this run the source's current one, atomically."""
+    with transaction.atomic():
+        ScanFinding.objects.bulk_create(
+            ScanFinding(
+                run=run,
+                detector=f.detector,
+                capability=f.capability,
+                status=f.status,
+                strength=f.strength,
+                title=f.title[:300],
+                detail=f.detail,
+                evidence=[p.to_dict() for p in f.evidence],
+            )
+            for f in result.findings
+        )
+        ScanRun.objects.filter(pk=run.pk).update(
+            status=BackgroundJob.Status.SUCCEEDED,
+            stage="Done",
+            progress=100,
+            finished_at=timezone.now(),
+            facts=_json_safe(result.facts),
+            warnings=list(result.warnings),
+            partial=result.partial,
+        )
+        ScanSource.objects.filter(pk=run.source_id).update(current_run=run)
+
+
+def _json_safe(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+# --- Evidence and delivery records for scoring ---------------------------------------------
+
+
+def current_findings(assessment: Assessment) -> list[ScanFinding]:
+    return list(
+        # A source's findings are those of its current run only.
+        ScanFinding.objects.filter(
+            run__source__assessment=assessment, run__source__current_run=F("run")
+        )
+        .select_related("run", "run__source")
+        .order_by("capability", "detector")
+    )
+
+
+def evidence_for(assessment: Assessment) -> list[EvidenceFinding]:
+    return [
+        EvidenceFinding(
+            detector=f.detector,
+            capability=f.capability,
+            status=f.status,  # type: ignore[arg-type]
+            strength=f.strength,
+            title=f.title,
+            pointers=tuple(f.pointers()),
+        )
+        for f in current_findings(assessment)
+    ]
+
+
+def delivery_for(assessment: Assessment) -> DeliveryData | None:
+    """Deployments and incidents from exports, changes from exports or repository history."""
+    sources = list(assessment.scan_sources.select_related("current_run"))
+    deployments = [r for s in sources if s.kind == ScanSource.Kind.DEPLOYMENTS for r in s.records]
+    if not deployments:
+        return None
+    incidents = [r for s in sources if s.kind == ScanSource.Kind.INCIDENTS for r in s.records]
+    changes = [r for s in sources if s.kind == ScanSource.Kind.CHANGES for r in s.records]
+    for s in sources:
+        if s.kind in ScanSource.REPOSITORY_KINDS and s.current_run is not None:
+            changes += _history_changes(s.current_run.facts)
+    return DeliveryData(
+        deployments=pd.DataFrame(deployments),
+        changes=pd.DataFrame(changes) if changes else None,
+        incidents=pd.DataFrame(incidents) if incidents else None,
+    )
+
+
+def _history_changes(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    records = (facts.get("history") or facts).get("changes_records") or {}
+    shas: Sequence[str] = records.get("sha") or []
+    times: Sequence[str] = records.get("time") or []
+    ai: Sequence[bool] = records.get("ai_assisted") or [False] * len(shas)
+    return [
+        {"sha": s, "time": t, "ai_assisted": bool(a)}
+        for s, t, a in zip(shas, times, ai, strict=False)
+    ]
+
+
+def scan_sources_summary(assessment: Assessment) -> list[dict[str, Any]]:
+    """For the report appendix: each source, when it last ran, how many findings."""
+    rows = []
+    for source in assessment.scan_sources.select_related("current_run"):
+        run = source.current_run
+        if run is None:
+            continue
+        rows.append(
+            {
+                "label": source.label,
+                "kind": source.get_kind_display(),
+                "finished_at": run.finished_at,
+                "findings": run.findings.count()
+                if not source.is_export
+                else f"{len(source.records)} rows",
+            }
+        )
+    return rows

@@ -1,0 +1,249 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assessments.scans.engine import ScanResult, load_catalogue, scan_repository
+from assessments.scans.engine.gitrunner import GitRunner
+from assessments.scans.engine.history import RELEASE_TAG, Sample, scan_history
+from assessments.scans.engine.model import Limits
+from assessments.scans.engine.sources import sanitising_clone
+from tests.scans.engine.gitbuild import ALICE, BOB, RepoBuilder, day
+
+DEPENDABOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+COPILOT = ("Copilot", "198982749+Copilot@users.noreply.github.com")
+WEB_FLOW = ("GitHub", "noreply@github.com")
+
+
+def lines(n: int, prefix: str = "line") -> str:
+    return "".join(f"{prefix} {i}\n" for i in range(n))
+
+
+@dataclass(frozen=True)
+class History:
+    path: Path
+    shas: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
+    """Eleven changes and one merge over two weeks of 2026 (see the expected facts below)."""
+    repo = RepoBuilder(tmp_path_factory.mktemp("history") / "repo")
+    s: dict[str, str] = {}
+    s["c1"] = repo.commit("Initial commit", files={"a.txt": lines(10)}, when=day(1))
+    s["c2"] = repo.commit(
+        "polys: fix thing\n\nSigned-off-by: Alice Example <alice@example.com>",
+        files={"a.txt": lines(9) + "changed\n"},
+        when=day(2),
+    )
+    repo.tag("v1.0.0", when=day(3))
+    repo.branch("feature")
+    s["c3"] = repo.commit(
+        "Add feature\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        files={"feature.py": lines(20)},
+        when=day(4),
+        author=BOB,
+    )
+    repo.checkout("main")
+    s["merge"] = repo.merge("feature", "Merge branch 'feature'", when=day(5))
+    s["c4"] = repo.commit("Bump x from 1 to 2", files={"requirements.txt": "x==2\n"}, when=day(6), author=DEPENDABOT)
+    s["c5"] = repo.commit("Add b", files={"b.py": lines(5)}, when=day(7), author=COPILOT)
+    s["c6"] = repo.commit(
+        f'Revert "Add feature"\n\nThis reverts commit {s["c3"]}.',
+        delete=("feature.py",),
+        when=day(8),
+    )
+    repo.tag("v1.1.0", when=day(9), annotated=False)  # lightweight: dated by its commit (day 8)
+    repo.tag("v1.2.0-rc1", when=day(9))  # a pre-release: not a release tag
+    repo.tag("deploy-123", when=day(9))  # not release-shaped
+    s["c7"] = repo.commit(
+        "Large change\n\nPart-of: epic\nFixes: #12", files={"big.txt": lines(500)}, when=day(10)
+    )
+    s["c8"] = repo.commit(
+        "Squash merged (#12)\n\nReviewed-by: Bob Example <bob@example.com>",
+        files={"c.txt": lines(3)},
+        when=day(11),
+        committer=WEB_FLOW,
+    )
+    s["c9"] = repo.commit("Apply patch", files={"d.txt": lines(4)}, when=day(12), committer=BOB)
+    s["c10"] = repo.commit("Docs", files={"e.txt": lines(2)}, when=day(13), committer=BOB)
+    s["c11"] = repo.commit("More", files={"f.txt": lines(6)}, when=day(14))
+    yield History(repo.path, s)
+
+
+def _scan(history: History, workdir: Path, **kwargs: Any) -> ScanResult:
+    return scan_repository(
+        source=history.path,
+        kind="path",
+        workdir=workdir,
+        now=day(100),
+        allowed_roots=[history.path.parent],
+        **kwargs,
+    )
+
+
+def test_history_facts_are_exact(history: History, workdir: Path) -> None:
+    facts = _scan(history, workdir).facts["history"]
+    assert facts["commits"] == 12
+    assert facts["merges"] == 1
+    assert facts["changes"] == 11
+    assert facts["landings"] == 11  # c3 reached main through the merge
+    assert facts["authors"] == 4
+    assert facts["active_days"] == 99.0
+    assert facts["landings_per_week"] == 0.78
+    assert facts["merge_share"] == round(1 / 12, 4)
+    assert facts["pr_landed_share"] == round(2 / 11, 4)  # the merge and the web-UI squash
+    # Only allow-listed trailers: "polys:" and "Fixes:"/"Part-of:" are not trailers.
+    assert facts["trailers"] == {"co-authored-by": 1, "reviewed-by": 1, "signed-off-by": 1}
+    assert facts["ai"] == {
+        "changes": 2,
+        "authored": 1,
+        "co_authored": 1,
+        "share": round(2 / 11, 4),
+        "by_identity": {"Claude": 1, "GitHub Copilot": 1},
+    }
+    assert facts["bots"] == {"dependency_changes": 1, "other_changes": 0}
+    assert facts["reverts"] == {"count": 1, "share": round(1 / 11, 4), "median_hours_to_revert": 96.0}
+    assert facts["change_size"] == {
+        "median_lines": 5,
+        "p90_lines": 20,
+        "share_over_400_lines": round(1 / 11, 4),
+        "median_files": 1,
+    }
+    # Visible landings exclude the web-UI squash; evidence: the merge of Bob's branch by
+    # Alice, and two commits applied by Bob.
+    assert facts["review"] == {"visible_landings": 10, "landings_with_evidence": 3, "share": 0.3}
+    releases = facts["releases"]
+    assert releases["tags_total"] == 4
+    assert releases["release_tags"] == 2
+    assert releases["release_tags_in_window"] == 2
+    assert releases["per_30_days"] == 0.61
+    assert [r["tag"] for r in releases["records"]] == ["v1.1.0", "v1.0.0"]
+    assert releases["records"][0] == {"tag": "v1.1.0", "sha": history.shas["c6"], "time": "2026-01-09T12:00:00Z"}
+    # Lead times (h): c1 48, c2 24 (v1.0.0, day 3); c3 96, c4 48, c5 24, c6 0 (v1.1.0, day 8).
+    assert facts["lead_time"] == {
+        "released_changes": 6,
+        "unreleased_changes": 5,
+        "median_hours": 24.0,
+        "p90_hours": 96.0,
+        "ai_median_hours": 24.0,
+        "other_median_hours": 24.0,
+    }
+
+
+def test_change_records_feed_delivery_metrics(history: History, workdir: Path) -> None:
+    records = _scan(history, workdir).facts["history"]["changes_records"]
+    assert records["truncated"] is False
+    assert len(records["sha"]) == 11
+    assert records["sha"][0] == history.shas["c11"]
+    assert records["time"][0] == "2026-01-15T12:00:00Z"
+    by_sha = dict(zip(records["sha"], zip(records["ai_assisted"], records["bot"], records["revert"], strict=True), strict=True))
+    assert by_sha[history.shas["c3"]] == (True, False, False)
+    assert by_sha[history.shas["c4"]] == (False, True, False)
+    assert by_sha[history.shas["c5"]] == (True, False, False)
+    assert by_sha[history.shas["c6"]] == (False, False, True)
+
+
+def test_change_records_are_bounded(history: History, workdir: Path) -> None:
+    result = _scan(history, workdir, limits=Limits(max_change_records=3))
+    records = result.facts["history"]["changes_records"]
+    assert len(records["sha"]) == 3 and records["truncated"] is True
+    assert any("Only the newest 3 changes" in w for w in result.warnings)
+
+
+def test_weekly_buckets_cover_the_window(history: History, workdir: Path) -> None:
+    weekly = _scan(history, workdir).facts["history"]["weekly"]
+    assert weekly[0]["week"] == "2025-10-13"  # the window starts on Monday 2025-10-13
+    assert len(weekly) == 26  # Mondays 2025-10-13 .. 2026-04-06
+    busy = {w["week"]: w for w in weekly if w["commits"]}
+    # day(1) is Friday 2 January 2026; day(4) Monday 5 January.
+    assert busy == {
+        "2025-12-29": {"week": "2025-12-29", "commits": 2, "landings": 2, "merges": 0, "authors": 1, "ai": 0, "bots": 0, "reverts": 0, "releases": 1},
+        "2026-01-05": {"week": "2026-01-05", "commits": 6, "landings": 5, "merges": 1, "authors": 4, "ai": 2, "bots": 1, "reverts": 1, "releases": 1},
+        "2026-01-12": {"week": "2026-01-12", "commits": 4, "landings": 4, "merges": 0, "authors": 1, "ai": 0, "bots": 0, "reverts": 0, "releases": 0},
+    }
+
+
+def test_history_findings_and_thresholds(history: History, workdir: Path) -> None:
+    result = _scan(history, workdir)
+    statuses = {f.detector: f.status for f in result.findings if f.detector.startswith("history.")}
+    assert statuses == {
+        "history.commit-frequency": "absent",  # 0.78 per week
+        "history.change-size": "found",  # median 5 lines, 9% over 400
+        "history.reverts": "unknown",  # 11 changes: too few to judge
+        "history.ai-coauthored": "found",
+        "history.review-trailers": "absent",  # 30%
+        "history.merge-share": "absent",  # 18%
+        "history.release-tags": "absent",  # 0.61 per 30 days
+        "history.lead-time": "found",  # 24 h
+    }
+    finding = result.finding("history.lead-time")
+    assert finding.evidence[0].kind == "commit" and finding.evidence[0].ref == history.shas["c11"]
+
+
+def test_a_window_without_commits(history: History, workdir: Path) -> None:
+    result = _scan(history, workdir, window_days=30)
+    statuses = {f.detector: f.status for f in result.findings if f.detector.startswith("history.")}
+    assert statuses["history.commit-frequency"] == "absent"
+    assert statuses["history.change-size"] == "unknown"
+    assert statuses["history.ai-coauthored"] == "unknown"
+    assert statuses["history.lead-time"] == "unknown"
+    assert result.facts["history"]["commits"] == 0
+
+
+def test_history_runs_one_log_process_and_no_per_commit_processes(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    bare = tmp_path / "repo.git"
+    sanitising_clone(runner=runner, source=history.path, dest=bare, limits=Limits())
+    spawned: list[list[str]] = []
+    original = GitRunner._spawn
+
+    def spy(self: GitRunner, argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        spawned.append(argv)
+        return original(self, argv, *args, **kwargs)
+
+    monkeypatch.setattr(GitRunner, "_spawn", spy)
+    scan_history(
+        runner=runner,
+        git_dir=bare,
+        catalogue=load_catalogue(),
+        head=history.shas["c11"],
+        now=day(100),
+        window_days=180,
+        limits=Limits(),
+    )
+    commands = [next(a for a in argv[1:] if not a.startswith("-") and "=" not in a) for argv in spawned]
+    assert commands == ["for-each-ref", "log"]
+    log = spawned[1]
+    for flag in ("--no-textconv", "--no-ext-diff", "--no-show-signature", "--numstat", "--topo-order"):
+        assert flag in log
+    assert log[-2:] == ["HEAD", "--"]
+    runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("name", "release"),
+    [("v1.2.3", True), ("1.2", True), ("release-2024.05.01", True), ("app/v2.0.1", True),
+     ("v1.2.3-rc1", False), ("v2.0.0-beta", False), ("deploy-123", False), ("latest", False)],
+)  # fmt: skip
+def test_release_tag_names(name: str, release: bool) -> None:
+    assert bool(RELEASE_TAG.match(name)) is release
+
+
+def test_samples_are_exact_then_a_fair_reservoir() -> None:
+    sample = Sample(cap=1000)
+    for value in range(1, 101):
+        sample.add(value)
+    assert (sample.quantile(0.5), sample.quantile(0.9)) == (50, 90)
+    big = Sample(cap=100)
+    for value in range(10_000):
+        big.add(value)
+    assert len(big.values) == 100 and big.seen == 10_000
+    median = big.quantile(0.5)
+    assert median is not None and 3000 < median < 7000

@@ -1,0 +1,411 @@
+"""The safety lab (docs/SECURITY.md): hostile repositories, slow servers, tokens and limits.
+
+Each test builds a real repository or server and checks that nothing the repository
+configures runs, nothing leaks, and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import tarfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assessments.scans.engine import Limits, ScanCancelled, ScanError, ScanTimeout, scan_repository
+from assessments.scans.engine import sources as sources_module
+from assessments.scans.engine.gitrunner import GitRunner
+from assessments.scans.engine.sources import clone_remote, prepare_bare_copy
+from assessments.scans.engine.urls import RemoteTarget
+from tests.scans.engine.gitbuild import RepoBuilder, day, git_env, processes_with
+
+TOKEN = "ghp_LabToken0123456789abcdefSECRET"
+
+HOOKS = (
+    "applypatch-msg", "pre-applypatch", "post-applypatch", "pre-commit", "prepare-commit-msg",
+    "commit-msg", "post-commit", "pre-rebase", "post-checkout", "post-merge", "pre-push",
+    "pre-receive", "update", "post-receive", "post-update", "push-to-checkout", "pre-auto-gc",
+    "post-rewrite", "reference-transaction", "post-index-change", "fsmonitor-watchman",
+    "proc-receive", "sendemail-validate", "p4-pre-submit",
+)  # fmt: skip
+CONFIG_PROGRAMS = (
+    ("core", "fsmonitor"), ("core", "pager"), ("core", "editor"), ("core", "sshCommand"),
+    ("core", "askPass"), ("core", "alternateRefsCommand"), ("diff", "external"),
+    ("sequence", "editor"), ("gpg", "program"), ("uploadpack", "packObjectsHook"),
+    ("credential", "helper"), ("pager", "log"), ("core", "gitProxy"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Hostile:
+    repo: Path
+    markers: Path
+    bundle: Path
+
+
+def _script(path: Path, markers: Path, name: str) -> None:
+    path.write_text(f'#!/bin/sh\ntouch "{markers}/{name}"\nexit 0\n')
+    path.chmod(0o755)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
+    """A repository whose config, attributes and hooks run marker scripts."""
+    base = tmp_path_factory.mktemp("hostile")
+    markers = base / "markers"
+    markers.mkdir()
+    bin_dir = base / "bin"
+    bin_dir.mkdir()
+    repo = RepoBuilder(base / "repo")
+    repo.commit(
+        "Initial",
+        files={"app.py": "print('hi')\n" * 20, ".gitattributes": "* diff=evil filter=evil merge=evil\n"},
+        when=day(1),
+    )
+    repo.commit("Second", files={"app.py": "print('bye')\n" * 20}, when=day(2))
+    # A commit carrying a signature header, so a signature program would run if allowed.
+    tree = repo.git("rev-parse", "HEAD^{tree}").strip()
+    parent = repo.head()
+    signed = (
+        f"tree {tree}\nparent {parent}\nauthor A <a@example.com> 1767355200 +0000\n"
+        "committer A <a@example.com> 1767355200 +0000\n"
+        "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n\nSigned\n"
+    )
+    sha = repo.git("hash-object", "-t", "commit", "-w", "--stdin", input=signed.encode()).strip()
+    repo.git("update-ref", "refs/heads/main", sha)
+    bundle = base / "repo.bundle"
+    repo.git("bundle", "create", str(bundle), "--all")
+    # Only now arm the traps (the set-up above must not trigger them).
+    git_dir = repo.path / ".git"
+    for hook in HOOKS:
+        _script(git_dir / "hooks" / hook, markers, f"hook-{hook}")
+    hooks_path = base / "hooks-elsewhere"
+    hooks_path.mkdir()
+    for hook in HOOKS:
+        _script(hooks_path / hook, markers, f"hookspath-{hook}")
+    config_lines = [f"[core]\n\thooksPath = {hooks_path}"]
+    for section, key in CONFIG_PROGRAMS:
+        _script(bin_dir / f"{section}-{key}", markers, f"config-{section}.{key}")
+        config_lines.append(f"[{section}]\n\t{key} = {bin_dir / f'{section}-{key}'}")
+    for kind in ("textconv", "command"):
+        _script(bin_dir / f"diff-{kind}", markers, f"diff.evil.{kind}")
+    for kind in ("smudge", "clean"):
+        _script(bin_dir / f"filter-{kind}", markers, f"filter.evil.{kind}")
+    _script(bin_dir / "merge-driver", markers, "merge.evil.driver")
+    config_lines += [
+        f'[diff "evil"]\n\ttextconv = {bin_dir / "diff-textconv"}\n\tcommand = {bin_dir / "diff-command"}',
+        f'[filter "evil"]\n\tsmudge = {bin_dir / "filter-smudge"}\n\tclean = {bin_dir / "filter-clean"}',
+        f'[merge "evil"]\n\tdriver = {bin_dir / "merge-driver"} %O %A %B',
+        "[log]\n\tshowSignature = true",
+        "[uploadpack]\n\tallowFilter = true",
+    ]
+    with open(git_dir / "config", "a") as handle:
+        handle.write("\n".join(config_lines) + "\n")
+    (git_dir / "info").mkdir(exist_ok=True)
+    (git_dir / "info" / "attributes").write_text("* diff=evil filter=evil\n")
+    yield Hostile(repo.path, markers, bundle)
+
+
+def _clear(markers: Path) -> None:
+    for marker in markers.iterdir():
+        marker.unlink()
+
+
+def test_the_traps_are_live_for_plain_git(hostile: Hostile, tmp_path: Path) -> None:
+    """Positive control: ordinary git in the hostile repository does run its programs."""
+    _clear(hostile.markers)
+    env = git_env(tmp_path) | {"GIT_PAGER": "", "PAGER": ""}
+    for args in (["log", "-p", "-1", "HEAD~1"], ["status"]):
+        subprocess.run(
+            ["/usr/bin/git", *args], cwd=hostile.repo, env=env, capture_output=True,
+            stdin=subprocess.DEVNULL, timeout=30,
+        )  # fmt: skip
+    fired = {m.name for m in hostile.markers.iterdir()}
+    assert {"config-core.fsmonitor", "diff.evil.textconv", "filter.evil.smudge", "hookspath-post-index-change"} <= fired
+    _clear(hostile.markers)
+
+
+def _tar_gz(source: Path, target: Path) -> Path:
+    with tarfile.open(target, "w:gz") as tf:
+        tf.add(source, arcname="repo")
+    return target
+
+
+def _zip(source: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for root, dirs, files in os.walk(source):
+            for name in dirs + files:
+                full = Path(root) / name
+                zf.write(full, Path("repo") / full.relative_to(source))
+    return target
+
+
+@pytest.mark.parametrize("form", ["tar.gz", "zip", "path", "bundle"])
+def test_a_hostile_repository_runs_nothing_during_a_full_scan(
+    hostile: Hostile, tmp_path: Path, form: str
+) -> None:
+    _clear(hostile.markers)
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    if form == "path":
+        result = scan_repository(
+            source=hostile.repo, kind="path", workdir=workdir, now=day(30), allowed_roots=[hostile.repo.parent]
+        )
+    else:
+        if form == "tar.gz":
+            upload = _tar_gz(hostile.repo, tmp_path / "upload.tgz")
+        elif form == "zip":
+            upload = _zip(hostile.repo, tmp_path / "upload.zip")
+        else:
+            upload = hostile.bundle
+        result = scan_repository(source=upload, kind="archive", workdir=workdir, now=day(30))
+    assert sorted(m.name for m in hostile.markers.iterdir()) == []
+    assert result.facts["history"]["commits"] == 3
+    assert result.finding("repo.setup-docs").status == "absent"
+    assert list(workdir.iterdir()) == []  # the bare copy and the extracted upload are gone
+
+
+def test_the_bare_copy_keeps_none_of_the_uploaded_config(hostile: Hostile, tmp_path: Path) -> None:
+    _clear(hostile.markers)
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    copy = prepare_bare_copy(
+        source=_tar_gz(hostile.repo, tmp_path / "u.tgz"), kind="archive", runner=runner, workdir=job, limits=Limits()
+    )
+    config = runner.run(["config", "--list", "--local"], git_dir=copy.path).decode()
+    keys = sorted({line.split("=", 1)[0] for line in config.splitlines()})
+    assert keys == [
+        "core.bare", "core.filemode", "core.logallrefupdates", "core.repositoryformatversion",
+        "remote.origin.url",
+    ] or keys == ["core.bare", "core.filemode", "core.repositoryformatversion", "remote.origin.url"]  # fmt: skip
+    assert not (job / "upload").exists()
+    hooks = copy.path / "hooks"
+    assert not hooks.exists() or list(hooks.iterdir()) == []
+    assert not (copy.path / "info" / "attributes").exists()
+    runner.cleanup()
+    assert list(hostile.markers.iterdir()) == []
+
+
+def test_uploads_borrowing_objects_from_elsewhere_are_refused(hostile: Hostile, tmp_path: Path) -> None:
+    tricked = tmp_path / "tricked"
+    subprocess.run(["cp", "-a", str(hostile.repo), str(tricked)], check=True)
+    (tricked / ".git" / "objects" / "info").mkdir(exist_ok=True)
+    (tricked / ".git" / "objects" / "info" / "alternates").write_text("/srv/other/objects\n")
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    with pytest.raises(ScanError, match="alternates"):
+        scan_repository(source=_tar_gz(tricked, tmp_path / "t.tgz"), kind="archive", workdir=workdir, now=day(30))
+    assert list(workdir.iterdir()) == []
+
+
+def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_path: Path) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.mkdir()
+    (allowed / "escape").symlink_to(hostile.repo)
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    with pytest.raises(ScanError, match="outside the folders"):
+        scan_repository(source=allowed / "escape", kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed])
+    with pytest.raises(ScanError, match="outside the folders"):
+        scan_repository(source=allowed / ".." / "..", kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed])
+    with pytest.raises(ScanError, match="switched off"):
+        scan_repository(source=hostile.repo, kind="path", workdir=workdir, now=day(30))
+    inside = allowed / "repo"
+    subprocess.run(["cp", "-a", str(hostile.repo), str(inside)], check=True)
+    (inside / ".git" / "packed-refs-link").symlink_to("/etc/passwd")
+    with pytest.raises(ScanError, match="symbolic link leading outside"):
+        scan_repository(source=inside, kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed])
+    assert list(workdir.iterdir()) == []
+
+
+# -- network: a local stand-in that accepts connections and never answers -----------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                held.append(conn)  # hold it open; send nothing (a TLS handshake never ends)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def _target(port: int, host: str) -> RemoteTarget:
+    return RemoteTarget(url=f"https://{host}:{port}/acme/app.git", host=host, port=port, addresses=("127.0.0.1",))
+
+
+def test_a_token_never_appears_in_the_process_list(silent_server: int, tmp_path: Path) -> None:
+    host = "argv-probe.test.example"
+    runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() + 2.0)
+    seen: list[tuple[bytes, bytes]] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for pid in processes_with(host):
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    environ = Path(f"/proc/{pid}/environ").read_bytes()
+                except OSError:
+                    continue
+                seen.append((cmdline, environ))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with pytest.raises(ScanTimeout):
+            clone_remote(runner=runner, target=_target(silent_server, host), dest=tmp_path / "r.git", limits=Limits(), token=TOKEN)
+    finally:
+        done.set()
+        watcher.join()
+    assert seen, "the clone process was never observed"
+    assert all(TOKEN.encode() not in cmdline for cmdline, _env in seen)
+    assert all(b"x-access-token" not in cmdline for cmdline, _env in seen)
+    # The header travels in the environment, which only the same user can read.
+    assert any(b"GIT_CONFIG_VALUE_0=Authorization: Basic " in env for _cmd, env in seen)
+    assert any(f"http.curloptResolve={host}:{silent_server}:127.0.0.1".encode() in cmd for cmd, _env in seen)
+    assert processes_with(host) == []
+    runner.cleanup()
+
+
+def test_a_slow_server_hits_the_time_limit_and_leaves_nothing(
+    silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    host = "slow.test.example"
+    monkeypatch.setattr(sources_module, "resolve_remote", lambda url, **kw: _target(silent_server, host))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    caplog.set_level(logging.DEBUG)
+    started = time.monotonic()
+    with pytest.raises(ScanTimeout) as caught:
+        scan_repository(
+            source=f"https://{host}/acme/app.git", kind="url", workdir=workdir, now=day(30),
+            limits=Limits(timeout_seconds=1.5), token=TOKEN,
+        )  # fmt: skip
+    assert time.monotonic() - started < 10
+    assert TOKEN not in str(caught.value)
+    assert TOKEN not in caplog.text
+    assert processes_with(host) == []
+    assert list(workdir.iterdir()) == []
+
+
+def test_cancel_stops_a_running_clone(silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    host = "cancel.test.example"
+    monkeypatch.setattr(sources_module, "resolve_remote", lambda url, **kw: _target(silent_server, host))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    stages: list[tuple[str, int]] = []
+    started = time.monotonic()
+
+    def progress(stage: str, percent: int) -> None:
+        stages.append((stage, percent))
+        if stage == "cloning" and time.monotonic() - started > 0.5:
+            raise ScanCancelled("cancelled by the user")
+
+    with pytest.raises(ScanCancelled):
+        scan_repository(source=f"https://{host}/a.git", kind="url", workdir=workdir, now=day(30), progress=progress)
+    assert stages[0] == ("preparing", 0)
+    assert processes_with(host) == []
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_refused_connection_is_a_clear_error_without_the_token(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ScanError) as caught:
+        scan_repository(
+            source="https://nothing-listens.test.example/a.git", kind="url", workdir=workdir, now=day(30),
+            resolver=lambda h, p: ["127.0.0.1"], _allow_private_for_tests=True, token=TOKEN,
+            limits=Limits(timeout_seconds=20),
+        )  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith("The repository could not be cloned")
+    assert TOKEN not in message and TOKEN not in caplog.text
+    assert list(workdir.iterdir()) == []
+
+
+def test_the_clone_command_carries_no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def record(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
+        calls.append({"argv": self.build_argv(args, extra_config=kwargs.get("extra_config", ())), **kwargs})
+        return b""
+
+    monkeypatch.setattr(GitRunner, "run", record)
+    runner = GitRunner(job_root=tmp_path)
+    clone_remote(
+        runner=runner, target=RemoteTarget("https://github.com/acme/app.git", "github.com", 443, ("140.82.121.4",)),
+        dest=tmp_path / "r.git", limits=Limits(), token=TOKEN,
+    )  # fmt: skip
+    (call,) = calls
+    argv = call["argv"]
+    assert argv[-4:] == ["--", "https://github.com/acme/app.git", str(tmp_path / "r.git")][-3:] or argv[-3:] == [
+        "--", "https://github.com/acme/app.git", str(tmp_path / "r.git")
+    ]  # fmt: skip
+    assert "http.curloptResolve=github.com:443:140.82.121.4" in argv
+    assert not any(TOKEN in a for a in argv)
+    header = call["secret_config"]["http.extraHeader"]
+    assert header.startswith("Authorization: Basic ")
+    assert runner.redact(header) == "Authorization: Basic ***"
+
+
+def test_a_repository_over_the_size_limit_is_refused_and_removed(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "big")
+    repo.commit("big", files={"blob.bin": os.urandom(600_000)}, when=day(1))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    with pytest.raises(ScanError, match="larger than"):
+        scan_repository(
+            source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path],
+            limits=Limits(max_repo_bytes=200_000),
+        )  # fmt: skip
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_timeout_during_history_gives_a_partial_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assessments.scans.engine import scan as scan_module
+
+    def slow(**kwargs: Any) -> Any:
+        raise ScanTimeout("the scan took longer than its time limit and was stopped")
+
+    monkeypatch.setattr(scan_module, "scan_history", slow)
+    repo = RepoBuilder(tmp_path / "r")
+    repo.commit("x", files={"Dockerfile": "FROM scratch\n"}, when=day(1))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path])
+    assert result.partial is True
+    assert result.finding("repo.dockerfile").status == "found"
+    assert {f.status for f in result.findings if f.detector.startswith("history.")} == {"unknown"}
+    assert any("time limit" in w for w in result.warnings)
+    assert list(workdir.iterdir()) == []

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from assessments.scans.engine.gitrunner import DIFF_SAFETY, SAFE_CONFIG, GitError, GitRunner
+from assessments.scans.engine.model import ScanTimeout
+from tests.scans.engine.gitbuild import processes_with
+
+ALLOWED_ENV = {
+    "PATH", "HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_TERMINAL_PROMPT",
+    "GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH_COMMAND", "GIT_ALLOW_PROTOCOL",
+    "GIT_PROTOCOL_FROM_USER", "GIT_LFS_SKIP_SMUDGE", "GIT_CEILING_DIRECTORIES", "LC_ALL", "LANG",
+}  # fmt: skip
+
+
+def test_every_call_starts_with_the_safety_flags(tmp_path: Path) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    argv = runner.build_argv(["ls-tree", "HEAD"], git_dir=tmp_path / "r.git")
+    expected = ["/usr/bin/git"]
+    for key, value in SAFE_CONFIG:
+        expected += ["-c", f"{key}={value}"]
+    assert argv[: len(expected)] == expected
+    assert argv[len(expected) :] == [f"--git-dir={tmp_path / 'r.git'}", "ls-tree", "HEAD"]
+    for flag in (
+        "protocol.allow=never", "protocol.https.allow=always", "core.hooksPath=/dev/null",
+        "core.fsmonitor=false", "core.symlinks=false", "submodule.recurse=false",
+        "credential.helper=", "http.followRedirects=false", "safe.bareRepository=explicit",
+        "core.sshCommand=/bin/false", "log.showSignature=false", "init.templateDir=",
+    ):  # fmt: skip
+        assert flag in argv
+
+
+@pytest.mark.parametrize("command", ["log", "diff", "show"])
+def test_diffing_commands_always_get_no_textconv_no_ext_diff(tmp_path: Path, command: str) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    argv = runner.build_argv([command, "--no-textconv", "HEAD"])
+    index = argv.index(command)
+    assert set(DIFF_SAFETY) <= set(argv[index + 1 :])
+    assert argv.count("--no-textconv") == 1
+
+
+def test_the_environment_is_built_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "GIT_DIR", "GIT_CONFIG_COUNT", "GIT_SSH", "GIT_EXEC_PATH", "GIT_EXTERNAL_DIFF"):
+        monkeypatch.setenv(name, "planted")
+    runner = GitRunner(job_root=tmp_path)
+    env = runner.build_env()
+    assert set(env) == ALLOWED_ENV
+    assert env["GIT_ALLOW_PROTOCOL"] == "https"
+    assert env["PATH"] == "/usr/bin:/bin"
+    assert env["GIT_CONFIG_GLOBAL"] == "/dev/null"
+    assert env["GIT_CEILING_DIRECTORIES"] == str(tmp_path.resolve())
+    assert Path(env["HOME"]).parent == tmp_path.resolve() and list(Path(env["HOME"]).iterdir()) == []
+    assert runner.build_env(allow_file=True)["GIT_ALLOW_PROTOCOL"] == "file"
+
+
+def test_secrets_travel_in_the_environment_of_one_call_only(tmp_path: Path) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    runner.add_secret("s3cret")
+    env = runner.build_env(secret_config={"http.extraHeader": "Authorization: Basic s3cret"})
+    assert env["GIT_CONFIG_COUNT"] == "1"
+    assert env["GIT_CONFIG_KEY_0"] == "http.extraHeader"
+    assert env["GIT_CONFIG_VALUE_0"] == "Authorization: Basic s3cret"
+    assert "GIT_CONFIG_COUNT" not in runner.build_env()
+    assert runner.redact("token s3cret here") == "token *** here"
+
+
+def test_a_failing_command_raises_a_safe_error(tmp_path: Path) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    with pytest.raises(GitError) as caught:
+        runner.run(["rev-parse", "HEAD"], git_dir=tmp_path / "missing.git")
+    assert str(caught.value) == "git rev-parse failed (exit 128)"
+    assert str(tmp_path) not in str(caught.value)
+
+
+def test_a_stream_past_the_deadline_is_killed_with_its_group(tmp_path: Path) -> None:
+    git_dir = tmp_path / "deadline-probe.git"
+    GitRunner(job_root=tmp_path).run(["init", "--bare", "-q", "--", str(git_dir)])
+    runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() + 0.5)
+    started = time.monotonic()
+    with pytest.raises(ScanTimeout), runner.stream(["cat-file", "--batch"], git_dir=git_dir, stdin=True) as proc:
+        # cat-file waits for input that never comes; the watchdog kills it at the deadline.
+        assert proc.stdout.read() == b""
+    assert time.monotonic() - started < 5
+    assert processes_with(str(git_dir)) == []
+    runner.cleanup()
+    assert not runner.home.exists()
+
+
+def test_a_call_after_the_deadline_starts_nothing(tmp_path: Path) -> None:
+    runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() - 1)
+    with pytest.raises(ScanTimeout):
+        runner.run(["version"])

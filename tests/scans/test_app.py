@@ -1,0 +1,325 @@
+"""Scans inside the app: sources added through the pages, run by a real Celery worker (or the
+task body in-process), findings kept per run and fed to the results."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from assessments.scans import secrets
+from assessments.scans.models import ScanFinding, ScanRun, ScanSource
+from assessments.scans.services import run_create, run_execute
+from reports.services import result_compute
+from tests.factories import Personas
+from tests.scans.engine.gitbuild import RepoBuilder, day
+
+CODEOWNERS = "* @acme/platform\n"
+WORKFLOW = """name: ci
+on: [pull_request]
+permissions:
+  contents: read
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: pytest
+"""
+
+
+def _repo(tmp_path: Path, *, with_codeowners: bool = True) -> Path:
+    repo = RepoBuilder(tmp_path / "repo")
+    files: dict[str, str] = {
+        "README.md": "# App\n\nRun `make test`.\n",
+        ".github/workflows/ci.yml": WORKFLOW,
+        "tests/test_app.py": "def test_ok():\n    assert True\n",
+    }
+    if with_codeowners:
+        files["CODEOWNERS"] = CODEOWNERS
+    repo.commit("Initial commit", files=files, when=day(300))
+    repo.commit(
+        "Add feature\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        files={"app.py": "print('hi')\n"},
+        when=day(301),
+    )
+    repo.tag("v1.0.0", when=day(302))
+    return repo.path
+
+
+def _targz(path: Path) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(path, arcname="repo")
+    return buffer.getvalue()
+
+
+def _login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _wait(run: ScanRun, timeout: float = 120) -> ScanRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.done:
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"scan still {run.status} after {timeout}s ({run.stage})")
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_an_uploaded_repository_is_scanned_by_a_real_worker(
+    personas: Personas, tmp_path: Path, celery_worker: Any
+) -> None:
+    client = _login(personas.alice)
+    assessment = personas.assessment_a
+    upload = SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path)))
+    response = client.post(
+        reverse("scans:add", args=[assessment.pk, "repo_archive"]), {"file": upload}
+    )
+    run = ScanRun.objects.get(assessment=assessment)
+    assert response["Location"] == reverse("scans:run", args=[assessment.pk, run.pk])
+    poll = client.get(response["Location"], HTTP_HX_REQUEST="true")
+    assert poll.status_code in (200, 286)
+    run = _wait(run)
+    assert run.status == "succeeded", run.error
+    assert client.get(response["Location"], HTTP_HX_REQUEST="true").status_code == 286
+    statuses = dict(ScanFinding.objects.filter(run=run).values_list("detector", "status"))
+    assert statuses["repo.codeowners"] == "found"
+    assert statuses["repo.ci-github-actions"] == "found"
+    assert statuses["repo.terraform"] == "absent"
+    codeowners = ScanFinding.objects.get(run=run, detector="repo.codeowners")
+    assert "CODEOWNERS" in codeowners.pointers()[0]
+    page = client.get(reverse("scans:findings", args=[assessment.pk])).content.decode()
+    assert "CODEOWNERS" in page and "Review policy and ownership" in page
+
+
+@pytest.mark.django_db
+def test_rescanning_replaces_the_findings(personas: Personas, tmp_path: Path) -> None:
+    assessment = personas.assessment_a
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[assessment.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path / "a")))},
+    )
+    source = ScanSource.objects.get(assessment=assessment)
+    first = source.runs.get()
+    run_execute(run_id=str(first.pk))
+    source.refresh_from_db()
+    assert source.current_run_id == first.pk
+    second = run_create(source=source, user=personas.alice)
+    run_execute(run_id=str(second.pk))
+    source.refresh_from_db()
+    assert source.current_run_id == second.pk
+    from assessments.scans.services import current_findings
+
+    current = current_findings(assessment)
+    assert {f.run_id for f in current} == {second.pk}
+    assert len(current) == ScanFinding.objects.filter(run=second).count()
+
+
+@pytest.mark.django_db
+def test_findings_reach_the_results_as_evidence(personas: Personas, tmp_path: Path) -> None:
+    from assessments import services
+    from tests.factories import invite
+
+    assessment = personas.assessment_a
+    # Three engineers claim the best review policy...
+    for _ in range(3):
+        respondent, _token = invite(assessment, role="engineering")
+        for question in assessment.rubric.capability("rev.policy-ownership").questions:
+            if "engineering" in question.audience:
+                services.answer_save(
+                    respondent=respondent, question_id=question.id, value="5", comment="", seq=1
+                )
+        services.respondent_submit(respondent=respondent)
+    # ...but the repository has no CODEOWNERS file.
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[assessment.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path, with_codeowners=False)))},
+    )
+    run_execute(run_id=str(ScanRun.objects.get(assessment=assessment).pk))
+    result = result_compute(assessment=assessment).data
+    capability = next(c for c in result["capabilities"] if c["id"] == "rev.policy-ownership")
+    assert any(
+        f["detector"] == "repo.codeowners" and f["status"] == "absent"
+        for f in capability["evidence"]["findings"]
+    )
+    assert capability["evidence"]["verdict"] in {"contradicts", "agrees"}
+    assert capability["evidence"]["adjusted_score"] < capability["score"]
+
+
+@pytest.mark.django_db
+def test_a_queued_run_can_be_cancelled(personas: Personas, tmp_path: Path) -> None:
+    assessment = personas.assessment_a
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[assessment.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path)))},
+    )
+    run = ScanRun.objects.get(assessment=assessment)
+    response = client.post(reverse("scans:cancel", args=[assessment.pk, run.pk]))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    run_execute(run_id=str(run.pk))  # a late delivery of the task does nothing
+    run.refresh_from_db()
+    assert run.status == "cancelled" and not run.findings.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "data", "message"),
+    [
+        ("repo_url", {"url": "http://github.com/a/b.git"}, b"Use an https:// URL"),
+        (
+            "repo_url",
+            {"url": "https://user:pw@github.com/a/b.git"},
+            b"Do not put credentials in the URL",
+        ),
+        ("repo_url", {"url": "file:///etc"}, b"Use an https:// URL"),
+        ("github", {"repo": "not a repo", "token": "x"}, b"owner/name"),
+        ("repo_path", {"path": "/etc"}, b"turned off"),
+    ],
+)
+def test_bad_sources_are_refused_and_change_nothing(
+    personas: Personas, kind: str, data: dict[str, str], message: bytes
+) -> None:
+    response = _login(personas.alice).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, kind]), data
+    )
+    assert response.status_code == 400
+    assert message in response.content
+    assert not ScanSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_upload_that_is_not_an_archive_is_refused(personas: Personas) -> None:
+    upload = SimpleUploadedFile("repo.zip", b"#!/bin/sh\nrm -rf /\n")
+    response = _login(personas.alice).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_archive"]), {"file": upload}
+    )
+    assert response.status_code == 400
+    assert b"checked by its content" in response.content
+    assert not ScanSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_private_address_is_refused_by_the_scan_with_a_clear_reason(personas: Personas) -> None:
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_url"]),
+        {"url": "https://127.0.0.1/acme/app.git"},
+    )
+    run = ScanRun.objects.get()
+    run_execute(run_id=str(run.pk))
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert (
+        "127.0.0.1" in run.error
+        or "private" in run.error.lower()
+        or "not allowed" in run.error.lower()
+    )
+
+
+@pytest.mark.django_db
+def test_github_tokens_are_stored_encrypted_and_never_shown(personas: Personas) -> None:
+    token = "ghp_supersecrettokenvalue1234567890"
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "github"]),
+        {"repo": "acme/payments", "token": token},
+    )
+    source = ScanSource.objects.get()
+    assert token.encode() not in bytes(source.token_encrypted)
+    assert secrets.decrypt(source.token_encrypted) == token
+    run = source.runs.get()
+    for url in [
+        reverse("scans:sources", args=[personas.assessment_a.pk]),
+        reverse("scans:run", args=[personas.assessment_a.pk, run.pk]),
+    ]:
+        assert token not in client.get(url).content.decode()
+    run_execute(
+        run_id=str(run.pk)
+    )  # no internet here: the scan fails, and says so without the token
+    run.refresh_from_db()
+    assert run.status == "failed" and token not in run.error
+
+
+CSV = b"""id,deployed_at,status,commit
+d1,2026-10-01T10:00:00Z,success,aaaaaaa1
+d2,2026-10-02T10:00:00Z,success,bbbbbbb2
+d3,not a date,success,ccccccc3
+d4,2026-10-05T10:00:00Z,failure,ddddddd4
+d1,2026-10-06T10:00:00Z,success,eeeeeee5
+"""
+
+
+@pytest.mark.django_db
+def test_a_delivery_export_imports_good_rows_and_reports_bad_ones(personas: Personas) -> None:
+    client = _login(personas.alice)
+    upload = SimpleUploadedFile("deploys.csv", CSV)
+    response = client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {"file": upload, "kind": "deployments"},
+    )
+    source = ScanSource.objects.get()
+    assert response["Location"] == reverse(
+        "scans:mapping", args=[personas.assessment_a.pk, source.pk]
+    )
+    run = source.current_run
+    assert run is not None
+    assert {r["id"] for r in source.records} >= {"d1", "d2"}
+    assert "d3" not in {r["id"] for r in source.records}
+    assert any("row" in w and ("date" in w.lower() or "time" in w.lower()) for w in run.warnings)
+    page = client.get(response["Location"]).content.decode()
+    assert "Column mapping" in page and "deployed_at" in page
+
+
+@pytest.mark.django_db
+def test_an_export_missing_a_required_column_is_refused_with_its_name(personas: Personas) -> None:
+    upload = SimpleUploadedFile("deploys.csv", b"name,colour\nx,blue\n")
+    response = _login(personas.alice).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {"file": upload, "kind": "deployments"},
+    )
+    assert response.status_code == 400
+    assert b"Columns found: name, colour" in response.content
+    assert not ScanSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_members_cannot_run_scans(personas: Personas) -> None:
+    response = _login(personas.bob).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_url"]),
+        {"url": "https://github.com/a/b.git"},
+    )
+    assert response.status_code == 403
+    assert not ScanSource.objects.exists()
+
+
+def test_scan_command_prints_json_without_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    call_command("scan", str(repo), "--json")
+    document = json.loads(capsys.readouterr().out)
+    assert {"findings", "facts"} <= set(document)
+    finding = next(f for f in document["findings"] if f["detector"] == "repo.codeowners")
+    assert {"detector", "capability", "status", "evidence"} <= set(finding)
+    assert finding["status"] == "found"
+    assert any(f["status"] == "absent" for f in document["findings"])
