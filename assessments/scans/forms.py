@@ -22,7 +22,7 @@ class RepoUrlForm(forms.Form):
         label="Access token (private repositories only)",
         required=False,
         max_length=500,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
     def clean_url(self) -> str:
@@ -87,7 +87,7 @@ class GitHubForm(forms.Form):
     token = forms.CharField(
         label="Token",
         max_length=500,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="A fine-grained token with read access to pull requests, administration (branch rules), actions and deployments. Stored encrypted; never shown again.",
     )
 
