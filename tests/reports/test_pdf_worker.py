@@ -66,6 +66,8 @@ def test_a_broker_outage_never_fails_the_request_and_the_job_waits(
     seed_demo()
     # A real, unreachable broker: nothing listens on port 9 of this machine. A fresh producer
     # pool picks up the new address; the original pool comes back after the test.
+    # Celery reads CELERY_BROKER_URL from the environment before its own settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:9/0")
     monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
     monkeypatch.setitem(celery_app.conf, "broker_connection_timeout", 1)
     # Celery caches its connection pool and the producer pool built on it: drop both so the
