@@ -47,9 +47,9 @@ def _membership_or_404(request: HttpRequest, org_id: uuid.UUID) -> Membership:
         raise Http404 from None
 
 
-def _require_write(membership: Membership, write: bool) -> None:
+def _require_write(membership: Membership, write: bool, denied: str | None = None) -> None:
     if write and not membership.can_write:
-        raise PermissionDenied("Your role in this organisation is read-only.")
+        raise PermissionDenied(denied or "Your role in this organisation is read-only.")
 
 
 def get_org_for_user(
@@ -61,8 +61,10 @@ def get_org_for_user(
 
 
 def get_assessment_for_user(
-    request: HttpRequest, assessment_id: Any, *, write: bool = False
+    request: HttpRequest, assessment_id: Any, *, write: bool = False, denied: str | None = None
 ) -> tuple[Assessment, Membership]:
+    """The assessment and the user's membership; 404 for outsiders. With write=True, members
+    without write rights get 403 (with `denied` as the reason when given)."""
     if not request.user.is_authenticated:
         raise Http404
     try:
@@ -74,7 +76,7 @@ def get_assessment_for_user(
     except Assessment.DoesNotExist:
         raise Http404 from None
     membership = _membership_or_404(request, assessment.organisation_id)
-    _require_write(membership, write)
+    _require_write(membership, write, denied)
     return assessment, membership
 
 

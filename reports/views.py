@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -33,10 +33,7 @@ RESULTS_DENIED = "Results are shown to the organisation's owners and facilitator
 def _assessment_for_results(
     request: AuthenticatedHttpRequest, assessment_id: str
 ) -> tuple[Assessment, Membership]:
-    assessment, membership = get_assessment_for_user(request, assessment_id)
-    if not membership.can_write:
-        raise PermissionDenied(RESULTS_DENIED)
-    return assessment, membership
+    return get_assessment_for_user(request, assessment_id, write=True, denied=RESULTS_DENIED)
 
 
 @login_required

@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,10 +34,7 @@ DENIED = "Scans are run by the organisation's owners and facilitators."
 def _assessment(
     request: AuthenticatedHttpRequest, assessment_id: str
 ) -> tuple[Assessment, Membership]:
-    assessment, membership = get_assessment_for_user(request, assessment_id)
-    if not membership.can_write:
-        raise PermissionDenied(DENIED)
-    return assessment, membership
+    return get_assessment_for_user(request, assessment_id, write=True, denied=DENIED)
 
 
 def _forms(data: Any = None, files: Any = None, which: str = "") -> dict[str, Any]:
