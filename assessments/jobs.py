@@ -61,7 +61,7 @@ def job_claim(model: type[BackgroundJob], pk: Any) -> bool:
         status=BackgroundJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
     )
     return bool(
-        model.objects.filter(pk=pk)
+        model._default_manager.filter(pk=pk)
         .filter(claimable)
         .update(
             status=BackgroundJob.Status.RUNNING,
@@ -75,13 +75,13 @@ def job_claim(model: type[BackgroundJob], pk: Any) -> bool:
 
 
 def job_progress(model: type[BackgroundJob], pk: Any, stage: str, percent: int) -> None:
-    model.objects.filter(pk=pk, status=BackgroundJob.Status.RUNNING).update(
+    model._default_manager.filter(pk=pk, status=BackgroundJob.Status.RUNNING).update(
         stage=stage[:120], progress=max(0, min(99, percent)), heartbeat_at=timezone.now()
     )
 
 
 def job_fail(model: type[BackgroundJob], pk: Any, message: str) -> None:
-    model.objects.filter(pk=pk).exclude(status=BackgroundJob.Status.SUCCEEDED).update(
+    model._default_manager.filter(pk=pk).exclude(status=BackgroundJob.Status.SUCCEEDED).update(
         status=BackgroundJob.Status.FAILED,
         stage="Failed",
         error=message,
@@ -104,7 +104,7 @@ def job_requeue_if_stuck(job: BackgroundJob, send: Callable[[], Any]) -> None:
     if job.status != BackgroundJob.Status.QUEUED or job.created_at >= now - REQUEUE_AFTER:
         return
     # Touch created_at first, so that polling does not enqueue it again every second.
-    waiting = type(job).objects.filter(
+    waiting = type(job)._default_manager.filter(
         pk=job.pk, status=BackgroundJob.Status.QUEUED, created_at=job.created_at
     )
     if waiting.update(created_at=now):

@@ -90,8 +90,11 @@ def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
         raise ScanInputError("The export is larger than the upload limit.")
     try:
         imported = parse_delivery_export(
-            data=data, filename=source.upload_name, kind=source.kind, mapping=mapping
-        )  # type: ignore[arg-type]
+            data=data,
+            filename=source.upload_name,
+            kind=source.kind,  # type: ignore[arg-type]  # an export kind, checked when added
+            mapping=mapping,
+        )
     except ScanError as exc:
         raise ScanInputError(str(exc)) from None
     now = timezone.now()
@@ -195,7 +198,7 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
     now = timezone.now()
     limits = engine_model.Limits(timeout_seconds=settings.SCAN_TIMEOUT_SECONDS)
     if source.kind == ScanSource.Kind.GITHUB:
-        token = secrets.decrypt(source.token_encrypted)
+        token = secrets.decrypt(bytes(source.token_encrypted))
         if not token:
             raise ScanError(
                 "The stored GitHub token can no longer be read; add the source again with a new token."

@@ -37,6 +37,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         source: str = options["source"]
         path = Path(source)
+        target: str | Path
+        roots: list[Path]
         if source.startswith(("https://", "http://", "git@", "ssh://", "git://", "file://")):
             kind, target, roots = "url", source, []
         elif path.is_file() and source.endswith(ARCHIVE_SUFFIXES):
