@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from assessments.jobs import (
 )
 from assessments.models import Assessment
 from assessments.scans import secrets
+from assessments.scans.engine import delivery_findings
 from assessments.scans.engine import model as engine_model
 from assessments.scans.engine.scan import (
     parse_delivery_export,
@@ -119,7 +121,36 @@ def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
         source.records = list(imported.rows)
         source.current_run = run
         source.save(update_fields=["column_mapping", "records", "current_run"])
+        delivery_findings_refresh(assessment=source.assessment)
     return imported
+
+
+def delivery_findings_refresh(*, assessment: Assessment) -> None:
+    """Recompute the delivery.* findings (DORA measures as evidence) from all imported
+    exports, and keep them on the newest deployments export's current run."""
+    exports = list(
+        assessment.scan_sources.filter(kind__in=ScanSource.EXPORT_KINDS).order_by("-created_at")
+    )
+    holder = next(
+        (s for s in exports if s.kind == ScanSource.Kind.DEPLOYMENTS and s.current_run_id), None
+    )
+    if holder is None:
+        return
+
+    def rows(kind: str) -> list[dict[str, Any]] | None:
+        chosen = [s for s in exports if s.kind == kind]
+        return [r for s in chosen for r in s.records] if chosen else None
+
+    result = delivery_findings(
+        deployments=rows(ScanSource.Kind.DEPLOYMENTS) or [],
+        incidents=rows(ScanSource.Kind.INCIDENTS),
+        changes=rows(ScanSource.Kind.CHANGES),
+        now=timezone.now(),
+    )
+    ScanFinding.objects.filter(
+        run_id=holder.current_run_id, detector__startswith="delivery."
+    ).delete()
+    ScanFinding.objects.bulk_create(_finding_rows(holder.current_run_id, result.findings))
 
 
 def run_create(*, source: ScanSource, user: Any) -> ScanRun:
@@ -172,7 +203,15 @@ def run_execute(*, run_id: str) -> None:
     source = run.source
     workdir = Path(settings.SCAN_WORK_ROOT) / str(run.pk)
 
+    last_check = 0.0
+
     def progress(stage: str, percent: int) -> None:
+        # The engine calls this several times a second during long git commands; look at
+        # the database at most once a second.
+        nonlocal last_check
+        if time.monotonic() - last_check < 1.0:
+            return
+        last_check = time.monotonic()
         if ScanRun.objects.filter(pk=run_id, cancel_requested=True).exists():
             raise engine_model.ScanCancelled("Cancelled.")
         job_progress(ScanRun, run_id, stage, percent)
@@ -238,19 +277,7 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
 def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
     """Store the findings and make this run the source's current one, atomically."""
     with transaction.atomic():
-        ScanFinding.objects.bulk_create(
-            ScanFinding(
-                run=run,
-                detector=f.detector,
-                capability=f.capability,
-                status=f.status,
-                strength=f.strength,
-                title=f.title[:300],
-                detail=f.detail,
-                evidence=[p.to_dict() for p in f.evidence],
-            )
-            for f in result.findings
-        )
+        ScanFinding.objects.bulk_create(_finding_rows(run.pk, result.findings))
         ScanRun.objects.filter(pk=run.pk).update(
             status=BackgroundJob.Status.SUCCEEDED,
             stage="Done",
@@ -261,6 +288,22 @@ def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
             partial=result.partial,
         )
         ScanSource.objects.filter(pk=run.source_id).update(current_run=run)
+
+
+def _finding_rows(run_id: Any, findings: Sequence[engine_model.Finding]) -> list[ScanFinding]:
+    return [
+        ScanFinding(
+            run_id=run_id,
+            detector=f.detector,
+            capability=f.capability,
+            status=f.status,
+            strength=f.strength,
+            title=f.title[:300],
+            detail=f.detail,
+            evidence=[p.to_dict() for p in f.evidence],
+        )
+        for f in findings
+    ]
 
 
 def _json_safe(value: Any) -> Any:

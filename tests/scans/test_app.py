@@ -323,3 +323,37 @@ def test_scan_command_prints_json_without_a_database(
     assert {"detector", "capability", "status", "evidence"} <= set(finding)
     assert finding["status"] == "found"
     assert any(f["status"] == "absent" for f in document["findings"])
+
+
+@pytest.mark.django_db
+def test_delivery_exports_become_evidence_and_dora_measures(personas: Personas) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    lines = ["id,time,status,shas"] + [
+        f"d{i},{(now - timedelta(days=i)).isoformat()},success,{i:07x}a" for i in range(1, 40)
+    ]
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {
+            "file": SimpleUploadedFile("deploys.csv", "\n".join(lines).encode()),
+            "kind": "deployments",
+        },
+    )
+    incidents = f"id,created,resolved,deployment_id\ni1,{(now - timedelta(days=3)).isoformat()},{(now - timedelta(days=3, hours=-2)).isoformat()},d3\n"
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {"file": SimpleUploadedFile("incidents.csv", incidents.encode()), "kind": "incidents"},
+    )
+    from assessments.scans.services import current_findings
+
+    detectors = {f.detector: f.status for f in current_findings(personas.assessment_a)}
+    assert detectors["delivery.deployment-frequency"] == "found"
+    assert "delivery.change-failure-rate" in detectors
+    result = result_compute(assessment=personas.assessment_a).data
+    assert result["delivery"]["deployments"] == 39
+    assert result["delivery"]["deployment_frequency"] == "Daily"
+    assert result["delivery"]["change_failure_rate"] == pytest.approx(1 / 39, abs=0.01)

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, Protocol
 
 from assessments.scans.engine.model import Limits, ScanError
 
@@ -192,10 +192,14 @@ def extract_archive(
         raise
     except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, gzip.BadGzipFile) as exc:
         _empty(dest)
-        raise ScanError(f"The archive is damaged and could not be read ({type(exc).__name__}).") from None
+        raise ScanError(
+            f"The archive is damaged and could not be read ({type(exc).__name__})."
+        ) from None
     except OSError:
         _empty(dest)
-        raise ScanError("The archive could not be extracted (a file could not be written).") from None
+        raise ScanError(
+            "The archive could not be extracted (a file could not be written)."
+        ) from None
     except BaseException:
         _empty(dest)
         raise
@@ -230,9 +234,8 @@ def _extract_zip(
                 raise _refuse(info.filename, "is a device, FIFO or other special file")
             if info.flag_bits & 0x1:
                 raise _refuse(info.filename, "is encrypted")
-            if (
-                info.file_size > RATIO_MIN_BYTES
-                and info.file_size > limits.max_ratio * max(info.compress_size, 1)
+            if info.file_size > RATIO_MIN_BYTES and info.file_size > limits.max_ratio * max(
+                info.compress_size, 1
             ):
                 raise _refuse(info.filename, "has a suspicious compression ratio (zip bomb?)")
             entry = plan.add(info.filename, is_dir=info.is_dir(), size=info.file_size)
@@ -257,10 +260,14 @@ def _check_total_ratio(declared: int, archive_size: int, limits: Limits) -> None
         )
 
 
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class _CountingReader:
     """A read-only stream that stops once more than `cap` bytes came through."""
 
-    def __init__(self, raw: IO[bytes], cap: int) -> None:
+    def __init__(self, raw: _Readable, cap: int) -> None:
         self.raw = raw
         self.cap = cap
         self.count = 0
@@ -270,17 +277,18 @@ class _CountingReader:
         self.count += len(data)
         if self.count > self.cap:
             raise ScanError(
-                "The archive was refused: it expands to more than "
-                f"{self.cap // (1024 * 1024)} MiB."
+                f"The archive was refused: it expands to more than {self.cap // (1024 * 1024)} MiB."
             )
         return data
 
 
-def _tar_members(archive: Path, limits: Limits, *, gz: bool) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
+def _tar_members(
+    archive: Path, limits: Limits, *, gz: bool
+) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
     # Headers and padding add up to 1.5 KiB per entry; the cap leaves room for them.
     cap = limits.max_extracted_bytes + (limits.max_entries + 16) * 1536
     with open(archive, "rb") as raw:
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
+        stream: _Readable = gzip.GzipFile(fileobj=raw, mode="rb") if gz else raw
         counting = _CountingReader(stream, cap)
         with tarfile.open(fileobj=counting, mode="r|") as tf:  # type: ignore[call-overload]
             for member in tf:

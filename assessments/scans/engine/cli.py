@@ -53,7 +53,8 @@ def render_table(result: ScanResult) -> str:
     lines.append("")
     lines.append(
         f"{result.source}: {counts['found']} found, {counts['absent']} absent, "
-        f"{counts['unknown']} could not be determined" + (" (partial result)" if result.partial else "")
+        f"{counts['unknown']} could not be determined"
+        + (" (partial result)" if result.partial else "")
     )
     lines += [f"warning: {w}" for w in result.warnings]
     return "\n".join(lines) + "\n"

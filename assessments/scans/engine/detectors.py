@@ -120,7 +120,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _value in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -130,12 +130,12 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
             )
         seen[key] = key_node.start_mark.line
     loader.flatten_mapping(node)
-    return dict(loader.construct_pairs(node))  # type: ignore[no-untyped-call]
+    return dict(loader.construct_pairs(node))
 
 
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -268,7 +268,9 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
         if check not in CHECKS:
             problems.append(f"{where}.check: unknown check {check!r}; known: {', '.join(CHECKS)}")
         if paths or dependencies or content:
-            problems.append(f"{where}: a check cannot be combined with paths, dependencies or content")
+            problems.append(
+                f"{where}: a check cannot be combined with paths, dependencies or content"
+            )
     elif not (paths or dependencies or content):
         problems.append(f"{where}: matches nothing (give paths, dependencies, content or check)")
     return Detector(
@@ -348,10 +350,14 @@ def _dependencies(value: Any, where: str, problems: list[str]) -> dict[str, tupl
     out: dict[str, tuple[str, ...]] = {}
     for ecosystem, names in value.items():
         if ecosystem not in ECOSYSTEMS:
-            problems.append(f"{where}: unknown ecosystem {ecosystem!r}; known: {', '.join(ECOSYSTEMS)}")
+            problems.append(
+                f"{where}: unknown ecosystem {ecosystem!r}; known: {', '.join(ECOSYSTEMS)}"
+            )
             continue
-        if not isinstance(names, list) or not names or not all(
-            isinstance(n, str) and n.strip() for n in names
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n.strip() for n in names)
         ):
             problems.append(f"{where}.{ecosystem}: must be a non-empty list of names")
             continue
@@ -373,7 +379,9 @@ def _content(value: Any, where: str, problems: list[str]) -> tuple[ContentRule, 
             problems.append(f"{at}: must be a mapping with files and pattern")
             continue
         for key in sorted(set(map(str, raw)) - _CONTENT_KEYS):
-            problems.append(f"{at}: unknown key {key!r}; allowed: {', '.join(sorted(_CONTENT_KEYS))}")
+            problems.append(
+                f"{at}: unknown key {key!r}; allowed: {', '.join(sorted(_CONTENT_KEYS))}"
+            )
         files = _globs(raw.get("files"), f"{at}.files", problems)
         if not files:
             problems.append(f"{at}.files: give at least one glob (content is searched only there)")
@@ -390,7 +398,9 @@ def _content(value: Any, where: str, problems: list[str]) -> tuple[ContentRule, 
             except re.error as exc:
                 problems.append(f"{at}.pattern: bad regular expression ({exc})")
         max_kb = raw.get("max_kb")
-        if max_kb is not None and (isinstance(max_kb, bool) or not isinstance(max_kb, int) or not 1 <= max_kb <= 1024):
+        if max_kb is not None and (
+            isinstance(max_kb, bool) or not isinstance(max_kb, int) or not 1 <= max_kb <= 1024
+        ):
             problems.append(f"{at}.max_kb: must be a whole number from 1 to 1024")
             max_kb = None
         if compiled is not None and files:

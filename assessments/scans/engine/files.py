@@ -45,7 +45,11 @@ def iter_tree(*, runner: GitRunner, git_dir: Path, commit: str, limit: int) -> I
     Raises _Abandoned once more than `limit` files were seen.
     """
     with runner.stream(
-        ["ls-tree", "-r", "-l", "-z", "--full-tree", commit], git_dir=git_dir, stage="files", percent=45
+        ["ls-tree", "-r", "-l", "-z", "--full-tree", commit],
+        git_dir=git_dir,
+        stage="files",
+        percent=45,
+        buffered=True,
     ) as proc:
         count = 0
         for record in _split(proc, b"\0"):
@@ -160,6 +164,32 @@ class _State:
             self.reasons.append(reason)
 
 
+_GLOB_CACHE: dict[int, tuple[Catalogue, GlobSet]] = {}
+
+
+def _globs_for(catalogue: Catalogue) -> GlobSet:
+    """Every glob of the catalogue in one GlobSet, compiled once per catalogue object."""
+    cached = _GLOB_CACHE.get(id(catalogue))
+    if cached is not None and cached[0] is catalogue:
+        return cached[1]
+    globs = GlobSet()
+    for glob in catalogue.ignore:
+        globs.add(glob, ("ignore",))
+    for d_index, detector in enumerate(catalogue.detectors):
+        for glob in detector.paths:
+            globs.add(glob, ("path", d_index))
+        for r_index, rule in enumerate(detector.content):
+            for glob in rule.files:
+                globs.add(glob, ("content", d_index, r_index))
+    for glob, (ecosystem, parser) in MANIFESTS.items():
+        globs.add(glob, ("manifest", ecosystem, parser))
+    globs.add(WORKFLOW_GLOB, ("workflow",))
+    if len(_GLOB_CACHE) > 8:  # tests load many small catalogues; keep the cache small
+        _GLOB_CACHE.clear()
+    _GLOB_CACHE[id(catalogue)] = (catalogue, globs)
+    return globs
+
+
 @dataclass(frozen=True)
 class FileScan:
     findings: tuple[Finding, ...]
@@ -177,18 +207,7 @@ def scan_files(
     commit: str = "HEAD",
 ) -> FileScan:
     """Evaluate every repository detector of the catalogue against `commit`'s tree."""
-    globs = GlobSet()
-    for glob in catalogue.ignore:
-        globs.add(glob, ("ignore",))
-    for d_index, detector in enumerate(catalogue.detectors):
-        for glob in detector.paths:
-            globs.add(glob, ("path", d_index))
-        for r_index, rule in enumerate(detector.content):
-            for glob in rule.files:
-                globs.add(glob, ("content", d_index, r_index))
-    for glob, (ecosystem, parser) in MANIFESTS.items():
-        globs.add(glob, ("manifest", ecosystem, parser))
-    globs.add(WORKFLOW_GLOB, ("workflow",))
+    globs = _globs_for(catalogue)
 
     states = [_State() for _ in catalogue.detectors]
     content_files: dict[tuple[int, int], list[TreeFile]] = {}
@@ -266,7 +285,9 @@ def scan_files(
         for tree_file in bucket:
             text = texts.get(tree_file.path)
             if text is None:
-                states[d_index].cannot(f"{tree_file.path}: {unreadable.get(tree_file.path, 'unread')}")
+                states[d_index].cannot(
+                    f"{tree_file.path}: {unreadable.get(tree_file.path, 'unread')}"
+                )
                 continue
             match = rule.pattern.search(text[:cap])
             if match:
@@ -288,8 +309,8 @@ def scan_files(
             broken_ecosystems.setdefault(ecosystem, f"{tree_file.path} could not be parsed")
             continue
         names = dependencies.setdefault(ecosystem, {})
-        for name, line in found.items():
-            names.setdefault(name, Pointer("file", tree_file.path, line))
+        for name, at_line in found.items():
+            names.setdefault(name, Pointer("file", tree_file.path, at_line))
     for d_index, detector in enumerate(catalogue.detectors):
         _match_dependencies(detector, states[d_index], dependencies, broken_ecosystems)
 
@@ -341,9 +362,8 @@ def scan_files(
             f"The repository has more than {limits.max_tree_entries} files; only the first "
             "were examined."
         )
-    skipped = {p: why for p, why in unreadable.items()}
-    if skipped:
-        warnings.append(f"{len(skipped)} file(s) could not be read (size or read limits).")
+    if unreadable:
+        warnings.append(f"{len(unreadable)} file(s) could not be read (size or read limits).")
     facts = {
         "tree_entries": entries,
         "ignored_entries": ignored,
@@ -354,7 +374,7 @@ def scan_files(
         "dependencies": {eco: len(names) for eco, names in sorted(dependencies.items())},
         "workflows": len(workflow_files),
     }
-    return FileScan(tuple(findings), facts, tuple(warnings), truncated or bool(skipped))
+    return FileScan(tuple(findings), facts, tuple(warnings), truncated or bool(unreadable))
 
 
 def _found_detail(state: _State) -> str:
@@ -386,15 +406,25 @@ def _match_dependencies(
 def read_head(*, runner: GitRunner, git_dir: Path) -> tuple[str, str | None]:
     """(commit sha of HEAD, branch name or None when detached). ScanError if there is none."""
     try:
-        sha = runner.run(
-            ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], git_dir=git_dir, stage="files"
-        ).decode().strip()
+        sha = (
+            runner.run(
+                ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                git_dir=git_dir,
+                stage="files",
+            )
+            .decode()
+            .strip()
+        )
     except ScanError:
         raise ScanError("The repository has no commits on its default branch.") from None
     try:
-        branch = runner.run(
-            ["symbolic-ref", "--quiet", "--short", "HEAD"], git_dir=git_dir, stage="files"
-        ).decode().strip()
+        branch = (
+            runner.run(
+                ["symbolic-ref", "--quiet", "--short", "HEAD"], git_dir=git_dir, stage="files"
+            )
+            .decode()
+            .strip()
+        )
     except ScanError:
         branch = ""
     return sha, branch or None

@@ -21,6 +21,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -140,7 +141,9 @@ class GitHubClient:
             "User-Agent": "opready-scan",
         }
 
-    def get(self, path: str, params: Mapping[str, str | int] | None = None) -> tuple[Any, HttpResponse]:
+    def get(
+        self, path: str, params: Mapping[str, str | int] | None = None
+    ) -> tuple[Any, HttpResponse]:
         """The decoded JSON of one GET and its response (headers for pagination)."""
         url = self.url(path, params)
         if not url.startswith(self.base_url + "/"):
@@ -185,15 +188,19 @@ class GitHubClient:
         if reset.isdigit():
             server_now = self.clock()
             if headers.get("date"):
-                try:
+                # GitHub's own clock: the reset time is in its terms, not ours.
+                with suppress(TypeError, ValueError):
                     server_now = email.utils.parsedate_to_datetime(headers["date"]).timestamp()
-                except (TypeError, ValueError):
-                    pass
             return max(0.0, float(reset) - server_now) + 1.0
         return 60.0  # a secondary limit without headers: GitHub asks for at least a minute
 
     def pages(
-        self, path: str, params: Mapping[str, str | int] | None = None, *, max_pages: int = 10, key: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        max_pages: int = 10,
+        key: str | None = None,
     ) -> Iterator[list[Any]]:
         """Each page's items, following `Link: rel="next"` (at most `max_pages`)."""
         url: str | None = self.url(path, params)

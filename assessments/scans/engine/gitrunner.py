@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -167,9 +167,18 @@ class GitRunner:
         return argv + rest
 
     def build_env(
-        self, *, allow_file: bool = False, secret_config: Mapping[str, str] | None = None
+        self,
+        *,
+        allow_file: bool = False,
+        secret_config: Mapping[str, str] | None = None,
+        buffered: bool = False,
     ) -> dict[str, str]:
-        """A fresh environment: nothing is inherited from the server's own environment."""
+        """A fresh environment: nothing is inherited from the server's own environment.
+
+        `buffered` sets GIT_FLUSH=0: git then writes a pipe in full buffers instead of once
+        per record (for `git log` that is ~20x fewer writes and wake-ups); never for
+        interactive commands such as `cat-file --batch`.
+        """
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(self.home),
@@ -186,6 +195,8 @@ class GitRunner:
             "LC_ALL": "C",
             "LANG": "C",
         }
+        if buffered:
+            env["GIT_FLUSH"] = "0"
         if secret_config:
             env["GIT_CONFIG_COUNT"] = str(len(secret_config))
             for index, (key, value) in enumerate(secret_config.items()):
@@ -232,25 +243,20 @@ class GitRunner:
             close_fds=True,
         )
         if fsize_limit is not None:
-            try:
+            # If this fails, the directory-size watch still enforces the cap.
+            with suppress(OSError, ValueError):
                 resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (fsize_limit, fsize_limit))
-            except (OSError, ValueError):
-                pass  # the directory-size watch still enforces the cap
         with self._lock:
             self._live.add(proc)
         return proc
 
     def _terminate(self, proc: subprocess.Popen[bytes]) -> None:
-        try:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
-                try:
+                with suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         proc.wait()
         with self._lock:
             self._live.discard(proc)
@@ -333,6 +339,7 @@ class GitRunner:
         stdin: bool = False,
         stage: str = "git",
         percent: int = 0,
+        buffered: bool = False,
     ) -> Iterator[GitProcess]:
         """Start a command whose stdout the caller reads (and stdin writes, if asked).
 
@@ -342,53 +349,50 @@ class GitRunner:
         """
         self.check(stage, percent)
         argv = self.build_argv(args, git_dir=git_dir)
-        env = self.build_env()
-        stderr_file = tempfile.TemporaryFile(dir=self.job_root)
-        proc = self._spawn(
-            argv,
-            env,
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr_file,
-            fsize_limit=None,
-        )
-        handle = GitProcess(proc, stderr_file)
-        timer: threading.Timer | None = None
-        remaining = self.remaining()
-        if remaining is not None:
+        env = self.build_env(buffered=buffered)
+        with tempfile.TemporaryFile(dir=self.job_root) as stderr_file:
+            proc = self._spawn(
+                argv,
+                env,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                fsize_limit=None,
+            )
+            handle = GitProcess(proc, stderr_file)
+            timer: threading.Timer | None = None
+            remaining = self.remaining()
+            if remaining is not None:
 
-            def expire() -> None:
-                handle.timed_out = True
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                def expire() -> None:
+                    handle.timed_out = True
+                    with suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
 
-            timer = threading.Timer(max(0.0, remaining), expire)
-            timer.daemon = True
-            timer.start()
-        try:
+                timer = threading.Timer(max(0.0, remaining), expire)
+                timer.daemon = True
+                timer.start()
             try:
-                yield handle
-            except BaseException:
+                try:
+                    yield handle
+                except BaseException:
+                    if handle.timed_out:
+                        raise ScanTimeout(
+                            "the scan took longer than its time limit and was stopped"
+                        ) from None
+                    raise
+                if proc.stdin is not None:
+                    proc.stdin.close()
+                returncode = proc.wait()
                 if handle.timed_out:
-                    raise ScanTimeout(
-                        "the scan took longer than its time limit and was stopped"
-                    ) from None
-                raise
-            if proc.stdin is not None:
-                proc.stdin.close()
-            returncode = proc.wait()
-            if handle.timed_out:
-                raise ScanTimeout("the scan took longer than its time limit and was stopped")
-            if returncode != 0:
-                stderr_file.seek(0)
-                raise self._failure(args, returncode, stderr_file.read(64 * 1024))
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self._terminate(proc)
-            stderr_file.close()
+                    raise ScanTimeout("the scan took longer than its time limit and was stopped")
+                if returncode != 0:
+                    stderr_file.seek(0)
+                    raise self._failure(args, returncode, stderr_file.read(64 * 1024))
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                self._terminate(proc)
 
     def cleanup(self) -> None:
         """Kill what is still running and remove the runner's HOME."""

@@ -200,7 +200,9 @@ def _versioncatalog(text: str) -> list[str]:
 
 
 _GEM = re.compile(r"""^\s*gem\s+["']([^"']{1,200})["']""", re.M)
-_GEMSPEC = re.compile(r"""add_(?:runtime_|development_)?dependency\s*\(?\s*["']([^"']{1,200})["']""")
+_GEMSPEC = re.compile(
+    r"""add_(?:runtime_|development_)?dependency\s*\(?\s*["']([^"']{1,200})["']"""
+)
 
 
 def _gemfile(text: str) -> list[str]:

@@ -20,7 +20,8 @@ from assessments.scans.engine.files import read_head, scan_files
 from assessments.scans.engine.github import GitHubClient
 from assessments.scans.engine.githubscan import scan_github_repository
 from assessments.scans.engine.gitrunner import GitRunner
-from assessments.scans.engine.history import scan_history, unknown_history_findings
+from assessments.scans.engine.history import scan_history
+from assessments.scans.engine.historyfindings import unknown_history_findings
 from assessments.scans.engine.model import (
     Finding,
     Limits,
@@ -104,6 +105,18 @@ def scan_repository(
                 f"The repository is larger than the limit of {limits.max_repo_bytes // (1024 * 1024)} MiB."
             )
         head, branch = read_head(runner=runner, git_dir=bare.path)
+        shallow = (
+            runner.run(["rev-parse", "--is-shallow-repository"], git_dir=bare.path).strip()
+            == b"true"
+        )
+        if shallow:
+            # A shallow copy (a CI checkout, say) holds only part of the history: every
+            # history measure would silently undercount.
+            warnings.append(
+                "The repository is a shallow copy: its history is incomplete, so history "
+                "measures cover only the commits it holds."
+            )
+            partial = True
         runner.check("files", 40)
         files = scan_files(catalogue=catalogue, runner=runner, git_dir=bare.path, limits=limits)
         warnings += files.warnings
@@ -141,6 +154,7 @@ def scan_repository(
                 "head": head,
                 "branch": branch,
                 "size_bytes": size,
+                "shallow": shallow,
             },
             "files": files.facts,
             "history": history_facts,

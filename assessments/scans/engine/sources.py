@@ -45,6 +45,11 @@ def _clone_message(exc: GitError, what: str) -> ScanError:
     if exc.returncode in (-25, 153) or "signal 25" in text or "invalid index-pack output" in text:
         return ScanError(f"{what}: the repository is larger than the size limit.")
     reasons = (
+        (
+            "dubious ownership",
+            "the repository belongs to another user account and git refuses to read it "
+            "(run the scanner as its owner, or upload the repository instead)",
+        ),
         ("authentication failed", "the server asked for credentials or refused the token"),
         ("could not read username", "the server asked for credentials or refused the token"),
         ("terminal prompts disabled", "the server asked for credentials or refused the token"),
@@ -187,7 +192,9 @@ def locate_repository(base: Path) -> tuple[Path, Path]:
         if not deeper:
             break
         level = deeper
-    raise ScanError("No git repository was found (expected a folder with .git, or a bare repository).")
+    raise ScanError(
+        "No git repository was found (expected a folder with .git, or a bare repository)."
+    )
 
 
 def check_git_dir(git_dir: Path, root: Path) -> None:

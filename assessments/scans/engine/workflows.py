@@ -115,7 +115,12 @@ def check_workflow_permissions(workflows: Sequence[Workflow], unreadable: int) -
         line = _line(wf.text, r"^permissions\s*:")
         if perms is ...:
             bad.append((Pointer("file", wf.path, 1), "no top-level permissions"))
-        elif perms == "read-all" or perms == {} or isinstance(perms, dict) and all(v in ("read", "none") for v in perms.values()):
+        elif (
+            perms == "read-all"
+            or perms == {}
+            or isinstance(perms, dict)
+            and all(v in ("read", "none") for v in perms.values())
+        ):
             continue
         else:
             shown = perms if isinstance(perms, str) else "write scopes"
@@ -134,7 +139,9 @@ def check_workflow_permissions(workflows: Sequence[Workflow], unreadable: int) -
     return CheckOutcome(
         "found",
         f"All {len(workflows)} workflow(s) set read-only top-level permissions.",
-        tuple(Pointer("file", wf.path, _line(wf.text, r"^permissions\s*:")) for wf in workflows[:20]),
+        tuple(
+            Pointer("file", wf.path, _line(wf.text, r"^permissions\s*:")) for wf in workflows[:20]
+        ),
     )
 
 
@@ -240,7 +247,9 @@ def check_pinned_actions(workflows: Sequence[Workflow], unreadable: int) -> Chec
                 continue
             if not _PINNED.search(uses):
                 line = _line(wf.text, r"uses\s*:\s*['\"]?" + re.escape(uses))
-                bad.append((Pointer("file", wf.path, line), f"{uses} is not pinned to a commit sha"))
+                bad.append(
+                    (Pointer("file", wf.path, line), f"{uses} is not pinned to a commit sha")
+                )
     if bad:
         detail, evidence = _summary(
             bad, len(workflows), unparsed, unreadable, "use actions by a movable tag"

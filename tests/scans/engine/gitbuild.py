@@ -40,7 +40,9 @@ class RepoBuilder:
         self.home.mkdir(exist_ok=True)
         self.git("init", "-q", "-b", branch)
 
-    def git(self, *args: str, env: Mapping[str, str] | None = None, input: bytes | None = None) -> str:
+    def git(
+        self, *args: str, env: Mapping[str, str] | None = None, input: bytes | None = None
+    ) -> str:
         full = git_env(self.home) | dict(env or {})
         out = subprocess.run(
             ["/usr/bin/git", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args],
@@ -116,7 +118,9 @@ class RepoBuilder:
         self.git("merge", "-q", "--no-ff", "-m", message, branch, env=env)
         return self.head()
 
-    def tag(self, name: str, *, when: datetime, annotated: bool = True, target: str = "HEAD") -> None:
+    def tag(
+        self, name: str, *, when: datetime, annotated: bool = True, target: str = "HEAD"
+    ) -> None:
         env = {
             "GIT_COMMITTER_NAME": ALICE[0],
             "GIT_COMMITTER_EMAIL": ALICE[1],

@@ -13,7 +13,9 @@ from assessments.scans.engine.archives import _Entry, _Writer, extract_archive, 
 from assessments.scans.engine.model import Limits, ScanError
 
 
-def make_tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]], *, gz: bool = True) -> Path:
+def make_tar(
+    path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]], *, gz: bool = True
+) -> Path:
     with tarfile.open(path, "w:gz" if gz else "w", format=tarfile.PAX_FORMAT) as tf:
         for info, data in members:
             tf.addfile(info, io.BytesIO(data) if data is not None else None)
@@ -113,7 +115,12 @@ def test_a_good_archive_extracts_and_nested_archives_stay_files(tmp_path: Path) 
         zf.writestr("inner.txt", "inner")
     archive = make_zip(
         tmp_path / "a.zip",
-        [("repo/", b""), ("repo/README.md", b"# hi\n"), ("repo/deep/a/b.txt", b"b"), ("repo/nested.zip", inner.getvalue())],
+        [
+            ("repo/", b""),
+            ("repo/README.md", b"# hi\n"),
+            ("repo/deep/a/b.txt", b"b"),
+            ("repo/nested.zip", inner.getvalue()),
+        ],
     )
     dest = tmp_path / "out"
     dest.mkdir()
@@ -127,7 +134,9 @@ def test_a_good_archive_extracts_and_nested_archives_stay_files(tmp_path: Path) 
 
 
 def test_dot_prefixed_tar_members_extract_under_the_destination(tmp_path: Path) -> None:
-    archive = make_tar(tmp_path / "a.tgz", [tar_file("./repo/.git/HEAD", b"ref: refs/heads/main\n")])
+    archive = make_tar(
+        tmp_path / "a.tgz", [tar_file("./repo/.git/HEAD", b"ref: refs/heads/main\n")]
+    )
     dest = tmp_path / "out"
     dest.mkdir()
     assert extract_archive(archive=archive, dest=dest, limits=Limits()) == "tar.gz"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -19,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[3]
 RUBRIC = ROOT / "scoring" / "rubrics" / "operationalization-1.yaml"
 
 
-def _rubric() -> dict:
-    return yaml.safe_load(RUBRIC.read_text())
+def _rubric() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(RUBRIC.read_text())
+    return data
 
 
 def _evidence_ids(node: object) -> set[str]:
@@ -57,23 +59,69 @@ def test_engine_capabilities_are_the_rubric_capabilities() -> None:
 
 def test_catalogue_covers_every_family_the_issue_names() -> None:
     ids = set(load_catalogue().ids)
-    for required in (
-        "repo.ci-github-actions repo.ci-gitlab repo.ci-jenkins repo.ci-circleci repo.ci-azure "
-        "repo.ci-buildkite repo.dockerfile repo.helm repo.kubernetes repo.terraform repo.pulumi "
-        "repo.release-automation repo.opentelemetry repo.prometheus-client repo.sentry "
-        "repo.datadog repo.structured-logging repo.alert-rules repo.dashboards repo.slo-files "
-        "repo.codeowners repo.pr-template repo.linter repo.type-checker repo.test-suite "
-        "repo.coverage repo.dependency-updates repo.pre-commit repo.sast-codeql repo.agents-md "
-        "repo.claude-md repo.copilot-instructions repo.cursor-rules repo.mcp-config "
-        "repo.devcontainer repo.setup-docs repo.workflow-permissions repo.auto-merge "
-        "history.commit-frequency history.change-size history.reverts history.ai-coauthored "
-        "history.review-trailers history.release-tags history.lead-time history.merge-share "
-        "github.branch-protection github.required-reviews github.codeowners-review "
-        "github.status-checks github.ruleset-bypass-bots github.pr-review-latency github.pr-size "
-        "github.merged-without-approval github.actions-success-rate github.deployments "
-        "github.environments delivery.deployment-frequency delivery.lead-time "
-        "delivery.change-failure-rate delivery.recovery-time"
-    ).split():
+    for required in [
+        "repo.ci-github-actions",
+        "repo.ci-gitlab",
+        "repo.ci-jenkins",
+        "repo.ci-circleci",
+        "repo.ci-azure",
+        "repo.ci-buildkite",
+        "repo.dockerfile",
+        "repo.helm",
+        "repo.kubernetes",
+        "repo.terraform",
+        "repo.pulumi",
+        "repo.release-automation",
+        "repo.opentelemetry",
+        "repo.prometheus-client",
+        "repo.sentry",
+        "repo.datadog",
+        "repo.structured-logging",
+        "repo.alert-rules",
+        "repo.dashboards",
+        "repo.slo-files",
+        "repo.codeowners",
+        "repo.pr-template",
+        "repo.linter",
+        "repo.type-checker",
+        "repo.test-suite",
+        "repo.coverage",
+        "repo.dependency-updates",
+        "repo.pre-commit",
+        "repo.sast-codeql",
+        "repo.agents-md",
+        "repo.claude-md",
+        "repo.copilot-instructions",
+        "repo.cursor-rules",
+        "repo.mcp-config",
+        "repo.devcontainer",
+        "repo.setup-docs",
+        "repo.workflow-permissions",
+        "repo.auto-merge",
+        "history.commit-frequency",
+        "history.change-size",
+        "history.reverts",
+        "history.ai-coauthored",
+        "history.review-trailers",
+        "history.release-tags",
+        "history.lead-time",
+        "history.merge-share",
+        "github.branch-protection",
+        "github.required-reviews",
+        "github.codeowners-review",
+        "github.status-checks",
+        "github.ruleset-bypass-bots",
+        "github.pr-review-latency",
+        "github.pr-size",
+        "github.merged-without-approval",
+        "github.actions-success-rate",
+        "github.deployments",
+        "github.environments",
+        "delivery.deployment-frequency",
+        "delivery.lead-time",
+        "delivery.change-failure-rate",
+        "delivery.recovery-time",
+    ]:
         assert required in ids, required
 
 
@@ -104,19 +152,37 @@ def test_a_minimal_catalogue_loads() -> None:
     [
         (BASE + BASE.split("detectors:")[1], "duplicate detector id 'repo.one'"),
         (BASE.replace("obs.process-docs", "obs.nope"), "unknown capability 'obs.nope'"),
-        (BASE.replace('paths: ["ONE.md"]', "content: [{files: ['*.md'], pattern: '(unclosed'}]"), "bad regular expression"),
+        (
+            BASE.replace('paths: ["ONE.md"]', "content: [{files: ['*.md'], pattern: '(unclosed'}]"),
+            "bad regular expression",
+        ),
         (BASE.replace('paths: ["ONE.md"]', 'paths: ["/abs"]'), "must be relative"),
         (BASE.replace('paths: ["ONE.md"]', 'paths: ["a/../b"]'), "must not contain '..'"),
         (BASE.replace("strength: 1", "strength: 4"), "strength: must be 1, 2 or 3"),
         (BASE.replace("strength: 1", "strength: true"), "strength: must be 1, 2 or 3"),
         (BASE.replace("id: repo.one", "id: Repo One"), "must look like repo."),
-        (BASE.replace("    title: One\n", "    title: One\n    colour: red\n"), "unknown key 'colour'"),
+        (
+            BASE.replace("    title: One\n", "    title: One\n    colour: red\n"),
+            "unknown key 'colour'",
+        ),
         (BASE.replace('paths: ["ONE.md"]', "check: nonsense"), "unknown check 'nonsense'"),
-        (BASE.replace('paths: ["ONE.md"]', 'paths: ["x"]\n      check: pinned-actions'), "cannot be combined"),
-        (BASE.replace('paths: ["ONE.md"]', "dependencies: {cobol: [x]}"), "unknown ecosystem 'cobol'"),
+        (
+            BASE.replace('paths: ["ONE.md"]', 'paths: ["x"]\n      check: pinned-actions'),
+            "cannot be combined",
+        ),
+        (
+            BASE.replace('paths: ["ONE.md"]', "dependencies: {cobol: [x]}"),
+            "unknown ecosystem 'cobol'",
+        ),
         (BASE.replace('paths: ["ONE.md"]', "content: [{pattern: 'x'}]"), "give at least one glob"),
-        (BASE.replace("    title: One\n", "    title: One\n    title: Two\n"), "duplicate key 'title'"),
-        (BASE + "measures:\n  - {id: github.x, capability: nope, title: X, strength: 1}\n", "unknown capability 'nope'"),
+        (
+            BASE.replace("    title: One\n", "    title: One\n    title: Two\n"),
+            "duplicate key 'title'",
+        ),
+        (
+            BASE + "measures:\n  - {id: github.x, capability: nope, title: X, strength: 1}\n",
+            "unknown capability 'nope'",
+        ),
     ],
 )
 def test_invalid_catalogues_are_refused_with_a_clear_reason(text: str, expected: str) -> None:
@@ -133,7 +199,12 @@ def test_all_problems_are_reported_at_once() -> None:
 
 
 def test_braces_expand_including_empty_options() -> None:
-    assert expand_braces("a/{b,c}/*.{yml,yaml}") == ["a/b/*.yml", "a/b/*.yaml", "a/c/*.yml", "a/c/*.yaml"]
+    assert expand_braces("a/{b,c}/*.{yml,yaml}") == [
+        "a/b/*.yml",
+        "a/b/*.yaml",
+        "a/c/*.yml",
+        "a/c/*.yaml",
+    ]
     assert expand_braces("renovate.json{,5}") == ["renovate.json", "renovate.json5"]
 
 

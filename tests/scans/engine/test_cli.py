@@ -21,12 +21,25 @@ RESULT = ScanResult(
 def test_the_table_is_aligned_and_groups_capabilities() -> None:
     lines = render_table(RESULT).splitlines()
     assert lines[0].split() == ["STATUS", "DETECTOR", "CAPABILITY", "EVIDENCE"]
-    assert lines[1].split(None, 3) == ["found", "repo.test-suite", "rev.automated-verification,", "dep.agent-runtime  tests/test_a.py (+1)"]
+    assert lines[1].split(None, 3) == [
+        "found",
+        "repo.test-suite",
+        "rev.automated-verification,",
+        "dep.agent-runtime  tests/test_a.py (+1)",
+    ]
     assert lines[2].split() == ["absent", "repo.sentry", "obs.system-telemetry", "-"]
-    assert lines[3].split() == ["unknown", "history.lead-time", "obs.delivery-measurement", "a" * 12]
+    assert lines[3].split() == [
+        "unknown",
+        "history.lead-time",
+        "obs.delivery-measurement",
+        "a" * 12,
+    ]
     starts = {line.index(line.split()[1]) for line in lines[:4]}
     assert len(starts) == 1  # the detector column lines up
-    assert lines[5] == "https://github.com/acme/widgets.git: 1 found, 1 absent, 1 could not be determined (partial result)"
+    assert (
+        lines[5]
+        == "https://github.com/acme/widgets.git: 1 found, 1 absent, 1 could not be determined (partial result)"
+    )
     assert lines[6] == "warning: The history scan hit the time limit."
 
 

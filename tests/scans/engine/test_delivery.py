@@ -5,7 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from assessments.scans.engine import ScanError, delivery_findings, parse_delivery_export, suggest_mapping
+from assessments.scans.engine import (
+    ScanError,
+    delivery_findings,
+    parse_delivery_export,
+    suggest_mapping,
+)
 from assessments.scans.engine import delivery as delivery_module
 from assessments.scans.engine.delivery import RowError, parse_datetime
 
@@ -22,7 +27,15 @@ Q1AAA,106,Duplicate id,2026-02-07T10:00:00Z,,low,search
 
 
 def test_a_pagerduty_export_is_recognised_and_mapped() -> None:
-    columns = ["id", "incident_number", "title", "created_on", "resolved_on", "urgency", "service_name"]
+    columns = [
+        "id",
+        "incident_number",
+        "title",
+        "created_on",
+        "resolved_on",
+        "urgency",
+        "service_name",
+    ]
     assert suggest_mapping(columns, "incidents") == {
         "id": "id", "created": "created_on", "resolved": "resolved_on", "title": "title",
     }  # fmt: skip
@@ -64,7 +77,12 @@ def test_an_opsgenie_export_with_epoch_milliseconds() -> None:
     data = json.dumps(OPSGENIE_JSON).encode()
     result = parse_delivery_export(data=data, filename="opsgenie.json", kind="incidents")
     assert result.source_format == "opsgenie"
-    assert result.mapping == {"id": "id", "created": "createdAt", "resolved": "impactEndDate", "title": "message"}
+    assert result.mapping == {
+        "id": "id",
+        "created": "createdAt",
+        "resolved": "impactEndDate",
+        "title": "message",
+    }
     assert result.errors == ()
     assert [(r["created"], r["resolved"]) for r in result.rows] == [
         ("2026-02-10T10:00:00Z", "2026-02-10T10:45:00Z"),
@@ -79,9 +97,16 @@ def test_a_github_issues_export() -> None:
          "html_url": "https://github.com/acme/widgets/issues/12"},
         {"number": 13, "title": "Flaky", "state": "open", "labels": [], "created_at": "2026-02-13T10:00:00Z", "closed_at": None},
     ]  # fmt: skip
-    result = parse_delivery_export(data=json.dumps(issues).encode(), filename="issues.json", kind="incidents")
+    result = parse_delivery_export(
+        data=json.dumps(issues).encode(), filename="issues.json", kind="incidents"
+    )
     assert result.source_format == "github-issues"
-    assert result.mapping == {"id": "number", "created": "created_at", "resolved": "closed_at", "title": "title"}
+    assert result.mapping == {
+        "id": "number",
+        "created": "created_at",
+        "resolved": "closed_at",
+        "title": "title",
+    }
     assert [r["id"] for r in result.rows] == ["12", "13"]
     assert result.rows[0]["resolved"] == "2026-02-12T14:00:00Z"
 
@@ -125,9 +150,19 @@ def test_an_explicit_mapping_is_applied() -> None:
     data = b"Deploy #;When;Result;Commits\n7;2026-02-01T10:00:00Z;ok;abcdef12\n"
     mapping = {"id": "Deploy #", "time": "When", "status": "Result", "shas": "Commits"}
     result = parse_delivery_export(data=data, filename="x.csv", kind="deployments", mapping=mapping)
-    assert result.rows == ({"id": "7", "time": "2026-02-01T10:00:00Z", "status": "ok", "shas": ["abcdef12"], "environment": None},)
+    assert result.rows == (
+        {
+            "id": "7",
+            "time": "2026-02-01T10:00:00Z",
+            "status": "ok",
+            "shas": ["abcdef12"],
+            "environment": None,
+        },
+    )
     with pytest.raises(ScanError, match="does not have"):
-        parse_delivery_export(data=data, filename="x.csv", kind="deployments", mapping={**mapping, "time": "Date"})
+        parse_delivery_export(
+            data=data, filename="x.csv", kind="deployments", mapping={**mapping, "time": "Date"}
+        )
 
 
 def test_changes_with_ai_flags() -> None:
@@ -169,14 +204,23 @@ def test_oversized_exports_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_json_export_must_be_an_array_of_objects() -> None:
     with pytest.raises(ScanError, match="array of objects"):
         parse_delivery_export(data=b'{"x": 1}', filename="x.json", kind="changes")
-    result = parse_delivery_export(data=b'[{"sha": "abcdef1", "time": "2026-02-01T10:00:00Z"}, 3]', filename="x.json", kind="changes")
+    result = parse_delivery_export(
+        data=b'[{"sha": "abcdef1", "time": "2026-02-01T10:00:00Z"}, 3]',
+        filename="x.json",
+        kind="changes",
+    )
     assert len(result.rows) == 1 and str(result.errors[0]) == "row 2: not an object"
 
 
 def test_delivery_findings_follow_the_dora_definitions() -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
     deployments = [
-        {"id": f"d{i}", "time": f"2026-02-{i + 1:02d}T10:00:00Z", "status": "success", "shas": [f"{i:07x}a"]}
+        {
+            "id": f"d{i}",
+            "time": f"2026-02-{i + 1:02d}T10:00:00Z",
+            "status": "success",
+            "shas": [f"{i:07x}a"],
+        }
         for i in range(20)
     ] + [{"id": "bad", "time": "2026-02-25T10:00:00Z", "status": "failure", "shas": []}]
     changes = [{"sha": f"{i:07x}a", "time": f"2026-02-{i + 1:02d}T04:00:00Z"} for i in range(20)]
@@ -184,12 +228,20 @@ def test_delivery_findings_follow_the_dora_definitions() -> None:
         {"id": "i1", "created": "2026-02-03T11:00:00Z", "resolved": "2026-02-03T13:00:00Z", "deployment_id": "d2", "sha": ""},
         {"id": "i2", "created": "2026-02-06T11:00:00Z", "resolved": "2026-02-06T15:00:00Z", "deployment_id": "", "sha": "0000005a"},
     ]  # fmt: skip
-    result = delivery_findings(deployments=deployments, incidents=incidents, changes=changes, now=now)
+    result = delivery_findings(
+        deployments=deployments, incidents=incidents, changes=changes, now=now
+    )
     found = {f.detector: (f.status, f.detail) for f in result.findings}
     assert found["delivery.deployment-frequency"][0] == "found"  # 20 in 90 days: 1.56 per week
-    assert found["delivery.lead-time"] == ("found", "Median 6.0 h from commit to deployment over 20 changes (threshold 168 h).")
+    assert found["delivery.lead-time"] == (
+        "found",
+        "Median 6.0 h from commit to deployment over 20 changes (threshold 168 h).",
+    )
     assert found["delivery.change-failure-rate"][0] == "found"  # 2 of 20: 10%
-    assert found["delivery.recovery-time"] == ("found", "Median 3.0 h to recover over 2 incidents (threshold 24 h).")
+    assert found["delivery.recovery-time"] == (
+        "found",
+        "Median 3.0 h to recover over 2 incidents (threshold 24 h).",
+    )
     assert result.facts == {
         "window_days": 90, "successful_deployments": 20, "per_week": 1.56, "lead_time_hours": 6.0,
         "change_failure_rate": 0.1, "recovery_hours": 3.0,

@@ -63,7 +63,9 @@ def test_findings_point_at_files_and_lines(polyglot_repo: Path, workdir: Path) -
         Pointer("file", "requirements.txt", 5),
         Pointer("file", "go.mod", 6),
     )
-    assert result.finding("repo.kubernetes").evidence == (Pointer("file", "deploy/k8s/deployment.yaml", 2),)
+    assert result.finding("repo.kubernetes").evidence == (
+        Pointer("file", "deploy/k8s/deployment.yaml", 2),
+    )
     assert result.finding("repo.ci-github-actions").evidence == (
         Pointer("file", ".github/workflows/ci.yml"),
         Pointer("file", ".github/workflows/release.yaml"),
@@ -77,7 +79,11 @@ def test_findings_point_at_files_and_lines(polyglot_repo: Path, workdir: Path) -
 def test_a_detector_speaks_to_each_of_its_capabilities(polyglot_repo: Path, workdir: Path) -> None:
     result = _scan(polyglot_repo, workdir)
     capabilities = [f.capability for f in result.findings if f.detector == "repo.test-suite"]
-    assert capabilities == ["rev.automated-verification", "dep.ci-small-batches", "dep.agent-runtime"]
+    assert capabilities == [
+        "rev.automated-verification",
+        "dep.ci-small-batches",
+        "dep.agent-runtime",
+    ]
 
 
 def test_file_facts(polyglot_repo: Path, workdir: Path) -> None:
@@ -89,7 +95,9 @@ def test_file_facts(polyglot_repo: Path, workdir: Path) -> None:
     assert facts["workflows"] == 2
 
 
-def test_unreadable_inputs_make_detectors_unknown_not_absent(polyglot_repo: Path, workdir: Path) -> None:
+def test_unreadable_inputs_make_detectors_unknown_not_absent(
+    polyglot_repo: Path, workdir: Path
+) -> None:
     # Blobs over 40 bytes cannot be read: content and dependency detectors that matched
     # nothing else become unknown; path matches stay found.
     result = _scan(polyglot_repo, workdir, limits=Limits(max_blob_bytes=40))
@@ -103,7 +111,9 @@ def test_unreadable_inputs_make_detectors_unknown_not_absent(polyglot_repo: Path
     assert result.partial is True
 
 
-def test_a_truncated_tree_turns_everything_not_found_unknown(polyglot_repo: Path, workdir: Path) -> None:
+def test_a_truncated_tree_turns_everything_not_found_unknown(
+    polyglot_repo: Path, workdir: Path
+) -> None:
     result = _scan(polyglot_repo, workdir, limits=Limits(max_tree_entries=3))
     statuses = _statuses(result)
     assert "absent" not in statuses.values()
@@ -115,7 +125,9 @@ def test_a_truncated_tree_turns_everything_not_found_unknown(polyglot_repo: Path
 
 def test_a_manifest_that_does_not_parse_leaves_its_ecosystem_unknown(tmp_path: Path) -> None:
     repo = RepoBuilder(tmp_path / "r")
-    repo.commit("x", files={"package.json": "{not json", "requirements.txt": "flask\n"}, when=day(1))
+    repo.commit(
+        "x", files={"package.json": "{not json", "requirements.txt": "flask\n"}, when=day(1)
+    )
     work = tmp_path / "job"
     work.mkdir()
     statuses = _statuses(_scan(repo.path, work))
@@ -154,7 +166,7 @@ DANGEROUS = {
         7,
     ),
     "script injection": (
-        "on: issues\njobs:\n  t:\n    steps:\n      - run: echo \"${{ github.event.issue.title }}\"\n",
+        'on: issues\njobs:\n  t:\n    steps:\n      - run: echo "${{ github.event.issue.title }}"\n',
         "absent",
         5,
     ),

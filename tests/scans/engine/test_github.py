@@ -46,7 +46,9 @@ def routes() -> dict[str, list[Reply]]:
         if number != 102:
             table[f"{R}/pulls/{number}"] = [ok(f"pull-{number}.json")]
     for deployment in (9003, 9002, 9001):
-        table[f"{R}/deployments/{deployment}/statuses?per_page=100"] = [ok(f"deployment-statuses-{deployment}.json")]
+        table[f"{R}/deployments/{deployment}/statuses?per_page=100"] = [
+            ok(f"deployment-statuses-{deployment}.json")
+        ]
     return table
 
 
@@ -63,12 +65,14 @@ class FakeGitHub:
         path = url.removeprefix(API)
         self.calls.append(path)
         replies = self.table.get(path)
-        if replies is None:
-            status, extra, name = 404, {}, "not-found.json"
-        else:
-            status, extra, name = replies.pop(0) if len(replies) > 1 else replies[0]
+        reply: Reply = (404, {}, "not-found.json")
+        if replies is not None:
+            reply = replies.pop(0) if len(replies) > 1 else replies[0]
+        status, extra, name = reply
         body = (FIXTURES / name).read_bytes()
-        return HttpResponse(status, {"content-type": "application/json", "date": DATE, **extra}, body)
+        return HttpResponse(
+            status, {"content-type": "application/json", "date": DATE, **extra}, body
+        )
 
 
 def run(table: dict[str, list[Reply]], **kwargs: Any) -> tuple[ScanResult, FakeGitHub, list[float]]:
@@ -130,7 +134,10 @@ def test_a_complete_scan(caplog: pytest.LogCaptureFixture) -> None:
         "id": "9003", "time": "2026-02-25T12:00:00Z", "status": "success", "shas": ["a" * 40], "environment": "production",
     }  # fmt: skip
     assert [r["status"] for r in deployments["records"]] == ["success", "success", "failure"]
-    assert facts["environments"] == {"names": ["production", "staging"], "protected": ["production"]}
+    assert facts["environments"] == {
+        "names": ["production", "staging"],
+        "protected": ["production"],
+    }
     # Paginated with the Link header, stopping at the first pull request older than the window.
     assert fake.calls.count(PULLS_2) == 1
     assert f"{R}/pulls/102" not in fake.calls  # closed unmerged: the list entry is enough
@@ -143,8 +150,12 @@ def test_findings_carry_api_pointers() -> None:
     assert "Integration 98765 on ruleset main rules" in bypass.detail
     assert bypass.evidence[0].kind == "api" and bypass.evidence[0].ref == f"{API}{R}/rulesets/42"
     unapproved = result.finding("github.merged-without-approval")
-    assert [(p.ref, p.url) for p in unapproved.evidence] == [(f"{API}{R}/pulls/104", "https://github.com/acme/widgets/pull/104")]
-    capabilities = [f.capability for f in result.findings if f.detector == "github.ruleset-bypass-bots"]
+    assert [(p.ref, p.url) for p in unapproved.evidence] == [
+        (f"{API}{R}/pulls/104", "https://github.com/acme/widgets/pull/104")
+    ]
+    capabilities = [
+        f.capability for f in result.findings if f.detector == "github.ruleset-bypass-bots"
+    ]
     assert capabilities == ["dep.ai-governance", "rev.policy-ownership"]
 
 
@@ -160,7 +171,9 @@ def test_a_short_rate_limit_mid_pagination_is_waited_out() -> None:
 def test_a_long_rate_limit_stops_with_a_partial_result() -> None:
     table = routes()
     reset = int(NOW.timestamp()) + 3600
-    table[PULLS_2] = [(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}, "rate-limited.json")]
+    table[PULLS_2] = [
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}, "rate-limited.json")
+    ]
     result, fake, slept = run(table)
     assert slept == []
     assert result.partial is True
@@ -168,7 +181,12 @@ def test_a_long_rate_limit_stops_with_a_partial_result() -> None:
     # Read before the limit: branch rules, and agent pull requests from the first page.
     assert found["github.branch-protection"] == "found"
     assert found["github.agent-pull-requests"] == "found"
-    for ident in ("github.pr-review-latency", "github.actions-success-rate", "github.deployments", "github.environments"):
+    for ident in (
+        "github.pr-review-latency",
+        "github.actions-success-rate",
+        "github.deployments",
+        "github.environments",
+    ):
         assert found[ident] == "unknown"
     assert "rate limit" in result.finding("github.deployments").detail
     (warning,) = [w for w in result.warnings if "rate limit" in w]
@@ -211,7 +229,9 @@ def test_forbidden_actions_are_unknown() -> None:
     assert result.partial is False
 
 
-def test_a_rejected_token_is_an_error_that_does_not_show_it(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_rejected_token_is_an_error_that_does_not_show_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     table = routes()
     table[R] = [(401, {}, "bad-credentials.json")]
@@ -230,7 +250,13 @@ def test_an_unreadable_repository_is_a_clear_error() -> None:
 
 def test_a_rate_limit_on_the_first_call_says_when_to_retry() -> None:
     table = routes()
-    table[R] = [(429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW.timestamp()) + 1800)}, "rate-limited.json")]
+    table[R] = [
+        (
+            429,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW.timestamp()) + 1800)},
+            "rate-limited.json",
+        )
+    ]
     with pytest.raises(ScanError, match="try again in about 30 minutes"):
         run(table)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.history import RELEASE_TAG, Sample, scan_history
 from assessments.scans.engine.model import Limits
 from assessments.scans.engine.sources import sanitising_clone
-from tests.scans.engine.gitbuild import ALICE, BOB, RepoBuilder, day
+from tests.scans.engine.gitbuild import BOB, RepoBuilder, day
 
 DEPENDABOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 COPILOT = ("Copilot", "198982749+Copilot@users.noreply.github.com")
@@ -50,7 +51,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     )
     repo.checkout("main")
     s["merge"] = repo.merge("feature", "Merge branch 'feature'", when=day(5))
-    s["c4"] = repo.commit("Bump x from 1 to 2", files={"requirements.txt": "x==2\n"}, when=day(6), author=DEPENDABOT)
+    s["c4"] = repo.commit(
+        "Bump x from 1 to 2", files={"requirements.txt": "x==2\n"}, when=day(6), author=DEPENDABOT
+    )
     s["c5"] = repo.commit("Add b", files={"b.py": lines(5)}, when=day(7), author=COPILOT)
     s["c6"] = repo.commit(
         f'Revert "Add feature"\n\nThis reverts commit {s["c3"]}.',
@@ -107,7 +110,11 @@ def test_history_facts_are_exact(history: History, workdir: Path) -> None:
         "by_identity": {"Claude": 1, "GitHub Copilot": 1},
     }
     assert facts["bots"] == {"dependency_changes": 1, "other_changes": 0}
-    assert facts["reverts"] == {"count": 1, "share": round(1 / 11, 4), "median_hours_to_revert": 96.0}
+    assert facts["reverts"] == {
+        "count": 1,
+        "share": round(1 / 11, 4),
+        "median_hours_to_revert": 96.0,
+    }
     assert facts["change_size"] == {
         "median_lines": 5,
         "p90_lines": 20,
@@ -123,7 +130,11 @@ def test_history_facts_are_exact(history: History, workdir: Path) -> None:
     assert releases["release_tags_in_window"] == 2
     assert releases["per_30_days"] == 0.61
     assert [r["tag"] for r in releases["records"]] == ["v1.1.0", "v1.0.0"]
-    assert releases["records"][0] == {"tag": "v1.1.0", "sha": history.shas["c6"], "time": "2026-01-09T12:00:00Z"}
+    assert releases["records"][0] == {
+        "tag": "v1.1.0",
+        "sha": history.shas["c6"],
+        "time": "2026-01-09T12:00:00Z",
+    }
     # Lead times (h): c1 48, c2 24 (v1.0.0, day 3); c3 96, c4 48, c5 24, c6 0 (v1.1.0, day 8).
     assert facts["lead_time"] == {
         "released_changes": 6,
@@ -141,7 +152,13 @@ def test_change_records_feed_delivery_metrics(history: History, workdir: Path) -
     assert len(records["sha"]) == 11
     assert records["sha"][0] == history.shas["c11"]
     assert records["time"][0] == "2026-01-15T12:00:00Z"
-    by_sha = dict(zip(records["sha"], zip(records["ai_assisted"], records["bot"], records["revert"], strict=True), strict=True))
+    by_sha = dict(
+        zip(
+            records["sha"],
+            zip(records["ai_assisted"], records["bot"], records["revert"], strict=True),
+            strict=True,
+        )
+    )
     assert by_sha[history.shas["c3"]] == (True, False, False)
     assert by_sha[history.shas["c4"]] == (False, True, False)
     assert by_sha[history.shas["c5"]] == (True, False, False)
@@ -162,9 +179,39 @@ def test_weekly_buckets_cover_the_window(history: History, workdir: Path) -> Non
     busy = {w["week"]: w for w in weekly if w["commits"]}
     # day(1) is Friday 2 January 2026; day(4) Monday 5 January.
     assert busy == {
-        "2025-12-29": {"week": "2025-12-29", "commits": 2, "landings": 2, "merges": 0, "authors": 1, "ai": 0, "bots": 0, "reverts": 0, "releases": 1},
-        "2026-01-05": {"week": "2026-01-05", "commits": 6, "landings": 5, "merges": 1, "authors": 4, "ai": 2, "bots": 1, "reverts": 1, "releases": 1},
-        "2026-01-12": {"week": "2026-01-12", "commits": 4, "landings": 4, "merges": 0, "authors": 1, "ai": 0, "bots": 0, "reverts": 0, "releases": 0},
+        "2025-12-29": {
+            "week": "2025-12-29",
+            "commits": 2,
+            "landings": 2,
+            "merges": 0,
+            "authors": 1,
+            "ai": 0,
+            "bots": 0,
+            "reverts": 0,
+            "releases": 1,
+        },
+        "2026-01-05": {
+            "week": "2026-01-05",
+            "commits": 6,
+            "landings": 5,
+            "merges": 1,
+            "authors": 4,
+            "ai": 2,
+            "bots": 1,
+            "reverts": 1,
+            "releases": 1,
+        },
+        "2026-01-12": {
+            "week": "2026-01-12",
+            "commits": 4,
+            "landings": 4,
+            "merges": 0,
+            "authors": 1,
+            "ai": 0,
+            "bots": 0,
+            "reverts": 0,
+            "releases": 0,
+        },
     }
 
 
@@ -218,10 +265,18 @@ def test_history_runs_one_log_process_and_no_per_commit_processes(
         window_days=180,
         limits=Limits(),
     )
-    commands = [next(a for a in argv[1:] if not a.startswith("-") and "=" not in a) for argv in spawned]
+    commands = [
+        next(a for a in argv[1:] if not a.startswith("-") and "=" not in a) for argv in spawned
+    ]
     assert commands == ["for-each-ref", "log"]
     log = spawned[1]
-    for flag in ("--no-textconv", "--no-ext-diff", "--no-show-signature", "--numstat", "--topo-order"):
+    for flag in (
+        "--no-textconv",
+        "--no-ext-diff",
+        "--no-show-signature",
+        "--numstat",
+        "--topo-order",
+    ):
         assert flag in log
     assert log[-2:] == ["HEAD", "--"]
     runner.cleanup()
@@ -247,3 +302,44 @@ def test_samples_are_exact_then_a_fair_reservoir() -> None:
     assert len(big.values) == 100 and big.seen == 10_000
     median = big.quantile(0.5)
     assert median is not None and 3000 < median < 7000
+
+
+def test_a_shallow_copy_is_flagged_as_partial(history: History, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    RepoBuilder(tmp_path / "helper").git(
+        "clone", "-q", "--depth", "3", f"file://{history.path}", str(shallow)
+    )
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=shallow, kind="path", workdir=workdir, now=day(100), allowed_roots=[tmp_path]
+    )
+    assert result.facts["repository"]["shallow"] is True
+    assert result.facts["history"]["commits"] == 3
+    assert result.partial is True
+    assert any("shallow copy" in w for w in result.warnings)
+
+
+def test_repository_facts_are_json_ready(history: History, workdir: Path) -> None:
+    result = _scan(history, workdir)
+    assert (
+        json.loads(json.dumps(result.to_dict()))["facts"]["repository"]["head"]
+        == history.shas["c11"]
+    )
+    assert result.facts["repository"]["shallow"] is False
+    assert result.partial is False
+
+
+def test_an_oversized_record_is_skipped_not_buffered(tmp_path: Path) -> None:
+    from assessments.scans.engine.history import _records
+
+    class Fake:
+        def __init__(self, data: bytes) -> None:
+            self.stdout = open(tmp_path / "stream", "w+b")  # noqa: SIM115 (closed below)
+            self.stdout.write(data)
+            self.stdout.seek(0)
+
+    fake = Fake(b"\x1efirst\x1e" + b"x" * 5000 + b"\x1esecond\x1ethird")
+    records = list(_records(fake, limit=1000))  # type: ignore[arg-type]
+    fake.stdout.close()
+    assert records == [b"", b"first", None, b"second", b"third"]

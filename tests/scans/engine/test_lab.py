@@ -68,7 +68,10 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     repo = RepoBuilder(base / "repo")
     repo.commit(
         "Initial",
-        files={"app.py": "print('hi')\n" * 20, ".gitattributes": "* diff=evil filter=evil merge=evil\n"},
+        files={
+            "app.py": "print('hi')\n" * 20,
+            ".gitattributes": "* diff=evil filter=evil merge=evil\n",
+        },
         when=day(1),
     )
     repo.commit("Second", files={"app.py": "print('bye')\n" * 20}, when=day(2))
@@ -130,7 +133,12 @@ def test_the_traps_are_live_for_plain_git(hostile: Hostile, tmp_path: Path) -> N
             stdin=subprocess.DEVNULL, timeout=30,
         )  # fmt: skip
     fired = {m.name for m in hostile.markers.iterdir()}
-    assert {"config-core.fsmonitor", "diff.evil.textconv", "filter.evil.smudge", "hookspath-post-index-change"} <= fired
+    assert {
+        "config-core.fsmonitor",
+        "diff.evil.textconv",
+        "filter.evil.smudge",
+        "hookspath-post-index-change",
+    } <= fired
     _clear(hostile.markers)
 
 
@@ -158,7 +166,11 @@ def test_a_hostile_repository_runs_nothing_during_a_full_scan(
     workdir.mkdir()
     if form == "path":
         result = scan_repository(
-            source=hostile.repo, kind="path", workdir=workdir, now=day(30), allowed_roots=[hostile.repo.parent]
+            source=hostile.repo,
+            kind="path",
+            workdir=workdir,
+            now=day(30),
+            allowed_roots=[hostile.repo.parent],
         )
     else:
         if form == "tar.gz":
@@ -180,7 +192,11 @@ def test_the_bare_copy_keeps_none_of_the_uploaded_config(hostile: Hostile, tmp_p
     job.mkdir()
     runner = GitRunner(job_root=job)
     copy = prepare_bare_copy(
-        source=_tar_gz(hostile.repo, tmp_path / "u.tgz"), kind="archive", runner=runner, workdir=job, limits=Limits()
+        source=_tar_gz(hostile.repo, tmp_path / "u.tgz"),
+        kind="archive",
+        runner=runner,
+        workdir=job,
+        limits=Limits(),
     )
     config = runner.run(["config", "--list", "--local"], git_dir=copy.path).decode()
     keys = sorted({line.split("=", 1)[0] for line in config.splitlines()})
@@ -196,7 +212,9 @@ def test_the_bare_copy_keeps_none_of_the_uploaded_config(hostile: Hostile, tmp_p
     assert list(hostile.markers.iterdir()) == []
 
 
-def test_uploads_borrowing_objects_from_elsewhere_are_refused(hostile: Hostile, tmp_path: Path) -> None:
+def test_uploads_borrowing_objects_from_elsewhere_are_refused(
+    hostile: Hostile, tmp_path: Path
+) -> None:
     tricked = tmp_path / "tricked"
     subprocess.run(["cp", "-a", str(hostile.repo), str(tricked)], check=True)
     (tricked / ".git" / "objects" / "info").mkdir(exist_ok=True)
@@ -204,7 +222,12 @@ def test_uploads_borrowing_objects_from_elsewhere_are_refused(hostile: Hostile, 
     workdir = tmp_path / "job"
     workdir.mkdir()
     with pytest.raises(ScanError, match="alternates"):
-        scan_repository(source=_tar_gz(tricked, tmp_path / "t.tgz"), kind="archive", workdir=workdir, now=day(30))
+        scan_repository(
+            source=_tar_gz(tricked, tmp_path / "t.tgz"),
+            kind="archive",
+            workdir=workdir,
+            now=day(30),
+        )
     assert list(workdir.iterdir()) == []
 
 
@@ -215,16 +238,30 @@ def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_pa
     workdir = tmp_path / "job"
     workdir.mkdir()
     with pytest.raises(ScanError, match="outside the folders"):
-        scan_repository(source=allowed / "escape", kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed])
+        scan_repository(
+            source=allowed / "escape",
+            kind="path",
+            workdir=workdir,
+            now=day(30),
+            allowed_roots=[allowed],
+        )
     with pytest.raises(ScanError, match="outside the folders"):
-        scan_repository(source=allowed / ".." / "..", kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed])
+        scan_repository(
+            source=allowed / ".." / "..",
+            kind="path",
+            workdir=workdir,
+            now=day(30),
+            allowed_roots=[allowed],
+        )
     with pytest.raises(ScanError, match="switched off"):
         scan_repository(source=hostile.repo, kind="path", workdir=workdir, now=day(30))
     inside = allowed / "repo"
     subprocess.run(["cp", "-a", str(hostile.repo), str(inside)], check=True)
     (inside / ".git" / "packed-refs-link").symlink_to("/etc/passwd")
     with pytest.raises(ScanError, match="symbolic link leading outside"):
-        scan_repository(source=inside, kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed])
+        scan_repository(
+            source=inside, kind="path", workdir=workdir, now=day(30), allowed_roots=[allowed]
+        )
     assert list(workdir.iterdir()) == []
 
 
@@ -259,7 +296,9 @@ def silent_server() -> Iterator[int]:
 
 
 def _target(port: int, host: str) -> RemoteTarget:
-    return RemoteTarget(url=f"https://{host}:{port}/acme/app.git", host=host, port=port, addresses=("127.0.0.1",))
+    return RemoteTarget(
+        url=f"https://{host}:{port}/acme/app.git", host=host, port=port, addresses=("127.0.0.1",)
+    )
 
 
 def test_a_token_never_appears_in_the_process_list(silent_server: int, tmp_path: Path) -> None:
@@ -283,7 +322,13 @@ def test_a_token_never_appears_in_the_process_list(silent_server: int, tmp_path:
     watcher.start()
     try:
         with pytest.raises(ScanTimeout):
-            clone_remote(runner=runner, target=_target(silent_server, host), dest=tmp_path / "r.git", limits=Limits(), token=TOKEN)
+            clone_remote(
+                runner=runner,
+                target=_target(silent_server, host),
+                dest=tmp_path / "r.git",
+                limits=Limits(),
+                token=TOKEN,
+            )
     finally:
         done.set()
         watcher.join()
@@ -292,16 +337,24 @@ def test_a_token_never_appears_in_the_process_list(silent_server: int, tmp_path:
     assert all(b"x-access-token" not in cmdline for cmdline, _env in seen)
     # The header travels in the environment, which only the same user can read.
     assert any(b"GIT_CONFIG_VALUE_0=Authorization: Basic " in env for _cmd, env in seen)
-    assert any(f"http.curloptResolve={host}:{silent_server}:127.0.0.1".encode() in cmd for cmd, _env in seen)
+    assert any(
+        f"http.curloptResolve={host}:{silent_server}:127.0.0.1".encode() in cmd
+        for cmd, _env in seen
+    )
     assert processes_with(host) == []
     runner.cleanup()
 
 
 def test_a_slow_server_hits_the_time_limit_and_leaves_nothing(
-    silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    silent_server: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     host = "slow.test.example"
-    monkeypatch.setattr(sources_module, "resolve_remote", lambda url, **kw: _target(silent_server, host))
+    monkeypatch.setattr(
+        sources_module, "resolve_remote", lambda url, **kw: _target(silent_server, host)
+    )
     workdir = tmp_path / "job"
     workdir.mkdir()
     caplog.set_level(logging.DEBUG)
@@ -318,9 +371,13 @@ def test_a_slow_server_hits_the_time_limit_and_leaves_nothing(
     assert list(workdir.iterdir()) == []
 
 
-def test_cancel_stops_a_running_clone(silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cancel_stops_a_running_clone(
+    silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     host = "cancel.test.example"
-    monkeypatch.setattr(sources_module, "resolve_remote", lambda url, **kw: _target(silent_server, host))
+    monkeypatch.setattr(
+        sources_module, "resolve_remote", lambda url, **kw: _target(silent_server, host)
+    )
     workdir = tmp_path / "job"
     workdir.mkdir()
     stages: list[tuple[str, int]] = []
@@ -332,13 +389,21 @@ def test_cancel_stops_a_running_clone(silent_server: int, tmp_path: Path, monkey
             raise ScanCancelled("cancelled by the user")
 
     with pytest.raises(ScanCancelled):
-        scan_repository(source=f"https://{host}/a.git", kind="url", workdir=workdir, now=day(30), progress=progress)
+        scan_repository(
+            source=f"https://{host}/a.git",
+            kind="url",
+            workdir=workdir,
+            now=day(30),
+            progress=progress,
+        )
     assert stages[0] == ("preparing", 0)
     assert processes_with(host) == []
     assert list(workdir.iterdir()) == []
 
 
-def test_a_refused_connection_is_a_clear_error_without_the_token(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_refused_connection_is_a_clear_error_without_the_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     workdir = tmp_path / "job"
     workdir.mkdir()
     caplog.set_level(logging.DEBUG)
@@ -354,11 +419,15 @@ def test_a_refused_connection_is_a_clear_error_without_the_token(tmp_path: Path,
     assert list(workdir.iterdir()) == []
 
 
-def test_the_clone_command_carries_no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_clone_command_carries_no_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[dict[str, Any]] = []
 
     def record(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
-        calls.append({"argv": self.build_argv(args, extra_config=kwargs.get("extra_config", ())), **kwargs})
+        calls.append(
+            {"argv": self.build_argv(args, extra_config=kwargs.get("extra_config", ())), **kwargs}
+        )
         return b""
 
     monkeypatch.setattr(GitRunner, "run", record)
@@ -392,7 +461,9 @@ def test_a_repository_over_the_size_limit_is_refused_and_removed(tmp_path: Path)
     assert list(workdir.iterdir()) == []
 
 
-def test_a_timeout_during_history_gives_a_partial_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_timeout_during_history_gives_a_partial_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assessments.scans.engine import scan as scan_module
 
     def slow(**kwargs: Any) -> Any:
@@ -403,9 +474,37 @@ def test_a_timeout_during_history_gives_a_partial_result(tmp_path: Path, monkeyp
     repo.commit("x", files={"Dockerfile": "FROM scratch\n"}, when=day(1))
     workdir = tmp_path / "job"
     workdir.mkdir()
-    result = scan_repository(source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path])
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path]
+    )
     assert result.partial is True
     assert result.finding("repo.dockerfile").status == "found"
     assert {f.status for f in result.findings if f.detector.startswith("history.")} == {"unknown"}
     assert any("time limit" in w for w in result.warnings)
     assert list(workdir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("stderr", "returncode", "reason"),
+    [
+        ("fatal: detected dubious ownership in repository at '/srv/x/.git'", 128, "belongs to another user account"),
+        ("error: index-pack died of signal 25\nfatal: index-pack failed", 128, "larger than the size limit"),
+        ("fatal: fetch-pack: invalid index-pack output", 128, "larger than the size limit"),
+        ("fatal: Authentication failed for 'https://github.com/a/b.git/'", 128, "asked for credentials"),
+        ("remote: Repository not found.\nfatal: repository 'https://github.com/a/b.git/' not found", 128, "was not found"),
+        ("fatal: unable to access 'https://x/': Failed to connect to x port 443", 128, "could not be reached"),
+        ("something else entirely", 3, "(git exited with status 3)"),
+    ],
+)  # fmt: skip
+def test_clone_failures_become_plain_reasons(stderr: str, returncode: int, reason: str) -> None:
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _clone_message
+
+    message = str(
+        _clone_message(
+            GitError("x", returncode=returncode, stderr=stderr),
+            "The repository could not be cloned",
+        )
+    )
+    assert reason in message
+    assert "/srv/x" not in message and "github.com" not in message

@@ -42,8 +42,19 @@ def test_diffing_commands_always_get_no_textconv_no_ext_diff(tmp_path: Path, com
     assert argv.count("--no-textconv") == 1
 
 
-def test_the_environment_is_built_from_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "GIT_DIR", "GIT_CONFIG_COUNT", "GIT_SSH", "GIT_EXEC_PATH", "GIT_EXTERNAL_DIFF"):
+def test_the_environment_is_built_from_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "GIT_DIR",
+        "GIT_CONFIG_COUNT",
+        "GIT_SSH",
+        "GIT_EXEC_PATH",
+        "GIT_EXTERNAL_DIFF",
+    ):
         monkeypatch.setenv(name, "planted")
     runner = GitRunner(job_root=tmp_path)
     env = runner.build_env()
@@ -52,7 +63,9 @@ def test_the_environment_is_built_from_nothing(tmp_path: Path, monkeypatch: pyte
     assert env["PATH"] == "/usr/bin:/bin"
     assert env["GIT_CONFIG_GLOBAL"] == "/dev/null"
     assert env["GIT_CEILING_DIRECTORIES"] == str(tmp_path.resolve())
-    assert Path(env["HOME"]).parent == tmp_path.resolve() and list(Path(env["HOME"]).iterdir()) == []
+    assert (
+        Path(env["HOME"]).parent == tmp_path.resolve() and list(Path(env["HOME"]).iterdir()) == []
+    )
     assert runner.build_env(allow_file=True)["GIT_ALLOW_PROTOCOL"] == "file"
 
 
@@ -80,7 +93,10 @@ def test_a_stream_past_the_deadline_is_killed_with_its_group(tmp_path: Path) -> 
     GitRunner(job_root=tmp_path).run(["init", "--bare", "-q", "--", str(git_dir)])
     runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() + 0.5)
     started = time.monotonic()
-    with pytest.raises(ScanTimeout), runner.stream(["cat-file", "--batch"], git_dir=git_dir, stdin=True) as proc:
+    with (
+        pytest.raises(ScanTimeout),
+        runner.stream(["cat-file", "--batch"], git_dir=git_dir, stdin=True) as proc,
+    ):
         # cat-file waits for input that never comes; the watchdog kills it at the deadline.
         assert proc.stdout.read() == b""
     assert time.monotonic() - started < 5

@@ -72,7 +72,9 @@ def test_hosts_resolving_to_non_global_addresses_are_refused(address: str) -> No
 
 def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:
     with pytest.raises(ScanError):
-        resolve_remote("https://git.example.com/a.git", resolver=lambda h, p: ["140.82.121.4", "10.0.0.5"])
+        resolve_remote(
+            "https://git.example.com/a.git", resolver=lambda h, p: ["140.82.121.4", "10.0.0.5"]
+        )
 
 
 def test_ip_literals_are_checked_without_resolving() -> None:
@@ -84,7 +86,8 @@ def test_ip_literals_are_checked_without_resolving() -> None:
 
 def test_a_public_host_is_pinned_to_its_checked_addresses() -> None:
     target = resolve_remote(
-        "https://GitHub.com:443/acme/app.git", resolver=lambda h, p: ["140.82.121.4", "2606:50c0::1", "140.82.121.4"]
+        "https://GitHub.com:443/acme/app.git",
+        resolver=lambda h, p: ["140.82.121.4", "2606:50c0::1", "140.82.121.4"],
     )
     assert target.url == "https://github.com/acme/app.git"
     assert target.addresses == ("140.82.121.4", "2606:50c0::1")
@@ -105,9 +108,13 @@ def test_the_private_address_escape_hatch_is_off_by_default() -> None:
         assert parameter.default is False
         assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
     target = resolve_remote(
-        "https://git.test.example/app.git", resolver=lambda h, p: ["127.0.0.1"], _allow_private_for_tests=True
+        "https://git.test.example/app.git",
+        resolver=lambda h, p: ["127.0.0.1"],
+        _allow_private_for_tests=True,
     )
-    assert target == RemoteTarget("https://git.test.example/app.git", "git.test.example", 443, ("127.0.0.1",))
+    assert target == RemoteTarget(
+        "https://git.test.example/app.git", "git.test.example", 443, ("127.0.0.1",)
+    )
 
 
 def test_refused_urls_start_no_process(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
