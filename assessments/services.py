@@ -323,16 +323,26 @@ def answer_save(
     parsed = parse_answer(
         respondent=respondent, question_id=question_id, value=value, comment=comment
     )
-    _check_can_answer(respondent)
-    return _store(respondent, question_id, parsed, seq, now or timezone.now())
+    with transaction.atomic():
+        _lock_open_respondent(respondent)
+        return _store(respondent, question_id, parsed, seq, now or timezone.now())
 
 
 def _store(
-    respondent: Respondent, question_id: str, parsed: ParsedAnswer, seq: int, now: datetime
+    respondent: Respondent,
+    question_id: str,
+    parsed: ParsedAnswer,
+    seq: int,
+    now: datetime,
+    *,
+    same_seq_wins: bool = False,
 ) -> SaveOutcome:
     """A conditional UPDATE (`seq < new seq`), falling back to an INSERT guarded by the unique
     constraint; if a concurrent request inserted first, the conditional UPDATE runs once more.
-    Whatever the interleaving, the row ends with the values of the highest seq."""
+    Whatever the interleaving, the row ends with the values of the highest seq.
+
+    A page post resent from the same page (the back button) carries the seq it wrote before:
+    `same_seq_wins` lets it replace its own earlier write."""
     values = {
         "choice": parsed.choice,
         "level": parsed.level,
@@ -344,7 +354,8 @@ def _store(
     rows = Answer.objects.filter(respondent=respondent, question_id=question_id)
     for _attempt in range(2):
         with transaction.atomic():
-            if rows.filter(seq__lt=seq).update(**values):
+            newer = rows.filter(seq__lte=seq) if same_seq_wins else rows.filter(seq__lt=seq)
+            if newer.update(**values):
                 _touch(respondent, now)
                 return SaveOutcome(rows.get(), stale=False)
             if rows.exists():
@@ -359,6 +370,13 @@ def _store(
             _touch(respondent, now)
             return SaveOutcome(answer, stale=False)
     return SaveOutcome(rows.get(), stale=True)
+
+
+def _lock_open_respondent(respondent: Respondent) -> None:
+    """Inside a transaction: lock the respondent's row, then check that answers may change.
+    Submitting takes the same lock, so no answer slips in after the submission."""
+    Respondent.objects.select_for_update().filter(pk=respondent.pk).first()
+    _check_can_answer(respondent)
 
 
 def _check_can_answer(respondent: Respondent) -> None:
@@ -376,20 +394,66 @@ def _touch(respondent: Respondent, now: datetime) -> None:
     )
 
 
+class PageInputError(SurveyInputError):
+    """Some fields of a posted page are invalid; `errors` maps each item id to its reason."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        count = len(errors)
+        super().__init__(
+            "1 answer needs your attention."
+            if count == 1
+            else f"{count} answers need your attention."
+        )
+
+
 def answers_save_page(
-    *, respondent: Respondent, posted: dict[str, tuple[str, str]], now: datetime | None = None
-) -> None:
-    """Save a whole page posted without JavaScript: every field valid, or nothing saved."""
-    parsed = {
-        qid: parse_answer(respondent=respondent, question_id=qid, value=value, comment=comment)
-        for qid, (value, comment) in posted.items()
-    }
-    _check_can_answer(respondent)
-    seq = parse_seq(None)
+    *,
+    respondent: Respondent,
+    posted: dict[str, tuple[str, str]],
+    seq: int,
+    now: datetime | None = None,
+) -> list[str]:
+    """Save a whole posted page (the plain-form path, and the "Save and continue" button):
+    every field valid, or nothing saved.
+
+    `seq` says how new the page is: when it was rendered, or with JavaScript the latest edit.
+    Unchanged answers are left alone; an answer changed elsewhere (another tab, a later
+    autosave) since then is kept, not overwritten, and its id is returned so the page can say so.
+    """
+    errors: dict[str, str] = {}
+    parsed: dict[str, ParsedAnswer] = {}
+    for qid, (value, comment) in posted.items():
+        try:
+            parsed[qid] = parse_answer(
+                respondent=respondent, question_id=qid, value=value, comment=comment
+            )
+        except SurveyInputError as exc:
+            errors[qid] = str(exc)
+    if errors:
+        raise PageInputError(errors)
     now = now or timezone.now()
+    conflicts: list[str] = []
     with transaction.atomic():
+        _lock_open_respondent(respondent)
+        stored = {a.question_id: a for a in respondent.answers.filter(question_id__in=parsed)}
         for qid, answer in parsed.items():
-            _store(respondent, qid, answer, seq, now)
+            old = stored.get(qid)
+            if old is None:
+                if answer.choice == Answer.Choice.NONE and not answer.comment:
+                    continue
+            elif (old.choice, old.level, old.number, old.comment) == (
+                answer.choice,
+                answer.level,
+                answer.number,
+                answer.comment,
+            ):
+                continue
+            elif old.seq > seq:
+                conflicts.append(qid)
+                continue
+            _store(respondent, qid, answer, seq, now, same_seq_wins=True)
+    return conflicts
 
 
 def respondent_submit(*, respondent: Respondent, now: datetime | None = None) -> bool:
@@ -402,6 +466,7 @@ def respondent_submit(*, respondent: Respondent, now: datetime | None = None) ->
         raise SurveyInputError("Answer at least one question before you submit.")
     now = now or timezone.now()
     with transaction.atomic():
+        Respondent.objects.select_for_update().filter(pk=respondent.pk).first()
         changed = Respondent.objects.filter(
             pk=respondent.pk,
             status__in=[Respondent.Status.INVITED, Respondent.Status.IN_PROGRESS],

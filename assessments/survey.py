@@ -26,7 +26,12 @@ from assessments import services
 from assessments.access import get_respondent_for_session, remember_respondent
 from assessments.forms import JoinForm
 from assessments.models import Answer, Invitation, Respondent
-from assessments.services import FACTS_SECTION, SurveyClosedError, SurveyInputError
+from assessments.services import (
+    FACTS_SECTION,
+    PageInputError,
+    SurveyClosedError,
+    SurveyInputError,
+)
 from scoring.rubric import Question, Rubric
 
 SESSION_JOIN = "join_invitation"
@@ -153,22 +158,36 @@ def section(request: HttpRequest, respondent_id: str, section_id: str) -> HttpRe
     items = _section_items(respondent, section_id)
     if items is None:
         raise Http404
-    error = None
-    if request.method == "POST":
-        posted = {
-            item_id: (request.POST.get(f"q-{item_id}", ""), request.POST.get(f"c-{item_id}", ""))
-            for item_id in items
-            if f"q-{item_id}" in request.POST or f"c-{item_id}" in request.POST
-        }
-        try:
-            services.answers_save_page(respondent=respondent, posted=posted)
-        except SurveyClosedError as exc:
-            return render(request, "survey/closed.html", {"message": str(exc)}, status=409)
-        except SurveyInputError as exc:
-            error = str(exc)
-        else:
-            return redirect(_after(respondent, section_id))
-    return _render_section(request, respondent, section_id, error=error)
+    if request.method == "GET":
+        return _render_section(request, respondent, section_id)
+    posted = {
+        item_id: (request.POST.get(f"q-{item_id}", ""), request.POST.get(f"c-{item_id}", ""))
+        for item_id in items
+        if f"q-{item_id}" in request.POST or f"c-{item_id}" in request.POST
+    }
+    try:
+        seq = services.parse_seq(request.POST.get("seq"))
+        conflicts = services.answers_save_page(respondent=respondent, posted=posted, seq=seq)
+    except SurveyClosedError as exc:
+        return render(request, "survey/closed.html", {"message": str(exc)}, status=409)
+    except PageInputError as exc:
+        # Show the page as posted, each problem beside its field: nothing typed is lost.
+        return _render_section(
+            request, respondent, section_id, error=str(exc), posted=posted, errors=exc.errors
+        )
+    except SurveyInputError as exc:
+        return _render_section(request, respondent, section_id, error=str(exc), posted=posted)
+    if conflicts:
+        count = len(conflicts)
+        notice = (
+            f"{count} answer{'s' if count > 1 else ''} on this page changed in another window "
+            "after this page was opened. The newer answer is kept and shown below: check it, "
+            "then continue."
+        )
+        return _render_section(
+            request, respondent, section_id, notice=notice, errors=dict.fromkeys(conflicts, "")
+        )
+    return redirect(_after(respondent, section_id))
 
 
 def _section_items(respondent: Respondent, section_id: str) -> list[str] | None:
@@ -195,10 +214,27 @@ def _after(respondent: Respondent, section_id: str) -> str:
 
 
 def _render_section(
-    request: HttpRequest, respondent: Respondent, section_id: str, *, error: str | None = None
+    request: HttpRequest,
+    respondent: Respondent,
+    section_id: str,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    posted: dict[str, tuple[str, str]] | None = None,
+    errors: dict[str, str] | None = None,
 ) -> HttpResponse:
+    """The page, from the stored answers or, after a refused post, from what was posted."""
     rubric = respondent.assessment.rubric
     answers = {a.question_id: a for a in respondent.answers.all()}
+    posted = posted or {}
+    errors = errors or {}
+
+    def shown(item_id: str) -> tuple[str, str]:
+        if item_id in posted:
+            return posted[item_id]
+        answer = answers.get(item_id)
+        return (answer.form_value, answer.comment) if answer else ("", "")
+
     sections = services.respondent_progress(respondent, answers)
     ids = [s.id for s in sections]
     position = ids.index(section_id)
@@ -211,6 +247,9 @@ def _render_section(
         "previous": sections[position - 1] if position > 0 else None,
         "is_last": position + 1 == len(ids),
         "error": error,
+        "notice": notice,
+        # When this page was rendered: a post from it never overwrites a newer answer.
+        "seq": services.parse_seq(None),
     }
     if section_id == FACTS_SECTION:
         context["facts"] = [
@@ -218,7 +257,9 @@ def _render_section(
                 "fact": f,
                 "dom": dom_id(f.id),
                 "answer": answers.get(f.id),
-                "value": answers[f.id].form_value if f.id in answers else "",
+                "value": shown(f.id)[0],
+                "error": errors.get(f.id),
+                "flagged": f.id in errors,
             }
             for f in services.facts_for(respondent)
         ]
@@ -232,14 +273,17 @@ def _render_section(
             for c in dimension.capabilities
             if (
                 items := [
-                    _item(rubric, q, answers.get(q.id))
+                    _item(
+                        rubric, q, answers.get(q.id), shown(q.id), q.id in errors, errors.get(q.id)
+                    )
                     for q in c.questions
                     if respondent.role in q.audience
                 ]
             )
         ]
         template = "survey/section.html"
-    return render(request, template, context, status=400 if error else 200)
+    status = 400 if error else 409 if notice else 200
+    return render(request, template, context, status=status)
 
 
 def dom_id(item_id: str) -> str:
@@ -247,13 +291,22 @@ def dom_id(item_id: str) -> str:
     return item_id.replace(".", "_")
 
 
-def _item(rubric: Rubric, question: Question, answer: Answer | None) -> dict[str, object]:
+def _item(
+    rubric: Rubric,
+    question: Question,
+    answer: Answer | None,
+    shown: tuple[str, str],
+    flagged: bool,
+    error: str | None,
+) -> dict[str, object]:
     return {
         "question": question,
         "dom": dom_id(question.id),
         "answer": answer,
-        "value": answer.form_value if answer else "",
-        "comment": answer.comment if answer else "",
+        "value": shown[0],
+        "comment": shown[1],
+        "flagged": flagged,
+        "error": error,
         "options": [
             (str(level), rubric.level_names[level], text) for level, text in question.levels.items()
         ],

@@ -126,6 +126,20 @@ def _utc(series: pd.Series, name: str) -> pd.Series:
     return parsed
 
 
+_TRUE = frozenset({"true", "yes", "y", "1", "t"})
+_FALSE = frozenset({"false", "no", "n", "0", "f", "", "none", "nan"})
+
+
+def _flags(series: pd.Series, name: str) -> pd.Series:
+    """Booleans from booleans, numbers or the usual words; anything else is an input error
+    (a bare astype(bool) would read the text "false" as true)."""
+    text = series.map(lambda v: "" if v is None or v is pd.NA else str(v)).str.strip().str.lower()
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        raise ScoringInputError([f"{name}: not a yes/no value {v!r}" for v in series[bad].head(10)])
+    return text.isin(_TRUE)
+
+
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     """A text column, empty where missing."""
     if name not in frame.columns:
@@ -169,7 +183,7 @@ def compute(
         changes["time"] = _utc(changes["time"], "changes.time")
         changes["sha"] = changes["sha"].astype(str)
         changes["ai_assisted"] = (
-            changes["ai_assisted"].fillna(False).astype(bool)
+            _flags(changes["ai_assisted"], "changes.ai_assisted")
             if "ai_assisted" in changes.columns
             else False
         )
@@ -222,10 +236,12 @@ def compute(
         _require(incidents, "incidents", ("id", "created"))
         incidents = incidents.copy()
         incidents["created"] = _utc(incidents["created"], "incidents.created")
-        resolved = incidents["resolved"] if "resolved" in incidents.columns else None
-        incidents["resolved"] = (
-            _utc(resolved, "incidents.resolved") if resolved is not None else pd.NaT
+        resolved = (
+            incidents["resolved"]
+            if "resolved" in incidents.columns
+            else pd.Series(None, index=incidents.index, dtype=object)
         )
+        incidents["resolved"] = _utc(resolved, "incidents.resolved")
         sha_to_deploy = first_shipped.set_index("sha")["deployment_id"]
         by_id = _column(incidents, "deployment_id")
         by_sha = _column(incidents, "sha").map(sha_to_deploy).fillna("")

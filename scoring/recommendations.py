@@ -132,7 +132,7 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
             add(f"{path}.steps", "must be a list of 3 to 6 non-empty steps")
             steps = []
         for key in ("impact", "effort"):
-            if entry.get(key) not in (1, 2, 3):
+            if type(entry.get(key)) is not int or entry.get(key) not in (1, 2, 3):
                 add(f"{path}.{key}", f"must be 1, 2 or 3, not {entry.get(key)!r}")
         prerequisites = entry.get("prerequisites") or []
         if not isinstance(prerequisites, list):
@@ -148,8 +148,8 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
             trigger=tuple(conditions),
             why=" ".join(str(entry.get("why", "")).split()),
             steps=tuple(" ".join(s.split()) for s in steps),
-            impact=int(entry.get("impact", 1)) if entry.get("impact") in (1, 2, 3) else 1,
-            effort=int(entry.get("effort", 1)) if entry.get("effort") in (1, 2, 3) else 1,
+            impact=_one_to_three(entry.get("impact")),
+            effort=_one_to_three(entry.get("effort")),
             prerequisites=tuple(str(p) for p in prerequisites),
         )
     for rec in items.values():
@@ -318,3 +318,8 @@ def _shipped_rubric(rubric: Rubric) -> Rubric | None:
         return get_rubric(rubric.id, rubric.version)
     except RubricError:
         return None
+
+
+def _one_to_three(value: object) -> int:
+    """The value when it is the integer 1, 2 or 3 (YAML's true and 1.0 are not), else 1."""
+    return value if type(value) is int and value in (1, 2, 3) else 1

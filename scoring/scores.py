@@ -158,6 +158,11 @@ def _validate(rubric: Rubric, answers: pd.DataFrame) -> pd.DataFrame:
     report(is_level & is_fact, "{question_id!r} is a fact question and takes a number, not a level")
     bad_level = is_level & ~frame["level"].isin([1, 2, 3, 4, 5]).to_numpy()
     report(bad_level & is_question, "level {level!r} for {question_id!r} is outside 1-5")
+    stray_level = ~is_level & frame["level"].notna().to_numpy()
+    report(
+        stray_level & frame["choice"].notna().to_numpy(),
+        "{choice!r} for {question_id!r} cannot carry a level ({level!r})",
+    )
     is_number = (frame["choice"] == "number").to_numpy()
     report(is_number & is_question, "{question_id!r} takes a level, not a number")
     if (is_number & is_fact).any():

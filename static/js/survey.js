@@ -10,8 +10,14 @@
 (function () {
   "use strict";
 
+  // Start above the server's render time (the page form's hidden seq), so this page's edits
+  // outrank what was stored when it was rendered even when this computer's clock is behind.
   var lastSeq = 0;
   function nextSeq() {
+    if (lastSeq === 0) {
+      var rendered = document.querySelector("form[data-page-form] input[name=seq]");
+      lastSeq = rendered ? parseInt(rendered.value, 10) || 0 : 0;
+    }
     lastSeq = Math.max(Date.now(), lastSeq + 1);
     return lastSeq;
   }
@@ -62,6 +68,9 @@
 
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
+    // "Save and continue" carries what is on screen, which is this page's newest edit.
+    var pageSeq = form.matches && form.matches("[data-page-form]") ? form.querySelector("input[name=seq]") : null;
+    if (pageSeq) pageSeq.value = String(nextSeq());
     if (!form.matches || !form.matches("[data-once]")) return;
     if (form.getAttribute("data-sent") === "1") {
       evt.preventDefault();

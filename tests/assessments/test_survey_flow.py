@@ -158,6 +158,88 @@ def test_page_post_with_one_bad_field_saves_nothing(personas: Personas) -> None:
     assert not Answer.objects.filter(respondent=respondent).exists()
 
 
+def test_a_refused_page_keeps_what_was_typed_and_marks_the_bad_field(
+    personas: Personas,
+) -> None:
+    respondent, token = invite(personas.assessment_a, role="engineering")
+    client = Client()
+    _redeem(client, token)
+    facts = services.facts_for(respondent)
+    assert len(facts) >= 2
+    data = {f"q-{f.id}": str(int(f.minimum) + 7) for f in facts}
+    data[f"q-{facts[0].id}"] = "about 20"
+    url = reverse("survey:section", args=[respondent.pk, services.FACTS_SECTION])
+    response = client.post(url, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "1 answer needs your attention" in page
+    dom = facts[0].id.replace(".", "_")
+    assert f'aria-describedby="er-{dom}"' in page and 'aria-invalid="true"' in page
+    assert 'value="about 20"' in page
+    assert page.count(f'value="{int(facts[1].minimum) + 7}"') >= 1
+    assert not Answer.objects.filter(respondent=respondent).exists()
+
+
+def _page_data(respondent: Respondent, dimension: Any, value: str) -> dict[str, str]:
+    qs = [q for c in dimension.capabilities for q in c.questions if respondent.role in q.audience]
+    return {f"q-{q.id}": value for q in qs} | {f"c-{q.id}": "" for q in qs}
+
+
+def test_a_stale_page_post_never_overwrites_a_newer_answer(personas: Personas) -> None:
+    respondent, token = invite(personas.assessment_a, role="leadership")
+    client = Client()
+    _redeem(client, token)
+    dimension = personas.assessment_a.rubric.dimensions[0]
+    url = reverse("survey:section", args=[respondent.pk, dimension.id])
+    old_page = client.get(url)
+    rendered_seq = int(old_page.context["seq"])
+    qid = _first_question(respondent).id
+    # Another tab autosaves level 4 after the old page was rendered ...
+    assert _autosave(client, respondent, qid, "4", seq=rendered_seq + 5000).status_code == 200
+    # ... then the old page (all empty) is posted without JavaScript.
+    data = _page_data(respondent, dimension, "") | {"seq": str(rendered_seq)}
+    data[f"q-{qid}"] = "2"
+    response = client.post(url, data)
+    assert response.status_code == 409
+    assert b"changed in another window" in response.content
+    assert Answer.objects.get(respondent=respondent, question_id=qid).level == 4
+    assert b'value="4" checked' in response.content  # the kept answer is what the page shows
+
+
+def test_an_unchanged_field_on_a_stale_page_is_left_alone(personas: Personas) -> None:
+    respondent, token = invite(personas.assessment_a, role="leadership")
+    client = Client()
+    _redeem(client, token)
+    dimension = personas.assessment_a.rubric.dimensions[0]
+    url = reverse("survey:section", args=[respondent.pk, dimension.id])
+    rendered_seq = int(client.get(url).context["seq"])
+    qid = _first_question(respondent).id
+    _autosave(client, respondent, qid, "4", seq=rendered_seq + 5000)
+    # With JavaScript the page shows the autosaved value: posting it changes nothing.
+    data = _page_data(respondent, dimension, "3") | {"seq": str(rendered_seq + 6000)}
+    data[f"q-{qid}"] = "4"
+    assert client.post(url, data).status_code == 302
+    answer = Answer.objects.get(respondent=respondent, question_id=qid)
+    assert (answer.level, answer.seq) == (4, rendered_seq + 5000)
+
+
+def test_the_same_page_posted_again_replaces_its_own_answers(personas: Personas) -> None:
+    # The back button brings the page back with its old seq; a changed answer still saves.
+    respondent, token = invite(personas.assessment_a, role="leadership")
+    client = Client()
+    _redeem(client, token)
+    dimension = personas.assessment_a.rubric.dimensions[0]
+    url = reverse("survey:section", args=[respondent.pk, dimension.id])
+    seq = str(client.get(url).context["seq"])
+    assert (
+        client.post(url, _page_data(respondent, dimension, "2") | {"seq": seq}).status_code == 302
+    )
+    assert (
+        client.post(url, _page_data(respondent, dimension, "5") | {"seq": seq}).status_code == 302
+    )
+    assert set(Answer.objects.filter(respondent=respondent).values_list("level", flat=True)) == {5}
+
+
 @pytest.mark.parametrize(
     ("value", "comment", "message"),
     [

@@ -230,3 +230,35 @@ def test_unreadable_times_are_refused() -> None:
     bad.loc[0, "time"] = "yesterday-ish"
     with pytest.raises(ScoringInputError, match="unreadable time"):
         compute(DeliveryData(bad, data.changes, data.incidents), now=START)
+
+
+def test_incidents_without_a_resolved_column_count_as_open() -> None:
+    data = _data([0, 1])
+    incidents = pd.DataFrame([{"id": "i1", "created": START, "deployment_id": "d0-0"}])
+    metrics = compute(
+        DeliveryData(data.deployments, data.changes, incidents), now=START + timedelta(days=2)
+    )
+    assert metrics is not None
+    assert metrics.change_failure_rate == pytest.approx(1 / 2)
+    assert metrics.recovery_hours is None
+    assert any("1 linked incident(s) are not resolved yet" in note for note in metrics.notes)
+
+
+@pytest.mark.parametrize(
+    ("flags", "ai_count"), [(["false", "TRUE"], 1), (["no", "yes"], 1), ([0, 1], 1)]
+)
+def test_ai_assisted_reads_words_and_numbers_not_truthiness(flags: list, ai_count: int) -> None:
+    data = _data([0, 1])
+    changes = data.changes.copy()
+    changes["ai_assisted"] = pd.Series(flags, dtype=object)
+    metrics = compute(DeliveryData(data.deployments, changes), now=START + timedelta(days=2))
+    assert metrics is not None and metrics.lead_time_split is not None
+    assert metrics.lead_time_split.ai_count == ai_count
+
+
+def test_an_unreadable_ai_assisted_flag_is_refused() -> None:
+    data = _data([0])
+    changes = data.changes.copy()
+    changes["ai_assisted"] = pd.Series(["maybe"], dtype=object)
+    with pytest.raises(ScoringInputError, match="not a yes/no value 'maybe'"):
+        compute(DeliveryData(data.deployments, changes), now=START + timedelta(days=2))

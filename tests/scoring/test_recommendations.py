@@ -61,6 +61,8 @@ def _load(data: dict[str, Any]) -> None:
             "unknown condition",
         ),
         (lambda d: d["recommendations"][0].update(impact=4), "must be 1, 2 or 3"),
+        (lambda d: d["recommendations"][0].update(impact=True), "must be 1, 2 or 3, not True"),
+        (lambda d: d["recommendations"][0].update(effort=2.0), "must be 1, 2 or 3, not 2.0"),
         (lambda d: d["recommendations"][0].update(steps=["one", "two"]), "3 to 6"),
         (
             lambda d: d["recommendations"][0].update(

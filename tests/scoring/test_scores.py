@@ -212,6 +212,13 @@ def test_duplicate_rows_mixed_roles_and_fractional_counts_are_refused(
         score(rows)
 
 
+def test_a_dont_know_that_carries_a_level_is_refused() -> None:
+    answers = frame([("a", "engineering", Q1, "dk")])
+    answers.loc[0, "level"] = 9
+    with pytest.raises(ScoringInputError, match="'dont_know' for .* cannot carry a level"):
+        score_assessment(rubric=RUBRIC, answers=answers, now=NOW)
+
+
 def test_every_offending_row_is_listed() -> None:
     with pytest.raises(ScoringInputError) as caught:
         score([("a", "engineering", Q1, 9), ("b", "engineering", "nope", 3)])
