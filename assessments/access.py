@@ -18,7 +18,12 @@ from django_htmx.middleware import HtmxDetails
 
 from assessments.models import Assessment, Invitation, Membership, Organisation, Respondent
 
-SESSION_RESPONDENTS = "respondents"
+SESSION_RESPONDENTS = "respondent_links"
+
+
+class LinkNoLongerUsable(Http404):
+    """The respondent's link was revoked, replaced or has expired since this browser opened
+    it: answered with the same neutral "this link can't be used" page as a bad token."""
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -92,20 +97,37 @@ def get_invitation_for_user(
 
 
 def get_respondent_for_session(request: HttpRequest, respondent_id: Any) -> Respondent:
-    """A respondent is reachable only from the browser session that redeemed its link."""
+    """A respondent is reachable only from the browser session that redeemed its link, and
+    only while that link still works: revoking or replacing a link closes the survey in
+    browsers that opened it before, too."""
     rid = _uuid_or_404(respondent_id)
-    if str(rid) not in request.session.get(SESSION_RESPONDENTS, []):
+    links: dict[str, str] = request.session.get(SESSION_RESPONDENTS) or {}
+    if not isinstance(links, dict) or str(rid) not in links:
         raise Http404
     try:
-        return Respondent.objects.select_related("assessment", "assessment__organisation").get(
-            pk=rid
-        )
+        respondent = Respondent.objects.select_related(
+            "assessment", "assessment__organisation", "invitation"
+        ).get(pk=rid)
     except Respondent.DoesNotExist:
         raise Http404 from None
+    invitation = respondent.invitation
+    if invitation is None or not Invitation.objects.usable().filter(pk=invitation.pk).exists():
+        raise LinkNoLongerUsable
+    if invitation.kind == Invitation.Kind.PERSONAL and invitation.token_hash != links[str(rid)]:
+        raise LinkNoLongerUsable
+    return respondent
+
+
+def session_has_respondent(request: HttpRequest, respondent_id: str) -> bool:
+    links = request.session.get(SESSION_RESPONDENTS) or {}
+    return isinstance(links, dict) and respondent_id in links
 
 
 def remember_respondent(request: HttpRequest, respondent: Respondent) -> None:
-    ids: list[str] = list(request.session.get(SESSION_RESPONDENTS, []))
-    if str(respondent.pk) not in ids:
-        ids.append(str(respondent.pk))
-    request.session[SESSION_RESPONDENTS] = ids[-50:]
+    """Note in the session which link (by its token's hash) let this browser in."""
+    links = request.session.get(SESSION_RESPONDENTS) or {}
+    links = dict(links) if isinstance(links, dict) else {}
+    links.pop(str(respondent.pk), None)
+    invitation = respondent.invitation
+    links[str(respondent.pk)] = invitation.token_hash if invitation else ""
+    request.session[SESSION_RESPONDENTS] = dict(list(links.items())[-50:])

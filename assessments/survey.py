@@ -23,7 +23,11 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import services
-from assessments.access import get_respondent_for_session, remember_respondent
+from assessments.access import (
+    get_respondent_for_session,
+    remember_respondent,
+    session_has_respondent,
+)
 from assessments.forms import JoinForm
 from assessments.models import Answer, Invitation, Respondent
 from assessments.services import (
@@ -39,6 +43,13 @@ SESSION_OPEN = "open_link:{}"
 
 
 def _client_ip(request: HttpRequest) -> str:
+    """The client's address: from X-Forwarded-For when trusted proxies set it (the entry
+    appended by the outermost trusted proxy, which a client cannot forge)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if proxies > 0 and len(forwarded) >= proxies:
+        return forwarded[-proxies][:64]
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
@@ -91,7 +102,7 @@ def redeem(request: HttpRequest, token: str) -> HttpResponse:
         response = redirect("survey:home", respondent_id=respondent.pk)
     else:
         existing = request.session.get(SESSION_OPEN.format(invitation.pk))
-        if existing and existing in request.session.get("respondents", []):
+        if existing and session_has_respondent(request, existing):
             response = redirect("survey:home", respondent_id=existing)
         else:
             request.session[SESSION_JOIN] = str(invitation.pk)

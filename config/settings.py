@@ -225,6 +225,12 @@ SCAN_MAX_UPLOAD_BYTES = env_int("SCAN_MAX_UPLOAD_BYTES", 500 * 1024 * 1024)
 EXPORT_MAX_UPLOAD_BYTES = env_int("EXPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 30)
 TOKEN_RATE_LIMIT_PER_MINUTE = env_int("TOKEN_RATE_LIMIT_PER_MINUTE", 30)
+# How many proxies in front of the app append to X-Forwarded-For: the client's address is the
+# entry that many from the right (0: use the connection's address). Behind one proxy every
+# client would otherwise share that proxy's address, and so one rate-limit bucket.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+)
 ANSWER_COMMENT_MAX_LENGTH = 2000
 
 LOGGING = {

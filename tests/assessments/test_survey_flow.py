@@ -344,6 +344,54 @@ def test_reissued_link_replaces_the_old_one_and_keeps_answers(personas: Personas
     assert Answer.objects.get(respondent=respondent).level == 3
 
 
+@pytest.mark.parametrize("change", ["revoke", "reissue", "expire"])
+def test_a_browser_that_opened_a_link_loses_it_when_the_link_is_revoked_or_replaced(
+    personas: Personas, change: str
+) -> None:
+    respondent, token = invite(personas.assessment_a)
+    client = Client()
+    _redeem(client, token)
+    qid = _first_question(respondent).id
+    assert _autosave(client, respondent, qid, "3", seq=1).status_code == 200
+    if change == "revoke":
+        services.invitation_revoke(invitation=respondent.invitation)
+    elif change == "reissue":
+        services.invitation_reissue(invitation=respondent.invitation)
+    else:
+        Invitation.objects.filter(pk=respondent.invitation_id).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+    home = client.get(reverse("survey:home", args=[respondent.pk]))
+    assert home.status_code == 404
+    assert b"This link can't be used" in home.content
+    assert _autosave(client, respondent, qid, "5", seq=2).status_code == 404
+    submit = client.post(reverse("survey:submit", args=[respondent.pk]))
+    assert submit.status_code == 404
+    respondent.refresh_from_db()
+    assert respondent.status != Respondent.Status.SUBMITTED
+    assert Answer.objects.get(respondent=respondent, question_id=qid).level == 3
+
+
+def test_rate_limit_uses_the_forwarded_address_behind_a_trusted_proxy(
+    personas: Personas, settings: Any
+) -> None:
+    settings.TOKEN_RATE_LIMIT_PER_MINUTE = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    from django.core.cache import cache
+
+    cache.clear()
+    _respondent, valid = invite(personas.assessment_a)
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6")
+    forged = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 6.6.6.6")
+    for i in range(3):
+        _redeem(attacker, f"guess-{i}")
+    # A forged leading entry does not escape: the proxy's own entry (rightmost) counts.
+    assert _redeem(forged, "guess-x").status_code == 429
+    # Someone else behind the same proxy is not locked out by the attacker's failures.
+    colleague = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="5.5.5.5")
+    assert _redeem(colleague, valid).status_code == 302
+
+
 def test_link_redemption_is_rate_limited(personas: Personas, settings: Any) -> None:
     settings.TOKEN_RATE_LIMIT_PER_MINUTE = 3
     from django.core.cache import cache
