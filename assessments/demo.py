@@ -98,6 +98,10 @@ COMMENTS = [
 ]
 
 
+class DemoUserConflict(Exception):
+    """A user with a demo username exists but is not opready's demo user."""
+
+
 @dataclass(frozen=True)
 class DemoInfo:
     username: str
@@ -128,6 +132,12 @@ def _users() -> dict[str, Any]:
         user, new = user_model.objects.get_or_create(
             username=username, defaults={"first_name": first, "last_name": last, "email": email}
         )
+        if not new and user.email != email:
+            # Never give someone's real account the published demo password.
+            raise DemoUserConflict(
+                f"A user named {username!r} already exists and is not opready's demo user; "
+                "seed_demo leaves it alone. Rename that user or use another database."
+            )
         if new or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()

@@ -66,7 +66,7 @@ class BulkInvitationForm(forms.Form):
         roles = {value for value, _label in ROLE_CHOICES}
         people: list[tuple[str, str, str]] = []
         errors: list[str] = []
-        email_field = forms.EmailField()
+        email_field = forms.EmailField(max_length=254)
         for number, raw in enumerate(self.cleaned_data["people"].splitlines(), start=1):
             line = raw.strip()
             if not line:

@@ -146,10 +146,10 @@ def invitation_reissue(*, invitation: Invitation, now: datetime | None = None) -
     invitation.expires_at = Invitation.default_expiry(now)
     invitation.save(update_fields=["token_hash", "revoked_at", "expires_at"])
     respondent = invitation.respondents.first()
-    label = (respondent.name or respondent.email) if respondent else "Open link"
-    return IssuedLink(
-        invitation=invitation, token=token, label=label, role=respondent.role if respondent else ""
-    )
+    if invitation.kind == Invitation.Kind.OPEN or respondent is None:
+        return IssuedLink(invitation=invitation, token=token, label="Open link", role="")
+    label = respondent.name or respondent.email
+    return IssuedLink(invitation=invitation, token=token, label=label, role=respondent.role)
 
 
 def invitation_revoke(*, invitation: Invitation, now: datetime | None = None) -> None:

@@ -147,6 +147,9 @@ def home(request: HttpRequest, respondent_id: str) -> HttpResponse:
     respondent = get_respondent_for_session(request, respondent_id)
     if respondent.is_submitted:
         return render(request, "survey/done.html", {"respondent": respondent})
+    if not respondent.assessment.is_open:
+        message = "This assessment is closed and no longer takes answers."
+        return render(request, "survey/closed.html", {"message": message}, status=409)
     sections = services.respondent_progress(respondent)
     next_section = next((s for s in sections if not s.complete), None)
     return render(

@@ -173,6 +173,11 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
         counts[r.status] += 1
         by_role[r.role] = by_role.get(r.role, 0) + 1
         r.total_questions = n_questions.get(r.role, 0)  # type: ignore[attr-defined]
+    if assessment.anonymous:
+        # Rows in invitation order would line up with the list of names the leader just
+        # typed; sorted by status and role, with no per-person progress, they don't.
+        order = {s: i for i, s in enumerate(Respondent.Status.values)}
+        respondents.sort(key=lambda r: (order[r.status], r.role, str(r.pk)))
     fresh_links = request.session.pop(FRESH_LINKS.format(assessment.pk), [])
     return render(
         request,

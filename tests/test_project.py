@@ -107,6 +107,31 @@ def test_a_broken_shipped_rubric_stops_start_up(tmp_path: Path) -> None:
     assert "levles" in result.stderr
 
 
+def test_validate_rubric_reports_a_broken_fork_among_the_shipped_rubrics(tmp_path: Path) -> None:
+    # docs/rubric.md: authors write their fork next to the shipped rubric and validate it.
+    # Start-up refuses broken rubrics, but must let validate_rubric list the errors first.
+    from scoring.rubric import rubric_path
+
+    text = rubric_path("operationalization", 1).read_text()
+    fork = tmp_path / "acme-readiness-1.yaml"
+    fork.write_text(text.replace("levels:", "levles:", 1))
+    (tmp_path / "operationalization-1.yaml").write_text(text)
+    code = (
+        "import scoring.rubric as r, pathlib, os, sys; "
+        f"r.RUBRICS_DIR = pathlib.Path({str(tmp_path)!r}); "
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+        f"sys.argv = ['manage.py', 'validate_rubric', {str(fork)!r}]; "
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(sys.argv)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert str(fork) in result.stderr and "levles" in result.stderr
+
+
 @pytest.mark.django_db
 def test_pages_carry_a_nonce_csp_and_a_strict_referrer_policy() -> None:
     client = Client()

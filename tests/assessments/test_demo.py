@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from assessments.demo import DEMO_ASSESSMENT_ID, DEMO_PASSWORD, DEMO_USERNAME
 from assessments.models import Answer, Assessment, Respondent
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _debug(settings: Any) -> None:
+    settings.DEBUG = True  # as `make run` has it; see the DEBUG=0 test below
 
 
 def _answers() -> list[tuple[str, str, str, int | None, float | None]]:
@@ -57,3 +64,23 @@ def test_seed_demo_is_idempotent_and_reproducible() -> None:
     assert Respondent.objects.filter(assessment_id=DEMO_ASSESSMENT_ID).count() == 12
     call_command("seed_demo", "--reset", stdout=StringIO())
     assert _answers() == first
+
+
+def test_seed_demo_refuses_to_run_without_debug_unless_asked(settings: Any) -> None:
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only with DEBUG=1"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Assessment.objects.filter(pk=DEMO_ASSESSMENT_ID).exists()
+    call_command("seed_demo", "--allow-without-debug", stdout=StringIO())
+    assert Assessment.objects.filter(pk=DEMO_ASSESSMENT_ID).exists()
+
+
+def test_seed_demo_never_takes_over_a_real_account_named_demo() -> None:
+    real = get_user_model().objects.create_user(
+        DEMO_USERNAME, "ceo@real-company.example", "her own password"
+    )
+    with pytest.raises(CommandError, match="already exists and is not opready's demo user"):
+        call_command("seed_demo", stdout=StringIO())
+    real.refresh_from_db()
+    assert real.check_password("her own password")
+    assert not real.check_password(DEMO_PASSWORD)

@@ -174,6 +174,25 @@ def test_participation_hides_names_when_anonymous(personas: Personas) -> None:
     assert "Respondent 1" in html
 
 
+def test_anonymous_participation_cannot_be_lined_up_with_the_invitation_list(
+    personas: Personas,
+) -> None:
+    from assessments import services
+
+    a = personas.assessment_a
+    a.anonymous = True
+    a.save()
+    first, _ = invite(a, name="First Invited", role="product")
+    invite(a, name="Second Invited", role="engineering")
+    qid = a.rubric.questions_for("product")[0].id
+    services.answer_save(respondent=first, question_id=qid, value="3", comment="", seq=1)
+    html = login(personas.alice).get(reverse("assessments:detail", args=[a.pk])).content.decode()
+    table = html[html.index("<tbody>") : html.index("</tbody>")]
+    # Sorted by status (invited before started), not invitation order; no progress counts.
+    assert table.index("Engineering") < table.index("Product")
+    assert "<th>Progress</th>" not in html and "1 / " not in table
+
+
 def test_participation_shows_who_started_and_finished(personas: Personas) -> None:
     from assessments import services
 
@@ -255,3 +274,11 @@ def test_admin_works_for_staff(personas: Personas) -> None:
         == 200
     )
     assert login(personas.alice).get(reverse("admin:index")).status_code == 302
+
+
+def test_an_assessment_whose_rubric_is_gone_gets_a_clear_page(personas: Personas) -> None:
+    a = personas.assessment_a
+    Assessment.objects.filter(pk=a.pk).update(rubric_version=99)
+    response = login(personas.alice).get(reverse("assessments:detail", args=[a.pk]))
+    assert response.status_code == 503
+    assert b"rubric is not installed" in response.content

@@ -456,6 +456,8 @@ def test_closed_assessment_takes_no_answers(personas: Personas) -> None:
     assert response.status_code == 409
     assert b"closed" in response.content
     assert not Answer.objects.exists()
+    home = client.get(reverse("survey:home", args=[respondent.pk]))
+    assert home.status_code == 409 and b"closed and no longer takes answers" in home.content
 
 
 def test_dont_know_and_not_applicable_are_stored_without_a_level(personas: Personas) -> None:

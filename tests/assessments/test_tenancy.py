@@ -238,3 +238,37 @@ def test_each_persona_reaches_its_own_objects(personas: Personas) -> None:
             ).status_code
             == 200
         )
+
+
+CHILD_PARAMS = {"invitation_id", "job_id", "other_id", "share_id", "run_id", "source_id"}
+
+
+@pytest.mark.django_db
+def test_own_parent_ids_do_not_open_another_organisations_children(
+    personas: Personas, other_org: dict[str, Any]
+) -> None:
+    """The usual way across tenants: the visitor's own assessment in the URL, another
+    organisation's invitation, job, share link, scan run or source beside it."""
+    before = _snapshot(personas.org_b)
+    mixed = dict(other_org) | {
+        "org_id": personas.org_a.pk,
+        "assessment_id": personas.assessment_a.pk,
+        "section_id": personas.assessment_a.rubric.dimensions[0].id,
+    }
+    client = Client()
+    client.force_login(personas.alice)  # owner of org A: full rights on her own objects
+    patterns = [
+        (n, p)
+        for n, p in all_patterns()
+        if set(p.pattern.converters) & CHILD_PARAMS
+        and set(p.pattern.converters) & {"org_id", "assessment_id"}
+    ]
+    assert len(patterns) >= 5, "the walk found suspiciously few nested URL patterns"
+    for name, pattern in patterns:
+        url = reverse(name, kwargs=_kwargs(pattern, mixed))
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code in (404, 405), (
+                f"alice {method.upper()} {name} -> {response.status_code}"
+            )
+    assert _snapshot(personas.org_b) == before

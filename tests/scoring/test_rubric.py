@@ -690,3 +690,21 @@ def test_scoring_imports_no_django() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_released_rubric_files_never_change() -> None:
+    import hashlib
+
+    from scoring.rubric import RUBRICS_DIR
+
+    lines = (RUBRICS_DIR / "published.sha256").read_text().splitlines()
+    published = dict(
+        reversed(line.split()) for line in lines if line.strip() and not line.startswith("#")
+    )
+    assert "operationalization-1.yaml" in published
+    for name, digest in published.items():
+        actual = hashlib.sha256((RUBRICS_DIR / name).read_bytes()).hexdigest()
+        assert actual == digest, (
+            f"{name} was released and assessments pin it: never edit it in place. Copy it to "
+            "the next version instead (docs/rubric.md, 'Versions are immutable')."
+        )
