@@ -20,6 +20,9 @@ GREY = "#8a94a3"
 BLUE = ("#dbe7f6", "#a9c6ea", "#6c9fd8", "#2f6fba", "#143f73")  # light to dark, one per level
 FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK}
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
+# The review-wall chart's widest x axis, in multiples of today's volume: wider, and today's
+# volume and the curve's knee shrink to a sliver at the left edge.
+MAX_MULTIPLIER = 50.0
 
 
 def num(value: float, places: int, *, sign: bool = False) -> str:
@@ -45,11 +48,15 @@ def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
 
 
 def radar(result: dict[str, Any]) -> go.Figure:
-    """Current exact level against target per dimension."""
+    """Current exact level against target per dimension. A dimension nobody answered is a gap
+    in the current trace (never drawn as level 1) and its axis says "no data"; hover text
+    marks low-confidence dimensions."""
     dims = result["dimensions"]
-    names = [d["title"] for d in dims] + [dims[0]["title"]]
-    current = [d["exact_level"] or 1 for d in dims]
+    labels = [d["title"] + (" (no data)" if d["exact_level"] is None else "") for d in dims]
+    names = labels + labels[:1]
+    current = [d["exact_level"] for d in dims]
     target = [d["target_level"] for d in dims]
+    hover = [_radar_hover(d) for d in dims]
     figure = go.Figure()
     figure.add_trace(
         go.Scatterpolar(
@@ -58,6 +65,7 @@ def radar(result: dict[str, Any]) -> go.Figure:
             name="Target",
             line={"color": INK, "dash": "dash", "width": 2},
             marker={"symbol": "square", "size": 7},
+            hovertemplate="%{theta}: target %{r}<extra></extra>",
         )
     )
     figure.add_trace(
@@ -69,6 +77,9 @@ def radar(result: dict[str, Any]) -> go.Figure:
             fillcolor="rgba(47,111,186,0.25)",
             line={"color": BLUE[3], "width": 3},
             marker={"symbol": "circle", "size": 8},
+            connectgaps=False,
+            customdata=hover + hover[:1],
+            hovertemplate="%{customdata}<extra></extra>",
         )
     )
     figure.update_polars(
@@ -88,13 +99,20 @@ def radar(result: dict[str, Any]) -> go.Figure:
     return figure
 
 
+def _radar_hover(dimension: dict[str, Any]) -> str:
+    if dimension["exact_level"] is None:
+        return f"{dimension['title']}: no data"
+    text = f"{dimension['title']}: level {num(dimension['exact_level'], 1)}"
+    return text + (" (low confidence)" if dimension["low_confidence"] else "")
+
+
 def radar_table(result: dict[str, Any]) -> list[list[str]]:
     rows = [["Dimension", "Current level", "Target", "Gap", "Confidence"]]
     for d in result["dimensions"]:
         rows.append(
             [
                 d["title"],
-                _level(d["exact_level"]),
+                "no data" if d["exact_level"] is None else _level(d["exact_level"]),
                 str(d["target_level"]),
                 "-" if d["gap"] is None else f"{num(d['gap'], 1)}",
                 d["confidence_label"],
@@ -104,8 +122,10 @@ def radar_table(result: dict[str, Any]) -> list[list[str]]:
 
 
 def heatmap(result: dict[str, Any]) -> go.Figure:
-    """Capabilities (rows) by role group (columns), coloured by level; 'All' first. Roles too
-    small to show alone were merged by the engine; they share one "other roles" column."""
+    """Capabilities (rows) by role group (columns), coloured by level; 'All' first (the
+    capability's level, from the median), then each group's mean level. Roles too small to show
+    alone were pooled by the engine when together they reach three respondents, and dropped
+    otherwise; pooled groups share one "other roles" column."""
     caps = result["capabilities"]
     roles = ["leadership", "engineering", "operations", "product"]
     columns = ["All respondents", *(r.capitalize() for r in roles), "Other roles (merged)"]
@@ -184,31 +204,47 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
     wall = projection["saturation_multiplier"]
     curve = projection["curve"]
     planned = list(zip(projection["planned_labels"], projection["planned"], strict=True))
-    right = min(10.0, max(2.0, wall * 1.6, *(s["multiplier"] * 1.15 for _l, s in planned)))
+    # Up to 10x today, or just past the wall when it lies further out; never beyond
+    # MAX_MULTIPLIER, where the wall is named at the edge instead of drawn.
+    wanted = max(2.0, wall * 1.6, *(s["multiplier"] * 1.15 for _l, s in planned))
+    right = min(wanted, max(10.0, wall * 1.1), MAX_MULTIPLIER)
+    beyond = wall >= right
     waits = [max(s["wait_hours"], 0.01) for s in curve]
     top = max(waits) * 3
     figure = go.Figure()
-    figure.add_vrect(
-        x0=wall,
-        x1=right,
-        fillcolor=GREY,
-        opacity=0.18,
-        line_width=0,
-        annotation_text="review saturated:<br>the queue grows without limit",
-        annotation_position="bottom right",
-        annotation_font={"size": 11, "color": INK},
-    )
-    figure.add_vline(x=wall, line={"color": INK, "width": 2, "dash": "dash"})
-    figure.add_annotation(
-        x=wall,
-        y=0.04,
-        yref="paper",
-        xanchor="right",
-        yanchor="bottom",
-        showarrow=False,
-        text=f"<b>the wall: {num(wall, 1)}\u00d7 today</b> ",
-        font={"size": 12, "color": INK},
-    )
+    if beyond:
+        figure.add_annotation(
+            x=right,
+            y=0.04,
+            yref="paper",
+            xanchor="right",
+            yanchor="bottom",
+            showarrow=False,
+            text=f"<b>wall beyond {num(right, 0)}\u00d7: at {num(wall, 1)}\u00d7 today</b> \u2192",
+            font={"size": 12, "color": INK},
+        )
+    else:
+        figure.add_vrect(
+            x0=wall,
+            x1=right,
+            fillcolor=GREY,
+            opacity=0.18,
+            line_width=0,
+            annotation_text="review saturated:<br>the queue grows without limit",
+            annotation_position="bottom right",
+            annotation_font={"size": 11, "color": INK},
+        )
+        figure.add_vline(x=wall, line={"color": INK, "width": 2, "dash": "dash"})
+        figure.add_annotation(
+            x=wall,
+            y=0.04,
+            yref="paper",
+            xanchor="right",
+            yanchor="bottom",
+            showarrow=False,
+            text=f"<b>the wall: {num(wall, 1)}\u00d7 today</b> ",
+            font={"size": 12, "color": INK},
+        )
     figure.add_trace(
         go.Scatter(
             x=[s["multiplier"] for s in curve],
@@ -357,16 +393,22 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
 
 
 def capability_bars_table(result: dict[str, Any], dimension_id: str) -> list[list[str]]:
-    rows = [["Capability", "Level", "Target", "Gap", "Confidence"]]
+    """Per capability: level, target, gap, self-reported score beside the evidence-adjusted
+    one ("-" where no scan evidence could check the claim) and confidence."""
+    rows = [["Capability", "Level", "Target", "Gap", "Score", "Evidence-adjusted", "Confidence"]]
     for c in result["capabilities"]:
         if c["dimension_id"] != dimension_id:
             continue
+        evidence = c["evidence"]
+        checked = evidence["verdict"] != "unverifiable" and evidence["adjusted_score"] is not None
         rows.append(
             [
                 c["title"],
                 _level(c["exact_level"]),
                 str(c["target_level"]),
                 "-" if c["gap"] is None else f"{num(c['gap'], 1)}",
+                "-" if c["score"] is None else f"{num(c['score'], 0)}",
+                f"{num(evidence['adjusted_score'], 0)}" if checked else "-",
                 c["confidence_label"],
             ]
         )

@@ -1,5 +1,8 @@
 """Exports of an assessment: CSV per table, one XLSX workbook, and the whole result as JSON.
 
+The delivery table (the DORA measures, with the AI-assisted against other split where changes
+were marked) exists only when the result has delivery metrics.
+
 Answers are anonymised where the assessment is anonymous (respondents become "Respondent N").
 Every text cell that a spreadsheet could read as a formula (leading = + - @, a tab, a carriage
 return or another control character) is prefixed with an apostrophe.
@@ -16,7 +19,7 @@ import pandas as pd
 from assessments.models import Answer, Assessment, Respondent
 
 SCHEMA = "https://opready.invalid/schemas/result-1.json"
-TABLES = ("answers", "scores", "findings", "roadmap")
+TABLES = ("answers", "scores", "findings", "roadmap", "delivery")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -145,7 +148,7 @@ def scores_table(result: dict[str, Any]) -> pd.DataFrame:
             "spread": None,
             "agreement": None,
             "evidence": None,
-            "adjusted_score": None,
+            "adjusted_score": readiness.get("adjusted_score"),
         }
     )
     return pd.DataFrame(rows)
@@ -205,13 +208,86 @@ def roadmap_table(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+DELIVERY_COLUMNS = [
+    "measure",
+    "value",
+    "unit",
+    "bucket",
+    "ai_assisted",
+    "ai_assisted_n",
+    "other",
+    "other_n",
+]
+
+
+def delivery_table(result: dict[str, Any]) -> pd.DataFrame | None:
+    """The DORA measures, one row each, with the AI-assisted against other split (and the
+    number of changes or deployments behind each side) where there is one; None without
+    delivery metrics."""
+    delivery = result.get("delivery")
+    if not delivery:
+        return None
+
+    def row(
+        measure: str, value: Any, unit: str, bucket: Any, split: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return {
+            "measure": measure,
+            "value": value,
+            "unit": unit,
+            "bucket": bucket,
+            "ai_assisted": split["ai_assisted"] if split else None,
+            "ai_assisted_n": split["ai_count"] if split else None,
+            "other": split["other"] if split else None,
+            "other_n": split["other_count"] if split else None,
+        }
+
+    rows = [
+        row(
+            "Deployment frequency",
+            delivery["deployments_per_week"],
+            "deployments per week",
+            delivery["deployment_frequency"],
+        ),
+        row(
+            "Lead time for changes",
+            delivery["lead_time_hours"],
+            "hours",
+            delivery["lead_time_bucket"],
+            delivery.get("lead_time_split"),
+        ),
+        row(
+            "Change failure rate",
+            delivery["change_failure_rate"],
+            "share of deployments",
+            delivery["change_failure_bucket"],
+            delivery.get("failure_rate_split"),
+        ),
+        row(
+            "Failed deployment recovery time",
+            delivery["recovery_hours"],
+            "hours",
+            delivery["recovery_bucket"],
+        ),
+    ]
+    frame = pd.DataFrame(rows, columns=DELIVERY_COLUMNS)
+    for column in ("ai_assisted_n", "other_n"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
 def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    return {
+    """Every table of the assessment; "delivery" only when the result has delivery metrics."""
+    frames = {
         "answers": _safe(answers_table(assessment)),
         "scores": _safe(scores_table(result)),
         "findings": _safe(findings_table(result)),
         "roadmap": _safe(roadmap_table(result)),
     }
+    delivery = delivery_table(result)
+    if delivery is not None:
+        frames["delivery"] = _safe(delivery)
+    return frames
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

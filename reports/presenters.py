@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.charts import num
 from scoring.roadmap import BUCKET_TITLES
 from scoring.rubric import Rubric
+from scoring.scores import POINTS_PER_LEVEL
 
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
 
@@ -57,18 +59,19 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
     for d in by_dimension:
         d["gaps"] = [g for g in gaps if g["dimension_id"] == d["id"]]
 
-    contradictions = []
-    for cid in result["contradictions"]:
-        c = capabilities[cid]
-        contradictions.append(
-            {
-                "capability_id": cid,
-                "title": c["title"],
-                "claim_level": c["exact_level"],
-                "claim_score": c["score"],
-                "evidence": c["evidence"],
-            }
-        )
+    # The register: contradicted claims, largest disagreement first, each with only the
+    # findings that contradict it (built by the engine).
+    register = [
+        {
+            **entry,
+            "claim_level": 1 + entry["claim_score"] / POINTS_PER_LEVEL,
+            "evidence_level": 1 + entry["evidence_score"] / POINTS_PER_LEVEL,
+            "gap_points": abs(entry["difference"]),
+        }
+        for entry in result["evidence_register"]
+    ]
+    # Evidence exists when at least one claim could be checked against a determinable finding.
+    has_evidence = any(c["evidence"]["verdict"] != "unverifiable" for c in result["capabilities"])
 
     roadmap: dict[str, list[dict[str, Any]]] = {bucket: [] for bucket in BUCKET_TITLES}
     item_titles = {item["id"]: f"{item['position']}. {item['title']}" for item in result["roadmap"]}
@@ -83,11 +86,6 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
 
     # A rubric without autonomy gates (a custom one) has no autonomy section.
     autonomy = result.get("autonomy")
-    missing = (
-        [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
-        if autonomy
-        else []
-    )
     projection = result["review"]["projection"]
     planned = (
         list(zip(projection["planned_labels"], projection["planned"], strict=True))
@@ -100,13 +98,91 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "limiting": limiting,
         "dimensions": by_dimension,
         "perception_gaps": gaps,
-        "contradictions": contradictions,
+        "register": register,
+        "has_evidence": has_evidence,
         "roadmap": [(bucket, BUCKET_TITLES[bucket], items) for bucket, items in roadmap.items()],
         "roadmap_count": len(result["roadmap"]),
-        "autonomy": {**autonomy, "missing": missing} if autonomy else None,
+        "autonomy": _autonomy(autonomy, titles) if autonomy else None,
+        "delivery_splits": delivery_splits(result.get("delivery")),
         "low_confidence": [c for c in result["capabilities"] if c["low_confidence"]],
         "biggest_gaps": sorted(
             (c for c in result["capabilities"] if c["gap"]), key=lambda c: -c["gap"]
         )[:3],
         "top_actions": result["roadmap"][:5],
     }
+
+
+def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+    """Autonomy steps with each requirement titled and its state: met, met with low
+    confidence, or missing (with the claimed level where scan evidence lowered it)."""
+    granted = autonomy["granted_index"]
+    next_id = autonomy["next_gate"]["id"] if autonomy["next_gate"] else None
+    steps = []
+    for index, step in enumerate(autonomy["steps"]):
+        requirements = [
+            {
+                **check,
+                "title": titles[check["capability_id"]],
+                "lowered": check["claimed"] != check["current"],
+            }
+            for check in step["checks"]
+        ]
+        state = (
+            "granted" if index <= granted else "next" if step["gate"]["id"] == next_id else "later"
+        )
+        steps.append(
+            {
+                **step,
+                "state": state,
+                "requirements": requirements,
+                "unmet": [r for r in requirements if not r["met"]],
+            }
+        )
+    missing = [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
+    return {
+        **autonomy,
+        "steps": steps,
+        "missing": missing,
+        "granted_low_confidence": any(s["low_confidence"] for s in steps[: granted + 1]),
+    }
+
+
+def delivery_splits(delivery: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The AI-assisted against other split of lead time and change failure rate, where the
+    changes were marked and both groups exist; values formatted as every page shows them."""
+    if not delivery:
+        return []
+    rows = []
+    lead = delivery.get("lead_time_split")
+    if lead:
+        rows.append(
+            {
+                "measure": "Lead time for changes",
+                "key": "lead_time",
+                "unit": "hours",
+                "ai_assisted": lead["ai_assisted"],
+                "other": lead["other"],
+                "ai_count": lead["ai_count"],
+                "other_count": lead["other_count"],
+                "ai_text": f"{num(lead['ai_assisted'], 1)} h",
+                "other_text": f"{num(lead['other'], 1)} h",
+                "counted": "changes",
+            }
+        )
+    failure = delivery.get("failure_rate_split")
+    if failure:
+        rows.append(
+            {
+                "measure": "Change failure rate",
+                "key": "change_failure_rate",
+                "unit": "share of deployments",
+                "ai_assisted": failure["ai_assisted"],
+                "other": failure["other"],
+                "ai_count": failure["ai_count"],
+                "other_count": failure["other_count"],
+                "ai_text": f"{num(failure['ai_assisted'] * 100, 0)}%",
+                "other_text": f"{num(failure['other'] * 100, 0)}%",
+                "counted": "deployments",
+            }
+        )
+    return rows

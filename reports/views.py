@@ -28,6 +28,8 @@ from reports.rendering import branding_for, render_hash, report_context
 from reports.services import ResultUnavailable, result_compute, settings_update
 
 RESULTS_DENIED = "Results are shown to the organisation's owners and facilitators."
+# Inputs that cannot be scored are the request's content, not a server fault.
+UNSCORABLE = 422
 
 
 def _assessment_for_results(
@@ -69,14 +71,13 @@ def _render_results(
     form: ScoringSettingsForm,
     status: int = 200,
 ) -> HttpResponse:
-    context = {"assessment": assessment, "membership": membership, "form": form}
     try:
         view = result_compute(assessment=assessment)
     except ResultUnavailable as exc:
-        context["error"] = str(exc)
-        return render(
-            request, "reports/results.html", context, status=500 if status == 200 else status
+        return _render_unscorable(
+            request, assessment, membership, str(exc), form, UNSCORABLE if status == 200 else status
         )
+    context = {"assessment": assessment, "membership": membership, "form": form}
     result = view.data
     context.update(
         {
@@ -98,6 +99,24 @@ def _render_results(
     return render(request, "reports/results.html", context, status=status)
 
 
+def _render_unscorable(
+    request: AuthenticatedHttpRequest,
+    assessment: Assessment,
+    membership: Membership,
+    error: str,
+    form: ScoringSettingsForm | None = None,
+    status: int = UNSCORABLE,
+) -> HttpResponse:
+    """The stored inputs (usually targets or weights) cannot be scored: say why, and keep the
+    settings form on the page so the leader can put it right."""
+    if form is None:
+        form = ScoringSettingsForm(
+            rubric=assessment.rubric, targets=assessment.targets, weights=assessment.weights
+        )
+    context = {"assessment": assessment, "membership": membership, "form": form, "error": error}
+    return render(request, "reports/results.html", context, status=status)
+
+
 # --- The gap report -----------------------------------------------------------------------
 
 
@@ -107,12 +126,7 @@ def report(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpRespons
     try:
         result = result_compute(assessment=assessment).data
     except ResultUnavailable as exc:
-        return render(
-            request,
-            "reports/results.html",
-            {"assessment": assessment, "membership": membership, "error": str(exc)},
-            status=500,
-        )
+        return _render_unscorable(request, assessment, membership, str(exc))
     comparison = comparison_for(assessment)
     context = report_context(
         assessment=assessment,
@@ -205,6 +219,7 @@ EXPORT_KINDS = {
     "scores.csv": "scores",
     "findings.csv": "findings",
     "roadmap.csv": "roadmap",
+    "delivery.csv": "delivery",
     "workbook.xlsx": "xlsx",
     "result.json": "json",
 }
@@ -223,6 +238,8 @@ def export(request: AuthenticatedHttpRequest, assessment_id: str, kind: str) -> 
             exports.to_json(assessment, result), f"opready-result-{stamp}.json", "application/json"
         )
     frames = exports.tables(assessment, result)
+    if what != "xlsx" and what not in frames:
+        raise Http404  # no delivery records, so no delivery table
     if what == "xlsx":
         return _attachment(
             exports.to_xlsx(frames),

@@ -1,8 +1,11 @@
 """Agent autonomy gates: the most autonomy an organisation can safely grant today.
 
 Steps are cumulative: a step is granted when its own requirements and those of every step
-below it are met. A capability without answers does not meet a requirement. The gates are data
-(`scoring/autonomy.yaml`, written for one rubric) so a consultant can read and adapt them.
+below it are met. A capability without answers does not meet a requirement. The levels a gate
+reads are the caller's (the engine passes the lower of claim and evidence where scan evidence
+contradicts the answers); a requirement met only on low-confidence answers is marked, not
+refused. The gates are data (`scoring/autonomy.yaml`, written for one rubric) so a consultant
+can read and adapt them.
 """
 
 from __future__ import annotations
@@ -37,11 +40,27 @@ class Gate:
 
 @dataclass(frozen=True)
 class Shortfall:
-    """A requirement not met: the capability's level now (None: no answers) and the one needed."""
+    """A requirement not met: the capability's level now (None: no answers) and the one needed.
+
+    `claimed` is the self-reported level when it differs from `current` (evidence lowered it).
+    """
 
     capability_id: str
     current: int | None
     required: int
+    claimed: int | None = None
+
+
+@dataclass(frozen=True)
+class RequirementCheck:
+    """One requirement of a gate against the level the gate reads."""
+
+    capability_id: str
+    required: int
+    current: int | None  # the level the gate reads (None: no answers)
+    claimed: int | None  # the self-reported level; above `current` when evidence lowered it
+    met: bool
+    low_confidence: bool  # met, but only on answers of low confidence
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,8 @@ class GateStatus:
     gate: Gate
     met: bool  # this gate's own requirements, regardless of the gates below it
     missing: tuple[Shortfall, ...]
+    checks: tuple[RequirementCheck, ...] = ()  # every requirement, in the gate's order
+    low_confidence: bool = False  # met, but some requirement only with low confidence
 
 
 @dataclass(frozen=True)
@@ -158,18 +179,57 @@ def get_gates(rubric: Rubric) -> tuple[Gate, ...]:
     return _CACHE[rubric]
 
 
-def evaluate(*, gates: tuple[Gate, ...], levels: Mapping[str, int | None]) -> Autonomy | None:
-    """The autonomy granted for these capability levels; None when there are no gates."""
+def evaluate(
+    *,
+    gates: tuple[Gate, ...],
+    levels: Mapping[str, int | None],
+    claimed: Mapping[str, int | None] | None = None,
+    low_confidence: frozenset[str] = frozenset(),
+) -> Autonomy | None:
+    """The autonomy granted for these capability levels; None when there are no gates.
+
+    levels: what each gate reads; claimed: the self-reported levels, when `levels` were lowered
+    by evidence (default: the same); low_confidence: capabilities whose answers are of low
+    confidence, which mark a step they help meet.
+    """
     if not gates:
         return None
+    claimed = levels if claimed is None else claimed
     steps = []
     for gate in gates:
+        checks = []
+        for r in gate.requires:
+            current = levels.get(r.capability_id)
+            met = (current or 0) >= r.level
+            checks.append(
+                RequirementCheck(
+                    capability_id=r.capability_id,
+                    required=r.level,
+                    current=current,
+                    claimed=claimed.get(r.capability_id),
+                    met=met,
+                    low_confidence=met and r.capability_id in low_confidence,
+                )
+            )
         missing = tuple(
-            Shortfall(r.capability_id, levels.get(r.capability_id), r.level)
-            for r in gate.requires
-            if (levels.get(r.capability_id) or 0) < r.level
+            Shortfall(
+                c.capability_id,
+                c.current,
+                c.required,
+                c.claimed if c.claimed != c.current else None,
+            )
+            for c in checks
+            if not c.met
         )
-        steps.append(GateStatus(gate, not missing, missing))
+        steps.append(
+            GateStatus(
+                gate,
+                not missing,
+                missing,
+                tuple(checks),
+                not missing and any(c.low_confidence for c in checks),
+            )
+        )
     granted = 0
     for index, status in enumerate(steps):
         if not status.met:

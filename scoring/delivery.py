@@ -344,10 +344,13 @@ def _frequency(
 def _weekly(
     times: pd.Series, lead_rows: pd.DataFrame, weeks: pd.DatetimeIndex
 ) -> tuple[WeekPoint, ...]:
-    counts = pd.Series(1, index=_week_start(times)).groupby(level=0).size()
+    # Weeks are keyed by their Sunday at midnight: floor to the day first, or a deployment at
+    # 14:00 lands on "Sunday 14:00" and matches no week of the window.
+    counts = pd.Series(1, index=_week_start(times.dt.floor("D"))).groupby(level=0).size()
     lead: pd.Series = pd.Series(dtype="float64")
     if not lead_rows.empty:
-        lead = lead_rows.groupby(_week_start(lead_rows["deployed"]))["hours"].median()
+        deployed_days = lead_rows["deployed"].dt.floor("D")
+        lead = lead_rows.groupby(_week_start(deployed_days))["hours"].median()
     return tuple(
         WeekPoint(
             week.date().isoformat(),

@@ -261,7 +261,10 @@ def score_assessment(
     else:
         roadmap = build_roadmap(catalogue=catalogue, signals=signals)
     autonomy = autonomy_gates.evaluate(
-        gates=autonomy_gates.get_gates(rubric), levels={c.id: c.level for c in capabilities}
+        gates=autonomy_gates.get_gates(rubric),
+        levels={c.id: _gate_level(c) for c in capabilities},
+        claimed={c.id: c.level for c in capabilities},
+        low_confidence=frozenset(c.id for c in capabilities if c.low_confidence),
     )
 
     respondents = prepared.frame.drop_duplicates("respondent_id")
@@ -295,6 +298,18 @@ def score_assessment(
         warnings=tuple(warnings),
         evidence_register=tuple(register),
     )
+
+
+def _gate_level(capability: CapabilityResult) -> int | None:
+    """The level autonomy gates read: the claimed level, or the level of the evidence-adjusted
+    score when scan evidence contradicts the claim and that is lower. An overclaim the scans
+    refute cannot unlock autonomy; an underclaim never raises it above what people report."""
+    verdict = capability.evidence
+    if capability.level is None or verdict.verdict != "contradicts":
+        return capability.level
+    if verdict.adjusted_score is None:
+        return capability.level
+    return min(capability.level, score_to_level(verdict.adjusted_score))
 
 
 def _dimension(

@@ -262,3 +262,24 @@ def test_an_unreadable_ai_assisted_flag_is_refused() -> None:
     changes["ai_assisted"] = pd.Series(["maybe"], dtype=object)
     with pytest.raises(ScoringInputError, match="not a yes/no value 'maybe'"):
         compute(DeliveryData(data.deployments, changes), now=START + timedelta(days=2))
+
+
+def test_weekly_points_count_deployments_made_at_any_time_of_day() -> None:
+    now = datetime(2026, 11, 29, 5, 30, tzinfo=UTC)  # a Sunday
+    times = [now - timedelta(days=1 + i, hours=3) for i in range(14)]  # afternoons, two weeks
+    deployments = pd.DataFrame(
+        {
+            "id": [f"d{i}" for i in range(14)],
+            "time": times,
+            "status": "success",
+            "shas": [[f"s{i}"] for i in range(14)],
+        }
+    )
+    changes = pd.DataFrame(
+        {"sha": [f"s{i}" for i in range(14)], "time": [t - timedelta(hours=10) for t in times]}
+    )
+    metrics = compute(DeliveryData(deployments, changes), now=now)
+    assert metrics is not None
+    weekly = {w.week: (w.deployments, w.median_lead_time_hours) for w in metrics.weekly}
+    assert sum(n for n, _lead in weekly.values()) == 14  # every deployment in some week
+    assert weekly["2026-11-22"] == (7, 10.0)

@@ -12,7 +12,7 @@ from scoring.engine import ENGINE_VERSION, inputs_hash, score_assessment
 from scoring.errors import ScoringInputError
 from scoring.evidence import EvidenceFinding
 from scoring.recommendations import load_catalogue_text
-from scoring.rubric import get_rubric
+from scoring.rubric import AUDIENCES, get_rubric
 from tests.scoring.helpers import frame, tiny_rubric
 
 RUBRIC = get_rubric("operationalization", 1)
@@ -100,6 +100,69 @@ def test_without_evidence_everything_is_unverifiable_and_adjusted_equals_claimed
         assert d.adjusted_score == d.score
     assert result.readiness.adjusted_score == result.readiness.score
     assert result.evidence_register == () and result.contradictions == ()
+
+
+def _everyone_answers(level: int, *, unsure: str = "") -> pd.DataFrame:
+    """Three people per role answer every question at `level`; on capability `unsure` all but
+    one engineer say "don't know"."""
+    rows: list[tuple[object, ...]] = []
+    for role in AUDIENCES:
+        for i in range(3):
+            for q in RUBRIC.questions_for(role):
+                lone = role == "engineering" and i == 0
+                value = "dk" if q.capability_id == unsure and not lone else level
+                rows.append((f"{role}{i}", role, q.id, value))
+    return frame(rows)
+
+
+POLICY_OVERCLAIM = [
+    EvidenceFinding("github.branch-protection", "rev.policy-ownership", "absent", 3, "No rules"),
+    EvidenceFinding("repo.codeowners", "rev.policy-ownership", "absent", 2, "No CODEOWNERS"),
+]
+
+
+def test_an_overclaim_refuted_by_evidence_no_longer_unlocks_autonomy() -> None:
+    claimed = score_assessment(rubric=RUBRIC, answers=_everyone_answers(4), now=NOW).autonomy
+    assert claimed is not None and claimed.granted.id == "unattended-processes"
+    # Review policy is claimed at level 4 (75), but the scans find neither branch rules nor
+    # code owners: adjusted 43.75, level 2, below the 3 that pull requests with review need.
+    refuted = score_assessment(
+        rubric=RUBRIC, answers=_everyone_answers(4), evidence=POLICY_OVERCLAIM, now=NOW
+    ).autonomy
+    assert refuted is not None
+    assert refuted.granted.id == "suggest-only"
+    assert refuted.next_gate is not None and refuted.next_gate.id == "pull-requests-with-review"
+    assert [
+        (m.capability_id, m.current, m.required, m.claimed) for m in refuted.missing_for_next
+    ] == [("rev.policy-ownership", 2, 3, 4)]
+    check = next(c for c in refuted.steps[1].checks if c.capability_id == "rev.policy-ownership")
+    assert (check.current, check.claimed, check.met) == (2, 4, False)
+
+
+def test_underclaims_never_raise_the_level_autonomy_reads() -> None:
+    found = [
+        EvidenceFinding(f.detector, f.capability, "found", f.strength, f.title)
+        for f in POLICY_OVERCLAIM
+    ]
+    result = score_assessment(rubric=RUBRIC, answers=_everyone_answers(1), evidence=found, now=NOW)
+    assert result.autonomy is not None and result.autonomy.granted.id == "suggest-only"
+    shortfall = next(
+        m for m in result.autonomy.missing_for_next if m.capability_id == "rev.policy-ownership"
+    )
+    assert (shortfall.current, shortfall.claimed) == (1, None)
+
+
+def test_a_step_met_only_on_low_confidence_answers_is_marked() -> None:
+    result = score_assessment(
+        rubric=RUBRIC, answers=_everyone_answers(4, unsure="rev.policy-ownership"), now=NOW
+    )
+    autonomy = result.autonomy
+    assert autonomy is not None and autonomy.granted.id == "unattended-processes"
+    # Review policy rests on one engineer's answers: every step that needs it is marked.
+    marked = [s.gate.id for s in autonomy.steps if s.low_confidence]
+    assert marked == ["pull-requests-with-review", "auto-merge-low-risk"]
+    check = next(c for c in autonomy.steps[1].checks if c.capability_id == "rev.policy-ownership")
+    assert check.met and check.low_confidence
 
 
 def test_review_projection_comes_from_fact_medians() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 
 from scoring.engine import Result, score_assessment
 from scoring.evidence import EvidenceFinding
+from scoring.recommendations import Catalogue, Condition, Recommendation, shipped_catalogue
+from scoring.roadmap import BUCKETS, NEXT_LIMIT, NOW_LIMIT, RoadmapItem, Signals, build_roadmap
 from scoring.rubric import AUDIENCES, get_rubric
 
 RUBRIC = get_rubric("operationalization", 1)
@@ -181,12 +184,101 @@ def test_all_outputs_stay_in_range(answers: pd.DataFrame, evidence: list[Evidenc
         assert all(1 <= g.level <= 5 for g in gap.groups)
 
 
+def _assert_prerequisites_come_first(catalogue: Catalogue, roadmap: Sequence[RoadmapItem]) -> None:
+    """Every prerequisite the catalogue names that is on the roadmap is listed for its item,
+    placed before it, and never in a later bucket; positions run 1..n and buckets in order."""
+    ids = {item.id for item in roadmap}
+    position = {item.id: item.position for item in roadmap}
+    bucket = {item.id: BUCKETS.index(item.bucket) for item in roadmap}
+    assert len(ids) == len(roadmap)
+    assert [i.position for i in roadmap] == list(range(1, len(roadmap) + 1))
+    assert [bucket[i.id] for i in roadmap] == sorted(bucket[i.id] for i in roadmap)
+    for item in roadmap:
+        expected = set(catalogue.items[item.id].prerequisites) & ids
+        assert set(item.prerequisites) == expected, item.id
+        for p in expected:
+            assert position[p] < position[item.id], (p, item.id)
+            assert bucket[p] <= bucket[item.id], (p, item.id, "prerequisite in a later bucket")
+        for d in item.enables:
+            assert item.id in catalogue.items[d].prerequisites and d in ids
+
+
 @SETTINGS
 @given(answers=answer_sets())
 def test_roadmap_never_lists_an_item_before_its_prerequisites(answers: pd.DataFrame) -> None:
-    roadmap = run(answers).roadmap
-    seen: set[str] = set()
-    for item in roadmap:
-        assert set(item.prerequisites) <= seen, item.id
-        seen.add(item.id)
-    assert [i.position for i in roadmap] == list(range(1, len(roadmap) + 1))
+    catalogue = shipped_catalogue(RUBRIC)
+    assert catalogue is not None
+    _assert_prerequisites_come_first(catalogue, run(answers).roadmap)
+
+
+CAPABILITY_IDS = [c.id for c in RUBRIC.capabilities]
+DIMENSION_IDS = [d.id for d in RUBRIC.dimensions]
+CONDITIONS = st.one_of(
+    st.builds(Condition, st.just("capability_below"), st.integers(2, 5)),
+    st.builds(
+        Condition,
+        st.just("dimension_below"),
+        st.fixed_dictionaries(
+            {"dimension": st.sampled_from(DIMENSION_IDS), "level": st.integers(2, 5)}
+        ),
+    ),
+    st.builds(Condition, st.just("no_data"), st.just(True)),
+    st.builds(Condition, st.just("contradiction"), st.just(True)),
+    st.builds(Condition, st.just("review_saturates_below"), st.sampled_from([1.5, 2.0, 3.0])),
+)
+
+
+@st.composite
+def dag_catalogues(draw: st.DrawFn) -> Catalogue:
+    """A random catalogue whose prerequisites form a DAG: each item may require only items
+    earlier in a random order, so ids say nothing about the dependency order."""
+    size = draw(st.integers(1, 18))
+    ids = draw(st.permutations([f"rec.r{i:02d}" for i in range(size)]))
+    items = {}
+    for index, rec_id in enumerate(ids):
+        earlier = ids[:index]
+        prerequisites = (
+            draw(st.lists(st.sampled_from(earlier), max_size=3, unique=True)) if earlier else []
+        )
+        items[rec_id] = Recommendation(
+            id=rec_id,
+            title=f"Item {rec_id}",
+            capability_id=draw(st.sampled_from(CAPABILITY_IDS)),
+            trigger=tuple(draw(st.lists(CONDITIONS, min_size=1, max_size=3))),
+            why="Why.",
+            steps=("One.", "Two.", "Three."),
+            impact=draw(st.integers(1, 3)),
+            effort=draw(st.integers(1, 3)),
+            prerequisites=tuple(prerequisites),
+        )
+    return Catalogue(RUBRIC.key, items)
+
+
+LEVEL_OR_NONE = st.one_of(st.none(), st.integers(1, 5))
+
+
+@st.composite
+def random_signals(draw: st.DrawFn) -> Signals:
+    return Signals(
+        capability_levels={c: draw(LEVEL_OR_NONE) for c in CAPABILITY_IDS},
+        capability_titles={c.id: c.title for c in RUBRIC.capabilities},
+        dimension_levels={d: draw(LEVEL_OR_NONE) for d in DIMENSION_IDS},
+        dimension_titles={d.id: d.title for d in RUBRIC.dimensions},
+        question_medians={},
+        question_texts={},
+        overclaims=frozenset(draw(st.lists(st.sampled_from(CAPABILITY_IDS), max_size=4))),
+        saturation_multiplier=draw(st.one_of(st.none(), st.floats(0.5, 5.0))),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(catalogue=dag_catalogues(), signals=random_signals())
+def test_random_dag_catalogues_keep_prerequisites_first_and_never_in_a_later_bucket(
+    catalogue: Catalogue, signals: Signals
+) -> None:
+    roadmap = build_roadmap(catalogue=catalogue, signals=signals)
+    _assert_prerequisites_come_first(catalogue, roadmap)
+    buckets = [i.bucket for i in roadmap]
+    assert buckets.count("now") <= NOW_LIMIT and buckets.count("next") <= NEXT_LIMIT
+    # Deterministic: the same catalogue and signals give the same roadmap.
+    assert build_roadmap(catalogue=catalogue, signals=signals) == roadmap

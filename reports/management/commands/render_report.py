@@ -66,6 +66,8 @@ class Command(BaseCommand):
             data = exports.to_json(assessment, result)
         else:
             frames = exports.tables(assessment, result)
+            if fmt == "csv" and options["table"] not in frames:
+                raise CommandError(f"This assessment has no {options['table']} table.")
             data = (
                 exports.to_xlsx(frames)
                 if fmt == "xlsx"
