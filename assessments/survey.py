@@ -49,7 +49,7 @@ def _client_ip(request: HttpRequest) -> str:
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [a for a in forwarded if a]
     if proxies > 0 and len(forwarded) >= proxies:
-        return forwarded[-proxies][:64]
+        return str(forwarded[-proxies])[:64]
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
