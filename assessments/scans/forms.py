@@ -8,6 +8,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from assessments.scans.engine.model import ScanError
+from assessments.scans.engine.urls import validate_remote_url
+
 GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"# v2 git bundle", b"# v3 git bundle")
 
@@ -26,12 +29,30 @@ class RepoUrlForm(forms.Form):
     )
 
     def clean_url(self) -> str:
+        """The URL as the engine normalises it; the scan checks its addresses again."""
         url: str = self.cleaned_data["url"].strip()
+        _scheme, sep, rest = url.partition("://")
+        if sep and "@" in rest.split("/", 1)[0]:
+            self._forget_url()
+            raise forms.ValidationError("Do not put credentials in the URL; use the token field.")
+        if "?" in url or "#" in url:
+            # A query or fragment can carry a token (?access_token=...): never keep or show it.
+            self._forget_url()
+            raise forms.ValidationError(
+                "Remove the query string (?...) and fragment (#...) from the URL; put an "
+                "access token in the token field."
+            )
         if not url.lower().startswith("https://"):
             raise forms.ValidationError("Use an https:// URL; other protocols are not scanned.")
-        if "@" in url.split("/", 3)[2]:
-            raise forms.ValidationError("Do not put credentials in the URL; use the token field.")
-        return url
+        try:
+            normalised, _host = validate_remote_url(url)
+        except ScanError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return normalised
+
+    def _forget_url(self) -> None:
+        """Leave the refused URL out of the re-rendered form: it may hold a secret."""
+        self.data = {**dict(self.data.items()), "url": ""}  # items(): one value per field
 
 
 class RepoPathForm(forms.Form):

@@ -13,10 +13,11 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from assessments.jobs import (
+    STALE_AFTER,
     BackgroundJob,
     job_claim,
     job_enqueue,
@@ -26,7 +27,7 @@ from assessments.jobs import (
 )
 from assessments.models import Assessment
 from assessments.scans import secrets
-from assessments.scans.engine import delivery_findings
+from assessments.scans.engine import MappingError, delivery_findings
 from assessments.scans.engine import model as engine_model
 from assessments.scans.engine.scan import (
     parse_delivery_export,
@@ -59,7 +60,11 @@ def source_add(
     token: str = "",
 ) -> tuple[ScanSource, ScanRun | None]:
     """A new source and, for repositories and GitHub, its first run (enqueued on commit).
-    Exports are parsed straight away with the suggested column mapping."""
+
+    Exports are parsed straight away with the suggested column mapping; when it lacks a
+    required field, the source is kept with an empty import for the user to map (see
+    `export_import`). If anything fails, nothing is kept: no row and no uploaded file.
+    """
     if kind not in ScanSource.Kind.values:
         raise ScanInputError("Unknown kind of source.")
     source = ScanSource(
@@ -71,21 +76,33 @@ def source_add(
     )
     if token:
         source.token_encrypted = secrets.encrypt(token)
-    with transaction.atomic():
-        if upload is not None:
-            source.upload_name = Path(upload.name).name[:255]
-            source.upload.save(f"{source.pk}.bin", upload, save=False)
-        source.save()
-        if source.is_export:
-            export_import(source=source, mapping=None)
-            return source, None
-        run = run_create(source=source, user=user)
+    try:
+        with transaction.atomic():
+            if upload is not None:
+                source.upload_name = Path(upload.name).name[:255]
+                source.upload.save(f"{source.pk}.bin", upload, save=False)
+            source.save()
+            if source.is_export:
+                export_import(source=source, mapping=None)
+                return source, None
+            run = run_create(source=source, user=user)
+    except BaseException:
+        # The rollback removed the row; the stored file is not transactional.
+        if source.upload:
+            source.upload.delete(save=False)
+        raise
     return source, run
 
 
 def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
     """Parse an uploaded export with a column mapping (None: the suggested one), keep the good
-    rows, and record a finished run whose warnings list the bad rows."""
+    rows, and record a finished run whose warnings list the bad rows.
+
+    When the suggested mapping lacks a required field, the import is recorded empty instead
+    (a failed run naming the field, with the export's columns in its facts) so the user can
+    choose the columns on the mapping page; None is returned then. An explicit mapping that
+    lacks one raises ScanInputError.
+    """
     with source.upload.open("rb") as handle:
         data = handle.read(settings.EXPORT_MAX_UPLOAD_BYTES + 1)
     if len(data) > settings.EXPORT_MAX_UPLOAD_BYTES:
@@ -97,32 +114,66 @@ def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
             kind=source.kind,  # type: ignore[arg-type]  # an export kind, checked when added
             mapping=mapping,
         )
+    except MappingError as exc:
+        if mapping is not None:
+            raise ScanInputError(str(exc)) from None
+        _export_needs_mapping(source=source, error=exc)
+        return None
     except ScanError as exc:
         raise ScanInputError(str(exc)) from None
+    _store_import(
+        source,
+        mapping=dict(imported.mapping),
+        records=list(imported.rows),
+        status=BackgroundJob.Status.SUCCEEDED,
+        stage="Imported",
+        facts={
+            "rows": len(imported.rows),
+            "total_rows": imported.total_rows,
+            "columns": list(imported.columns),
+        },
+        warnings=[str(e) for e in imported.errors[:500]] + list(imported.warnings),
+        partial=bool(imported.errors),
+    )
+    return imported
+
+
+def _export_needs_mapping(*, source: ScanSource, error: MappingError) -> None:
+    _store_import(
+        source,
+        mapping={},
+        records=[],
+        status=BackgroundJob.Status.FAILED,
+        stage="Needs a column mapping",
+        facts={"rows": 0, "total_rows": error.total_rows, "columns": list(error.columns)},
+        error=f"{error} Choose the column for each required field, then import.",
+    )
+
+
+def _store_import(
+    source: ScanSource,
+    *,
+    mapping: dict[str, str],
+    records: list[dict[str, Any]],
+    **run_fields: Any,
+) -> None:
+    """An export's import as a finished run, made the source's current one atomically; the
+    delivery findings are recomputed from all exports."""
     now = timezone.now()
     with transaction.atomic():
         run = ScanRun.objects.create(
             source=source,
             assessment=source.assessment,
-            status=BackgroundJob.Status.SUCCEEDED,
-            stage="Imported",
             progress=100,
             started_at=now,
             finished_at=now,
-            facts={
-                "rows": len(imported.rows),
-                "total_rows": imported.total_rows,
-                "columns": list(imported.columns),
-            },
-            warnings=[str(e) for e in imported.errors[:500]] + list(imported.warnings),
-            partial=bool(imported.errors),
+            **run_fields,
         )
-        source.column_mapping = dict(imported.mapping)
-        source.records = list(imported.rows)
+        source.column_mapping = mapping
+        source.records = records
         source.current_run = run
         source.save(update_fields=["column_mapping", "records", "current_run"])
         delivery_findings_refresh(assessment=source.assessment)
-    return imported
 
 
 def delivery_findings_refresh(*, assessment: Assessment) -> None:
@@ -153,13 +204,36 @@ def delivery_findings_refresh(*, assessment: Assessment) -> None:
     ScanFinding.objects.bulk_create(_finding_rows(holder.current_run_id, result.findings))
 
 
-def run_create(*, source: ScanSource, user: Any) -> ScanRun:
-    run = ScanRun.objects.create(
-        source=source,
-        assessment=source.assessment,
-        requested_by=user if getattr(user, "is_authenticated", False) else None,
+def run_active(*, source: ScanSource) -> ScanRun | None:
+    """The source's queued run, or its running one whose worker is still alive."""
+    alive = timezone.now() - STALE_AFTER
+    return (
+        source.runs.filter(
+            Q(status=BackgroundJob.Status.QUEUED)
+            | Q(status=BackgroundJob.Status.RUNNING, heartbeat_at__gte=alive)
+        )
+        .order_by("-created_at")
+        .first()
     )
-    transaction.on_commit(lambda: run_enqueue(run.pk))
+
+
+def run_create(*, source: ScanSource, user: Any) -> ScanRun:
+    """A new run of the source, enqueued on commit. Raises ScanInputError while another run
+    of the same source is queued or running: two runs of one source would race to become
+    its current run."""
+    with transaction.atomic():
+        # Lock the source so two rescans posted together cannot both pass the check.
+        ScanSource.objects.select_for_update().filter(pk=source.pk).first()
+        if run_active(source=source) is not None:
+            raise ScanInputError(
+                "This source is already being scanned; wait for that scan to finish or cancel it."
+            )
+        run = ScanRun.objects.create(
+            source=source,
+            assessment=source.assessment,
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        transaction.on_commit(lambda: run_enqueue(run.pk))
     return run
 
 
@@ -178,9 +252,13 @@ def run_requeue_if_stuck(run: ScanRun) -> None:
 
 
 def run_cancel(*, run: ScanRun) -> None:
-    """Ask a run to stop: a queued run stops at once, a running one at its next step."""
+    """Ask a run to stop: a queued run stops at once, a running one at its next step, and
+    one whose worker died (no heartbeat for STALE_AFTER) at once as well."""
     now = timezone.now()
-    ScanRun.objects.filter(pk=run.pk, status=BackgroundJob.Status.QUEUED).update(
+    ScanRun.objects.filter(pk=run.pk).filter(
+        Q(status=BackgroundJob.Status.QUEUED)
+        | Q(status=BackgroundJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+    ).update(
         status=BackgroundJob.Status.CANCELLED,
         stage="Cancelled",
         finished_at=now,
@@ -244,6 +322,13 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
             )
         return scan_github(repo=source.location, token=token, now=now, progress=progress)
     if source.kind == ScanSource.Kind.REPO_URL:
+        clone_token = None
+        if source.token_encrypted:
+            clone_token = secrets.decrypt(bytes(source.token_encrypted))
+            if not clone_token:
+                raise ScanError(
+                    "The stored access token can no longer be read; add the source again with a new token."
+                )
         return scan_repository(
             source=source.location,
             kind="url",
@@ -251,6 +336,7 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
             now=now,
             limits=limits,
             progress=progress,
+            token=clone_token,
         )
     if source.kind == ScanSource.Kind.REPO_PATH:
         return scan_repository(
@@ -275,19 +361,40 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
 
 
 def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
-    """Store the findings and make this run the source's current one, atomically."""
+    """Store the findings and make this run the source's current one, atomically.
+
+    A cancel asked for after the scan's last progress check still wins: the run ends
+    cancelled and keeps nothing. A run becomes current only if it is newer than the current
+    one: when an older run finishes last, its findings stay on it and the source keeps the
+    newer run.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        ScanFinding.objects.bulk_create(_finding_rows(run.pk, result.findings))
-        ScanRun.objects.filter(pk=run.pk).update(
+        # Lock the source: two runs finishing together must not both switch current_run.
+        source = ScanSource.objects.select_for_update().filter(pk=run.source_id).first()
+        if source is None:
+            return  # removed while it ran; its runs went with it
+        finished = ScanRun.objects.filter(
+            pk=run.pk, status=BackgroundJob.Status.RUNNING, cancel_requested=False
+        ).update(
             status=BackgroundJob.Status.SUCCEEDED,
             stage="Done",
             progress=100,
-            finished_at=timezone.now(),
+            finished_at=now,
             facts=_json_safe(result.facts),
             warnings=list(result.warnings),
             partial=result.partial,
         )
-        ScanSource.objects.filter(pk=run.source_id).update(current_run=run)
+        if not finished:
+            ScanRun.objects.filter(pk=run.pk, status=BackgroundJob.Status.RUNNING).update(
+                status=BackgroundJob.Status.CANCELLED, stage="Cancelled", finished_at=now
+            )
+            return
+        ScanFinding.objects.bulk_create(_finding_rows(run.pk, result.findings))
+        current = source.current_run
+        if current is None or current.created_at <= run.created_at:
+            source.current_run = run
+            source.save(update_fields=["current_run"])
 
 
 def _finding_rows(run_id: Any, findings: Sequence[engine_model.Finding]) -> list[ScanFinding]:

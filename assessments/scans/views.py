@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -97,6 +98,7 @@ def _render_sources(
     )
 
 
+@sensitive_post_parameters("token")  # kept out of error reports and their emails
 @login_required
 @require_POST
 def source_add(
@@ -152,7 +154,13 @@ def source_add(
         form.add_error(None, str(exc))
         return _render_sources(request, assessment, membership, forms, status=400)
     if run is None:
-        messages.success(request, "Export imported. Check the column mapping if rows were skipped.")
+        imported = source.current_run
+        if imported is not None and imported.status == ScanRun.Status.FAILED:
+            messages.warning(request, imported.error)
+        else:
+            messages.success(
+                request, "Export imported. Check the column mapping if rows were skipped."
+            )
         return redirect("scans:mapping", assessment_id=assessment.pk, source_id=source.pk)
     return redirect("scans:run", assessment_id=assessment.pk, run_id=run.pk)
 
@@ -205,7 +213,14 @@ def source_rescan(
     source = _source_or_404(assessment, source_id)
     if source.is_export:
         raise Http404
-    run = services.run_create(source=source, user=request.user)
+    try:
+        run = services.run_create(source=source, user=request.user)
+    except services.ScanInputError as exc:
+        messages.error(request, str(exc))
+        active = services.run_active(source=source)
+        if active is None:
+            return redirect("scans:sources", assessment_id=assessment.pk)
+        return redirect("scans:run", assessment_id=assessment.pk, run_id=active.pk)
     return redirect("scans:run", assessment_id=assessment.pk, run_id=run.pk)
 
 

@@ -192,6 +192,15 @@ def test_a_queued_run_can_be_cancelled(personas: Personas, tmp_path: Path) -> No
             b"Do not put credentials in the URL",
         ),
         ("repo_url", {"url": "file:///etc"}, b"Use an https:// URL"),
+        (
+            "repo_url",
+            {"url": "https://github.com/a/b.git?access_token=ghp_x"},
+            b"Remove the query string",
+        ),
+        ("repo_url", {"url": "https://github.com/a/b.git#ghp_x"}, b"Remove the query string"),
+        ("repo_url", {"url": "http://x:ghp_x@github.com/a/b.git"}, b"Do not put credentials"),
+        ("repo_url", {"url": "https://github.com:8443/a/b.git"}, b"only the standard https port"),
+        ("repo_url", {"url": "https://github.com/"}, b"it names no repository path"),
         ("github", {"repo": "not a repo", "token": "x"}, b"owner/name"),
         ("repo_path", {"path": "/etc"}, b"turned off"),
     ],
@@ -204,7 +213,36 @@ def test_bad_sources_are_refused_and_change_nothing(
     )
     assert response.status_code == 400
     assert message in response.content
+    assert b"ghp_x" not in response.content and b":pw@" not in response.content  # not echoed
     assert not ScanSource.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_repository_url_is_stored_as_the_engine_normalises_it(personas: Personas) -> None:
+    response = _login(personas.alice).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_url"]),
+        {"url": " https://GitHub.com:443/acme/app.git "},
+    )
+    assert response.status_code == 302
+    source = ScanSource.objects.get()
+    assert source.location == source.label == "https://github.com/acme/app.git"
+
+
+@pytest.mark.django_db
+def test_tokens_are_kept_out_of_error_reports(personas: Personas) -> None:
+    from django.views.debug import SafeExceptionReporterFilter
+
+    client = _login(personas.alice)
+    for kind, data in (
+        ("repo_url", {"url": "https://github.com/acme/app.git", "token": "ghp_private1"}),
+        ("github", {"repo": "acme/app", "token": "ghp_private2"}),
+    ):
+        request = client.post(
+            reverse("scans:add", args=[personas.assessment_a.pk, kind]), data
+        ).wsgi_request
+        posted = SafeExceptionReporterFilter().get_post_parameters(request)
+        assert posted["token"] == SafeExceptionReporterFilter.cleansed_substitute
+        assert "ghp_private" not in str(dict(posted))
 
 
 @pytest.mark.django_db
@@ -291,15 +329,66 @@ def test_a_delivery_export_imports_good_rows_and_reports_bad_ones(personas: Pers
 
 
 @pytest.mark.django_db
-def test_an_export_missing_a_required_column_is_refused_with_its_name(personas: Personas) -> None:
-    upload = SimpleUploadedFile("deploys.csv", b"name,colour\nx,blue\n")
-    response = _login(personas.alice).post(
-        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+def test_an_export_missing_a_required_column_goes_to_the_mapping_step(
+    personas: Personas,
+) -> None:
+    client = _login(personas.alice)
+    assessment = personas.assessment_a
+    upload = SimpleUploadedFile("deploys.csv", b"name,when\nd1,2026-10-01T10:00:00Z\n")
+    response = client.post(
+        reverse("scans:add", args=[assessment.pk, "export"]),
         {"file": upload, "kind": "deployments"},
     )
+    source = ScanSource.objects.get()
+    mapping_url = reverse("scans:mapping", args=[assessment.pk, source.pk])
+    assert response["Location"] == mapping_url
+    assert source.records == [] and source.upload
+    page = client.get(mapping_url).content.decode()
+    assert "lacks a column for the required field(s) id, time" in page
+    assert "Columns found: name, when" in page
+    assert '<option value="when">when</option>' in page
+    response = client.post(mapping_url, {"id": "name", "time": "when"})
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert [r["id"] for r in source.records] == ["d1"]
+    assert source.current_run is not None and source.current_run.status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_a_refused_export_leaves_no_file_behind(
+    personas: Personas, tmp_path: Path, settings: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    response = _login(personas.alice).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {"file": SimpleUploadedFile("deploys.json", b"[not json"), "kind": "deployments"},
+    )
     assert response.status_code == 400
-    assert b"Columns found: name, colour" in response.content
+    assert b"not valid JSON" in response.content
     assert not ScanSource.objects.exists()
+    assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.django_db
+def test_dates_out_of_range_are_reported_as_row_errors(personas: Personas) -> None:
+    data = (
+        b'[{"id": "d1", "time": 1e20}, {"id": "d2", "time": Infinity},'
+        b' {"id": "d3", "time": "0001-01-01T00:00:00+01:00"},'
+        b' {"id": "d4", "time": "2026-10-01T10:00:00Z"}]'
+    )
+    response = _login(personas.alice).post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {"file": SimpleUploadedFile("deploys.json", data), "kind": "deployments"},
+    )
+    assert response.status_code == 302
+    source = ScanSource.objects.get()
+    assert [r["id"] for r in source.records] == ["d4"]
+    assert source.current_run is not None
+    assert [w.split(":")[0] for w in source.current_run.warnings] == [
+        "row 1, column 'time'",
+        "row 2, column 'time'",
+        "row 3, column 'time'",
+    ]
 
 
 @pytest.mark.django_db
@@ -357,3 +446,173 @@ def test_delivery_exports_become_evidence_and_dora_measures(personas: Personas) 
     assert result["delivery"]["deployments"] == 39
     assert result["delivery"]["deployment_frequency"] == "Daily"
     assert result["delivery"]["change_failure_rate"] == pytest.approx(1 / 39, abs=0.01)
+
+
+@pytest.mark.django_db
+def test_a_repository_token_reaches_the_clone_and_is_stored_nowhere_else(
+    personas: Personas,
+    silent_server: int,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import base64
+    import threading
+
+    from assessments.scans.engine import sources as sources_module
+    from assessments.scans.engine.urls import RemoteTarget
+    from tests.scans.engine.gitbuild import processes_with
+
+    token = "ghp_RepoCloneToken0123456789SECRET"
+    host = "private-repo.test.example"
+    # The engine tests' hook: the host "resolves" to a local server that never answers.
+    target = RemoteTarget(
+        url=f"https://{host}:{silent_server}/acme/app.git",
+        host=host,
+        port=silent_server,
+        addresses=("127.0.0.1",),
+    )
+    monkeypatch.setattr(sources_module, "resolve_remote", lambda url, **kw: target)
+    settings.SCAN_TIMEOUT_SECONDS = 2
+    caplog.set_level("DEBUG")
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_url"]),
+        {"url": f"https://{host}/acme/app.git", "token": token},
+    )
+    source = ScanSource.objects.get()
+    run = source.runs.get()
+    environments: list[bytes] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for pid in processes_with(host):
+                try:
+                    environments.append(Path(f"/proc/{pid}/environ").read_bytes())
+                except OSError:
+                    continue
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        run_execute(run_id=str(run.pk))
+    finally:
+        done.set()
+        watcher.join()
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    assert any(f"Authorization: Basic {basic}".encode() in env for env in environments)
+    run.refresh_from_db()
+    source.refresh_from_db()
+    assert run.status == "failed" and "time limit" in run.error
+    stored = json.dumps([source.location, source.label, run.error, run.warnings, run.facts])
+    assert token not in stored and basic not in stored
+    assert token not in caplog.text and basic not in caplog.text
+    assert token.encode() not in bytes(source.token_encrypted)
+    page = client.get(reverse("scans:run", args=[personas.assessment_a.pk, run.pk]))
+    assert token not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_rescan_is_refused_while_a_scan_of_the_source_is_active(
+    personas: Personas, tmp_path: Path
+) -> None:
+    assessment = personas.assessment_a
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[assessment.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path)))},
+    )
+    source = ScanSource.objects.get()
+    first = source.runs.get()
+    rescan = reverse("scans:rescan", args=[assessment.pk, source.pk])
+    response = client.post(rescan, follow=True)
+    assert response.redirect_chain[0][0] == reverse("scans:run", args=[assessment.pk, first.pk])
+    assert "already being scanned" in response.content.decode()
+    assert source.runs.count() == 1
+    run_execute(run_id=str(first.pk))
+    response = client.post(rescan)
+    second = source.runs.exclude(pk=first.pk).get()
+    assert response["Location"] == reverse("scans:run", args=[assessment.pk, second.pk])
+
+
+@pytest.mark.django_db
+def test_an_older_run_finishing_last_does_not_replace_the_newer_findings(
+    personas: Personas, tmp_path: Path
+) -> None:
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path)))},
+    )
+    source = ScanSource.objects.get()
+    older = source.runs.get()
+    # Two runs in flight at once (what the rescan refusal now prevents, and what a run
+    # retaken from a dead worker can still produce).
+    newer = ScanRun.objects.create(source=source, assessment=source.assessment)
+    run_execute(run_id=str(newer.pk))
+    run_execute(run_id=str(older.pk))
+    older.refresh_from_db()
+    source.refresh_from_db()
+    assert older.status == "succeeded"
+    assert source.current_run_id == newer.pk
+
+
+@pytest.mark.django_db
+def test_a_cancel_after_the_last_progress_check_still_cancels(
+    personas: Personas, tmp_path: Path
+) -> None:
+    from django.utils import timezone
+
+    from assessments.scans.engine import scan_repository
+    from assessments.scans.services import _record, run_cancel
+
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path / "a")))},
+    )
+    source = ScanSource.objects.get()
+    run = source.runs.get()
+    ScanRun.objects.filter(pk=run.pk).update(status="running", heartbeat_at=timezone.now())
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=_repo(tmp_path / "b"), kind="path", workdir=workdir, now=timezone.now(),
+        allowed_roots=[tmp_path],
+    )  # fmt: skip
+    run_cancel(run=run)  # asked for once the scan had nothing left to check
+    _record(run, result)
+    run.refresh_from_db()
+    source.refresh_from_db()
+    assert run.status == "cancelled"
+    assert not run.findings.exists() and source.current_run_id is None
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_running_scan_is_cancelled_by_a_real_worker(
+    personas: Personas, tmp_path: Path, celery_worker: Any
+) -> None:
+    assessment = personas.assessment_a
+    client = _login(personas.alice)
+    client.post(
+        reverse("scans:add", args=[assessment.pk, "repo_archive"]),
+        {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path)))},
+    )
+    source = ScanSource.objects.get()
+    run = source.runs.get()
+    deadline = time.monotonic() + 60
+    # The worker has checked for a cancel once ("preparing"); the next check is a second away.
+    while not ScanRun.objects.filter(pk=run.pk, status="running", stage="preparing").exists():
+        assert time.monotonic() < deadline, "the worker never started the scan"
+        time.sleep(0.005)
+    response = client.post(reverse("scans:cancel", args=[assessment.pk, run.pk]))
+    assert response.status_code == 302
+    run = _wait(run)
+    source.refresh_from_db()
+    assert run.status == "cancelled", run.status
+    assert not run.findings.exists() and source.current_run_id is None
+    page = client.get(reverse("scans:run", args=[assessment.pk, run.pk])).content.decode()
+    assert "Cancelled." in page

@@ -12,7 +12,12 @@ Entry points (see docs/scans.md):
 from __future__ import annotations
 
 from assessments.scans.engine.cli import render_json, render_table
-from assessments.scans.engine.delivery import DeliveryImport, RowError, suggest_mapping
+from assessments.scans.engine.delivery import (
+    DeliveryImport,
+    MappingError,
+    RowError,
+    suggest_mapping,
+)
 from assessments.scans.engine.deliveryfindings import delivery_findings
 from assessments.scans.engine.detectors import Catalogue, CatalogueError, load_catalogue
 from assessments.scans.engine.github import GitHubClient, HttpResponse, Transport
@@ -39,6 +44,7 @@ __all__ = [
     "GitHubClient",
     "HttpResponse",
     "Limits",
+    "MappingError",
     "Pointer",
     "Progress",
     "RowError",

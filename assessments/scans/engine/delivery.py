@@ -144,6 +144,22 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+class MappingError(ScanError):
+    """The column mapping lacks a required field: the user has to choose its column.
+
+    `columns` are the export's columns, `missing` the required fields without one and
+    `total_rows` the rows the export holds.
+    """
+
+    def __init__(
+        self, message: str, *, columns: Sequence[str], missing: Sequence[str], total_rows: int
+    ) -> None:
+        super().__init__(message)
+        self.columns = tuple(columns)
+        self.missing = tuple(missing)
+        self.total_rows = total_rows
+
+
 @dataclass(frozen=True)
 class RowError:
     row_number: int
@@ -220,8 +236,17 @@ def parse_datetime(value: Any) -> tuple[datetime | None, bool]:
     """(UTC datetime or None when empty, whether a time zone was missing). ValueError if bad.
 
     Accepts ISO 8601 (with `Z` or an offset), epoch seconds or milliseconds, and RFC 2822
-    dates. Day/month orders such as 01/02/2024 are ambiguous and refused.
+    dates. Day/month orders such as 01/02/2024 are ambiguous and refused, and so are dates
+    outside what the platform can represent (1e20, Infinity, year 1 with a positive offset).
     """
+    try:
+        return _parse_datetime(value)
+    except (OverflowError, OSError):
+        # datetime raises these, not ValueError, for timestamps and offsets out of range.
+        raise ValueError("the date is out of range") from None
+
+
+def _parse_datetime(value: Any) -> tuple[datetime | None, bool]:
     if value is None:
         return None, False
     if isinstance(value, bool):
@@ -254,7 +279,8 @@ def _epoch(number: float) -> datetime:
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime("%Y") does not zero-pad years before 1000.
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _cell(value: Any) -> str:
@@ -358,7 +384,7 @@ class _RowReader:
     def time(self, name: str, *, required: bool) -> datetime | None:
         try:
             parsed, missing_zone = parse_datetime(self.value(name))
-        except ValueError as exc:
+        except (ValueError, OverflowError, OSError) as exc:
             self.problem(name, f"{_cell(self.value(name))!r}: {exc}")
             return None
         if parsed is None and required:
@@ -450,9 +476,12 @@ def parse_export(
         name for name, (required, _a) in FIELDS[kind].items() if required and name not in chosen
     ]
     if missing:
-        raise ScanError(
+        raise MappingError(
             f"The {kind} export lacks a column for the required field(s) {', '.join(missing)}. "
-            f"Columns found: {', '.join(columns) or 'none'}."
+            f"Columns found: {', '.join(columns) or 'none'}.",
+            columns=columns,
+            missing=missing,
+            total_rows=len(raw_rows),
         )
     rows: list[dict[str, Any]] = []
     errors: list[RowError] = []

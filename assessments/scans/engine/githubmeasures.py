@@ -51,8 +51,15 @@ def judge_branch_rules(
     bypass_known: bool,
     allow_auto_merge: Any,
     protection_url: str,
+    rulesets_url: str,
+    repo_url: str,
 ) -> tuple[Outcomes, dict[str, Any]]:
-    """Findings from classic protection (None: known absent) and applicable active rulesets."""
+    """Findings from classic protection (None: known absent) and applicable active rulesets.
+
+    Every found or absent finding points at what it was judged from: the protection and
+    ruleset endpoints (both, when neither protects the branch), and the repository for its
+    auto-merge setting.
+    """
     outcomes: Outcomes = {}
     facts: dict[str, Any] = {
         "branch": branch,
@@ -64,7 +71,11 @@ def judge_branch_rules(
     if classic is not None:
         pointers.append(Pointer("api", protection_url))
     pointers += [Pointer("api", r["_api_url"]) for r in rulesets]
-    evidence = tuple(pointers[:20])
+    evidence = tuple(pointers[:20]) or (
+        Pointer("api", protection_url),
+        Pointer("api", rulesets_url),
+    )
+    repository = Pointer("api", repo_url)
     names = ", ".join(str(r.get("name")) for r in rulesets)
 
     protected = classic is not None or bool(rulesets)
@@ -81,7 +92,7 @@ def judge_branch_rules(
         outcomes["github.branch-protection"] = (
             "absent",
             f"{branch} has no branch protection and no active ruleset.",
-            (),
+            evidence,
         )
     count = int(_classic_reviews(classic).get("required_approving_review_count") or 0)
     owners = _classic_reviews(classic).get("require_code_owner_reviews") is True
@@ -178,21 +189,25 @@ def judge_branch_rules(
         outcomes["github.auto-merge-guarded"] = (
             "found",
             "Auto-merge is turned off for the repository.",
-            (),
+            (repository,),
         )
     elif allow_auto_merge is True and checks:
         outcomes["github.auto-merge-guarded"] = (
             "found",
             "Auto-merge is on and required status checks guard it.",
-            evidence,
+            (repository, *evidence),
         )
     elif allow_auto_merge is True and rules_known:
         outcomes["github.auto-merge-guarded"] = (
             "absent",
             "Auto-merge is on and no status check is required: changes can merge unchecked.",
-            (),
+            (repository, *evidence),
         )
     return outcomes, facts
+
+
+def _pr_pointer(pr: dict[str, Any]) -> Pointer:
+    return Pointer("api", str(pr.get("url") or ""), url=pr.get("html_url"))
 
 
 def judge_pulls(
@@ -201,9 +216,17 @@ def judge_pulls(
     *,
     window_days: int,
     stopped: bool,
+    pulls_url: str,
+    listed_all: bool = True,
 ) -> tuple[Outcomes, dict[str, Any]]:
-    """Findings from the pull requests closed in the window (`examined`: with their reviews)."""
+    """Findings from the pull requests closed in the window (`examined`: with their reviews).
+
+    `stopped`: the rate limit ended the scan early; `listed_all`: False when it did so while
+    the pull requests were still being listed, so `selected` may miss some of the window's.
+    Found and absent findings point at sample pull requests, or at the list (`pulls_url`).
+    """
     outcomes: Outcomes = {}
+    listing = (Pointer("api", pulls_url),)
 
     def unknown(ids: tuple[str, ...], why: str) -> None:
         for ident in ids:
@@ -215,6 +238,9 @@ def judge_pulls(
     unapproved_pointers: list[Pointer] = []
     agent_pointers: list[Pointer] = []
     records: list[dict[str, Any]] = []
+    waits: list[tuple[float, Pointer]] = []  # hours to the first human review; inf: none
+    sized: list[tuple[int, Pointer]] = []
+    merged_pointers: list[Pointer] = []
     for pr in selected:
         user = pr.get("user") or {}
         identity = classify_login(str(user.get("login") or ""), user.get("type"))
@@ -248,15 +274,20 @@ def judge_pulls(
         if times and created is not None:
             first = (times[0] - created).total_seconds() / 3600
             latency.add(int(max(0.0, first) * 60))
+            waits.append((first, _pr_pointer(pr)))
         elif not times:
             unreviewed += 1
+            waits.append((float("inf"), _pr_pointer(pr)))
         approved = any(r.get("state") == "APPROVED" for r in human)
         size = None
         if pr.get("merged_at"):
             merged += 1
+            if len(merged_pointers) < 10:
+                merged_pointers.append(_pr_pointer(pr))
             if isinstance(pr.get("additions"), int) and isinstance(pr.get("deletions"), int):
                 size = pr["additions"] + pr["deletions"]
                 sizes.add(size)
+                sized.append((size, _pr_pointer(pr)))
             if not approved:
                 unapproved += 1
                 if len(unapproved_pointers) < 10:
@@ -305,41 +336,51 @@ def judge_pulls(
                 "github.pr-size",
                 "github.agent-pull-requests",
             ),
-            f"no pull request was closed in the last {window_days} days",
+            f"no pull request was closed in the last {window_days} days"
+            if listed_all
+            else "the rate limit stopped the scan before the pull requests were listed",
         )
         return outcomes, facts
-    outcomes["github.agent-pull-requests"] = (
-        (
+    if agent_prs:
+        outcomes["github.agent-pull-requests"] = (
             "found",
             f"{agent_prs} of {len(selected)} pull requests were opened by coding agents ({', '.join(f'{k} {v}' for k, v in sorted(by_agent.items()))}).",
             tuple(agent_pointers),
         )
-        if agent_prs
-        else (
+    elif listed_all:
+        outcomes["github.agent-pull-requests"] = (
             "absent",
             f"None of {len(selected)} pull requests was opened by a coding agent account.",
-            (),
+            listing,
         )
-    )
+    else:
+        # The unread pages may hold an agent's pull request: absence is not established.
+        unknown(
+            ("github.agent-pull-requests",),
+            f"none of the {len(selected)} pull requests listed before the rate limit stopped "
+            "the scan was opened by a coding agent account, but not all were listed",
+        )
     if len(examined) < MIN_PULLS:
         unknown(
             ("github.pr-review-latency", "github.merged-without-approval", "github.pr-size"),
             f"only {len(examined)} pull requests could be examined{note}",
         )
         return outcomes, facts
+    # The slowest to get a first review (none at all first), then the list they came from.
+    slowest = tuple(p for _h, p in sorted(waits, key=lambda item: -item[0])[:5]) + listing
     median = hours(latency, 0.5)
     if median is None:
         outcomes["github.pr-review-latency"] = (
             "absent",
             f"None of {len(examined)} pull requests got a human review{note}.",
-            (),
+            slowest,
         )
     else:
         outcomes["github.pr-review-latency"] = (
             "found" if median <= FIRST_REVIEW_HOURS else "absent",
             f"Median {median} h to the first human review (90th percentile {hours(latency, 0.9)} h) over "
             f"{len(examined)} pull requests; {unreviewed} had none (threshold {FIRST_REVIEW_HOURS:g} h){note}.",
-            (),
+            slowest,
         )
     if merged:
         share = unapproved / merged
@@ -347,7 +388,7 @@ def judge_pulls(
             "found" if share <= MERGED_WITHOUT_APPROVAL_SHARE else "absent",
             f"{unapproved} of {merged} merged pull requests had no human approval ({share:.0%}; "
             f"threshold {MERGED_WITHOUT_APPROVAL_SHARE:.0%}){note}.",
-            tuple(unapproved_pointers),
+            tuple(unapproved_pointers or merged_pointers),
         )
     size_median = sizes.quantile(0.5)
     if size_median is not None:
@@ -355,7 +396,8 @@ def judge_pulls(
             "found" if size_median <= PR_SIZE_LINES else "absent",
             f"Median {size_median} changed lines per merged pull request (90th percentile "
             f"{sizes.quantile(0.9)}; threshold {PR_SIZE_LINES}){note}.",
-            (),
+            # The largest merged pull requests, then the list they came from.
+            tuple(p for _n, p in sorted(sized, key=lambda item: -item[0])[:5]) + listing,
         )
     unknown(
         ("github.merged-without-approval", "github.pr-size"),

@@ -146,6 +146,8 @@ class _Scan:
             bypass_known=bypass_known,
             allow_auto_merge=allow_auto_merge,
             protection_url=protection_url,
+            rulesets_url=self.api("/rulesets"),
+            repo_url=self.client.url(f"/repos/{self.repo}"),
         )
         self.outcomes.update(outcomes)
         self.facts["branch_rules"] = facts
@@ -191,7 +193,7 @@ class _Scan:
             return
         except RateLimited as exc:
             self.stopped_wait = exc.wait_seconds
-            self._pull_measures(selected, examined=[], stopped=True)
+            self._pull_measures(selected, examined=[], stopped=True, listed_all=False)
             raise _Stop from None
         examined: list[dict[str, Any]] = []
         try:
@@ -218,10 +220,22 @@ class _Scan:
         self._pull_measures(selected, examined, stopped=False)
 
     def _pull_measures(
-        self, selected: list[dict[str, Any]], examined: list[dict[str, Any]], *, stopped: bool
+        self,
+        selected: list[dict[str, Any]],
+        examined: list[dict[str, Any]],
+        *,
+        stopped: bool,
+        listed_all: bool = True,
     ) -> None:
         outcomes, facts = judge_pulls(
-            selected, examined, window_days=self.window_days, stopped=stopped
+            selected,
+            examined,
+            window_days=self.window_days,
+            stopped=stopped,
+            listed_all=listed_all,
+            pulls_url=self.client.url(
+                self.api("/pulls"), {"state": "closed", "sort": "updated", "direction": "desc"}
+            ),
         )
         self.outcomes.update(outcomes)
         self.facts["pulls"] = facts
@@ -282,7 +296,9 @@ class _Scan:
             "found" if rate >= ACTIONS_SUCCESS else "absent",
             f"{success} of {len(judged)} finished runs succeeded ({rate:.0%}; threshold {ACTIONS_SUCCESS:.0%}); "
             f"median duration {self.facts['actions']['median_minutes']} min; {reruns} re-runs.",
-            tuple(Pointer("api", str(r.get("url") or ""), url=r.get("html_url")) for r in failing),
+            # The failed runs, then the list every run came from.
+            tuple(Pointer("api", str(r.get("url") or ""), url=r.get("html_url")) for r in failing)
+            + (Pointer("api", self.api("/actions/runs")),),
         )
 
     def deployments(self) -> None:
@@ -359,7 +375,7 @@ class _Scan:
             else (
                 "absent",
                 f"No deployment was recorded through the Deployments API in the last {self.window_days} days.",
-                (),
+                (Pointer("api", self.api("/deployments")),),
             )
         )
 
@@ -383,23 +399,24 @@ class _Scan:
             "names": [str(e.get("name")) for e in envs],
             "protected": protected,
         }
+        listing = (Pointer("api", self.api("/environments")),)
         if protected:
             self.outcomes["github.environments"] = (
                 "found",
                 f"Protected environments: {', '.join(protected)}.",
-                (Pointer("api", self.api("/environments")),),
+                listing,
             )
         elif envs:
             self.outcomes["github.environments"] = (
                 "absent",
                 f"{len(envs)} environment(s), none with protection rules.",
-                (),
+                listing,
             )
         else:
             self.outcomes["github.environments"] = (
                 "absent",
                 "The repository has no deployment environments.",
-                (),
+                listing,
             )
 
 

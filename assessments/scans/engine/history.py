@@ -51,6 +51,7 @@ LOG_FORMAT = (
 )
 WEB_FLOW = b"noreply@github.com"  # the committer of changes merged in GitHub's web UI
 _REVERTS = re.compile(rb"This reverts commit ([0-9a-f]{7,40})")
+_SHA_FIELD = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 # Release tags: optional prefix, optional v, 2-4 numeric parts, no pre-release suffix.
 RELEASE_TAG = re.compile(r"^(?:[A-Za-z0-9._-]*[-/_@])?[vV]?\d+(?:\.\d+){1,3}$")
 _EPOCH_MONDAY = date(1969, 12, 29)
@@ -480,6 +481,24 @@ def _records(proc: GitProcess, *, limit: int = MAX_RECORD_BYTES) -> Iterator[byt
         yield buffer
 
 
+def _numstat(block: bytes) -> tuple[int, int, int] | None:
+    """(lines added, lines deleted, files) from a commit's numstat lines; None if malformed."""
+    added = deleted = files = 0
+    for line in block.split(b"\n"):
+        if not line:
+            continue
+        a, _, tail = line.partition(b"\t")
+        d = tail.partition(b"\t")[0]
+        files += 1
+        if a == b"-" and d == b"-":
+            continue  # a binary file
+        if not (a.isdigit() and d.isdigit()):
+            return None
+        added += int(a)
+        deleted += int(d)
+    return added, deleted, files
+
+
 def log_args(*, since: int) -> list[str]:
     """The one `git log` command (the runner adds the diff safety flags)."""
     return [
@@ -514,22 +533,20 @@ def stream_history(
                 continue
             if not record:
                 continue
-            head, sep, rest = record.partition(b"\x1d")
+            # The numstat block follows the LAST \x1d: a commit message may hold \x1d itself,
+            # while numstat paths never do (git quotes control characters in paths).
+            head, sep, rest = record.rpartition(b"\x1d")
             fields = head.split(b"\x1f", 9)
-            if not sep or len(fields) != 10 or not fields[6].isdigit():
+            numstat = _numstat(rest) if sep else None
+            if (
+                numstat is None
+                or len(fields) != 10
+                or not _SHA_FIELD.fullmatch(fields[0])
+                or not fields[6].isdigit()
+            ):
                 stats.malformed += 1
                 continue
-            added = deleted = files = 0
-            if len(rest) > 2:
-                for line in rest.split(b"\n"):
-                    if not line:
-                        continue
-                    a, _, tail = line.partition(b"\t")
-                    files += 1
-                    if a != b"-":
-                        d = tail.partition(b"\t")[0]
-                        added += int(a)
-                        deleted += int(d)
+            added, deleted, files = numstat
             ctime = int(fields[6])
             add(
                 fields[0],

@@ -135,6 +135,8 @@ class Limits:
     timeout_seconds: float = 600.0
     # Repository: bytes on disk of the bare copy (checked while cloning and after).
     max_repo_bytes: int = 2 * GIB
+    # Repository: objects in the bare copy (`git count-objects -v`, loose and packed).
+    max_objects: int = 10_000_000
     # Uploads: the archive file itself, what it expands to, entry count, compression ratio.
     max_archive_bytes: int = 1 * GIB
     max_extracted_bytes: int = 4 * GIB

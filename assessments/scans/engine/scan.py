@@ -36,14 +36,19 @@ from assessments.scans.engine.urls import Resolver
 SourceKind = Literal["url", "archive", "path"]
 
 
-def _repo_bytes(runner: GitRunner, git_dir: Path) -> int:
+def _repo_size(runner: GitRunner, git_dir: Path) -> tuple[int, int]:
+    """(bytes on disk, object count) of a repository, from `git count-objects -v`."""
     out = runner.run(["count-objects", "-v"], git_dir=git_dir, stage="files", percent=40)
-    kib = 0
+    kib = objects = 0
     for line in out.decode("ascii", "replace").splitlines():
         key, _, value = line.partition(":")
-        if key in ("size", "size-pack", "size-garbage") and value.strip().isdigit():
+        if not value.strip().isdigit():
+            continue
+        if key in ("size", "size-pack", "size-garbage"):
             kib += int(value.strip())
-    return kib * 1024
+        elif key in ("count", "in-pack"):
+            objects += int(value.strip())
+    return kib * 1024, objects
 
 
 def scan_repository(
@@ -99,10 +104,15 @@ def scan_repository(
             token=token,
             _allow_private_for_tests=_allow_private_for_tests,
         )
-        size = _repo_bytes(runner, bare.path)
+        size, objects = _repo_size(runner, bare.path)
         if size > limits.max_repo_bytes:
             raise ScanError(
                 f"The repository is larger than the limit of {limits.max_repo_bytes // (1024 * 1024)} MiB."
+            )
+        if objects > limits.max_objects:
+            # Many tiny objects stay under the byte limit but make every later step slow.
+            raise ScanError(
+                f"The repository has more than {limits.max_objects:,} objects, the limit for a scan."
             )
         head, branch = read_head(runner=runner, git_dir=bare.path)
         shallow = (
@@ -122,9 +132,9 @@ def scan_repository(
         warnings += files.warnings
         partial = partial or files.partial
         findings: list[Finding] = list(files.findings)
-        runner.check("history", 60)
         history_facts: dict[str, Any] = {}
         try:
+            runner.check("history", 60)
             history, history_facts = scan_history(
                 runner=runner,
                 git_dir=bare.path,
@@ -140,13 +150,22 @@ def scan_repository(
                     f"Only the newest {limits.max_change_records} changes are listed for "
                     "delivery metrics."
                 )
+            if history_facts["malformed_records"]:
+                warnings.append(
+                    f"{history_facts['malformed_records']} commit record(s) could not be read "
+                    "and are left out of the history measures."
+                )
+                partial = True
         except ScanTimeout:
             findings += unknown_history_findings(
                 catalogue, "Could not determine: the history scan hit the time limit."
             )
             warnings.append("The history scan hit the time limit; history measures are missing.")
             partial = True
-        runner.check("done", 100)
+        # Not runner.check(): the work is done, and a deadline that has passed (the history
+        # timeout above) must not throw the partial result away. A cancel still stops it.
+        if progress is not None:
+            progress("done", 100)
         facts = {
             "repository": {
                 "source": bare.display,
@@ -154,6 +173,7 @@ def scan_repository(
                 "head": head,
                 "branch": branch,
                 "size_bytes": size,
+                "objects": objects,
                 "shallow": shallow,
             },
             "files": files.facts,

@@ -13,6 +13,7 @@ from assessments.scans.engine import (
 )
 from assessments.scans.engine import delivery as delivery_module
 from assessments.scans.engine.delivery import RowError, parse_datetime
+from assessments.scans.engine.model import Pointer
 
 PAGERDUTY_CSV = b"""\
 id,incident_number,title,created_on,resolved_on,urgency,service_name
@@ -251,3 +252,96 @@ def test_delivery_findings_follow_the_dora_definitions() -> None:
         "delivery.deployment-frequency": "found", "delivery.lead-time": "unknown",
         "delivery.change-failure-rate": "unknown", "delivery.recovery-time": "unknown",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "column"),
+    [
+        (b'[{"id": "d1", "time": 1e20}, {"id": "d2", "time": "2026-02-01T10:00:00Z"}]', "d.json", "time"),
+        (b'[{"id": "d1", "time": Infinity}, {"id": "d2", "time": "2026-02-01T10:00:00Z"}]', "d.json", "time"),
+        (b'[{"id": "d1", "time": -1e20}, {"id": "d2", "time": "2026-02-01T10:00:00Z"}]', "d.json", "time"),
+        (b"id,time\nd1,0001-01-01T00:00:00+01:00\nd2,2026-02-01T10:00:00Z\n", "d.csv", "time"),
+        (b"id,time\nd1,9999-12-31T23:00:00-05:00\nd2,2026-02-01T10:00:00Z\n", "d.csv", "time"),
+    ],
+)  # fmt: skip
+def test_dates_out_of_range_are_row_errors(data: bytes, filename: str, column: str) -> None:
+    result = parse_delivery_export(data=data, filename=filename, kind="deployments")
+    assert [r["id"] for r in result.rows] == ["d2"]
+    (error,) = result.errors
+    assert (error.row_number, error.column) == (2 if filename.endswith(".csv") else 1, column)
+    assert "out of range" in error.message
+
+
+def test_early_years_keep_four_digits() -> None:
+    result = parse_delivery_export(
+        data=b"id,time\nd1,0999-01-01T00:00:00Z\n", filename="d.csv", kind="deployments"
+    )
+    assert result.rows[0]["time"] == "0999-01-01T00:00:00Z"
+
+
+def _dora_rows(
+    *, lead_hours: int, recovery_hours: int, failures: int
+) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    deployments: list[dict[str, object]] = [
+        {"id": f"d{i}", "time": f"2026-02-{i + 1:02d}T10:00:00Z", "status": "success", "shas": [f"{i:07x}a"]}
+        for i in range(20)
+    ]  # fmt: skip
+    changes: list[dict[str, object]] = [
+        {"sha": f"{i:07x}a", "time": f"2026-02-{i + 1:02d}T09:00:00Z"} for i in range(20)
+    ]
+    changes[3]["time"] = f"2026-02-0{4 - lead_hours // 24}T{10 - lead_hours % 24:02d}:00:00Z"
+    incidents: list[dict[str, object]] = [
+        {"id": f"i{i}", "created": "2026-02-10T00:00:00Z", "deployment_id": f"d{i}",
+         "resolved": f"2026-02-{10 + recovery_hours // 24:02d}T{recovery_hours % 24:02d}:00:00Z"}
+        for i in range(failures)
+    ]  # fmt: skip
+    return deployments, changes, incidents
+
+
+@pytest.mark.parametrize(
+    ("lead_hours", "recovery_hours", "failures", "expected"),
+    [
+        (2, 2, 1, "found"),  # within every threshold
+        (2, 2, 0, "found"),  # no failure: the rate points at the deployments counted
+        (72, 48, 10, "absent"),  # 10 of 20 deployments failed, recovery 48 h
+    ],
+)
+def test_every_found_or_absent_delivery_finding_points_at_rows(
+    lead_hours: int, recovery_hours: int, failures: int, expected: str
+) -> None:
+    deployments, changes, incidents = _dora_rows(
+        lead_hours=lead_hours, recovery_hours=recovery_hours, failures=failures
+    )
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    results = [
+        delivery_findings(deployments=deployments, incidents=incidents, changes=changes, now=now),
+        # Nothing successful in the window: frequency is absent and points at the rows seen.
+        delivery_findings(
+            deployments=[{**d, "status": "failure"} for d in deployments],
+            incidents=None,
+            changes=None,
+            now=now,
+        ),
+    ]
+    for result in results:
+        for finding in result.findings:
+            if finding.status in ("found", "absent"):
+                assert finding.evidence, f"{finding.detector} ({finding.status}) has no pointer"
+    result = results[0]
+    lead = result.finding("delivery.lead-time")
+    # The slowest change (d3's, 0000003a) comes first: its deployment row, then its commit.
+    assert (
+        lead.evidence[0] == Pointer("row", "d3") and Pointer("commit", "0000003a") in lead.evidence
+    )
+    if failures:
+        recovery = result.finding("delivery.recovery-time")
+        assert recovery.status == expected
+        assert {p.ref for p in recovery.evidence} == {f"i{i}" for i in range(failures)}
+    assert results[1].finding("delivery.deployment-frequency").status == "absent"
+
+
+def test_deployment_frequency_without_any_deployment_row_is_unknown() -> None:
+    result = delivery_findings(
+        deployments=[], incidents=None, changes=None, now=datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    assert result.finding("delivery.deployment-frequency").status == "unknown"

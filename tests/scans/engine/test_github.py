@@ -157,6 +157,64 @@ def test_findings_carry_api_pointers() -> None:
         f.capability for f in result.findings if f.detector == "github.ruleset-bypass-bots"
     ]
     assert capabilities == ["dep.ai-governance", "rev.policy-ownership"]
+    listing = f"{API}{R}/pulls?state=closed&sort=updated&direction=desc"
+    assert [p.ref for p in result.finding("github.pr-review-latency").evidence][-1] == listing
+    size = result.finding("github.pr-size").evidence
+    assert size[0].url == "https://github.com/acme/widgets/pull/105"  # the largest, 500 lines
+    assert size[-1].ref == listing
+
+
+def _without(table: dict[str, list[Reply]], *paths: str) -> dict[str, list[Reply]]:
+    for path in paths:
+        table[path] = [ok("rulesets-empty.json")]  # an empty list
+    return table
+
+
+def _scenarios() -> dict[str, dict[str, list[Reply]]]:
+    unprotected = routes()
+    unprotected[f"{R}/branches/main/protection"] = [(404, {}, "branch-not-protected.json")]
+    unprotected[f"{R}/rulesets?per_page=100&includes_parents=true"] = [ok("rulesets-empty.json")]
+    auto_merge_off = _without(
+        routes(), f"{R}/deployments?per_page=100", f"{R}/environments?per_page=100"
+    )
+    auto_merge_off[R] = [ok("repo-auto-merge-off.json")]
+    unprotected_envs = routes()
+    unprotected_envs[f"{R}/environments?per_page=100"] = [ok("rulesets-empty.json")]
+    rate_limited = routes()
+    reset = str(int(NOW.timestamp()) + 3600)
+    rate_limited[PULLS_2] = [
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}, "rate-limited.json")
+    ]
+    return {
+        "complete": routes(),
+        "unprotected": unprotected,
+        "auto-merge off, no deployments or environments": auto_merge_off,
+        "rate limited": rate_limited,
+    }
+
+
+@pytest.mark.parametrize("scenario", list(_scenarios()))
+def test_every_found_or_absent_finding_has_a_pointer(scenario: str) -> None:
+    result, _fake, _slept = run(_scenarios()[scenario])
+    decided = [f for f in result.findings if f.status in ("found", "absent")]
+    assert decided
+    for finding in decided:
+        assert finding.evidence, f"{finding.detector} ({finding.status}) has no pointer"
+        assert all(p.kind == "api" and p.ref.startswith(f"{API}/") for p in finding.evidence)
+
+
+def test_pointers_for_settings_and_empty_lists() -> None:
+    result, _fake, _slept = run(_scenarios()["auto-merge off, no deployments or environments"])
+    assert statuses(result)["github.auto-merge-guarded"] == "found"
+    assert [p.ref for p in result.finding("github.auto-merge-guarded").evidence] == [f"{API}{R}"]
+    for ident, path in (("github.deployments", "deployments"), ("github.environments", "environments")):  # fmt: skip
+        assert result.finding(ident).status == "absent"
+        assert [p.ref for p in result.finding(ident).evidence] == [f"{API}{R}/{path}"]
+    unprotected, _fake, _slept = run(_scenarios()["unprotected"])
+    assert [p.ref for p in unprotected.finding("github.branch-protection").evidence] == [
+        f"{API}{R}/branches/main/protection",
+        f"{API}{R}/rulesets",
+    ]
 
 
 def test_a_short_rate_limit_mid_pagination_is_waited_out() -> None:
@@ -193,6 +251,25 @@ def test_a_long_rate_limit_stops_with_a_partial_result() -> None:
     assert "60 min" in warning
     assert "pull requests and reviews, Actions runs, deployments, environments" in warning
     assert not any("/actions/runs" in c for c in fake.calls)  # nothing more was requested
+
+
+def test_a_rate_limit_before_any_agent_pull_request_leaves_agents_unknown() -> None:
+    table = routes()
+    table[PULLS] = [ok("pulls-page-1-without-agents.json", {"link": LINK})]
+    reset = str(int(NOW.timestamp()) + 3600)
+    table[PULLS_2] = [
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}, "rate-limited.json")
+    ]
+    result, _fake, _slept = run(table)
+    assert result.partial is True
+    agents = result.finding("github.agent-pull-requests")
+    assert agents.status == "unknown"  # page 2 was never read: it may hold one
+    assert "not all were listed" in agents.detail
+    # With the whole list read, no agent pull request is a real absence.
+    complete = routes()
+    complete[PULLS] = [ok("pulls-page-1-without-agents.json")]
+    result, _fake, _slept = run(complete)
+    assert result.finding("github.agent-pull-requests").status == "absent"
 
 
 def test_missing_permission_on_branch_protection_is_unknown_never_absent() -> None:

@@ -343,3 +343,59 @@ def test_an_oversized_record_is_skipped_not_buffered(tmp_path: Path) -> None:
     records = list(_records(fake, limit=1000))  # type: ignore[arg-type]
     fake.stdout.close()
     assert records == [b"", b"first", None, b"second", b"third"]
+
+
+def test_control_bytes_in_a_commit_message_never_break_the_scan(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"a.txt": lines(3)}, when=day(1))
+    # \x1d ends the log format's header and a tab splits numstat columns: a message holding
+    # both once crashed the parser.
+    repo.commit(
+        "Tricky\n\nbody \x1d\tnot a numstat line\n\nSigned-off-by: A \x1d\tB <a@example.com>",
+        files={"a.txt": lines(5)},
+        when=day(2),
+    )
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path]
+    )
+    facts = result.facts["history"]
+    assert (facts["commits"], facts["malformed_records"]) == (2, 0)
+    assert facts["change_size"]["median_lines"] == 2  # numstat still read after the message
+    assert facts["trailers"] == {"signed-off-by": 1}
+    assert result.partial is False
+
+
+def test_an_unreadable_commit_record_is_counted_and_warned_about(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"a.txt": lines(3)}, when=day(1))
+    # \x1e separates records: this message splits its commit into two unreadable pieces.
+    repo.commit("Broken\n\nbody \x1e\tmore", files={"a.txt": lines(5)}, when=day(2))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path]
+    )
+    facts = result.facts["history"]
+    assert facts["commits"] == 1 and facts["malformed_records"] == 2
+    assert result.partial is True
+    assert any("2 commit record(s) could not be read" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (b"\n\n3\t1\ta.txt\n-\t-\timg.png\n", (3, 1, 2)),
+        (b"\n", (0, 0, 0)),
+        (b"\n\tmore text\n1\t1\ta.txt\n", None),
+        (b"\nx\t1\ta.txt\n", None),
+        (b"\n1\t-\ta.txt\n", None),
+    ],
+)
+def test_numstat_lines_are_parsed_defensively(
+    block: bytes, expected: tuple[int, int, int] | None
+) -> None:
+    from assessments.scans.engine.history import _numstat
+
+    assert _numstat(block) == expected

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import subprocess
 import tarfile
 import threading
@@ -265,34 +264,7 @@ def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_pa
     assert list(workdir.iterdir()) == []
 
 
-# -- network: a local stand-in that accepts connections and never answers -----------------
-
-
-@pytest.fixture
-def silent_server() -> Iterator[int]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-                held.append(conn)  # hold it open; send nothing (a TLS handshake never ends)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+# -- network: a local stand-in that accepts connections and never answers (conftest) ------
 
 
 def _target(port: int, host: str) -> RemoteTarget:
@@ -466,22 +438,50 @@ def test_a_timeout_during_history_gives_a_partial_result(
 ) -> None:
     from assessments.scans.engine import scan as scan_module
 
-    def slow(**kwargs: Any) -> Any:
-        raise ScanTimeout("the scan took longer than its time limit and was stopped")
+    real_scan_history = scan_module.scan_history
 
-    monkeypatch.setattr(scan_module, "scan_history", slow)
+    def late(**kwargs: Any) -> Any:
+        # Wait out the scan's real deadline, then let the real history scan run into it.
+        runner: GitRunner = kwargs["runner"]
+        remaining = runner.remaining()
+        assert remaining is not None and remaining > 0, "the files stage used the whole limit"
+        time.sleep(remaining + 0.05)
+        return real_scan_history(**kwargs)
+
+    monkeypatch.setattr(scan_module, "scan_history", late)
     repo = RepoBuilder(tmp_path / "r")
     repo.commit("x", files={"Dockerfile": "FROM scratch\n"}, when=day(1))
     workdir = tmp_path / "job"
     workdir.mkdir()
+    stages: list[tuple[str, int]] = []
     result = scan_repository(
-        source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path]
-    )
+        source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path],
+        limits=Limits(timeout_seconds=3), progress=lambda s, p: stages.append((s, p)),
+    )  # fmt: skip
     assert result.partial is True
     assert result.finding("repo.dockerfile").status == "found"
     assert {f.status for f in result.findings if f.detector.startswith("history.")} == {"unknown"}
     assert any("time limit" in w for w in result.warnings)
+    assert stages[-1] == ("done", 100)
     assert list(workdir.iterdir()) == []
+
+
+def test_a_repository_over_the_object_limit_is_refused_and_removed(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "many")
+    repo.commit("many", files={f"f{i}.txt": f"{i}\n" for i in range(30)}, when=day(1))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    with pytest.raises(ScanError, match="more than 20 objects"):
+        scan_repository(
+            source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path],
+            limits=Limits(max_objects=20),
+        )  # fmt: skip
+    assert list(workdir.iterdir()) == []
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path],
+        limits=Limits(max_objects=40),
+    )  # fmt: skip
+    assert result.facts["repository"]["objects"] == 32  # 30 blobs, a tree and a commit
 
 
 @pytest.mark.parametrize(
