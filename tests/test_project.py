@@ -89,6 +89,19 @@ def test_validate_rubric_reports_every_error_and_exits_1(tmp_path: Path) -> None
     assert "levels" in result.stderr and "target_level" in result.stderr
 
 
+def test_validate_rubric_refuses_evidence_ids_no_detector_knows(tmp_path: Path) -> None:
+    from scoring.rubric import rubric_path
+
+    data = yaml.safe_load(rubric_path("operationalization", 1).read_text())
+    question = data["dimensions"][0]["capabilities"][0]["questions"][0]
+    question["evidence"] = ["repo.codeowners-typo"]
+    fork = tmp_path / "operationalization-1.yaml"
+    fork.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = _manage("validate_rubric", str(fork))
+    assert result.returncode == 1
+    assert "'repo.codeowners-typo' is not a scan detector" in result.stderr
+
+
 def test_a_broken_shipped_rubric_stops_start_up(tmp_path: Path) -> None:
     from scoring.rubric import rubric_path
 
