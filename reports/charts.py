@@ -10,28 +10,32 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import plotly.graph_objects as go
+
+from reports.numbers import gap_text, num
 
 INK = "#17202b"
 GREY = "#8a94a3"
 BLUE = ("#dbe7f6", "#a9c6ea", "#6c9fd8", "#2f6fba", "#143f73")  # light to dark, one per level
 FONT = {"family": "DejaVu Sans, Arial, sans-serif", "size": 12, "color": INK}
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
+# Capability bar charts: height per capability row plus room for legend and axis, and where
+# the column of levels starts (right of the target line at level 5 at most).
+BAR_ROW_PX = 25
+BAR_BASE_PX = 45
+BAR_VALUE_X = 5.25
 # The review-wall chart's widest x axis, in multiples of today's volume: wider, and today's
 # volume and the curve's knee shrink to a sliver at the left edge.
 MAX_MULTIPLIER = 50.0
 
 
-def num(value: float, places: int, *, sign: bool = False) -> str:
-    """A number rounded half up from its decimal form, exactly as the templates' floatformat
-    rounds, so a table and the sentence above it never disagree (2.15 is 2.2 in both)."""
-    quantum = Decimal(1).scaleb(-places)
-    rounded = Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
-    text = f"{rounded:f}"
-    return ("+" + text) if sign and rounded >= 0 else text
+def plain(text: object) -> str:
+    """Text made literal for plotly, which reads <b>, <br>, <a href> and entities in any label,
+    hover text or legend entry as markup. Every title, name or label that plotly draws goes
+    through here; plotly turns the entities back into the characters."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _layout(figure: go.Figure, *, height: int, title: str = "") -> go.Figure:
@@ -52,7 +56,7 @@ def radar(result: dict[str, Any]) -> go.Figure:
     in the current trace (never drawn as level 1) and its axis says "no data"; hover text
     marks low-confidence dimensions."""
     dims = result["dimensions"]
-    labels = [d["title"] + (" (no data)" if d["exact_level"] is None else "") for d in dims]
+    labels = [plain(d["title"]) + (" (no data)" if d["exact_level"] is None else "") for d in dims]
     names = labels + labels[:1]
     current = [d["exact_level"] for d in dims]
     target = [d["target_level"] for d in dims]
@@ -100,9 +104,10 @@ def radar(result: dict[str, Any]) -> go.Figure:
 
 
 def _radar_hover(dimension: dict[str, Any]) -> str:
+    title = plain(dimension["title"])
     if dimension["exact_level"] is None:
-        return f"{dimension['title']}: no data"
-    text = f"{dimension['title']}: level {num(dimension['exact_level'], 1)}"
+        return f"{title}: no data"
+    text = f"{title}: level {num(dimension['exact_level'], 1)}"
     return text + (" (low confidence)" if dimension["low_confidence"] else "")
 
 
@@ -114,7 +119,7 @@ def radar_table(result: dict[str, Any]) -> list[list[str]]:
                 d["title"],
                 "no data" if d["exact_level"] is None else _level(d["exact_level"]),
                 str(d["target_level"]),
-                "-" if d["gap"] is None else f"{num(d['gap'], 1)}",
+                gap_text(d["exact_level"], d["target_level"]),
                 d["confidence_label"],
             ]
         )
@@ -146,11 +151,12 @@ def heatmap(result: dict[str, Any]) -> go.Figure:
         text.append(["" if v is None else f"{num(v, 1)}" for v in values])
         hover.append(
             [
-                f"{c['title']}<br>{g}: " + ("no data" if v is None else f"level {num(v, 1)}")
+                f"{plain(c['title'])}<br>{plain(g)}: "
+                + ("no data" if v is None else f"level {num(v, 1)}")
                 for v, g in zip(values, groups, strict=True)
             ]
         )
-    labels = [("\u25cb " if c["low_confidence"] else "") + c["title"] for c in caps]
+    labels = [("\u25cb " if c["low_confidence"] else "") + plain(c["title"]) for c in caps]
     figure = go.Figure(
         go.Heatmap(
             z=z,
@@ -195,9 +201,19 @@ def heatmap_table(result: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+# The review-wall chart as the PDF draws it (720 px wide, these margins): labels are placed
+# from these so they stay inside the plot and clear of the wall line.
+WALL_SIZE = (720, 360)
+WALL_MARGIN = {"l": 70, "r": 20, "t": 40, "b": 60}
+CHAR_PX = 6.6  # the width of an average 11 px DejaVu Sans character
+WAIT_FLOOR = 0.01  # working hours; the log axis cannot show a zero wait
+
+
 def review_wall(result: dict[str, Any]) -> go.Figure | None:
     """Expected wait for review against pull-request volume (as a multiple of today), with
-    the wall where review saturates and today's and the planned volumes marked."""
+    the wall where review saturates and today's and the planned volumes marked. The wall is
+    named above the plot, where the curve never runs; point labels sit on the side away
+    from the wall line and the rising curve."""
     projection = result["review"]["projection"]
     if not projection:
         return None
@@ -207,23 +223,24 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
     # Up to 10x today, or just past the wall when it lies further out; never beyond
     # MAX_MULTIPLIER, where the wall is named at the edge instead of drawn.
     wanted = max(2.0, wall * 1.6, *(s["multiplier"] * 1.15 for _l, s in planned))
-    right = min(wanted, max(10.0, wall * 1.1), MAX_MULTIPLIER)
+    right: float = min(wanted, max(10.0, wall * 1.1), MAX_MULTIPLIER)
     beyond = wall >= right
-    waits = [max(s["wait_hours"], 0.01) for s in curve]
+    waits = [max(s["wait_hours"], WAIT_FLOOR) for s in curve]
     top = max(waits) * 3
+    plot_px = WALL_SIZE[0] - WALL_MARGIN["l"] - WALL_MARGIN["r"]
+
+    def px(x: float) -> float:
+        return x / right * plot_px
+
     figure = go.Figure()
     if beyond:
-        figure.add_annotation(
-            x=right,
-            y=0.04,
-            yref="paper",
-            xanchor="right",
-            yanchor="bottom",
-            showarrow=False,
-            text=f"<b>wall beyond {num(right, 0)}\u00d7: at {num(wall, 1)}\u00d7 today</b> \u2192",
-            font={"size": 12, "color": INK},
+        wall_text = (
+            f"<b>wall beyond {num(right, 0)}\u00d7: at {num(wall, 1)}\u00d7 today</b> \u2192"
         )
+        wall_x, anchor = right, "right"
     else:
+        wall_text = f"<b>the wall: {num(wall, 1)}\u00d7 today</b>"
+        wall_x, anchor = wall, _anchor(px(wall), 22 * CHAR_PX, plot_px)
         figure.add_vrect(
             x0=wall,
             x1=right,
@@ -235,16 +252,16 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
             annotation_font={"size": 11, "color": INK},
         )
         figure.add_vline(x=wall, line={"color": INK, "width": 2, "dash": "dash"})
-        figure.add_annotation(
-            x=wall,
-            y=0.04,
-            yref="paper",
-            xanchor="right",
-            yanchor="bottom",
-            showarrow=False,
-            text=f"<b>the wall: {num(wall, 1)}\u00d7 today</b> ",
-            font={"size": 12, "color": INK},
-        )
+    figure.add_annotation(
+        x=wall_x,
+        y=1,
+        yref="paper",
+        xanchor=anchor,
+        yanchor="bottom",
+        showarrow=False,
+        text=wall_text,
+        font={"size": 12, "color": INK},
+    )
     figure.add_trace(
         go.Scatter(
             x=[s["multiplier"] for s in curve],
@@ -257,15 +274,33 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
     )
     points = [("Today", projection["states"][0], "circle")]
     points += [
-        (f"Planned {label}", state, symbol)
+        (f"Planned {plain(label)}", state, symbol)
         for (label, state), symbol in zip(planned, ("square", "diamond"), strict=False)
     ]
-    for index, (label, state, symbol) in enumerate(points):
-        # Beyond the wall there is no finite wait: park the marker high, staggered.
-        y = top / (1 + index) if state["saturated"] else max(state["wait_hours"], 0.01)
+    parked = 0
+    for label, state, symbol in points:
+        x = state["multiplier"]
+        if state["saturated"]:
+            # No finite wait beyond the wall: park the marker high, each one lower than the
+            # last so that two-line labels never meet.
+            y = top / 4**parked
+            parked += 1
+            text = f"{label}<br>(beyond the wall)"
+            width = max(len(label), 17) * CHAR_PX + 10
+            if px(x) + width <= plot_px:
+                position = "middle right"
+            elif px(x) - width >= px(wall):
+                position = "middle left"
+            else:
+                position = "bottom center"
+        else:
+            # Above and to the left: the curve rises to the right and the wall is there.
+            y = max(state["wait_hours"], WAIT_FLOOR)
+            text = label
+            position = "top left" if px(x) >= len(label) * CHAR_PX + 4 else "top right"
         figure.add_trace(
             go.Scatter(
-                x=[state["multiplier"]],
+                x=[x],
                 y=[y],
                 mode="markers+text",
                 name=label,
@@ -275,12 +310,8 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
                     "color": INK,
                     "line": {"color": "white", "width": 1},
                 },
-                text=[label + (" (beyond the wall)" if state["saturated"] else "")],
-                textposition=(
-                    "middle left" if state["multiplier"] > right * 0.7 else "middle right"
-                )
-                if state["saturated"]
-                else "top center",
+                text=[text],
+                textposition=position,
                 textfont={"size": 11},
                 showlegend=False,
                 hovertemplate=f"{label}: %{{x:.2f}}\u00d7 today<extra></extra>",
@@ -292,15 +323,31 @@ def review_wall(result: dict[str, Any]) -> go.Figure | None:
         gridcolor="#e3e8ee",
         ticksuffix="\u00d7",
     )
+    high = math.log10(top) + 0.3
+    # Powers of ten only: no unlabelled minor ticks, and no label at the floor, where it
+    # would meet the x axis's first label.
+    decades = [10.0**k for k in range(-1, math.floor(high) + 1)]
     figure.update_yaxes(
         title="Working hours waiting",
         type="log",
-        range=[-2, math.log10(top) + 0.3],
+        range=[math.log10(WAIT_FLOOR), high],
         gridcolor="#e3e8ee",
+        tickvals=decades,
+        ticktext=[num(v, 1) if v < 1 else num(v, 0) for v in decades],
+        minor={"showgrid": False, "ticks": ""},
     )
-    figure = _layout(figure, height=360)
-    figure.update_layout(margin={"l": 70, "r": 20, "t": 40, "b": 60}, showlegend=False)
+    figure = _layout(figure, height=WALL_SIZE[1])
+    figure.update_layout(margin=WALL_MARGIN, showlegend=False)
     return figure
+
+
+def _anchor(x_px: float, width_px: float, plot_px: float) -> str:
+    """How to anchor a label of this width at x so that it stays inside the plot."""
+    if x_px + width_px / 2 > plot_px:
+        return "right"
+    if x_px - width_px / 2 < 0:
+        return "left"
+    return "center"
 
 
 def review_table(result: dict[str, Any]) -> list[list[str]]:
@@ -349,10 +396,11 @@ def figure_json(figure: go.Figure | None) -> dict[str, Any] | None:
 
 
 def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
-    """One dimension's capabilities: current exact level as bars, target as a marker."""
+    """One dimension's capabilities: current exact level as bars, target as a marker, and
+    the levels in a column right of level 5, where no bar end or target line can cover them."""
     dimension = next(d for d in result["dimensions"] if d["id"] == dimension_id)
     caps = [c for c in result["capabilities"] if c["dimension_id"] == dimension_id]
-    names = [("\u25cb " if c["low_confidence"] else "") + c["title"] for c in caps]
+    names = [("\u25cb " if c["low_confidence"] else "") + plain(c["title"]) for c in caps]
     current = [c["exact_level"] or 0 for c in caps]
     figure = go.Figure()
     figure.add_trace(
@@ -365,9 +413,6 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
                 "color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current],
                 "line": {"color": INK, "width": 1},
             },
-            text=[f"{num(v, 1)}" if v else "no data" for v in current],
-            textposition="outside",
-            cliponaxis=False,
             hovertemplate="%{y}: level %{x:.1f}<extra></extra>",
         )
     )
@@ -377,17 +422,29 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
             x=[dimension["target_level"]] * len(caps),
             mode="markers",
             name="Target",
-            marker={"symbol": "line-ns", "size": 22, "line": {"color": INK, "width": 3}},
+            marker={"symbol": "line-ns", "size": 20, "line": {"color": INK, "width": 3}},
             hovertemplate="target %{x}<extra></extra>",
         )
     )
-    figure.update_xaxes(range=[0, 5.4], tickvals=[1, 2, 3, 4, 5], gridcolor="#e3e8ee")
-    figure.update_yaxes(autorange="reversed", automargin=True)
-    figure = _layout(figure, height=90 + 42 * len(caps))
+    figure.add_trace(
+        go.Scatter(
+            y=names,
+            x=[BAR_VALUE_X] * len(caps),
+            mode="text",
+            text=[f"{num(v, 1)}" if v else "no data" for v in current],
+            textposition="middle right",
+            textfont={"size": 11, "color": INK},
+            showlegend=False,
+            hoverinfo="skip",
+        )
+    )
+    figure.update_xaxes(range=[0, 6.0], tickvals=[1, 2, 3, 4, 5], gridcolor="#e3e8ee")
+    figure.update_yaxes(autorange="reversed", automargin=True, ticklabelstandoff=6)
+    figure = _layout(figure, height=BAR_BASE_PX + BAR_ROW_PX * len(caps))
+    # No legend: the caption under every bar chart names bars and line, and the room goes to
+    # keeping each dimension on one printed page.
     figure.update_layout(
-        margin={"l": 250, "r": 30, "t": 30, "b": 30},
-        bargap=0.35,
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+        margin={"l": 250, "r": 10, "t": 10, "b": 25}, bargap=0.35, showlegend=False
     )
     return figure
 
@@ -406,7 +463,7 @@ def capability_bars_table(result: dict[str, Any], dimension_id: str) -> list[lis
                 c["title"],
                 _level(c["exact_level"]),
                 str(c["target_level"]),
-                "-" if c["gap"] is None else f"{num(c['gap'], 1)}",
+                gap_text(c["exact_level"], c["target_level"]),
                 "-" if c["score"] is None else f"{num(c['score'], 0)}",
                 f"{num(evidence['adjusted_score'], 0)}" if checked else "-",
                 c["confidence_label"],
@@ -415,10 +472,21 @@ def capability_bars_table(result: dict[str, Any], dimension_id: str) -> list[lis
     return rows
 
 
+# Trend lines: overall readiness in ink, then dimensions darkest first, each about an eighth
+# of the grey scale lighter than the last (the lightest, #6c9fd8, is still mid-grey) and with
+# its own dash and marker, so every line stays distinct when printed in greyscale.
+TREND_STYLES = (
+    ("#143f73", "dot", "square"),
+    ("#2a5f9e", "dash", "diamond"),
+    ("#4f7fb8", "longdash", "triangle-up"),
+    ("#6c9fd8", "dashdot", "x"),
+)
+
+
 def trend(comparison: dict[str, Any]) -> go.Figure:
     """Overall readiness and each dimension across the organisation's assessments."""
     points = comparison["series"]
-    labels = [f"{p['title']}<br>{p['date']}" for p in points]
+    labels = [f"{plain(p['title'])}<br>{p['date']}" for p in points]
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -434,32 +502,60 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
             textposition="top center",
         )
     )
-    dashes = ("dot", "dash", "longdash", "dashdot")
-    symbols = ("square", "diamond", "triangle-up", "x")
     for index, dimension in enumerate(comparison["dimensions"]):
+        colour, dash, symbol = TREND_STYLES[index % len(TREND_STYLES)]
         figure.add_trace(
             go.Scatter(
                 x=labels,
                 y=[p["dimensions"].get(dimension["id"]) for p in points],
-                name=dimension["title"],
+                name=plain(dimension["title"]),
                 mode="lines+markers",
-                line={"color": BLUE[1 + index % 4], "dash": dashes[index % 4], "width": 2},
-                marker={"symbol": symbols[index % 4], "size": 8},
+                line={"color": colour, "dash": dash, "width": 2},
+                marker={"symbol": symbol, "size": 9, "color": colour},
             )
         )
     figure.update_yaxes(range=[0, 105], title="Score (0-100)", gridcolor="#e3e8ee")
+    # Room either side of the first and last assessment, so that their names, centred under
+    # the points, stay clear of the score axis's labels.
+    figure.update_xaxes(automargin=True, range=[-0.35, len(points) - 0.65])
     figure = _layout(figure, height=340)
-    figure.update_layout(margin={"l": 60, "r": 20, "t": 20, "b": 60})
+    # The legend above the plot, as on the capability charts: below it would cover the
+    # assessment names on the x axis.
+    figure.update_layout(
+        margin={"l": 60, "r": 20, "t": 50, "b": 20},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
+    )
     return figure
+
+
+def trend_table(comparison: dict[str, Any]) -> list[list[str]]:
+    """The trend chart's numbers: readiness and each dimension's score per assessment."""
+    dimensions = comparison["dimensions"]
+    rows = [["Assessment", "Date", "Overall readiness", *(d["title"] for d in dimensions)]]
+    for point in comparison["series"]:
+        rows.append(
+            [
+                point["title"],
+                point["date"],
+                _score(point["readiness"]),
+                *(_score(point["dimensions"].get(d["id"])) for d in dimensions),
+            ]
+        )
+    return rows
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else num(value, 0)
 
 
 def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
     """Deployments per week with the median lead time of what they shipped: the trend behind
-    the DORA buckets."""
+    the DORA buckets. Without change records there is no lead time, and no lead-time axis."""
     delivery = result.get("delivery")
     if not delivery or not delivery.get("weekly"):
         return None
     weeks = delivery["weekly"]
+    lead = any(w["median_lead_time_hours"] is not None for w in weeks)
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
@@ -469,28 +565,52 @@ def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
             marker={"color": BLUE[2], "line": {"color": INK, "width": 0.5}},
         )
     )
-    figure.add_trace(
-        go.Scatter(
-            x=[w["week"] for w in weeks],
-            y=[w["median_lead_time_hours"] for w in weeks],
-            yaxis="y2",
-            name="Median lead time (h)",
-            mode="lines+markers",
-            line={"color": INK, "dash": "dot", "width": 2},
-            marker={"symbol": "diamond", "size": 7},
-            connectgaps=False,
+    if lead:
+        figure.add_trace(
+            go.Scatter(
+                x=[w["week"] for w in weeks],
+                y=[w["median_lead_time_hours"] for w in weeks],
+                yaxis="y2",
+                name="Median lead time (h)",
+                mode="lines+markers",
+                line={"color": INK, "dash": "dot", "width": 2},
+                marker={"symbol": "diamond", "size": 7},
+                connectgaps=False,
+            )
         )
-    )
+        figure.update_layout(
+            yaxis2={
+                "title": "Lead time (h)",
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+                "showgrid": False,
+                "tickmode": "auto",
+            }
+        )
     figure.update_layout(
         yaxis={"title": "Deployments", "gridcolor": "#e3e8ee", "rangemode": "tozero"},
-        yaxis2={
-            "title": "Lead time (h)",
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "showgrid": False,
-        },
     )
     figure = _layout(figure, height=300)
-    figure.update_layout(margin={"l": 60, "r": 60, "t": 10, "b": 50})
+    figure.update_layout(
+        margin={"l": 60, "r": 60 if lead else 20, "t": 30, "b": 30},
+        showlegend=lead,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
+    )
     return figure
+
+
+def delivery_weeks_table(result: dict[str, Any]) -> list[list[str]]:
+    """The delivery chart's numbers: deployments and median lead time, week by week."""
+    delivery = result.get("delivery")
+    if not delivery or not delivery.get("weekly"):
+        return []
+    weeks = delivery["weekly"]
+    if not any(w["median_lead_time_hours"] is not None for w in weeks):
+        return [["Week of", "Deployments"], *([w["week"], str(w["deployments"])] for w in weeks)]
+    rows = [["Week of", "Deployments", "Median lead time"]]
+    for week in weeks:
+        rows.append(
+            [week["week"], str(week["deployments"]), _hours(week["median_lead_time_hours"])]
+        )
+    return rows

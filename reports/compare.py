@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.models import Assessment
-from reports.charts import num
+from reports.numbers import difference, num
 from reports.services import ResultUnavailable, result_compute
 
 # A capability counts as improved or declined from half a level of change.
@@ -56,23 +56,22 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
         old = before.get(cap["id"])
         if old is None or old["exact_level"] is None or cap["exact_level"] is None:
             continue
-        delta = cap["exact_level"] - old["exact_level"]
+        # The change a reader gets from the two levels as printed (1.3 -> 2.0 is +0.7).
+        delta_text = difference(cap["exact_level"], old["exact_level"], 1)
         deltas.append(
             {
                 "id": cap["id"],
                 "title": cap["title"],
                 "before": old["exact_level"],
                 "now": cap["exact_level"],
-                "delta": delta,
+                "before_text": num(old["exact_level"], 1),
+                "now_text": num(cap["exact_level"], 1),
+                "delta": float(delta_text),
+                "delta_text": delta_text,
             }
         )
         rows.append(
-            [
-                cap["title"],
-                f"{num(old['exact_level'], 1)}",
-                f"{num(cap['exact_level'], 1)}",
-                f"{num(delta, 1, sign=True)}",
-            ]
+            [cap["title"], num(old["exact_level"], 1), num(cap["exact_level"], 1), delta_text]
         )
     series = []
     history = Assessment.objects.filter(
@@ -94,6 +93,9 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
         "previous": _point(previous, then_result),
         "current": _point(current, now_result),
         "readiness_delta": now_result["readiness"]["score"] - then_result["readiness"]["score"],
+        "readiness_delta_text": difference(
+            now_result["readiness"]["score"], then_result["readiness"]["score"], 0
+        ),
         "dimensions": [{"id": d["id"], "title": d["title"]} for d in now_result["dimensions"]],
         "series": series,
         "capabilities": deltas,

@@ -18,7 +18,10 @@ import pandas as pd
 
 from assessments.models import Answer, Assessment, Respondent
 
-SCHEMA = "https://opready.invalid/schemas/result-1.json"
+# The document's format: a name and version, bumped when a key changes meaning or goes away,
+# and where the format is described (in this repository).
+SCHEMA = "opready-result/1"
+SCHEMA_DOCS = "docs/result-schema.md"
 TABLES = ("answers", "scores", "findings", "roadmap", "delivery")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -312,7 +315,8 @@ def to_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
 def to_json(assessment: Assessment, result: dict[str, Any]) -> bytes:
     """The whole result with its context; the shape is documented in docs/result-schema.md."""
     document = {
-        "$schema": SCHEMA,
+        "schema": SCHEMA,
+        "schema_docs": SCHEMA_DOCS,
         "assessment": {
             "id": str(assessment.pk),
             "title": assessment.title,

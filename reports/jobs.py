@@ -30,7 +30,11 @@ def pdf_request(*, assessment: Assessment, user: Any, paper: str) -> ReportJob:
     result = result_compute(assessment=assessment).data
     branding = branding_for(assessment, user)
     digest = render_hash(
-        result, paper=paper, branding=branding, comparison=comparison_for(assessment)
+        result,
+        assessment=assessment,
+        paper=paper,
+        branding=branding,
+        comparison=comparison_for(assessment),
     )
     live = [ReportJob.Status.QUEUED, ReportJob.Status.RUNNING, ReportJob.Status.SUCCEEDED]
     existing = ReportJob.objects.filter(
@@ -96,7 +100,11 @@ def pdf_render(*, job_id: str) -> None:
         _progress(job_id, "Saving the file", 95)
         job.file.save(job.filename, ContentFile(pdf), save=False)
         job.render_hash = render_hash(
-            result, paper=job.paper, branding=branding, comparison=comparison
+            result,
+            assessment=job.assessment,
+            paper=job.paper,
+            branding=branding,
+            comparison=comparison,
         )
         job.pages = pages
         job.status = ReportJob.Status.SUCCEEDED

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.charts import num
+from reports.numbers import difference, gap_text, num
 from scoring.roadmap import BUCKET_TITLES
 from scoring.rubric import Rubric
 from scoring.scores import POINTS_PER_LEVEL
@@ -52,6 +52,9 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
                 "drivers": drivers,
                 "high_level": levels[gap["high_group"]],
                 "low_level": levels[gap["low_group"]],
+                "gap_text": difference(
+                    levels[gap["high_group"]], levels[gap["low_group"]], 1, sign=False
+                ),
                 "dimension_id": capabilities[gap["capability_id"]]["dimension_id"],
             }
         )
@@ -66,7 +69,12 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
             **entry,
             "claim_level": 1 + entry["claim_score"] / POINTS_PER_LEVEL,
             "evidence_level": 1 + entry["evidence_score"] / POINTS_PER_LEVEL,
-            "gap_points": abs(entry["difference"]),
+            "gap_points": difference(
+                max(entry["claim_score"], entry["evidence_score"]),
+                min(entry["claim_score"], entry["evidence_score"]),
+                0,
+                sign=False,
+            ),
         }
         for entry in result["evidence_register"]
     ]
@@ -92,9 +100,22 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         if projection
         else []
     )
+    biggest = sorted((c for c in result["capabilities"] if c["gap"]), key=lambda c: -c["gap"])
     return {
         "review_planned": planned,
-        "readiness": {**readiness, "level_name": level_name(readiness["level"])},
+        "readiness": {
+            **readiness,
+            "level_name": level_name(readiness["level"]),
+            # From the two numbers as printed beside it, so that they add up.
+            "held_back_text": (
+                difference(readiness["weighted_mean"], readiness["score"], 0, sign=False)
+                if readiness["score"] is not None and readiness["weighted_mean"] is not None
+                else None
+            ),
+        },
+        "respondents_text": ", ".join(
+            f"{role} {n}" for role, n in result["respondents_by_role"].items() if n
+        ),
         "limiting": limiting,
         "dimensions": by_dimension,
         "perception_gaps": gaps,
@@ -104,12 +125,48 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "roadmap_count": len(result["roadmap"]),
         "autonomy": _autonomy(autonomy, titles) if autonomy else None,
         "delivery_splits": delivery_splits(result.get("delivery")),
+        "delivery_lead_weeks": any(
+            w["median_lead_time_hours"] is not None
+            for w in (result.get("delivery") or {}).get("weekly", [])
+        ),
         "low_confidence": [c for c in result["capabilities"] if c["low_confidence"]],
-        "biggest_gaps": sorted(
-            (c for c in result["capabilities"] if c["gap"]), key=lambda c: -c["gap"]
-        )[:3],
+        "biggest_gaps": [
+            {**c, "gap_text": gap_text(c["exact_level"], c["target_level"])}
+            for c in biggest
+            if gap_text(c["exact_level"], c["target_level"]) != "0.0"
+        ][:3],
+        "facts": _facts(result, rubric),
         "top_actions": result["roadmap"][:5],
     }
+
+
+def _facts(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]]:
+    """The numeric fact questions (pull requests a week, reviewers, planned agent work) with
+    the median, range and count of the numbers given."""
+    rows = []
+    for fact in rubric.facts:
+        value = result["facts"].get(fact.id) or {}
+        n = value.get("n", 0)
+        median, low, high = value.get("median"), value.get("low"), value.get("high")
+        rows.append(
+            {
+                "id": fact.id,
+                "text": fact.text,
+                "unit": fact.unit,
+                "median": "-" if median is None else _figure(median),
+                "range": "-"
+                if low is None or high is None
+                else f"{_figure(low)}\u2013{_figure(high)}",
+                "n": n,
+            }
+        )
+    return rows
+
+
+def _figure(value: float) -> str:
+    """A fact's number: whole numbers without decimals, others to one decimal."""
+    text = num(value, 1)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from reports.presenters import present
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
@@ -74,16 +74,29 @@ def methodology_html() -> str:
 def render_hash(
     result: dict[str, Any],
     *,
+    assessment: Assessment,
     paper: str,
     branding: Branding | None,
     comparison: dict[str, Any] | None,
 ) -> str:
+    """A fingerprint of everything the PDF shows, so that a stored PDF is reused exactly
+    while it would come out the same: the result, the cover (organisation, assessment title
+    and scope), the methodology text and scan sources of the appendix, the comparison,
+    branding, paper and templates. The cover's date is left out on purpose: it says when
+    the stored file was made."""
     payload = {
         "result": result,
         "template": TEMPLATE_VERSION,
         "paper": paper,
         "branding": branding.fingerprint() if branding else None,
         "comparison": comparison,
+        "cover": {
+            "organisation": assessment.organisation.name,
+            "title": assessment.title,
+            "scope": assessment.scope_label,
+        },
+        "methodology": hashlib.sha256(METHODOLOGY.read_bytes()).hexdigest(),
+        "scan_sources": scans.scan_sources_summary(assessment),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -115,7 +128,7 @@ def report_context(
         progress("Drawing charts", 10)
     sized: dict[str, tuple[Any, int, int]] = {"radar": (figures["radar"], 520, 380)}
     if figures["review"] is not None:
-        sized["review"] = (figures["review"], 720, 360)
+        sized["review"] = (figures["review"], *charts.WALL_SIZE)
     for key, fig in figures["dimensions"].items():
         sized[f"dimension:{key}"] = (fig, 720, int(fig.layout.height or 300))
     if comparison:
@@ -159,6 +172,8 @@ def report_context(
         "tables": {
             "radar": charts.radar_table(result),
             "review": charts.review_table(result),
+            "delivery": charts.delivery_weeks_table(result),
+            "trend": charts.trend_table(comparison) if comparison else [],
             "dimensions": {
                 d["id"]: charts.capability_bars_table(result, d["id"]) for d in result["dimensions"]
             },

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,12 +19,14 @@ from django_htmx.http import HttpResponseStopPolling
 
 from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.models import Assessment, Membership, hash_token, new_token
+from assessments.survey import _count_failure, _rate_limited
 from reports import charts, exports
 from reports.compare import compare
 from reports.forms import BrandingForm, ScoringSettingsForm
 from reports.jobs import comparison_for, pdf_request, requeue_if_stuck
 from reports.models import Branding, ReportJob, ShareLink
 from reports.presenters import present
+from reports.rendering import Branding as RenderBranding
 from reports.rendering import branding_for, render_hash, report_context
 from reports.services import ResultUnavailable, result_compute, settings_update
 
@@ -270,6 +273,7 @@ def comparison(
             "membership": membership,
             "comparison": data,
             "trend": charts.figure_json(charts.trend(data)) if data else None,
+            "trend_table": charts.trend_table(data) if data else [],
         },
     )
 
@@ -323,7 +327,16 @@ SESSION_SHARES = "shared_reports"
 
 
 def shared(request: HttpRequest, token: str) -> HttpResponse:
-    """Exchange a share token for the session and go to a URL without it."""
+    """Exchange a share token for the session and go to a URL without it. Failed tokens are
+    counted per client address; past the limit every token is refused for a minute."""
+    # The invitation links' limiter, on purpose: one budget of failed guesses per address for
+    # both kinds of token, so alternating between them buys a guesser nothing.
+    if _rate_limited(request):
+        response = render(request, "survey/rate_limited.html", status=429)
+        response["Retry-After"] = "60"
+        response["Referrer-Policy"] = "no-referrer"
+        add_never_cache_headers(response)
+        return response
     link = (
         ShareLink.objects.filter(
             token_hash=hash_token(token), revoked_at__isnull=True, expires_at__gt=timezone.now()
@@ -332,6 +345,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
         else None
     )
     if link is None:
+        _count_failure(request)
         response = render(request, "reports/share_unusable.html", status=404)
     else:
         ShareLink.objects.filter(pk=link.pk).update(views=F("views") + 1)
@@ -366,13 +380,7 @@ def shared_report(request: HttpRequest, share_id: str) -> HttpResponse:
         comparison=comparison_data,
     )
     context["shared"] = link
-    current = [
-        render_hash(result, paper=paper, branding=brand, comparison=comparison_data)
-        for paper in ReportJob.Paper.values
-    ]
-    context["pdf"] = assessment.report_jobs.filter(
-        status=ReportJob.Status.SUCCEEDED, render_hash__in=current
-    ).first()
+    context["pdf"] = _current_pdfs(assessment, result, brand, comparison_data).first()
     response = render(request, "reports/report_shared.html", context)
     response["Referrer-Policy"] = "no-referrer"
     add_never_cache_headers(response)
@@ -385,10 +393,38 @@ def shared_download(request: HttpRequest, share_id: str, job_id: str) -> HttpRes
     link = ShareLink.objects.filter(pk=share_id).first()
     if link is None or not link.is_usable():
         raise Http404
-    job = _job_or_404(link.assessment, job_id)
-    if job.status != ReportJob.Status.SUCCEEDED or not job.file:
+    assessment = link.assessment
+    job = _job_or_404(assessment, job_id)
+    result = result_compute(assessment=assessment).data
+    brand = branding_for(assessment, link.created_by)
+    # Only a PDF of the report as it stands: an older file may show results, names or
+    # findings the owner has since changed.
+    current = _current_pdfs(assessment, result, brand, comparison_for(assessment))
+    if not current.filter(pk=job.pk).exists():
         raise Http404
     return _attachment(job.file.open("rb").read(), job.filename, "application/pdf")
+
+
+def _current_pdfs(
+    assessment: Assessment,
+    result: dict[str, Any],
+    brand: RenderBranding | None,
+    comparison_data: dict[str, Any] | None,
+) -> QuerySet[ReportJob]:
+    """Finished PDFs of the report as it would be rendered now, in either paper size."""
+    current = [
+        render_hash(
+            result,
+            assessment=assessment,
+            paper=paper,
+            branding=brand,
+            comparison=comparison_data,
+        )
+        for paper in ReportJob.Paper.values
+    ]
+    return assessment.report_jobs.filter(
+        status=ReportJob.Status.SUCCEEDED, render_hash__in=current
+    ).exclude(file="")
 
 
 # --- Branding ------------------------------------------------------------------------------

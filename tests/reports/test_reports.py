@@ -3,11 +3,15 @@ to fetch anything; exports round-trip; share links and comparisons behave."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 import shutil
 import subprocess
 import threading
+from datetime import timedelta
+from html import unescape
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,11 +28,12 @@ from assessments import services
 from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
 from assessments.models import Assessment, Membership
 from reports import exports
-from reports.charts import num
+from reports.jobs import comparison_for
 from reports.models import ReportJob, ShareLink
+from reports.numbers import num
 from reports.rendering import render_html, report_context
 from reports.services import result_compute
-from tests.factories import Personas, invite
+from tests.factories import Personas, invite, make_assessment
 
 pytestmark = pytest.mark.django_db
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -56,18 +61,75 @@ def login(user: Any) -> Client:
     return client
 
 
+def _context(assessment: Assessment, paper: str = "a4") -> dict[str, Any]:
+    result = result_compute(assessment=assessment).data
+    return report_context(
+        assessment=assessment,
+        result=result,
+        for_pdf=True,
+        paper=paper,
+        comparison=comparison_for(assessment),
+    )
+
+
 def _pdf(assessment: Assessment, paper: str = "a4") -> tuple[bytes, int]:
     from reports.pdf import render_pdf
 
-    result = result_compute(assessment=assessment).data
-    context = report_context(assessment=assessment, result=result, for_pdf=True, paper=paper)
-    data, pages, _fetcher = render_pdf(render_html(context, standalone=True))
+    data, pages, _fetcher = render_pdf(render_html(_context(assessment, paper), standalone=True))
     return data, pages
 
 
 def _text(pdf: bytes) -> str:
     reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _flat(text: str) -> str:
+    """Text with every run of whitespace as one space: table cells wrap at will."""
+    return " ".join(text.split())
+
+
+def _pages_showing(reader: PdfReader, heading: str) -> list[int]:
+    return [n for n, page in enumerate(reader.pages, start=1) if heading in page.extract_text()]
+
+
+def _svg(data_uri: str) -> str:
+    return base64.b64decode(data_uri.split(",", 1)[1]).decode()
+
+
+def _svg_texts(svg: str) -> list[str]:
+    """What each text element of a chart reads, line by line, as a reader sees it."""
+    lines = re.findall(r"<tspan[^>]*>(.*?)</tspan>|<text[^>]*>([^<]*)</text>", svg)
+    return [unescape(a or b) for a, b in lines]
+
+
+def _orphaned_headings(html: str) -> list[tuple[int, str]]:
+    """Headings (h2-h4) and level-meaning titles (dt) left at the foot of a page with what
+    follows them on the next one: (page number, heading text) from WeasyPrint's layout."""
+    from weasyprint import HTML
+
+    from reports.pdf import StaticOnlyFetcher
+    from reports.rendering import STATIC_BASE
+
+    source = HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher())
+    document = source.render()
+    pages_of: dict[int, set[int]] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for box in page._page_box.descendants():
+            if getattr(box, "element", None) is not None:
+                pages_of.setdefault(id(box.element), set()).add(number)
+    parents = {child: parent for parent in source.etree_element.iter() for child in parent}
+    orphans = set()
+    for number, page in enumerate(document.pages, start=1):
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if element is None or box.element_tag not in {"h2", "h3", "h4", "dt"}:
+                continue
+            siblings = list(parents[element])
+            following = siblings[siblings.index(element) + 1 :]
+            if following and number not in pages_of.get(id(following[0]), set()):
+                orphans.add((number, "".join(element.itertext()).strip()))
+    return sorted(orphans)
 
 
 def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
@@ -91,9 +153,26 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
         assert section in text, section
     assert f"{result['readiness']['score']:.0f}/100" in text.replace(" ", "")
     for d in result["dimensions"]:
-        assert (
-            f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}" in text
-        )
+        heading = f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}"
+        assert heading in text
+        # Each dimension keeps to one page: no page of only "Perception gaps" or one meaning.
+        assert len(_pages_showing(reader, heading)) == 1, heading
+    contents = reader.pages[1].extract_text()
+    for entry in ["Executive summary", "Four dimensions", "Claims versus evidence", "Appendix"]:
+        assert entry in contents, entry
+    # Rounded numbers add up: the gap is the target less the level as printed.
+    gaps = re.findall(r"level (\d\.\d) against a target of (\d) \(gap (\d\.\d)\)", text)
+    assert len(gaps) == 3
+    for level, target, gap in gaps:
+        assert float(target) - float(level) == pytest.approx(float(gap))
+    # The numeric questions are in the appendix with their medians and ranges.
+    flat = _flat(text)
+    assert "Numeric questions" in flat
+    for fact in demo.rubric.facts:
+        value = result["facts"][fact.id]
+        assert fact.text in flat, fact.id
+        if value["n"]:
+            assert f"{fact.unit} {num(value['median'], 1).removesuffix('.0')} " in flat
     for c in result["capabilities"]:
         assert c["title"] in text
     assert result["autonomy"]["granted"]["title"] in text
@@ -108,14 +187,16 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
     assert reader.attachments == {}
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
     assert "Page 2 of" in text
-    # Charts are vector drawings (SVG), not bitmaps: no image XObjects on the radar page.
-    radar_page = next(
-        p
-        for p in reader.pages
-        if "Four dimensions" in p.extract_text() and "Current level" in p.extract_text()
-    )
-    xobjects = radar_page.get("/Resources", {}).get("/XObject", {}) or {}
-    assert all(xobjects[name].get("/Subtype") != "/Image" for name in xobjects)
+    # Charts are vector drawings (SVG), not bitmaps: the PDF holds no raster image at all, and
+    # each chart's own labels (axis titles, legend entries) are real text on its page.
+    for page in reader.pages:
+        xobjects = (page.get("/Resources") or {}).get("/XObject") or {}
+        assert all(xobjects[name].get_object().get("/Subtype") != "/Image" for name in xobjects)
+    review_page = reader.pages[_pages_showing(reader, "Working hours waiting")[0] - 1]
+    assert "Pull requests per week, as a multiple of today" in review_page.extract_text()
+    assert _longest_path(reader, review_page) >= 10  # the wait curve, drawn as a line
+    radar_page = reader.pages[_pages_showing(reader, "Current level (filled)")[0] - 1]
+    assert "Target" in radar_page.extract_text().replace("Target Gap", "")
     # Every font is embedded, so the report looks the same on any reader's machine.
     fonts = {}
     for page in reader.pages:
@@ -150,10 +231,34 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
         assert list(ARTIFACTS.glob("report-page*.png"))
 
 
-def test_letter_paper(demo: Assessment) -> None:
-    pdf, _pages = _pdf(demo, paper="letter")
-    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+def _longest_path(reader: PdfReader, page: Any) -> int:
+    """The most segments in one drawn path on the page: text and table rules have one to
+    three, a plotted curve many."""
+    from pypdf.generic import ContentStream
+
+    longest = segments = 0
+    for _operands, operator in ContentStream(page.get_contents(), reader).operations:
+        if operator == b"m":
+            segments = 0
+        elif operator in (b"l", b"c"):
+            segments += 1
+            longest = max(longest, segments)
+    return longest
+
+
+def test_letter_paper_keeps_headings_with_their_text(demo: Assessment) -> None:
+    html = render_html(_context(demo, paper="letter"), standalone=True)
+    assert _orphaned_headings(html) == []
+    from reports.pdf import render_pdf
+
+    pdf, _pages, _fetcher = render_pdf(html)
+    reader = PdfReader(io.BytesIO(pdf))
+    box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    result = result_compute(assessment=demo).data
+    for d in result["dimensions"]:
+        heading = f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}"
+        assert len(_pages_showing(reader, heading)) == 1, heading
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -191,35 +296,74 @@ def test_the_pdf_renderer_fetches_nothing_but_static_files(tmp_path: Path) -> No
     assert len(fetcher.refused) >= 6
 
 
+def _three_engineers(assessment: Assessment, *, name: str = "Pat", comment: str = "") -> None:
+    for i in range(3):
+        respondent, _ = invite(assessment, role="engineering", name=name)
+        for question in assessment.rubric.questions_for("engineering")[:6]:
+            services.answer_save(
+                respondent=respondent,
+                question_id=question.id,
+                value=str(i + 2),
+                comment=comment or XSS[i % 3],
+                seq=1,
+            )
+        services.respondent_submit(respondent=respondent)
+
+
+# Markup that plotly would draw (bold, a link, a line break) if it read titles as markup.
+PLOTLY_MARKUP = '<b>bold</b><br><a href="https://evil.test">link</a>'
+
+
 def test_markup_in_names_titles_and_comments_is_text_in_html_and_pdf(personas: Personas) -> None:
     assessment = personas.assessment_a
     assessment.title = XSS[0]
     assessment.save()
     personas.org_a.name = XSS[1]
     personas.org_a.save()
-    respondents = []
-    for i in range(3):
-        respondent, _ = invite(assessment, role="engineering", name=XSS[2])
-        for question in assessment.rubric.questions_for("engineering")[:6]:
-            services.answer_save(
-                respondent=respondent,
-                question_id=question.id,
-                value=str(i + 2),
-                comment=XSS[i % 3],
-                seq=1,
-            )
-        services.respondent_submit(respondent=respondent)
-        respondents.append(respondent)
+    _three_engineers(assessment, name=XSS[2])
+    # An earlier assessment, so that the trend chart names both in its labels.
+    earlier = make_assessment(personas.org_a, personas.alice, title=PLOTLY_MARKUP)
+    Assessment.objects.filter(pk=earlier.pk).update(
+        created_at=assessment.created_at - timedelta(days=90)
+    )
+    _three_engineers(earlier, comment="fine")
     html = (
         login(personas.alice).get(reverse("reports:report", args=[assessment.pk])).content.decode()
     )
-    for payload in XSS[:3]:
+    for payload in [*XSS[:3], PLOTLY_MARKUP]:
         assert payload not in html
     assert escape(XSS[0]) in html
-    pdf, _pages = _pdf(assessment)
+    # The trend chart's data carries the titles as entities, which plotly shows as text.
+    trend = html[html.index('id="report-trend"') :]
+    assert "\\u0026lt;b\\u0026gt;bold\\u0026lt;/b\\u0026gt;" in trend[: trend.index("</script>")]
+    compare = login(personas.alice).get(
+        reverse("reports:compare", args=[assessment.pk, earlier.pk])
+    )
+    assert "\\u0026lt;script\\u0026gt;" in compare.content.decode()
+    context = _context(assessment)
+    chart = _svg(context["charts"]["trend"])
+    # Drawn literally, tags and all, on one line each: no bold run, no line break, no link.
+    labels = _svg_texts(chart)
+    assert PLOTLY_MARKUP in labels
+    assert XSS[0] in labels
+    assert "font-weight: bold" not in chart and "<a " not in chart
+    from reports.pdf import render_pdf
+
+    pdf, _pages, _fetcher = render_pdf(render_html(context, standalone=True))
     text = _text(pdf)
     assert '<script>alert("x")</script>' in text  # shown literally, as text
     assert "<img src=x onerror=alert(1)>" in text
+    assert "<b>bold</b><br><a href=" in _flat(text)
+
+
+def test_the_cover_lists_only_roles_that_answered(personas: Personas) -> None:
+    _three_engineers(personas.assessment_a)
+    html = (
+        login(personas.alice)
+        .get(reverse("reports:report", args=[personas.assessment_a.pk]))
+        .content.decode()
+    )
+    assert "<dt>Respondents</dt><dd>3 (engineering 3)</dd>" in html
 
 
 def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas: Personas) -> None:

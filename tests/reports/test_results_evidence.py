@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
 from assessments.models import Assessment, Membership
-from reports.charts import num
+from reports.numbers import num
 from reports.services import result_compute
 from scoring.delivery import DeliveryData
 from scoring.evidence import EvidenceFinding
