@@ -15,7 +15,7 @@ from typing import Any
 
 from assessments.scans.engine.delivery import parse_datetime
 from assessments.scans.engine.detectors import Catalogue, load_catalogue
-from assessments.scans.engine.model import Finding, Pointer, ScanResult, Status
+from assessments.scans.engine.model import Pointer, ScanResult, Status
 
 DEPLOYS_PER_WEEK = 1.0
 LEAD_TIME_HOURS = 168.0
@@ -169,17 +169,5 @@ def delivery_findings(
     for measure in catalogue.measures:
         if measure.source != "delivery":
             continue
-        status, detail, evidence = out[measure.id]
-        for capability in measure.capabilities:
-            findings.append(
-                Finding(
-                    measure.id,
-                    capability,
-                    status,
-                    measure.strength,
-                    measure.title,
-                    detail,
-                    evidence,
-                )
-            )
+        findings.extend(measure.findings(*out[measure.id]))
     return ScanResult(source="delivery", findings=tuple(findings), facts=facts)

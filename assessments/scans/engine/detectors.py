@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
-from assessments.scans.engine.model import CAPABILITIES
+from assessments.scans.engine.model import CAPABILITIES, Finding, Pointer, Status
 
 CATALOGUE_PATH = Path(__file__).with_name("detectors.yaml")
 ECOSYSTEMS = ("python", "javascript", "go", "java", "ruby", "rust")
@@ -91,6 +91,13 @@ class Measure:
     @property
     def capabilities(self) -> tuple[str, ...]:
         return (self.capability, *self.also)
+
+    def findings(self, status: Status, detail: str, evidence: Sequence[Pointer]) -> list[Finding]:
+        """One finding per capability this measure speaks to, all with the same outcome."""
+        return [
+            Finding(self.id, capability, status, self.strength, self.title, detail, tuple(evidence))
+            for capability in self.capabilities
+        ]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from assessments.scans.engine.githubmeasures import (
     parse_time,
 )
 from assessments.scans.engine.history import Sample
-from assessments.scans.engine.model import Finding, Pointer, Progress, ScanError, ScanResult
+from assessments.scans.engine.model import Pointer, Progress, ScanError, ScanResult
 
 _REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 MAX_PULLS = 100
@@ -511,21 +511,8 @@ def scan_github_repository(
     for measure in catalogue.measures:
         if measure.source != "github":
             continue
-        status, detail, evidence = scan.outcomes.get(
-            measure.id, ("unknown", "Could not determine.", ())
-        )
-        for capability in measure.capabilities:
-            findings.append(
-                Finding(
-                    measure.id,
-                    capability,
-                    status,
-                    measure.strength,
-                    measure.title,
-                    detail,
-                    evidence,
-                )
-            )
+        outcome = scan.outcomes.get(measure.id, ("unknown", "Could not determine.", ()))
+        findings.extend(measure.findings(*outcome))
     scan.facts["requests"] = client.requests
     return ScanResult(
         source=f"github:{repo}",

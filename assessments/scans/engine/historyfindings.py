@@ -143,18 +143,7 @@ def history_findings(catalogue: Catalogue, facts: dict[str, Any], *, head: str) 
         if measure.id not in out:
             continue
         status, detail = out[measure.id]
-        for capability in measure.capabilities:
-            findings.append(
-                Finding(
-                    detector=measure.id,
-                    capability=capability,
-                    status=status,  # type: ignore[arg-type]
-                    strength=measure.strength,
-                    title=measure.title,
-                    detail=detail,
-                    evidence=pointer,
-                )
-            )
+        findings.extend(measure.findings(status, detail, pointer))  # type: ignore[arg-type]
     return findings
 
 
