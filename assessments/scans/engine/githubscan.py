@@ -47,6 +47,17 @@ class _Stop(Exception):
     """A rate limit too long to wait out: stop reading."""
 
 
+# The measures the branch-rule section decides (all "unknown" when it cannot run).
+BRANCH_RULE_MEASURES = (
+    "github.branch-protection",
+    "github.required-reviews",
+    "github.codeowners-review",
+    "github.status-checks",
+    "github.ruleset-bypass-bots",
+    "github.auto-merge-guarded",
+)
+
+
 @dataclass
 class _Scan:
     repo: str
@@ -85,14 +96,7 @@ class _Scan:
     # -- branch rules ------------------------------------------------------------------------
 
     def branch_rules(self, branch: str, allow_auto_merge: Any) -> None:
-        ids = (
-            "github.branch-protection",
-            "github.required-reviews",
-            "github.codeowners-review",
-            "github.status-checks",
-            "github.ruleset-bypass-bots",
-            "github.auto-merge-guarded",
-        )
+        ids = BRANCH_RULE_MEASURES
         protection_url = self.api(f"/branches/{branch}/protection")
         classic: dict[str, Any] | None = None
         classic_known = True
@@ -464,14 +468,7 @@ def scan_github_repository(
             "branch rules",
             10,
             lambda: scan.branch_rules(branch, data.get("allow_auto_merge")),
-            (
-                "github.branch-protection",
-                "github.required-reviews",
-                "github.codeowners-review",
-                "github.status-checks",
-                "github.ruleset-bypass-bots",
-                "github.auto-merge-guarded",
-            ),
+            BRANCH_RULE_MEASURES,
         ),
         (
             "pull requests and reviews",

@@ -27,11 +27,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from assessments.scans.engine.agents import classify, classify_trailer
 from assessments.scans.engine.detectors import Catalogue
-from assessments.scans.engine.gitrunner import GitProcess, GitRunner
+from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.historyfindings import history_findings
 from assessments.scans.engine.model import Finding, Limits
 
@@ -451,13 +451,13 @@ def _hours(value: int | None, *, scale: int) -> float | None:
     return None if value is None else round(value / scale, 2)
 
 
-def _records(proc: GitProcess, *, limit: int = MAX_RECORD_BYTES) -> Iterator[bytes | None]:
+def _records(stream: IO[bytes], *, limit: int = MAX_RECORD_BYTES) -> Iterator[bytes | None]:
     """Records split on the \\x1e separator; None for one that grew past `limit` bytes.
 
     A single record is bounded (a hostile commit message or a commit touching a million files
     would otherwise be buffered whole); its bytes are skipped up to the next separator.
     """
-    fd = proc.stdout.fileno()
+    fd = stream.fileno()
     buffer = b""
     skipping = False
     while True:
@@ -527,7 +527,7 @@ def stream_history(
         log_args(since=stats.since), git_dir=git_dir, stage="history", percent=low, buffered=True
     ) as proc:
         count = 0
-        for record in _records(proc):
+        for record in _records(proc.stdout):
             if record is None:
                 stats.malformed += 1
                 continue

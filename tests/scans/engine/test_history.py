@@ -333,15 +333,10 @@ def test_repository_facts_are_json_ready(history: History, workdir: Path) -> Non
 def test_an_oversized_record_is_skipped_not_buffered(tmp_path: Path) -> None:
     from assessments.scans.engine.history import _records
 
-    class Fake:
-        def __init__(self, data: bytes) -> None:
-            self.stdout = open(tmp_path / "stream", "w+b")  # noqa: SIM115 (closed below)
-            self.stdout.write(data)
-            self.stdout.seek(0)
-
-    fake = Fake(b"\x1efirst\x1e" + b"x" * 5000 + b"\x1esecond\x1ethird")
-    records = list(_records(fake, limit=1000))  # type: ignore[arg-type]
-    fake.stdout.close()
+    stream = tmp_path / "stream"
+    stream.write_bytes(b"\x1efirst\x1e" + b"x" * 5000 + b"\x1esecond\x1ethird")
+    with stream.open("rb") as log:
+        records = list(_records(log, limit=1000))
     assert records == [b"", b"first", None, b"second", b"third"]
 
 
