@@ -111,7 +111,7 @@ def get_respondent_for_session(request: HttpRequest, respondent_id: Any) -> Resp
     except Respondent.DoesNotExist:
         raise Http404 from None
     invitation = respondent.invitation
-    if invitation is None or not Invitation.objects.usable().filter(pk=invitation.pk).exists():
+    if invitation is None or not invitation.is_usable():
         raise LinkNoLongerUsable
     if invitation.kind == Invitation.Kind.PERSONAL and invitation.token_hash != links[str(rid)]:
         raise LinkNoLongerUsable
