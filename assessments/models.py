@@ -133,6 +133,8 @@ class Assessment(models.Model):
     # Empty means the rubric's defaults.
     targets = models.JSONField(default=dict, blank=True)
     weights = models.JSONField(default=dict, blank=True)
+    # An optional survey section asking respondents which processes they run.
+    ask_processes = models.BooleanField(default=False)
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -322,13 +324,23 @@ class Answer(models.Model):
 
 # Integration scans live in their own module; importing them here registers them with the app.
 from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
+from assessments.processes.models import (  # noqa: E402
+    EventLog,
+    Process,
+    ProcessReport,
+    ProcessStep,
+)
 
 __all__ = [
     "Answer",
     "Assessment",
+    "EventLog",
     "Invitation",
     "Membership",
     "Organisation",
+    "Process",
+    "ProcessReport",
+    "ProcessStep",
     "Respondent",
     "ScanFinding",
     "ScanRun",

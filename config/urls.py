@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("reports.urls")),
     path("", include("assessments.scans.urls")),
+    path("", include("assessments.processes.urls")),
 ]
 
 

@@ -17,12 +17,13 @@ from typing import Any
 import pandas as pd
 
 from assessments.models import Answer, Assessment, Respondent
+from assessments.processes import services as processes
 
 # The document's format: a name and version, bumped when a key changes meaning or goes away,
 # and where the format is described (in this repository).
 SCHEMA = "opready-result/1"
 SCHEMA_DOCS = "docs/result-schema.md"
-TABLES = ("answers", "scores", "findings", "roadmap", "delivery")
+TABLES = ("answers", "scores", "findings", "roadmap", "delivery", "pilot_backlog")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -290,6 +291,9 @@ def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataF
     delivery = delivery_table(result)
     if delivery is not None:
         frames["delivery"] = _safe(delivery)
+    backlog = processes.backlog_rows(assessment, result)
+    if backlog:
+        frames["pilot_backlog"] = _safe(pd.DataFrame(backlog))
     return frames
 
 
@@ -326,5 +330,6 @@ def to_json(assessment: Assessment, result: dict[str, Any]) -> bytes:
             "created_at": assessment.created_at.isoformat(),
         },
         "result": result,
+        "pilot_backlog": processes.backlog_rows(assessment, result),
     }
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")

@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from assessments.models import Assessment, Membership
+from assessments.processes import services as processes
 from assessments.scans import services as scans
 from reports import charts
 from reports.presenters import present
@@ -97,6 +98,7 @@ def render_hash(
         },
         "methodology": hashlib.sha256(METHODOLOGY.read_bytes()).hexdigest(),
         "scan_sources": scans.scan_sources_summary(assessment),
+        "processes": processes.report_fingerprint(assessment, result),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -183,6 +185,7 @@ def report_context(
         "methodology": methodology_html(),
         "comparison": comparison,
         "scan_sources": scans.scan_sources_summary(assessment),
+        "processes": processes.backlog_context(assessment, result),
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,
     }

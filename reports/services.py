@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Respondent
+from assessments.processes import services as processes
 from assessments.scans import services as scans
 from reports.models import ResultSnapshot
 from scoring.delivery import DeliveryData
@@ -46,8 +47,9 @@ def answers_frame(assessment: Assessment) -> pd.DataFrame:
 
 
 def evidence_for(assessment: Assessment) -> list[EvidenceFinding]:
-    """Findings of the assessment's integration scans (their current runs)."""
-    return scans.evidence_for(assessment)
+    """Findings of the assessment's integration scans (their current runs) and the process
+    catalogue's coverage."""
+    return scans.evidence_for(assessment) + processes.evidence_for(assessment)
 
 
 def delivery_for(assessment: Assessment) -> DeliveryData | None:

@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.models import Assessment, Membership, hash_token, new_token
+from assessments.processes import services as processes
 from assessments.survey import _count_failure, _rate_limited
 from reports import charts, exports
 from reports.compare import compare
@@ -97,6 +98,7 @@ def _render_results(
                 "heatmap": charts.heatmap_table(result),
                 "review": charts.review_table(result),
             },
+            "processes": processes.backlog_context(assessment, result),
         }
     )
     return render(request, "reports/results.html", context, status=status)
@@ -223,6 +225,7 @@ EXPORT_KINDS = {
     "findings.csv": "findings",
     "roadmap.csv": "roadmap",
     "delivery.csv": "delivery",
+    "pilot-backlog.csv": "pilot_backlog",
     "workbook.xlsx": "xlsx",
     "result.json": "json",
 }

@@ -28,6 +28,7 @@ from assessments.models import (
     Respondent,
     hash_token,
 )
+from assessments.processes.models import EventLog, Process, ProcessStep
 from assessments.scans.models import ScanRun, ScanSource
 from reports.models import ReportJob, ShareLink
 from tests.factories import Personas, invite, make_assessment
@@ -76,6 +77,9 @@ OBJECT_PARAMS = {
     "run_id",
     "source_id",
     "source_kind",
+    "process_id",
+    "step_id",
+    "log_id",
 }
 
 
@@ -110,6 +114,9 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(ShareLink.objects.filter(assessment__organisation=org).values()),
         list(ScanSource.objects.filter(assessment__organisation=org).values()),
         list(ScanRun.objects.filter(assessment__organisation=org).values()),
+        list(Process.objects.filter(organisation=org).values()),
+        list(ProcessStep.objects.filter(process__organisation=org).values()),
+        list(EventLog.objects.filter(organisation=org).values()),
     ]
 
 
@@ -140,6 +147,11 @@ def other_org(personas: Personas) -> dict[str, Any]:
         location="https://example.com/b.git",
     )
     scan_run = ScanRun.objects.create(source=scan_source, assessment=personas.assessment_b)
+    process = Process.objects.create(organisation=personas.org_b, name="Payroll")
+    step = ProcessStep.objects.create(process=process, position=1, name="Run payroll")
+    log = EventLog.objects.create(
+        organisation=personas.org_b, process=process, upload_name="b.csv", mapped=True
+    )
     return {
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
@@ -153,6 +165,9 @@ def other_org(personas: Personas) -> dict[str, Any]:
         "run_id": scan_run.pk,
         "source_id": scan_source.pk,
         "source_kind": "repo_url",
+        "process_id": process.pk,
+        "step_id": step.pk,
+        "log_id": log.pk,
     }
 
 
@@ -203,9 +218,9 @@ def test_anonymous_visitors_cannot_tell_real_ids_from_random_ones(
     before = _snapshot(personas.org_b)
     client = Client()
     random_ids = {
-        k: uuid.uuid4() if k.endswith("_id") and k != "section_id" else v
+        k: uuid.uuid4() if k.endswith("_id") and k not in ("section_id", "step_id") else v
         for k, v in other_org.items()
-    }
+    } | {"step_id": 987_654_321}
     for name, pattern in all_patterns():
         if not _scoped(pattern):
             continue
@@ -240,7 +255,17 @@ def test_each_persona_reaches_its_own_objects(personas: Personas) -> None:
         )
 
 
-CHILD_PARAMS = {"invitation_id", "job_id", "other_id", "share_id", "run_id", "source_id"}
+CHILD_PARAMS = {
+    "invitation_id",
+    "job_id",
+    "other_id",
+    "share_id",
+    "run_id",
+    "source_id",
+    "process_id",
+    "step_id",
+    "log_id",
+}
 
 
 @pytest.mark.django_db
