@@ -1,7 +1,8 @@
-"""Celery tasks of the assessments app (autodiscovered): integration scans."""
+"""Celery tasks of the assessments app (autodiscovered): integration scans, event logs."""
 
 from __future__ import annotations
 
+from assessments.processes.tasks import analyse_log
 from assessments.scans.tasks import run_scan
 
-__all__ = ["run_scan"]
+__all__ = ["analyse_log", "run_scan"]
