@@ -323,13 +323,13 @@ class Answer(models.Model):
 
 
 # Integration scans live in their own module; importing them here registers them with the app.
-from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
 from assessments.processes.models import (  # noqa: E402
     EventLog,
     Process,
     ProcessReport,
     ProcessStep,
 )
+from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
 
 __all__ = [
     "Answer",
