@@ -165,6 +165,7 @@ def _render_detail(
     step_form: StepForm | None = None,
     status: int = 200,
     template: str = "processes/process_detail.html",
+    oob: bool = False,
 ) -> HttpResponse:
     process = _process_or_404(org, process.pk)  # fresh steps and measurements
     return render(
@@ -179,6 +180,9 @@ def _render_detail(
             "step_form": step_form or StepForm(),
             "s": services.suitability_for([process])[process.pk],
             "measurable": services.MEASURABLE,
+            # With htmx, a steps fragment carries the suitability card too (out of band):
+            # steps change what the factors say.
+            "oob": oob,
             "logs": process.event_logs.all()[:10],
             "log_form": LogUploadForm(
                 limit=settings.PROCESS_LOG_MAX_UPLOAD_BYTES,
@@ -221,6 +225,7 @@ def _steps_response(
             step_form=step_form,
             status=status,
             template="processes/process_detail.html#steps",
+            oob=True,
         )
         response["Vary"] = "HX-Request"
         return response

@@ -97,6 +97,9 @@ def test_steps_are_added_reordered_and_removed_with_htmx(
     body = add.content.decode()
     assert body.lstrip().startswith('<div id="steps-block">') and "<html" not in body
     assert "File the invoice" in body
+    # The suitability card comes along out of band: steps change what its factors say.
+    assert 'id="suitability" aria-labelledby="suit-title" hx-swap-oob="true"' in body
+    assert "3 steps known" in body
     names = lambda: list(process.steps.values_list("name", flat=True))  # noqa: E731
     assert names() == ["Receive invoice", "Approve", "File the invoice"]
     last = process.steps.get(name="File the invoice")

@@ -124,6 +124,7 @@ _OFFSET = re.compile(r"\d:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:Z|UTC|[+-]\d{2}:?\d{
 _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 
 Progress = Callable[[str, int], None]
+NAT = np.iinfo(np.int64).min
 
 
 class LogError(ValueError):
@@ -221,12 +222,17 @@ def sniff(head: bytes) -> Sniffed:
 # --- Timestamps ------------------------------------------------------------------------------
 
 
-# pandas reads these words as the current time; in a log they are not a time at all.
-_RELATIVE = re.compile(r"(?i)\s*(?:now|today|tomorrow|yesterday)\s*")
+# pandas reads these words as the current time; in a log they are not a time at all. A hash
+# lookup (isin) rather than a regular expression: this runs over every timestamp.
+_RELATIVE = {
+    variant
+    for word in ("now", "today", "tomorrow", "yesterday")
+    for variant in (word, word.upper(), word.title())
+}
 
 
 def _literal(text: pd.Series[Any]) -> pd.Series[Any]:
-    return text.where(~text.str.fullmatch(_RELATIVE, na=False), None)
+    return text.where(~text.isin(_RELATIVE), None)
 
 
 def _share_parsed(sample: pd.Series[Any], fmt: str) -> float:
@@ -288,27 +294,50 @@ def parse_times(values: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[
         parsed = pd.to_datetime(numbers, unit=unit, errors="coerce", utc=True)
         epoch: np.ndarray[Any, Any] = parsed.to_numpy(dtype="datetime64[ns]").view("int64")
         return epoch
-    out = np.full(len(text), np.iinfo(np.int64).min, dtype=np.int64)
+    # The fast path: the whole chunk in one call, all naive or all with the same offset.
+    try:
+        whole = pd.to_datetime(text, format=fmt, errors="coerce")
+    except (ValueError, TypeError):
+        whole = None  # mixed offsets, or naive and aware times together
+    if whole is not None:
+        fast: np.ndarray[Any, Any] = (
+            _to_utc(whole, zone).to_numpy(dtype="datetime64[ns]").view("int64")
+        )
+        missed = (fast == NAT) & text.notna().to_numpy()
+        if not missed.any():
+            return fast
+        # Values the format did not read may carry an offset the others lack.
+        fast[missed] = _parse_mixed(text[missed], fmt, zone)
+        return fast
+    return _parse_mixed(text, fmt, zone)
+
+
+def _to_utc(parsed: pd.Series[Any], zone: ZoneInfo) -> pd.Series[Any]:
+    if getattr(parsed.dt, "tz", None) is not None:
+        return parsed.dt.tz_convert("UTC")
+    # In the hour that repeats when clocks go back, read the first of the two; a time skipped
+    # when clocks go forward moves to the first valid time after it.
+    return parsed.dt.tz_localize(
+        zone, ambiguous=np.ones(len(parsed), dtype=bool), nonexistent="shift_forward"
+    ).dt.tz_convert("UTC")
+
+
+def _parse_mixed(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[Any, Any]:
+    """Value by value kind: times with an offset keep it, the others are local to `zone`."""
+    out = np.full(len(text), NAT, dtype=np.int64)
     with_offset = text.str.contains(_OFFSET, na=False).to_numpy()
     if with_offset.any():
         aware = pd.to_datetime(text[with_offset], format=fmt, errors="coerce", utc=True)
         out[with_offset] = aware.to_numpy(dtype="datetime64[ns]").view("int64")
     naive_mask = ~with_offset
     if naive_mask.any():
-        naive = pd.to_datetime(text[naive_mask], format=fmt, errors="coerce")
-        if getattr(naive.dt, "tz", None) is not None:
-            local = naive.dt.tz_convert("UTC")
-        else:
-            # In the hour that repeats when clocks go back, read the first of the two; a time
-            # skipped when clocks go forward moves to the first valid time after it.
-            local = naive.dt.tz_localize(
-                zone, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
-            ).dt.tz_convert("UTC")
+        try:
+            naive = pd.to_datetime(text[naive_mask], format=fmt, errors="coerce")
+        except (ValueError, TypeError):
+            return out
+        local = _to_utc(naive, zone)
         out[naive_mask] = local.to_numpy(dtype="datetime64[ns]").view("int64")
     return out
-
-
-NAT = np.iinfo(np.int64).min
 
 
 # --- Reading ---------------------------------------------------------------------------------
@@ -322,7 +351,11 @@ class _Codes:
         self.names: list[str] = []
 
     def encode(self, values: pd.Series[Any]) -> np.ndarray[Any, Any]:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            uniques = values.cat.categories
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
         lookup = np.empty(len(uniques), dtype=np.int64)
         for i, name in enumerate(uniques):
             text = str(name)
@@ -374,7 +407,12 @@ def read_events(
             stream,
             sep=delimiter,
             usecols=list(columns),
-            dtype=str,
+            # The parser builds categories itself: one string per distinct case, activity or
+            # resource in a chunk instead of one per event.
+            dtype={
+                column: (str if name == "timestamp" else "category")
+                for column, name in columns.items()
+            },
             keep_default_na=False,
             na_values=[""],
             chunksize=chunk_rows,
@@ -471,8 +509,9 @@ def analyse(
     if progress:
         progress("Ordering events", 78)
     case, act, res, ts, row = events.case, events.activity, events.resource, events.time, events.row
-    # Events out of order in the file: compare neighbours in file order within each case.
-    file_order = np.lexsort((row, case))
+    # Events out of order in the file: compare neighbours in file order within each case
+    # (events arrive in file order, so a stable sort by case keeps it within each case).
+    file_order = np.argsort(case, kind="stable")
     c_sorted, t_sorted = case[file_order], ts[file_order]
     same = c_sorted[1:] == c_sorted[:-1]
     backwards = same & (t_sorted[1:] < t_sorted[:-1])
@@ -480,15 +519,27 @@ def analyse(
     # Time order within each case (file order breaks ties), then exact duplicates.
     order = np.lexsort((row, ts, case))
     case, act, res, ts, row = case[order], act[order], res[order], ts[order], row[order]
-    dup_order = np.lexsort((row, res, act, ts, case))
-    d_case, d_act, d_res, d_ts = case[dup_order], act[dup_order], res[dup_order], ts[dup_order]
+    # Exact duplicates share case and time, so after the sort they sit in runs of equal
+    # (case, time); only rows in such runs are compared, and the first in file order is kept.
+    tied = np.zeros(len(case), dtype=bool)
+    same_moment = (case[1:] == case[:-1]) & (ts[1:] == ts[:-1])
+    tied[1:] |= same_moment
+    tied[:-1] |= same_moment
     dup = np.zeros(len(case), dtype=bool)
-    dup[dup_order[1:]] = (
-        (d_case[1:] == d_case[:-1])
-        & (d_act[1:] == d_act[:-1])
-        & (d_res[1:] == d_res[:-1])
-        & (d_ts[1:] == d_ts[:-1])
-    )
+    if tied.any():
+        candidates = np.flatnonzero(tied)
+        dup[candidates] = (
+            pd.DataFrame(
+                {
+                    "c": case[candidates],
+                    "t": ts[candidates],
+                    "a": act[candidates],
+                    "r": res[candidates],
+                }
+            )
+            .duplicated(keep="first")
+            .to_numpy()
+        )
     skips.add("duplicate of an earlier row", np.sort(row[dup]))
     keep = ~dup
     case, act, res, ts = case[keep], act[keep], res[keep], ts[keep]
@@ -520,52 +571,64 @@ def analyse(
     ]
     variant_counts = Counter(sequences)
     variants: list[dict[str, Any]] = []
-    for seq, count in variant_counts.most_common(TOP_VARIANTS):
-        codes = np.frombuffer(seq, dtype=width)
-        variants.append(
-            {
-                "activities": [act_names[int(c)] for c in codes],
-                "cases": count,
-                "share": round(count / n_cases, 4),
-            }
-        )
+    # Ties are broken by the path's names, so the answer never depends on chunking.
+    leaders = sorted(variant_counts.items(), key=lambda kv: -kv[1])[: TOP_VARIANTS * 5]
+    named = [
+        ([act_names[int(c)] for c in np.frombuffer(seq, dtype=width)], n) for seq, n in leaders
+    ]
+    for names, count in sorted(named, key=lambda pair: (-pair[1], pair[0]))[:TOP_VARIANTS]:
+        variants.append({"activities": names, "cases": count, "share": round(count / n_cases, 4)})
     # Waits between consecutive steps, by pair of activities.
     inner = np.ones(n_events, dtype=bool)
     inner[ends - 1] = False  # the last event of a case has no next step
     src = act[inner]
     nxt = act[np.flatnonzero(inner) + 1]
     wait = ts[np.flatnonzero(inner) + 1] - ts[inner]
-    pairs = pd.DataFrame({"a": src, "b": nxt, "wait": wait})
-    grouped = pairs.groupby(["a", "b"], sort=False)["wait"]
+    n_act = max(1, len(act_names))
+    pairs = pd.DataFrame({"pair": src.astype(np.int64) * n_act + nxt, "wait": wait})
+    grouped = pairs.groupby("pair", sort=False)["wait"]
     stats = grouped.agg(["count", "median", "sum"])
     stats["p90"] = grouped.quantile(0.9)
-    stats = stats.sort_values("sum", ascending=False)
+    stats["name"] = [(act_names[int(p) // n_act], act_names[int(p) % n_act]) for p in stats.index]
+    stats = stats.sort_values(["sum", "name"], ascending=[False, True])
     waits = [
         {
-            "from": act_names[int(a)],
-            "to": act_names[int(b)],
+            "from": act_names[int(pair) // n_act],
+            "to": act_names[int(pair) % n_act],
             "count": int(r["count"]),
             "median_hours": _hours(r["median"]),
             "p90_hours": _hours(r["p90"]),
             "total_hours": _hours(r["sum"]),
         }
-        for (a, b), r in stats.head(TOP_WAITS).iterrows()
+        for pair, r in stats.head(TOP_WAITS).iterrows()
     ]
     dfg = [
-        {"from": act_names[int(a)], "to": act_names[int(b)], "count": int(r["count"])}
-        for (a, b), r in stats.sort_values("count", ascending=False).head(40).iterrows()
+        {
+            "from": act_names[int(pair) // n_act],
+            "to": act_names[int(pair) % n_act],
+            "count": int(r["count"]),
+        }
+        for pair, r in stats.sort_values(["count", "name"], ascending=[False, True])
+        .head(40)
+        .iterrows()
     ]
     # Rework: an activity that occurs more than once in a case.
-    pair_keys = case.astype(np.int64) * max(1, len(act_names)) + act
-    uniq, counts = np.unique(pair_keys, return_counts=True)
-    repeated = uniq[counts > 1]
+    pair_keys = case.astype(np.int64) * n_act + act
+    if len(case_names) * n_act <= 50_000_000:
+        per_pair = np.bincount(pair_keys, minlength=len(case_names) * n_act)
+        repeated = np.flatnonzero(per_pair > 1)
+    else:
+        uniq, counts = np.unique(pair_keys, return_counts=True)
+        repeated = uniq[counts > 1]
     rework_cases = int(np.unique(repeated // max(1, len(act_names))).size)
-    by_activity = Counter((repeated % max(1, len(act_names))).tolist())
+    repeated_acts = np.bincount(repeated % max(1, len(act_names)), minlength=len(act_names))
+    by_activity = Counter({int(a): int(repeated_acts[a]) for a in np.flatnonzero(repeated_acts)})
     rework = {
         "cases": rework_cases,
         "share": round(rework_cases / n_cases, 4),
         "activities": [
-            {"activity": act_names[int(a)], "cases": n} for a, n in by_activity.most_common(10)
+            {"activity": act_names[int(a)], "cases": n}
+            for a, n in sorted(by_activity.items(), key=lambda kv: (-kv[1], act_names[kv[0]]))[:10]
         ],
     }
     # Hand-offs: the next event of the case done by another resource.
@@ -575,7 +638,16 @@ def analyse(
         known = (r_src >= 0) & (r_nxt >= 0)
         change = known & (r_src != r_nxt)
         per_case = np.bincount(case[inner][change], minlength=len(case_names))[case[starts]]
-        top = Counter(zip(r_src[change].tolist(), r_nxt[change].tolist(), strict=True))
+        n_res = max(1, len(res_names))
+        pair_codes, pair_counts = np.unique(
+            r_src[change].astype(np.int64) * n_res + r_nxt[change], return_counts=True
+        )
+        top = Counter(
+            {
+                (int(k // n_res), int(k % n_res)): int(n)
+                for k, n in zip(pair_codes.tolist(), pair_counts.tolist(), strict=True)
+            }
+        )
         handoffs = {
             "total": int(change.sum()),
             "per_case_median": float(np.median(per_case)),
@@ -583,7 +655,9 @@ def analyse(
             "cases_with_handoff": int(np.count_nonzero(per_case)),
             "pairs": [
                 {"from": res_names[a], "to": res_names[b], "count": n}
-                for (a, b), n in top.most_common(TOP_HANDOFFS)
+                for (a, b), n in sorted(
+                    top.items(), key=lambda kv: (-kv[1], res_names[kv[0][0]], res_names[kv[0][1]])
+                )[:TOP_HANDOFFS]
             ],
         }
     # Volume: cases started per week (weeks from Monday, in the stated time zone).
@@ -597,7 +671,8 @@ def analyse(
     # A first or last week the log covers only partly would pull the mean down.
     core = weekly.iloc[1:-1] if len(weekly) >= 4 else weekly
     per_week = float(core.mean()) if len(core) else float(n_cases)
-    activity_counts = Counter(act.tolist())
+    per_activity = np.bincount(act, minlength=len(act_names))
+    activity_counts = Counter({int(a): int(per_activity[a]) for a in np.flatnonzero(per_activity)})
     total_skipped = sum(v for k, v in skips.counts.items() if not k.startswith("case with"))
     warnings = []
     if cases_out_of_order:
@@ -620,7 +695,10 @@ def analyse(
         "first_event": pd.Timestamp(int(ts.min()), tz="UTC").isoformat(),
         "last_event": pd.Timestamp(int(ts.max()), tz="UTC").isoformat(),
         "activities": [
-            {"activity": act_names[a], "events": n} for a, n in activity_counts.most_common(50)
+            {"activity": act_names[a], "events": n}
+            for a, n in sorted(activity_counts.items(), key=lambda kv: (-kv[1], act_names[kv[0]]))[
+                :50
+            ]
         ],
         "n_activities": len(activity_counts),
         "variants": variants,
