@@ -74,7 +74,7 @@ def test_enter_a_process_and_see_it_ranked(
         page.fill("#id_system", system)
         page.select_option("#id_api", "yes")
         page.get_by_role("button", name="Add step").click()
-        expect(page.locator("#steps-block input[value='%s']" % name)).to_be_visible()
+        expect(page.locator(f"#steps-block input[value='{name}']")).to_be_visible()
     page.get_by_role("button", name="Move Open the update up").click()
     expect(page.locator("#steps-block li").first.locator("input[type=text]").first).to_have_value(
         "Open the update"
