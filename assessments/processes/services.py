@@ -337,3 +337,126 @@ def report_fingerprint(assessment: Assessment, result: dict[str, Any]) -> dict[s
             for m in context["measured_logs"]
         ],
     }
+
+
+# --- What respondents say about the processes they run ----------------------------------------
+
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    name: str
+    respondents: int
+    runs_per_week: float | None
+    minutes_per_run: float | None
+    notes: tuple[str, ...]
+
+
+def respondent_reports_save(
+    *,
+    respondent: Any,
+    confirmed: dict[Any, tuple[float | None, float | None]],
+    suggestions: Sequence[tuple[str, float | None, float | None, str]],
+) -> None:
+    """Replace what this respondent said: processes of the catalogue they run (by id, with
+    optional runs a week and minutes a run) and up to three processes not listed."""
+    from assessments.processes.models import ProcessReport
+
+    assessment = respondent.assessment
+    allowed = {p.pk: p for p in catalogue(assessment.organisation, assessment_scope(assessment))}
+    with transaction.atomic():
+        ProcessReport.objects.filter(respondent=respondent).delete()
+        ProcessReport.objects.bulk_create(
+            [
+                ProcessReport(
+                    respondent=respondent,
+                    process=allowed[pk],
+                    name=allowed[pk].name,
+                    runs_per_week=runs,
+                    minutes_per_run=minutes,
+                )
+                for pk, (runs, minutes) in confirmed.items()
+                if pk in allowed
+            ]
+            + [
+                ProcessReport(
+                    respondent=respondent,
+                    name=name[:200],
+                    runs_per_week=runs,
+                    minutes_per_run=minutes,
+                    note=note[:500],
+                )
+                for name, runs, minutes, note in suggestions[:MAX_SUGGESTIONS]
+                if name.strip()
+            ]
+        )
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    known = sorted(v for v in values if v is not None)
+    if not known:
+        return None
+    middle = len(known) // 2
+    return known[middle] if len(known) % 2 else (known[middle - 1] + known[middle]) / 2
+
+
+def respondent_summary(organisation: Organisation) -> dict[str, Any]:
+    """Confirmations per catalogued process and the processes respondents added, grouped by
+    name (case-insensitive); counts and medians only, never who said what."""
+    from assessments.processes.models import ProcessReport
+
+    reports = list(
+        ProcessReport.objects.filter(respondent__assessment__organisation=organisation)
+        .select_related("process")
+        .order_by("created_at")
+    )
+    confirmed: dict[Any, list[ProcessReport]] = {}
+    suggested: dict[str, list[ProcessReport]] = {}
+    existing = {p.name.lower() for p in organisation.processes.all()}
+    for report in reports:
+        if report.process_id:
+            confirmed.setdefault(report.process_id, []).append(report)
+        elif report.name.lower() not in existing:
+            suggested.setdefault(report.name.strip().lower(), []).append(report)
+    return {
+        "confirmed": {
+            pk: {
+                "respondents": len(rows),
+                "runs_per_week": _median([r.runs_per_week for r in rows]),
+                "minutes_per_run": _median([r.minutes_per_run for r in rows]),
+            }
+            for pk, rows in confirmed.items()
+        },
+        "suggestions": sorted(
+            (
+                Suggestion(
+                    name=rows[0].name.strip(),
+                    respondents=len(rows),
+                    runs_per_week=_median([r.runs_per_week for r in rows]),
+                    minutes_per_run=_median([r.minutes_per_run for r in rows]),
+                    notes=tuple(r.note for r in rows if r.note)[:5],
+                )
+                for rows in suggested.values()
+            ),
+            key=lambda s: (-s.respondents, s.name.lower()),
+        ),
+    }
+
+
+def suggestion_accept(*, organisation: Organisation, name: str, user: Any) -> Process:
+    """Add a process respondents named to the catalogue, with their median figures."""
+    summary = respondent_summary(organisation)
+    match = next(
+        (s for s in summary["suggestions"] if s.name.lower() == name.strip().lower()), None
+    )
+    if match is None:
+        raise LookupError(name)
+    return Process.objects.create(
+        organisation=organisation,
+        name=match.name[:200],
+        runs_per_week=match.runs_per_week,
+        minutes_per_run=match.minutes_per_run,
+        origin=Process.Origin.RESPONDENT,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )

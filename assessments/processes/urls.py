@@ -28,3 +28,19 @@ urlpatterns += [
     path(f"{_P}logs/<uuid:log_id>/", views.log_detail, name="log"),
     path(f"{_P}logs/<uuid:log_id>/apply/", views.log_apply, name="log_apply"),
 ]
+
+from assessments.processes import respondents  # noqa: E402
+
+urlpatterns += [
+    path(
+        "assessments/<uuid:assessment_id>/processes/ask/",
+        respondents.ask_toggle,
+        name="ask_toggle",
+    ),
+    path(
+        "r/<uuid:respondent_id>/processes/",
+        respondents.respondent_processes,
+        name="respondent",
+    ),
+    path(f"{_P}suggestions/", respondents.suggestion_add, name="suggestion_add"),
+]

@@ -112,6 +112,7 @@ def _render_catalogue(
             or LogUploadForm(limit=settings.PROCESS_LOG_MAX_UPLOAD_BYTES, organisation=org),
             "report": report,
             "logs": org.event_logs.select_related("process")[:10],
+            "from_respondents": services.respondent_summary(org),
         },
         status=status,
     )
