@@ -64,7 +64,7 @@ def respondent_processes(request: HttpRequest, respondent_id: str) -> HttpRespon
     added = [r for r in respondent.process_reports.all() if not r.process_id]
     errors: dict[str, str] = {}
     data: Any = request.POST if request.method == "POST" else None
-    rows = []
+    rows: list[dict[str, Any]] = []
     for process in processes:
         key = str(process.pk)
         if data is not None:
