@@ -92,23 +92,23 @@ def respondent_processes(request: HttpRequest, respondent_id: str) -> HttpRespon
                 "minutes": minutes_text,
             }
         )
-    new_rows = []
+    new_rows: list[dict[str, str]] = []
     for index in range(services.MAX_SUGGESTIONS):
         if data is not None:
-            row = {
+            entry = {
                 f: str(data.get(f"new-{index}-{f}", "")).strip()
                 for f in ("name", "runs", "minutes", "note")
             }
         else:
             r = added[index] if index < len(added) else None
-            row = {
+            entry = {
                 "name": r.name if r else "",
                 "runs": f"{r.runs_per_week:g}" if r and r.runs_per_week is not None else "",
                 "minutes": f"{r.minutes_per_run:g}" if r and r.minutes_per_run is not None else "",
                 "note": r.note if r else "",
             }
-        row["index"] = str(index)
-        new_rows.append(row)
+        entry["index"] = str(index)
+        new_rows.append(entry)
     if data is not None:
         confirmed: dict[Any, tuple[float | None, float | None]] = {}
         for row in rows:
