@@ -142,3 +142,24 @@ def test_steps_can_be_added_without_javascript(
         "Export the accounts",
     ]
     context.close()
+
+
+def test_a_respondent_lists_the_processes_they_run(
+    page: Page, live_server: Any, csp_violations: list[str], artifacts: Path
+) -> None:
+    personas = make_personas()
+    assessment = personas.assessment_a
+    assessment.ask_processes = True
+    assessment.save()
+    Process.objects.create(organisation=personas.org_a, name="Invoice approval", owner="Finance")
+    _respondent, token = invite(assessment, role="operations")
+    page.goto(f"{live_server.url}/i/{token}/")
+    page.get_by_role("link", name="List your processes").click()
+    page.get_by_label("Invoice approval").check()
+    page.fill("input[name$='-name']", "Customer refunds")
+    page.locator("input[name='new-0-runs']").fill("25")
+    page.screenshot(path=str(artifacts / "respondent-processes.png"), full_page=True)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("your processes are saved")).to_be_visible()
+    expect(page.get_by_text("You named 2 processes")).to_be_visible()
+    assert csp_violations == []
