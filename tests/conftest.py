@@ -9,6 +9,14 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Tests make many users and log them in: the production hasher's deliberate slowness
+    (about a second per password on a busy machine) bought nothing here and dominated the
+    suite's time. Production keeps Django's default hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def personas(db: Any) -> Any:
     """alice owns org A, bob is a read-only member of A, fiona facilitates A and C,
