@@ -322,16 +322,28 @@ class Answer(models.Model):
 
 # Integration scans live in their own module; importing them here registers them with the app.
 from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
+from assessments.workshops.models import (  # noqa: E402
+    Dissent,
+    Participant,
+    Vote,
+    Workshop,
+    WorkshopItem,
+)
 
 __all__ = [
     "Answer",
     "Assessment",
+    "Dissent",
     "Invitation",
     "Membership",
     "Organisation",
+    "Participant",
     "Respondent",
     "ScanFinding",
     "ScanRun",
     "ScanSource",
     "Team",
+    "Vote",
+    "Workshop",
+    "WorkshopItem",
 ]

@@ -233,6 +233,10 @@ TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
 )
 ANSWER_COMMENT_MAX_LENGTH = 2000
+# Live workshops: how long a join code works after the session starts or resumes, and how
+# many mistyped codes one client address may send per minute (a room shares one address).
+WORKSHOP_CODE_TTL_HOURS = env_int("WORKSHOP_CODE_TTL_HOURS", 12)
+WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE = env_int("WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE", 60)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,8 @@
 
 Rows become the engine's plain inputs here (and only here); the engine's result is cached as
 JSON by a hash of those inputs, so it is recomputed exactly when something it depends on
-changes: an answer, a submission, the targets or weights, scan evidence or the engine itself.
+changes: an answer, a submission, the targets or weights, scan evidence, a level agreed in a
+workshop or the engine itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from assessments.models import Answer, Assessment, Respondent
 from assessments.scans import services as scans
+from assessments.workshops import services as workshops
 from reports.models import ResultSnapshot
 from scoring.delivery import DeliveryData
 from scoring.engine import inputs_hash, score_assessment
@@ -74,6 +76,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
     answers = answers_frame(assessment)
     evidence = evidence_for(assessment)
     delivery = delivery_for(assessment)
+    agreed = workshops.agreed_levels_for(assessment)
     targets: dict[str, int] = assessment.targets or {}
     weights: dict[str, float] = assessment.weights or {}
     digest = inputs_hash(
@@ -83,6 +86,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
         delivery=delivery,
         targets=targets,
         weights=weights,
+        workshop=agreed,
         now=now,
     )
     cached = ResultSnapshot.objects.filter(assessment=assessment, inputs_hash=digest).first()
@@ -96,6 +100,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
             delivery=delivery,
             targets=targets,
             weights=weights,
+            workshop=agreed,
             now=now,
         )
     except ScoringInputError as exc:
