@@ -27,7 +27,7 @@ from reports.presenters import present
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "4"
+TEMPLATE_VERSION = "5"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.

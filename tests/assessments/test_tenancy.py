@@ -29,6 +29,8 @@ from assessments.models import (
     hash_token,
 )
 from assessments.scans.models import ScanRun, ScanSource
+from assessments.workshops import services as workshops
+from assessments.workshops.models import Dissent, Participant, Vote, Workshop, WorkshopItem
 from reports.models import ReportJob, ShareLink
 from tests.factories import Personas, invite, make_assessment
 
@@ -42,6 +44,8 @@ ID_FREE = {
     "survey:join": "works only with an invitation id the session earned by redeeming a link",
     "reports:shared": "the token is the credential; unknown tokens get the neutral page",
     "reports:branding": "the user's own report branding",
+    "workshops:join": "the code typed is the credential; unknown codes get the same form",
+    "workshops:join_code": "the code is the credential; unknown or expired codes look the same",
 }
 
 
@@ -76,6 +80,9 @@ OBJECT_PARAMS = {
     "run_id",
     "source_id",
     "source_kind",
+    "workshop_id",
+    "participant_id",
+    "dissent_id",
 }
 
 
@@ -110,6 +117,11 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(ShareLink.objects.filter(assessment__organisation=org).values()),
         list(ScanSource.objects.filter(assessment__organisation=org).values()),
         list(ScanRun.objects.filter(assessment__organisation=org).values()),
+        list(Workshop.objects.filter(assessment__organisation=org).values()),
+        list(WorkshopItem.objects.filter(workshop__assessment__organisation=org).values()),
+        list(Participant.objects.filter(workshop__assessment__organisation=org).values()),
+        list(Vote.objects.filter(item__workshop__assessment__organisation=org).values()),
+        list(Dissent.objects.filter(item__workshop__assessment__organisation=org).values()),
     ]
 
 
@@ -140,6 +152,32 @@ def other_org(personas: Personas) -> dict[str, Any]:
         location="https://example.com/b.git",
     )
     scan_run = ScanRun.objects.create(source=scan_source, assessment=personas.assessment_b)
+    workshop = workshops.workshop_create(
+        assessment=personas.assessment_b,
+        title="Org B room",
+        minutes_per_capability=5,
+        created_by=personas.charlie,
+    )
+    participant = workshops.participant_join(workshop=workshop, role="engineering")
+    workshops.item_open_next(workshop=workshop)
+    workshops.vote_cast(
+        participant=participant,
+        capability_id=workshop.items.first().capability_id,
+        round_number=1,
+        value="3",
+    )
+    workshops.item_reveal(workshop=workshop)
+    first = workshop.items.first()
+    workshops.item_agree(
+        workshop=workshop, capability_id=first.capability_id, level=3, rationale="B"
+    )
+    dissent = workshops.dissent_add(
+        workshop=workshop,
+        capability_id=first.capability_id,
+        role="product",
+        who="",
+        reason="B",
+    )
     return {
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
@@ -153,6 +191,9 @@ def other_org(personas: Personas) -> dict[str, Any]:
         "run_id": scan_run.pk,
         "source_id": scan_source.pk,
         "source_kind": "repo_url",
+        "workshop_id": workshop.pk,
+        "participant_id": participant.pk,
+        "dissent_id": dissent.pk,
     }
 
 
@@ -206,6 +247,7 @@ def test_anonymous_visitors_cannot_tell_real_ids_from_random_ones(
         k: uuid.uuid4() if k.endswith("_id") and k != "section_id" else v
         for k, v in other_org.items()
     }
+    random_ids["dissent_id"] = other_org["dissent_id"] + 10_000
     for name, pattern in all_patterns():
         if not _scoped(pattern):
             continue
@@ -240,7 +282,16 @@ def test_each_persona_reaches_its_own_objects(personas: Personas) -> None:
         )
 
 
-CHILD_PARAMS = {"invitation_id", "job_id", "other_id", "share_id", "run_id", "source_id"}
+CHILD_PARAMS = {
+    "invitation_id",
+    "job_id",
+    "other_id",
+    "share_id",
+    "run_id",
+    "source_id",
+    "workshop_id",
+    "dissent_id",
+}
 
 
 @pytest.mark.django_db

@@ -104,3 +104,48 @@ def test_pause_and_resume_keep_everyone_where_they_were(workshop: Workshop) -> N
     workshop.refresh_from_db()
     item = WorkshopItem.objects.get(pk=workshop.current_item_id)
     assert item.state == "voting"
+
+
+def test_results_report_and_exports_say_where_each_level_comes_from(
+    personas: Personas, workshop: Workshop, fiona_client: Client
+) -> None:
+    from assessments import services as survey
+    from tests.factories import invite
+
+    # Three finished survey respondents, so a capability has a survey median to compare.
+    capability = workshop.items.first()
+    assert capability is not None
+    questions = personas.assessment_a.rubric.capability(capability.capability_id).questions
+    for _n in range(3):
+        respondent, _token = invite(personas.assessment_a, role="engineering")
+        for q in questions:
+            if "engineering" in q.audience:
+                survey.answer_save(
+                    respondent=respondent, question_id=q.id, value="2", comment="", seq=1
+                )
+        survey.respondent_submit(respondent=respondent)
+    phones = [join(workshop, "engineering") for _ in range(3)]
+    services.item_open_next(workshop=workshop)
+    for client, participant in phones:
+        vote(client, participant, "4")
+    services.item_reveal(workshop=workshop)
+    services.item_agree(
+        workshop=workshop,
+        capability_id=capability.capability_id,
+        level=4,
+        rationale="Shown <b>live</b>",
+    )
+    aid = workshop.assessment_id
+    results = fiona_client.get(f"/assessments/{aid}/results/").content.decode()
+    assert "Agreed in the workshop" in results
+    assert "Shown &lt;b&gt;live&lt;/b&gt;" in results
+    report = fiona_client.get(f"/assessments/{aid}/report/").content.decode()
+    assert "agreed in the workshop" in report
+    assert "Survey median" in report
+    assert "2.0 <span class=\"muted small\">(+2.0)</span>" in report
+    scores = fiona_client.get(f"/assessments/{aid}/export/scores.csv")
+    text = b"".join(scores.streaming_content if scores.streaming else [scores.content]).decode()
+    assert "source" in text.splitlines()[0]
+    assert f"{capability.capability_id}," in text and ",workshop," in text
+    table = fiona_client.get(f"/assessments/{aid}/export/workshop.csv").content.decode()
+    assert "agreed_level" in table and ",4," in table
