@@ -60,8 +60,9 @@ def _htmx(request: HttpRequest) -> bool:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
+    # Not "no-referrer" as on survey links: browsers then send `Origin: null` with the join
+    # form, which the CSRF check refuses; a code is short-lived and these pages link nowhere.
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
