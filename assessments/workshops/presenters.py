@@ -7,6 +7,7 @@ revealed and agreed rounds.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,13 +27,17 @@ from scoring.workshop import COUNT_KEYS, RoomDistribution, room_distribution
 COUNT_LABELS = {"1": "1", "2": "2", "3": "3", "4": "4", "5": "5", "dont_know": "Don't know"}
 
 
+@functools.lru_cache(maxsize=256)
+def _qr_svg(url: str) -> str:
+    code = segno.make(url, error="m", micro=False)
+    svg = code.svg_inline(scale=1, border=2, dark="#000", light="#fff", omitsize=True)
+    return str(svg).replace("<svg ", '<svg role="img" aria-label="QR code of the join address" ', 1)
+
+
 def qr_svg(url: str) -> SafeString:
     """The join URL as a QR code, inline SVG made on the server (no script, no image request,
     so the CSP stays strict). Only our own URL goes in, so marking it safe is sound."""
-    code = segno.make(url, error="m", micro=False)
-    svg = code.svg_inline(scale=1, border=2, dark="#000", light="#fff", omitsize=True)
-    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code of the join address" ', 1)
-    return mark_safe(svg)  # noqa: S308 - generated from our own URL by segno
+    return mark_safe(_qr_svg(url))  # noqa: S308 - generated from our own URL by segno
 
 
 def _bars(distribution: RoomDistribution) -> list[dict[str, Any]]:
@@ -185,13 +190,17 @@ def screen_context(workshop: Workshop, join_url: str) -> dict[str, Any]:
     return context
 
 
-def participant_context(participant: Participant, error: str = "") -> dict[str, Any]:
+def participant_context(
+    participant: Participant, error: str = "", own: Vote | None = None
+) -> dict[str, Any]:
+    """The phone's view; `own` is the participant's vote in the open round when the caller
+    already has it (right after voting), else it is looked up."""
     workshop = participant.workshop
     item, capability = _current(workshop)
-    own: Vote | None = None
-    if item is not None:
+    if own is None and item is not None:
         own = item.votes.filter(participant=participant, round=item.round).first()
     return {
+        "total": len(workshop.assessment.rubric.capabilities),
         "participant": participant,
         "workshop": workshop,
         "item": item,

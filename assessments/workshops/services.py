@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -101,7 +102,29 @@ def _begin(workshop_id: uuid.UUID, *, phase: bool, now: datetime) -> Workshop:
     if phase:
         changes["phase"] = F("phase") + 1
     Workshop.objects.filter(pk=workshop_id).update(**changes)
-    return Workshop.objects.select_related("assessment", "current_item").get(pk=workshop_id)
+    workshop = Workshop.objects.select_related("assessment", "current_item").get(pk=workshop_id)
+    transaction.on_commit(lambda: cache.delete(_PHASE_KEY.format(workshop_id)))
+    return workshop
+
+
+# Phones poll every two seconds; most polls only ask "has the room moved on?". The answer
+# comes from the cache for up to a second (shared Redis, or each process's own memory when no
+# CACHE_URL is set: then a phone learns of a change at most a second late), and every change
+# deletes the entry in the process that made it.
+_PHASE_KEY = "workshop-phase:{}"
+PHASE_CACHE_SECONDS = 1
+
+
+def current_phase(workshop_id: uuid.UUID) -> int | None:
+    """The workshop's phase counter, read through a one-second cache; None if it is gone."""
+    key = _PHASE_KEY.format(workshop_id)
+    phase = cache.get(key)
+    if phase is None:
+        phase = Workshop.objects.filter(pk=workshop_id).values_list("phase", flat=True).first()
+        if phase is None:
+            return None
+        cache.set(key, phase, timeout=PHASE_CACHE_SECONDS)
+    return int(phase)
 
 
 def _stop_timer(item: WorkshopItem | None, now: datetime) -> None:
@@ -401,7 +424,11 @@ def vote_cast(
             unique_fields=["item", "participant", "round"],
             update_fields=["choice", "level", "updated_at"],
         )
-        return Vote.objects.get(item=item, participant=participant, round=item.round)
+        stored = Vote.objects.get(item=item, participant=participant, round=item.round)
+    # The caller redraws the phone from these fresh rows without loading them again.
+    stored.item = item
+    participant.workshop = workshop
+    return stored
 
 
 # --- Reading ------------------------------------------------------------------------------
