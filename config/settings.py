@@ -214,6 +214,25 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 
+# --- E-mail (invitations and reminders) ------------------------------------------------------
+# Printed to the console by default, so a fresh checkout never sends mail; SMTP as soon as
+# EMAIL_HOST is set (or any back-end named by EMAIL_BACKEND).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # port 465
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS, port 587
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "opready <opready@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- opready --------------------------------------------------------------------------------
 # Encrypts stored scan tokens; defaults to a key derived from SECRET_KEY.
 OPREADY_ENCRYPTION_KEY = env_str("OPREADY_ENCRYPTION_KEY")

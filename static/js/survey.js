@@ -84,6 +84,17 @@
     }
   });
 
+  // "Copy all links": the hidden list of name, address, role and link, one per line.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-copy-all]") : null;
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-all"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.value).then(function () {
+      button.textContent = "Copied " + source.value.trim().split("\n").length + " links";
+    });
+  });
+
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest ? evt.target.closest("[data-copy]") : null;
     if (!button) return;
