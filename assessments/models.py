@@ -321,6 +321,7 @@ class Answer(models.Model):
 
 
 # Integration scans live in their own module; importing them here registers them with the app.
+from assessments.engagements.models import AssessmentSetup, EngagementTemplate  # noqa: E402
 from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
 from assessments.workshops.models import (  # noqa: E402
     Dissent,
@@ -333,7 +334,9 @@ from assessments.workshops.models import (  # noqa: E402
 __all__ = [
     "Answer",
     "Assessment",
+    "AssessmentSetup",
     "Dissent",
+    "EngagementTemplate",
     "Invitation",
     "Membership",
     "Organisation",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("assessments.scans.urls")),
     path("", include("assessments.workshops.urls")),
+    path("", include("assessments.engagements.urls")),
 ]
 
 

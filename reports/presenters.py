@@ -180,7 +180,9 @@ def workshop_rows(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]
                 "dimension_id": c["dimension_id"],
                 "counts": [distribution["counts"][k] for k in keys],
                 "first_counts": (
-                    [room["first_round"]["counts"][k] for k in keys] if room["first_round"] else None
+                    [room["first_round"]["counts"][k] for k in keys]
+                    if room["first_round"]
+                    else None
                 ),
                 "difference_text": (
                     difference(room["agreed_level"], room["survey_level"], 1)
