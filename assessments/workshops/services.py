@@ -103,7 +103,10 @@ def _begin(workshop_id: uuid.UUID, *, phase: bool, now: datetime) -> Workshop:
         changes["phase"] = F("phase") + 1
     Workshop.objects.filter(pk=workshop_id).update(**changes)
     workshop = Workshop.objects.select_related("assessment", "current_item").get(pk=workshop_id)
-    transaction.on_commit(lambda: cache.delete(_PHASE_KEY.format(workshop_id)))
+    # Now, and again once committed: a poll between the two may have cached the old value.
+    key = _PHASE_KEY.format(workshop_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
     return workshop
 
 

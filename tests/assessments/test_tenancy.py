@@ -44,6 +44,7 @@ ID_FREE = {
     "survey:join": "works only with an invitation id the session earned by redeeming a link",
     "reports:shared": "the token is the credential; unknown tokens get the neutral page",
     "reports:branding": "the user's own report branding",
+    "engagements:client_start": "creates a new organisation from the user's own templates",
     "workshops:join": "the code typed is the credential; unknown codes get the same form",
     "workshops:join_code": "the code is the credential; unknown or expired codes look the same",
 }
