@@ -259,7 +259,7 @@ def links_send(
     if not messages:
         return SendOutcome(0, len(links))
     try:
-        with mail.get_connection(fail_silently=False) as connection:
+        with mail.mailers.default as connection:
             sent = connection.send_messages(messages) or 0
     except (OSError, mail.BadHeaderError) as exc:
         logger.warning("Sending invitations for %s failed: %s", assessment.pk, exc)

@@ -215,21 +215,34 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 
 # --- E-mail (invitations and reminders) ------------------------------------------------------
-# Printed to the console by default, so a fresh checkout never sends mail; SMTP as soon as
-# EMAIL_HOST is set (or any back-end named by EMAIL_BACKEND).
-EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_BACKEND = env_str(
+# Django 6.1's MAILERS, from the familiar EMAIL_* variables. With DEBUG on and no EMAIL_HOST,
+# mail is printed to the console, so a fresh checkout never sends any; otherwise SMTP (to
+# EMAIL_HOST, or a local mail server on port 25). Never the console in production: the
+# messages carry survey links, which do not belong in server logs.
+_email_host = env_str("EMAIL_HOST")
+_email_backend = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not _email_host
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_PORT = env_int("EMAIL_PORT", 587)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # port 465
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS, port 587
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+_email_ssl = env_bool("EMAIL_USE_SSL", False)  # port 465
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": _email_host or "localhost",
+            "port": env_int("EMAIL_PORT", (465 if _email_ssl else 587) if _email_host else 25),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_ssl": _email_ssl,
+            "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host) and not _email_ssl),
+            "timeout": env_int("EMAIL_TIMEOUT", 20),
+        }
+        if _email_backend.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "opready <opready@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
