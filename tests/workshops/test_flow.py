@@ -142,7 +142,7 @@ def test_results_report_and_exports_say_where_each_level_comes_from(
     report = fiona_client.get(f"/assessments/{aid}/report/").content.decode()
     assert "agreed in the workshop" in report
     assert "Survey median" in report
-    assert '2.0 <span class="muted small">(+2.0)</span>' in report
+    assert '2.0 <span class="muted small">(agreed +2.0)</span>' in report
     scores = fiona_client.get(f"/assessments/{aid}/export/scores.csv")
     text = b"".join(scores.streaming_content if scores.streaming else [scores.content]).decode()
     assert "source" in text.splitlines()[0]
