@@ -47,17 +47,9 @@ class WorkshopRuleError(ValueError):
     """An action the current state does not allow; the message is shown as it is."""
 
 
-def check_open(state: str) -> None:
-    if state == AGREED:
-        raise WorkshopRuleError(
-            "The room has already agreed a level for this capability; change it in the "
-            "agreement form instead."
-        )
-
-
 def opened_state(state: str) -> str:
-    """Opening a capability starts its vote, unless its votes are already on show."""
-    check_open(state)
+    """Opening a capability starts its vote; one already voted on (revealed or agreed) opens
+    as it was, to look at its votes again or correct the agreed level, without a new vote."""
     return VOTING if state == PENDING else state
 
 

@@ -143,9 +143,16 @@ def live_state(workshop: Workshop, *, now: datetime | None = None) -> dict[str, 
     return context
 
 
+NAMES_SHOWN = 40
+
+
 def console_context(workshop: Workshop, join_url: str) -> dict[str, Any]:
     item, capability = _current(workshop)
     context = live_state(workshop)
+    if not workshop.assessment.anonymous:
+        named = workshop.participants.exclude(display_name="").order_by("joined_at")
+        context["names"] = list(named[:NAMES_SHOWN])
+        context["more_names"] = max(0, named.count() - NAMES_SHOWN) if context["names"] else 0
     context.update(
         {
             "items": _items(workshop),

@@ -50,8 +50,7 @@ def test_typed_codes_are_normalised_or_refused(typed: str, expected: str | None)
 
 def test_states_allow_one_revote_and_agreement_only_after_reveal() -> None:
     assert core.opened_state(core.PENDING) == core.VOTING
-    with pytest.raises(core.WorkshopRuleError):
-        core.opened_state(core.AGREED)
+    assert core.opened_state(core.AGREED) == core.AGREED  # revisited, not voted again
     with pytest.raises(core.WorkshopRuleError):
         core.check_agree(core.VOTING)
     core.check_revote(core.REVEALED, 1)
