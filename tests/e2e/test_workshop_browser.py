@@ -135,7 +135,9 @@ def test_a_workshop_from_join_to_agreed_level_in_the_report(
     expect(ben.locator(".vote-state")).to_contain_text("level 3")
     console.reload()
     console.get_by_role("button", name="Reveal the votes").click()
-    expect(screen.locator(".first-line")).to_contain_text("The first was 0 · 0 · 1 · 1", timeout=5_000)
+    expect(screen.locator(".first-line")).to_contain_text(
+        "The first was 0 · 0 · 1 · 1", timeout=5_000
+    )
     assert console.get_by_role("button", name="Re-vote once").count() == 0
 
     # Agreed level with rationale and dissent.
