@@ -84,14 +84,19 @@
     }
   });
 
-  // "Copy all links": the hidden list of name, address, role and link, one per line.
+  // "Copy all links": name, address, role and link of every new link, one per line.
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest ? evt.target.closest("[data-copy-all]") : null;
     if (!button) return;
-    var source = document.getElementById(button.getAttribute("data-copy-all"));
-    if (!source || !navigator.clipboard) return;
-    navigator.clipboard.writeText(source.value).then(function () {
-      button.textContent = "Copied " + source.value.trim().split("\n").length + " links";
+    var section = document.getElementById(button.getAttribute("data-copy-all"));
+    if (!section || !navigator.clipboard) return;
+    var lines = [];
+    section.querySelectorAll("input[data-line]").forEach(function (input) {
+      var who = input.getAttribute("data-line").trim();
+      lines.push(who ? who + " " + input.value : input.value);
+    });
+    navigator.clipboard.writeText(lines.join("\n") + "\n").then(function () {
+      button.textContent = "Copied " + lines.length + " links";
     });
   });
 
