@@ -27,7 +27,11 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
     by_dimension = []
     for d in result["dimensions"]:
         caps = [
-            {**capabilities[cid], "source_label": source_label(capabilities[cid])}
+            {
+                **capabilities[cid],
+                "source_label": source_label(capabilities[cid]),
+                "shown_spread": shown_spread(capabilities[cid]),
+            }
             for cid in d["capability_ids"]
         ]
         by_dimension.append(
@@ -152,6 +156,17 @@ SOURCE_LABELS = {"workshop": "agreed in the workshop", "survey": "survey median"
 def source_label(capability: dict[str, Any]) -> str:
     """Where a capability's level comes from, in words for the page and the report."""
     return SOURCE_LABELS.get(capability.get("source") or "", "no data")
+
+
+def shown_spread(capability: dict[str, Any]) -> float | None:
+    """The spread beside a level: the room's final vote for an agreed level (the survey's
+    spread would describe answers the level no longer comes from), else the survey's."""
+    room = capability.get("workshop")
+    if room:
+        d = room["distribution"]
+        return d["q3"] - d["q1"] if d["q1"] is not None and d["q3"] is not None else None
+    spread: float | None = capability["spread"]
+    return spread
 
 
 def source_counts(result: dict[str, Any]) -> dict[str, int]:

@@ -139,6 +139,9 @@ def test_results_report_and_exports_say_where_each_level_comes_from(
     results = fiona_client.get(f"/assessments/{aid}/results/").content.decode()
     assert "Agreed in the workshop" in results
     assert "Shown &lt;b&gt;live&lt;/b&gt;" in results
+    assert (
+        '0.0 <span class="muted small">room</span>' in results
+    )  # the room's spread, not the survey's
     report = fiona_client.get(f"/assessments/{aid}/report/").content.decode()
     assert "agreed in the workshop" in report
     assert "Survey median" in report
