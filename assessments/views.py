@@ -201,7 +201,6 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
             "by_role": sorted(by_role.items()),
             "open_links": assessment.invitations.filter(kind=Invitation.Kind.OPEN),
             "fresh_links": fresh_links,
-            "invite_form": BulkInvitationForm(),
             "import_form": InvitationImportForm(),
             "setup": AssessmentSetup.objects.filter(assessment=assessment)
             .select_related("previous", "template")
