@@ -16,7 +16,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django_htmx.middleware import HtmxDetails
 
-from assessments.models import Assessment, Invitation, Membership, Organisation, Respondent
+from assessments.models import (
+    Assessment,
+    Invitation,
+    Membership,
+    Organisation,
+    Participant,
+    Respondent,
+    Workshop,
+)
 
 SESSION_RESPONDENTS = "respondent_links"
 
@@ -131,3 +139,65 @@ def remember_respondent(request: HttpRequest, respondent: Respondent) -> None:
     invitation = respondent.invitation
     links[str(respondent.pk)] = invitation.token_hash if invitation else ""
     request.session[SESSION_RESPONDENTS] = dict(list(links.items())[-50:])
+
+
+# --- Workshops ----------------------------------------------------------------------------
+
+SESSION_PARTICIPANTS = "workshop_participants"
+
+
+class NotAParticipant(Http404):
+    """This browser has not joined the workshop the page belongs to: answered with a page
+    that says so and offers the join form, never with the other participant's page."""
+
+
+def get_workshop_for_user(
+    request: HttpRequest, assessment_id: Any, workshop_id: Any, *, write: bool = True
+) -> tuple[Workshop, Membership]:
+    """A workshop of an assessment the user may run; 404 for outsiders, 403 for members
+    without write rights (workshops are run by owners and facilitators)."""
+    assessment, membership = get_assessment_for_user(
+        request,
+        assessment_id,
+        write=write,
+        denied="Workshops are run by the organisation's owners and facilitators.",
+    )
+    try:
+        workshop = assessment.workshops.select_related(
+            "assessment__organisation", "current_item"
+        ).get(pk=_uuid_or_404(workshop_id))
+    except Workshop.DoesNotExist:
+        raise Http404 from None
+    return workshop, membership
+
+
+def get_participant_for_session(request: HttpRequest, participant_id: Any) -> Participant:
+    """A participant is reachable only from the browser session that joined as them."""
+    pid = _uuid_or_404(participant_id)
+    joined = request.session.get(SESSION_PARTICIPANTS) or {}
+    if not isinstance(joined, dict) or str(pid) not in joined:
+        raise NotAParticipant
+    try:
+        return Participant.objects.select_related(
+            "workshop__assessment__organisation", "workshop__current_item"
+        ).get(pk=pid, workshop_id=joined[str(pid)])
+    except (Participant.DoesNotExist, ValueError):
+        raise NotAParticipant from None
+
+
+def participant_in_session(request: HttpRequest, workshop_id: Any) -> str | None:
+    """The id of the participant this browser joined the workshop as, if it did."""
+    joined = request.session.get(SESSION_PARTICIPANTS) or {}
+    if not isinstance(joined, dict):
+        return None
+    for pid, wid in joined.items():
+        if wid == str(workshop_id):
+            return str(pid)
+    return None
+
+
+def remember_participant(request: HttpRequest, participant: Participant) -> None:
+    joined = request.session.get(SESSION_PARTICIPANTS) or {}
+    joined = dict(joined) if isinstance(joined, dict) else {}
+    joined[str(participant.pk)] = str(participant.workshop_id)
+    request.session[SESSION_PARTICIPANTS] = dict(list(joined.items())[-20:])

@@ -109,3 +109,41 @@ class JoinForm(forms.Form):
 class MemberForm(forms.Form):
     email = forms.EmailField(label="E-mail of an existing account")
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class InvitationImportForm(forms.Form):
+    """People to invite, pasted or as an uploaded CSV file (`name, email, role` per row)."""
+
+    people = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=200_000,
+        required=False,
+        help_text="One person per line: name, e-mail, role (leadership, engineering, "
+        "operations or product). A header row is fine; so is a column pasted from a sheet.",
+    )
+    csv_file = forms.FileField(required=False, label="Or upload a CSV file")
+    send_email = forms.BooleanField(
+        required=False, initial=True, label="E-mail each person their link now"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        from assessments.invitations import InvitationInputError, decode_csv
+
+        data = super().clean() or {}
+        upload = data.get("csv_file")
+        text = (data.get("people") or "").strip()
+        if upload and text:
+            raise forms.ValidationError("Paste the people or upload a file, not both.")
+        if upload:
+            try:
+                data["text"] = decode_csv(upload.read(1024 * 1024 + 1))
+            except InvitationInputError as exc:
+                raise forms.ValidationError(exc.problems) from None
+        elif text:
+            data["text"] = text
+        else:
+            raise forms.ValidationError("Paste the people to invite or upload a CSV file.")
+        return data
+
+    def people_text(self) -> str:
+        return str(self.cleaned_data["text"])

@@ -323,6 +323,7 @@ class Answer(models.Model):
 
 
 # Integration scans live in their own module; importing them here registers them with the app.
+from assessments.engagements.models import AssessmentSetup, EngagementTemplate  # noqa: E402
 from assessments.processes.models import (  # noqa: E402
     EventLog,
     Process,
@@ -330,14 +331,25 @@ from assessments.processes.models import (  # noqa: E402
     ProcessStep,
 )
 from assessments.scans.models import ScanFinding, ScanRun, ScanSource  # noqa: E402
+from assessments.workshops.models import (  # noqa: E402
+    Dissent,
+    Participant,
+    Vote,
+    Workshop,
+    WorkshopItem,
+)
 
 __all__ = [
     "Answer",
     "Assessment",
+    "AssessmentSetup",
+    "Dissent",
+    "EngagementTemplate",
     "EventLog",
     "Invitation",
     "Membership",
     "Organisation",
+    "Participant",
     "Process",
     "ProcessReport",
     "ProcessStep",
@@ -346,4 +358,7 @@ __all__ = [
     "ScanRun",
     "ScanSource",
     "Team",
+    "Vote",
+    "Workshop",
+    "WorkshopItem",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from assessments import views
+from assessments import invitation_views, views
 
 app_name = "assessments"
 
@@ -33,6 +33,21 @@ urlpatterns = [
         "assessments/<uuid:assessment_id>/invitations/<uuid:invitation_id>/reissue/",
         views.invitation_reissue,
         name="invitation_reissue",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/import/",
+        invitation_views.invitations_import,
+        name="invitations_import",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/remind/",
+        invitation_views.invitations_remind,
+        name="invitations_remind",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/links.csv",
+        invitation_views.invitation_links_csv,
+        name="invitation_links_csv",
     ),
     path("assessments/<uuid:assessment_id>/close/", views.assessment_close, name="close"),
     path("assessments/<uuid:assessment_id>/reopen/", views.assessment_reopen, name="reopen"),

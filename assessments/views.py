@@ -23,17 +23,20 @@ from assessments.access import (
     get_invitation_for_user,
     get_org_for_user,
 )
+from assessments.engagements.services import consultant_overview
 from assessments.forms import (
     AssessmentForm,
     BulkInvitationForm,
+    InvitationImportForm,
     MemberForm,
     OrganisationForm,
     TeamForm,
 )
-from assessments.models import Invitation, Membership, Respondent
+from assessments.models import ROLE_CHOICES, AssessmentSetup, Invitation, Membership, Respondent
 from scoring.rubric import AUDIENCES
 
 FRESH_LINKS = "fresh_links:{}"
+LINKS_DOWNLOAD = "links_download:{}"
 
 
 @login_required
@@ -45,7 +48,12 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if len(memberships) == 1 and memberships[0].role != Membership.Role.FACILITATOR:
         return redirect("assessments:org_detail", org_id=memberships[0].organisation_id)
-    return render(request, "assessments/home.html", {"memberships": memberships})
+    clients = []
+    if any(m.role == Membership.Role.FACILITATOR for m in memberships):
+        clients = consultant_overview(request.user)  # the consultant home
+    return render(
+        request, "assessments/home.html", {"memberships": memberships, "clients": clients}
+    )
 
 
 @login_required
@@ -179,6 +187,9 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
         order = {s: i for i, s in enumerate(Respondent.Status.values)}
         respondents.sort(key=lambda r: (order[r.status], r.role, str(r.pk)))
     fresh_links = request.session.pop(FRESH_LINKS.format(assessment.pk), [])
+    if fresh_links:
+        # "Download as CSV" gives the links on show, until the next batch replaces them.
+        request.session[LINKS_DOWNLOAD.format(assessment.pk)] = fresh_links
     return render(
         request,
         "assessments/assessment_detail.html",
@@ -190,7 +201,19 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
             "by_role": sorted(by_role.items()),
             "open_links": assessment.invitations.filter(kind=Invitation.Kind.OPEN),
             "fresh_links": fresh_links,
-            "invite_form": BulkInvitationForm(),
+            "import_form": InvitationImportForm(),
+            "setup": AssessmentSetup.objects.filter(assessment=assessment)
+            .select_related("previous", "template")
+            .first(),
+            "role_choices": ROLE_CHOICES,
+            "remind_count": sum(
+                1
+                for r in respondents
+                if r.status != Respondent.Status.SUBMITTED
+                and r.email
+                and r.invitation is not None
+                and r.invitation.kind == Invitation.Kind.PERSONAL
+            ),
             "rubric": assessment.rubric,
         },
     )
@@ -200,6 +223,9 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
 @require_POST
 def invitations_create(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    if not assessment.is_open:
+        messages.error(request, "This assessment is closed: reopen it to invite people.")
+        return redirect("assessments:detail", assessment_id=assessment.pk)
     form = BulkInvitationForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("people", []):
@@ -221,6 +247,9 @@ def invitations_create(request: AuthenticatedHttpRequest, assessment_id: str) ->
 @require_POST
 def open_link_create(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    if not assessment.is_open:
+        messages.error(request, "This assessment is closed: reopen it to invite people.")
+        return redirect("assessments:detail", assessment_id=assessment.pk)
     issued = services.invitation_create_open(assessment=assessment)
     _remember_fresh_links(request, assessment.pk, [issued])
     messages.success(request, "Created an open link. Copy it now: it is shown only once.")

@@ -214,6 +214,38 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 
+# --- E-mail (invitations and reminders) ------------------------------------------------------
+# Django 6.1's MAILERS, from the familiar EMAIL_* variables. With DEBUG on and no EMAIL_HOST,
+# mail is printed to the console, so a fresh checkout never sends any; otherwise SMTP (to
+# EMAIL_HOST, or a local mail server on port 25). Never the console in production: the
+# messages carry survey links, which do not belong in server logs.
+_email_host = env_str("EMAIL_HOST")
+_email_backend = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not _email_host
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+_email_ssl = env_bool("EMAIL_USE_SSL", False)  # port 465
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": _email_host or "localhost",
+            "port": env_int("EMAIL_PORT", (465 if _email_ssl else 587) if _email_host else 25),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_ssl": _email_ssl,
+            "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host) and not _email_ssl),
+            "timeout": env_int("EMAIL_TIMEOUT", 20),
+        }
+        if _email_backend.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "opready <opready@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- opready --------------------------------------------------------------------------------
 # Encrypts stored scan tokens; defaults to a key derived from SECRET_KEY.
 OPREADY_ENCRYPTION_KEY = env_str("OPREADY_ENCRYPTION_KEY")
@@ -234,6 +266,10 @@ TRUSTED_PROXY_COUNT = env_int(
     "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
 )
 ANSWER_COMMENT_MAX_LENGTH = 2000
+# Live workshops: how long a join code works after the session starts or resumes, and how
+# many mistyped codes one client address may send per minute (a room shares one address).
+WORKSHOP_CODE_TTL_HOURS = env_int("WORKSHOP_CODE_TTL_HOURS", 12)
+WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE = env_int("WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE", 60)
 
 LOGGING = {
     "version": 1,

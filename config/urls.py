@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
 
-from assessments.access import LinkNoLongerUsable
+from assessments.access import LinkNoLongerUsable, NotAParticipant
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("assessments.scans.urls")),
     path("", include("assessments.processes.urls")),
+    path("", include("assessments.workshops.urls")),
+    path("", include("assessments.engagements.urls")),
 ]
 
 
@@ -25,6 +27,10 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     link was revoked, replaced or expired while their browser still had it open."""
     if isinstance(exception, LinkNoLongerUsable):
         response = render(request, "survey/link_unusable.html", status=404)
+        response["Cache-Control"] = "no-store"
+        return response
+    if isinstance(exception, NotAParticipant):
+        response = render(request, "workshops/not_joined.html", status=404)
         response["Cache-Control"] = "no-store"
         return response
     return render(request, "404.html", status=404)

@@ -23,7 +23,7 @@ from assessments.processes import services as processes
 # and where the format is described (in this repository).
 SCHEMA = "opready-result/1"
 SCHEMA_DOCS = "docs/result-schema.md"
-TABLES = ("answers", "scores", "findings", "roadmap", "delivery", "pilot_backlog")
+TABLES = ("answers", "scores", "findings", "roadmap", "delivery", "pilot_backlog", "workshop")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -133,6 +133,8 @@ def scores_table(result: dict[str, Any]) -> pd.DataFrame:
                 "agreement": c["agreement"],
                 "evidence": c["evidence"]["verdict"],
                 "adjusted_score": c["evidence"]["adjusted_score"],
+                "source": c.get("source"),
+                "survey_score": c.get("survey_score"),
             }
         )
     readiness = result["readiness"]
@@ -153,9 +155,49 @@ def scores_table(result: dict[str, Any]) -> pd.DataFrame:
             "agreement": None,
             "evidence": None,
             "adjusted_score": readiness.get("adjusted_score"),
+            "source": None,
+            "survey_score": None,
         }
     )
     return pd.DataFrame(rows)
+
+
+def workshop_table(result: dict[str, Any]) -> pd.DataFrame | None:
+    """One row per capability a workshop agreed: the agreed level beside the survey median,
+    the room's final votes per level, the rationale and the dissent (by role)."""
+    rows = []
+    for c in result["capabilities"]:
+        room = c.get("workshop")
+        if not room:
+            continue
+        distribution = room["distribution"]
+        first = room.get("first_round")
+        row: dict[str, Any] = {
+            "capability": c["id"],
+            "title": c["title"],
+            "agreed_level": room["agreed_level"],
+            "survey_median": room["survey_level"],
+            "difference": room["difference"],
+            "voters": distribution["voters"],
+            "room_median": distribution["median"],
+            "room_spread": (
+                distribution["q3"] - distribution["q1"]
+                if distribution["q1"] is not None and distribution["q3"] is not None
+                else None
+            ),
+        }
+        for key in ("1", "2", "3", "4", "5", "dont_know"):
+            row[f"votes_{key}"] = distribution["counts"][key]
+        row["revoted"] = first is not None
+        row["first_round_median"] = first["median"] if first else None
+        row["rationale"] = room["rationale"]
+        row["dissent"] = "; ".join(
+            f"{d['role']}{' (' + d['who'] + ')' if d['who'] else ''}: {d['reason']}"
+            for d in room["dissent"]
+        )
+        row["agreed_on"] = room.get("agreed_on", "")
+        rows.append(row)
+    return pd.DataFrame(rows) if rows else None
 
 
 def findings_table(result: dict[str, Any]) -> pd.DataFrame:
@@ -281,7 +323,8 @@ def delivery_table(result: dict[str, Any]) -> pd.DataFrame | None:
 
 
 def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """Every table of the assessment; "delivery" only when the result has delivery metrics."""
+    """Every table of the assessment; "delivery" only when the result has delivery metrics,
+    "workshop" only when a workshop agreed levels."""
     frames = {
         "answers": _safe(answers_table(assessment)),
         "scores": _safe(scores_table(result)),
@@ -294,6 +337,9 @@ def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataF
     backlog = processes.backlog_rows(assessment, result)
     if backlog:
         frames["pilot_backlog"] = _safe(pd.DataFrame(backlog))
+    workshop = workshop_table(result)
+    if workshop is not None:
+        frames["workshop"] = _safe(workshop)
     return frames
 
 

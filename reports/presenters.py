@@ -26,7 +26,14 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
 
     by_dimension = []
     for d in result["dimensions"]:
-        caps = [capabilities[cid] for cid in d["capability_ids"]]
+        caps = [
+            {
+                **capabilities[cid],
+                "source_label": source_label(capabilities[cid]),
+                "shown_spread": shown_spread(capabilities[cid]),
+            }
+            for cid in d["capability_ids"]
+        ]
         by_dimension.append(
             {
                 **d,
@@ -102,6 +109,9 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
     )
     biggest = sorted((c for c in result["capabilities"] if c["gap"]), key=lambda c: -c["gap"])
     return {
+        "workshop": workshop_rows(result, rubric),
+        "room": result.get("room"),
+        "sources": source_counts(result),
         "review_planned": planned,
         "readiness": {
             **readiness,
@@ -138,6 +148,75 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "facts": _facts(result, rubric),
         "top_actions": result["roadmap"][:5],
     }
+
+
+SOURCE_LABELS = {"workshop": "agreed in the workshop", "survey": "survey median"}
+
+
+def source_label(capability: dict[str, Any]) -> str:
+    """Where a capability's level comes from, in words for the page and the report."""
+    return SOURCE_LABELS.get(capability.get("source") or "", "no data")
+
+
+def shown_spread(capability: dict[str, Any]) -> float | None:
+    """The spread beside a level: the room's final vote for an agreed level (the survey's
+    spread would describe answers the level no longer comes from), else the survey's."""
+    room = capability.get("workshop")
+    if room:
+        d = room["distribution"]
+        return d["q3"] - d["q1"] if d["q1"] is not None and d["q3"] is not None else None
+    spread: float | None = capability["spread"]
+    return spread
+
+
+def source_counts(result: dict[str, Any]) -> dict[str, int]:
+    counts = {"workshop": 0, "survey": 0, "none": 0}
+    for c in result["capabilities"]:
+        counts[c.get("source") or "none"] += 1
+    return counts
+
+
+def workshop_rows(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]]:
+    """Capabilities a workshop agreed, in rubric order: agreed level beside the survey
+    median, the room's final votes (and the first round when it re-voted), rationale and
+    dissent. Role groups follow the k >= 3 rule the engine applied."""
+    rows = []
+    for c in result["capabilities"]:
+        room = c.get("workshop")
+        if not room:
+            continue
+        distribution = room["distribution"]
+        keys = ("1", "2", "3", "4", "5", "dont_know")
+        rows.append(
+            {
+                **room,
+                "id": c["id"],
+                "title": c["title"],
+                "dimension_id": c["dimension_id"],
+                "counts": [distribution["counts"][k] for k in keys],
+                "first_counts": (
+                    [room["first_round"]["counts"][k] for k in keys]
+                    if room["first_round"]
+                    else None
+                ),
+                "difference_text": (
+                    difference(room["agreed_level"], room["survey_level"], 1)
+                    if room["survey_level"] is not None
+                    else None
+                ),
+                "groups": [
+                    {**g, "cells": [g["counts"][k] for k in keys]} for g in distribution["groups"]
+                ],
+                "hidden_note": (
+                    f"{distribution['hidden_voters']} vote(s) from "
+                    f"{', '.join(distribution['hidden_roles'])} not shown by role "
+                    "(fewer than three people)"
+                    if distribution["hidden_roles"]
+                    else ""
+                ),
+            }
+        )
+    return rows
 
 
 def _facts(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]]:

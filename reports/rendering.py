@@ -19,7 +19,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from assessments.models import Assessment, Membership
+from assessments.models import Assessment, AssessmentSetup, Membership
 from assessments.processes import services as processes
 from assessments.scans import services as scans
 from reports import charts
@@ -28,7 +28,7 @@ from reports.presenters import present
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "4"
+TEMPLATE_VERSION = "6"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
@@ -95,12 +95,19 @@ def render_hash(
             "organisation": assessment.organisation.name,
             "title": assessment.title,
             "scope": assessment.scope_label,
+            "text": cover_text(assessment),
         },
         "methodology": hashlib.sha256(METHODOLOGY.read_bytes()).hexdigest(),
         "scan_sources": scans.scan_sources_summary(assessment),
         "processes": processes.report_fingerprint(assessment, result),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cover_text(assessment: Assessment) -> str:
+    """The engagement's text for the report's cover (assessments.engagements), if any."""
+    setup = AssessmentSetup.objects.filter(assessment=assessment).first()
+    return setup.cover_text if setup else ""
 
 
 def report_context(
@@ -164,6 +171,7 @@ def report_context(
     return {
         "assessment": assessment,
         "organisation": assessment.organisation,
+        "cover_text": cover_text(assessment),
         "rubric": rubric,
         "result": result,
         "p": p,

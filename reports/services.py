@@ -2,7 +2,8 @@
 
 Rows become the engine's plain inputs here (and only here); the engine's result is cached as
 JSON by a hash of those inputs, so it is recomputed exactly when something it depends on
-changes: an answer, a submission, the targets or weights, scan evidence or the engine itself.
+changes: an answer, a submission, the targets or weights, scan evidence, a level agreed in a
+workshop or the engine itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 from assessments.models import Answer, Assessment, Respondent
 from assessments.processes import services as processes
 from assessments.scans import services as scans
+from assessments.workshops import services as workshops
 from reports.models import ResultSnapshot
 from scoring.delivery import DeliveryData
 from scoring.engine import inputs_hash, score_assessment
@@ -76,6 +78,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
     answers = answers_frame(assessment)
     evidence = evidence_for(assessment)
     delivery = delivery_for(assessment)
+    agreed = workshops.agreed_levels_for(assessment)
     targets: dict[str, int] = assessment.targets or {}
     weights: dict[str, float] = assessment.weights or {}
     digest = inputs_hash(
@@ -85,6 +88,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
         delivery=delivery,
         targets=targets,
         weights=weights,
+        workshop=agreed,
         now=now,
     )
     cached = ResultSnapshot.objects.filter(assessment=assessment, inputs_hash=digest).first()
@@ -98,6 +102,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
             delivery=delivery,
             targets=targets,
             weights=weights,
+            workshop=agreed,
             now=now,
         )
     except ScoringInputError as exc:

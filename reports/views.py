@@ -226,6 +226,7 @@ EXPORT_KINDS = {
     "roadmap.csv": "roadmap",
     "delivery.csv": "delivery",
     "pilot-backlog.csv": "pilot_backlog",
+    "workshop.csv": "workshop",
     "workbook.xlsx": "xlsx",
     "result.json": "json",
 }
@@ -245,7 +246,7 @@ def export(request: AuthenticatedHttpRequest, assessment_id: str, kind: str) -> 
         )
     frames = exports.tables(assessment, result)
     if what != "xlsx" and what not in frames:
-        raise Http404  # no delivery records, so no delivery table
+        raise Http404  # no delivery records (or no workshop), so no such table
     if what == "xlsx":
         return _attachment(
             exports.to_xlsx(frames),

@@ -60,9 +60,18 @@ from scoring.scores import (
     score_to_level,
     weighted_mean,
 )
+from scoring.workshop import (
+    AgreedLevel,
+    by_capability,
+    check_agreed,
+    combine,
+    room_confidence,
+    room_summary,
+)
 
 __all__ = [
     "ENGINE_VERSION",
+    "AgreedLevel",
     "CapabilityResult",
     "Catalogue",
     "DeliveryData",
@@ -145,6 +154,7 @@ def score_assessment(
     weights: Mapping[str, float] | None = None,
     review_overrides: Mapping[str, float] | None = None,
     recommendations: Catalogue | None = None,
+    workshop: Sequence[AgreedLevel] = (),
     now: datetime,
 ) -> Result:
     """Score one assessment. Raises ScoringInputError listing every problem with the inputs.
@@ -154,13 +164,17 @@ def score_assessment(
     dimension (default: the rubric's); weights: per dimension or capability, 0-100 (default:
     the rubric's); review_overrides: explicit review-wall inputs that win over the survey's
     facts (see REVIEW_INPUTS and OPTIONAL_REVIEW_INPUTS); recommendations: the catalogue
-    (default: the one shipped for the rubric, none for a rubric without one); now: aware.
+    (default: the one shipped for the rubric, none for a rubric without one); workshop:
+    levels agreed in a live workshop, which replace the survey median of their capability
+    (scoring.workshop.combine; each capability says its source); now: aware.
     """
     _check_now(now)
     targets = dict(targets or {})
     weights = dict(weights or {})
     _check_settings(rubric, targets, weights)
     validate_findings(findings=evidence, capability_ids={c.id for c in rubric.capabilities})
+    check_agreed(workshop, (c.id for c in rubric.capabilities))
+    agreed = by_capability(workshop)
     prepared = prepare(rubric=rubric, answers=answers)
     stats = capability_stats(rubric=rubric, prepared=prepared)
     findings_by_capability: dict[str, list[EvidenceFinding]] = {}
@@ -173,11 +187,15 @@ def score_assessment(
         target = targets.get(dimension.id, dimension.target_level)
         for capability in dimension.capabilities:
             s = stats[capability.id]
-            score = level_to_score(s.median) if s.median is not None else None
+            combined = combine(survey_median=s.median, agreed=agreed.get(capability.id))
+            score = level_to_score(combined.level) if combined.level is not None else None
             verdict = reconcile(
                 claim_score=score, findings=findings_by_capability.get(capability.id, [])
             )
-            confidence = answer_confidence(s)
+            if combined.workshop is not None:
+                confidence = room_confidence(combined.workshop.distribution)
+            else:
+                confidence = answer_confidence(s)
             if verdict.verdict == "agrees":
                 confidence = min(1.0, confidence + AGREEING_EVIDENCE_BONUS * verdict.coverage)
             elif verdict.verdict == "contradicts":
@@ -207,6 +225,9 @@ def score_assessment(
                     confidence_label=label,
                     low_confidence=label == "low",
                     evidence=verdict,
+                    source=combined.source,
+                    survey_score=level_to_score(s.median) if s.median is not None else None,
+                    workshop=combined.workshop,
                 )
             )
             entry = contradiction_entry(
@@ -270,7 +291,8 @@ def score_assessment(
     respondents = prepared.frame.drop_duplicates("respondent_id")
     by_role = respondents["role"].value_counts()
     answered = prepared.per_respondent["respondent_id"].nunique()
-    if answered < 3:
+    room = room_summary(workshop)
+    if answered < 3 and (room is None or room.participants < 3):
         warnings.insert(
             0, "Fewer than three people answered: treat every number as a first impression."
         )
@@ -297,6 +319,7 @@ def score_assessment(
         delivery=measured,
         warnings=tuple(warnings),
         evidence_register=tuple(register),
+        room=room,
     )
 
 
@@ -503,6 +526,7 @@ def inputs_hash(
     weights: Mapping[str, float] | None = None,
     review_overrides: Mapping[str, float] | None = None,
     recommendations: Catalogue | None = None,
+    workshop: Sequence[AgreedLevel] = (),
     now: datetime | None = None,
 ) -> str:
     """A stable name for the inputs of `score_assessment`: inputs that score the same hash
@@ -522,6 +546,7 @@ def inputs_hash(
         "evidence": sorted(json.dumps(to_plain(f), sort_keys=True) for f in evidence),
         "catalogue": to_plain(recommendations) if recommendations is not None else None,
         "day": now.date().isoformat() if (delivery is not None and now is not None) else None,
+        "workshop": sorted(json.dumps(to_plain(a), sort_keys=True) for a in workshop),
     }
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
     canonical = _canonical_answers(answers)

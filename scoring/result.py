@@ -27,6 +27,7 @@ from scoring.evidence import ContradictionEntry, EvidenceVerdict
 from scoring.review_capacity import ReviewProjection
 from scoring.roadmap import RoadmapItem
 from scoring.scores import FactValue, PerceptionGap, QuestionStat
+from scoring.workshop import RoomSummary, WorkshopCapability
 
 DECIMALS = 4
 
@@ -60,6 +61,11 @@ class CapabilityResult:
     confidence_label: str  # high / medium / low
     low_confidence: bool
     evidence: EvidenceVerdict
+    # Where the level comes from: "survey" (the median of answers), "workshop" (the level a
+    # live workshop agreed, which wins; scoring.workshop.combine) or None without either.
+    source: str | None = None
+    survey_score: float | None = None  # the survey median's score, kept beside an agreed level
+    workshop: WorkshopCapability | None = None  # the room's votes, rationale and dissent
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,7 @@ class Result:
     delivery: DeliveryMetrics | None
     warnings: tuple[str, ...]
     evidence_register: tuple[ContradictionEntry, ...] = ()  # largest disagreement first
+    room: RoomSummary | None = None  # the live workshop, when levels were agreed in one
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data: stable key order, rounded floats, no NaN."""

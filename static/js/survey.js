@@ -84,6 +84,22 @@
     }
   });
 
+  // "Copy all links": name, address, role and link of every new link, one per line.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-copy-all]") : null;
+    if (!button) return;
+    var section = document.getElementById(button.getAttribute("data-copy-all"));
+    if (!section || !navigator.clipboard) return;
+    var lines = [];
+    section.querySelectorAll("input[data-line]").forEach(function (input) {
+      var who = input.getAttribute("data-line").trim();
+      lines.push(who ? who + " " + input.value : input.value);
+    });
+    navigator.clipboard.writeText(lines.join("\n") + "\n").then(function () {
+      button.textContent = "Copied " + lines.length + " links";
+    });
+  });
+
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest ? evt.target.closest("[data-copy]") : null;
     if (!button) return;

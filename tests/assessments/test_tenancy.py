@@ -30,6 +30,8 @@ from assessments.models import (
 )
 from assessments.processes.models import EventLog, Process, ProcessStep
 from assessments.scans.models import ScanRun, ScanSource
+from assessments.workshops import services as workshops
+from assessments.workshops.models import Dissent, Participant, Vote, Workshop, WorkshopItem
 from reports.models import ReportJob, ShareLink
 from tests.factories import Personas, invite, make_assessment
 
@@ -43,6 +45,9 @@ ID_FREE = {
     "survey:join": "works only with an invitation id the session earned by redeeming a link",
     "reports:shared": "the token is the credential; unknown tokens get the neutral page",
     "reports:branding": "the user's own report branding",
+    "engagements:client_start": "creates a new organisation from the user's own templates",
+    "workshops:join": "the code typed is the credential; unknown codes get the same form",
+    "workshops:join_code": "the code is the credential; unknown or expired codes look the same",
 }
 
 
@@ -80,6 +85,9 @@ OBJECT_PARAMS = {
     "process_id",
     "step_id",
     "log_id",
+    "workshop_id",
+    "participant_id",
+    "dissent_id",
 }
 
 
@@ -117,6 +125,11 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(Process.objects.filter(organisation=org).values()),
         list(ProcessStep.objects.filter(process__organisation=org).values()),
         list(EventLog.objects.filter(organisation=org).values()),
+        list(Workshop.objects.filter(assessment__organisation=org).values()),
+        list(WorkshopItem.objects.filter(workshop__assessment__organisation=org).values()),
+        list(Participant.objects.filter(workshop__assessment__organisation=org).values()),
+        list(Vote.objects.filter(item__workshop__assessment__organisation=org).values()),
+        list(Dissent.objects.filter(item__workshop__assessment__organisation=org).values()),
     ]
 
 
@@ -152,6 +165,32 @@ def other_org(personas: Personas) -> dict[str, Any]:
     log = EventLog.objects.create(
         organisation=personas.org_b, process=process, upload_name="b.csv", mapped=True
     )
+    workshop = workshops.workshop_create(
+        assessment=personas.assessment_b,
+        title="Org B room",
+        minutes_per_capability=5,
+        created_by=personas.charlie,
+    )
+    participant = workshops.participant_join(workshop=workshop, role="engineering")
+    workshops.item_open_next(workshop=workshop)
+    workshops.vote_cast(
+        participant=participant,
+        capability_id=workshop.items.first().capability_id,
+        round_number=1,
+        value="3",
+    )
+    workshops.item_reveal(workshop=workshop)
+    first = workshop.items.first()
+    workshops.item_agree(
+        workshop=workshop, capability_id=first.capability_id, level=3, rationale="B"
+    )
+    dissent = workshops.dissent_add(
+        workshop=workshop,
+        capability_id=first.capability_id,
+        role="product",
+        who="",
+        reason="B",
+    )
     return {
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
@@ -168,6 +207,9 @@ def other_org(personas: Personas) -> dict[str, Any]:
         "process_id": process.pk,
         "step_id": step.pk,
         "log_id": log.pk,
+        "workshop_id": workshop.pk,
+        "participant_id": participant.pk,
+        "dissent_id": dissent.pk,
     }
 
 
@@ -218,9 +260,12 @@ def test_anonymous_visitors_cannot_tell_real_ids_from_random_ones(
     before = _snapshot(personas.org_b)
     client = Client()
     random_ids = {
-        k: uuid.uuid4() if k.endswith("_id") and k not in ("section_id", "step_id") else v
+        k: uuid.uuid4()
+        if k.endswith("_id") and k not in ("section_id", "step_id", "dissent_id")
+        else v
         for k, v in other_org.items()
     } | {"step_id": 987_654_321}
+    random_ids["dissent_id"] = other_org["dissent_id"] + 10_000
     for name, pattern in all_patterns():
         if not _scoped(pattern):
             continue
@@ -265,6 +310,8 @@ CHILD_PARAMS = {
     "process_id",
     "step_id",
     "log_id",
+    "workshop_id",
+    "dissent_id",
 }
 
 

@@ -1,0 +1,35 @@
+"""Engagement forms: they clean input only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from assessments.engagements.models import EngagementTemplate
+from assessments.models import ROLE_CHOICES
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=120, strip=True)
+    invitation_roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    cover_text = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
+
+
+class ReassessForm(forms.Form):
+    title = forms.CharField(max_length=200, strip=True)
+
+
+class ClientStartForm(forms.Form):
+    template = forms.ModelChoiceField(queryset=EngagementTemplate.objects.none(), empty_label=None)
+    organisation = forms.CharField(max_length=200, strip=True, label="Client organisation")
+    title = forms.CharField(
+        max_length=200, strip=True, label="First assessment", initial="Readiness assessment"
+    )
+
+    def __init__(self, *args: Any, templates: QuerySet[EngagementTemplate], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates  # type: ignore[attr-defined]

@@ -1,0 +1,134 @@
+"""Levels agreed in a workshop as a source of their own (docs/methodology.md, section 16)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from scoring.engine import score_assessment
+from scoring.errors import ScoringInputError
+from scoring.rubric import get_rubric
+from scoring.scores import COLUMNS
+from scoring.workshop import (
+    AgreedLevel,
+    DissentNote,
+    RoomVote,
+    combine,
+    room_confidence,
+    room_distribution,
+)
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+RUBRIC = get_rubric("operationalization", 1)
+
+
+def _votes(spec: list[tuple[str, int | None]]) -> tuple[RoomVote, ...]:
+    return tuple(
+        RoomVote(f"p{i}", role, "level" if level else "dont_know", level)
+        for i, (role, level) in enumerate(spec)
+    )
+
+
+def _survey(capability_id: str, levels: list[int]) -> pd.DataFrame:
+    questions = [
+        q for q in RUBRIC.capability(capability_id).questions if "engineering" in q.audience
+    ]
+    rows = [
+        (f"r{i}", "engineering", q.id, "level", level, None)
+        for i, level in enumerate(levels)
+        for q in questions
+    ]
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def test_methodology_example() -> None:
+    capability = RUBRIC.capabilities[0].id
+    votes = _votes(
+        [("engineering", 2)]
+        + [("engineering", 3)] * 3
+        + [("operations", 3)] * 2
+        + [("leadership", 4)] * 2
+        + [("product", None)]
+    )
+    agreed = AgreedLevel(
+        capability_id=capability,
+        level=3,
+        rationale="pipelines deploy every service; two legacy services are still manual",
+        dissent=(DissentNote("leadership", "", "we are further along"),),
+        votes=votes,
+    )
+    survey = _survey(capability, [1] * 3 + [2] * 6 + [3] * 3)  # median 2.0 over 12
+    result = score_assessment(rubric=RUBRIC, answers=survey, workshop=[agreed], now=NOW)
+    c = next(c for c in result.capabilities if c.id == capability)
+    assert c.source == "workshop"
+    assert c.level == 3 and c.score == pytest.approx(50.0)
+    assert c.survey_score == pytest.approx(25.0)
+    assert c.workshop is not None
+    assert c.workshop.difference == pytest.approx(1.0)
+    assert c.workshop.distribution.median == 3.0
+    assert c.confidence == pytest.approx(0.4 + 0.3 * 8 / 9 + 0.3 * (1 - 0.359375 / 2))
+    assert c.confidence_label == "high"
+    others = [x for x in result.capabilities if x.id != capability]
+    assert all(x.source is None for x in others)
+
+
+def test_agreed_level_replaces_the_median_rather_than_averaging() -> None:
+    agreed = AgreedLevel("c", 4, "", (), _votes([("engineering", 4)] * 3))
+    assert combine(survey_median=1.0, agreed=agreed).level == 4.0
+    assert combine(survey_median=1.0, agreed=None).source == "survey"
+    assert combine(survey_median=None, agreed=None).source is None
+
+
+def test_roles_under_three_voters_are_pooled_or_hidden() -> None:
+    pooled = room_distribution(
+        _votes([("engineering", 3)] * 3 + [("leadership", 4)] * 2 + [("product", 2)])
+    )
+    assert [g.group for g in pooled.groups] == ["engineering", "other roles (leadership, product)"]
+    assert pooled.hidden_voters == 0
+    hidden = room_distribution(_votes([("engineering", 3)] * 4 + [("leadership", 5)] * 2))
+    assert [g.group for g in hidden.groups] == ["engineering"]
+    assert hidden.hidden_roles == ("leadership",) and hidden.hidden_voters == 2
+    assert hidden.counts["5"] == 2  # still counted in the totals
+
+
+def test_room_confidence_falls_with_disagreement_and_dont_knows() -> None:
+    united = room_distribution(_votes([("engineering", 3)] * 5))
+    split = room_distribution(_votes([("engineering", 1)] * 3 + [("engineering", 5)] * 2))
+    unsure = room_distribution(_votes([("engineering", 3)] * 5 + [("engineering", None)] * 5))
+    assert room_confidence(united) > room_confidence(unsure) > room_confidence(split)
+    assert room_confidence(room_distribution(())) == 0.0
+
+
+def test_a_vote_counted_twice_or_out_of_range_is_refused() -> None:
+    twice = (RoomVote("p1", "engineering", "level", 3), RoomVote("p1", "engineering", "level", 4))
+    with pytest.raises(ScoringInputError, match="more than one vote"):
+        room_distribution(twice)
+    with pytest.raises(ScoringInputError, match="outside 1-5"):
+        room_distribution((RoomVote("p1", "engineering", "level", 7),))
+    bad = AgreedLevel("nope", 3, "", (), ())
+    with pytest.raises(ScoringInputError, match="unknown capability"):
+        score_assessment(
+            rubric=RUBRIC, answers=_survey(RUBRIC.capabilities[0].id, [3]), workshop=[bad], now=NOW
+        )
+
+
+def test_result_round_trips_with_workshop_records() -> None:
+    capability = RUBRIC.capabilities[1].id
+    agreed = AgreedLevel(
+        capability,
+        2,
+        "r",
+        (DissentNote("product", "Ann", "why"),),
+        _votes([("engineering", 2)] * 3),
+        first_round=_votes([("engineering", 4)] * 3),
+        agreed_on="2026-06-01",
+    )
+    result = score_assessment(
+        rubric=RUBRIC, answers=_survey(capability, []), workshop=[agreed], now=NOW
+    )
+    data = result.to_dict()
+    assert type(result).from_dict(data).to_dict() == data
+    assert data["room"]["participants"] == 3
+    assert data["room"]["sessions"] == ["2026-06-01"]
