@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from assessments.models import ROLE_CHOICES, Membership, Organisation, Team
 from assessments.rubrics import parse_rubric_choice, rubric_choices
@@ -107,5 +108,24 @@ class JoinForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    email = forms.EmailField(label="E-mail of an existing account")
+    email = forms.EmailField(label="E-mail address", max_length=254)
     role = forms.ChoiceField(choices=Membership.Role.choices)
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if roles is not None:
+            self.fields["role"].choices = roles  # type: ignore[attr-defined]
+
+
+class OpenLinkForm(forms.Form):
+    max_respondents = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        help_text="The link stops taking new people when this many have joined.",
+    )
+    days = forms.IntegerField(required=False, min_value=1, max_value=365)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["days"].initial = settings.INVITATION_TTL_DAYS

@@ -92,11 +92,18 @@ if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_cache = env_str("CACHE_URL")
+# Cache calls from a request give up within this many seconds (a hung Redis must not hold a
+# request); the rate limiter then lets the request through (assessments/ratelimit.py).
+CACHE_TIMEOUT_SECONDS = env_int("CACHE_TIMEOUT_SECONDS", 1)
 if _redis_cache:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _redis_cache,
+            "OPTIONS": {
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
@@ -179,6 +186,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _broker_dir = VAR_DIR / "broker"
+# Every broker call a request makes (publishing a job) gives up within seconds, also against a
+# Redis that accepts connections and never answers: the job row stays queued and says so.
+BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_SECONDS", 2)
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 3600,
+    # Above the worker's 1-second BRPOP, which kombu reads without this timeout anyway.
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "max_retries": 1,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -189,7 +206,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
-    else {"visibility_timeout": 3600}
+    else REDIS_BROKER_TRANSPORT_OPTIONS
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control", "processed"):
@@ -210,9 +227,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # A broker outage must never hang a request: publishing gives up quickly, the job row stays
-# "queued" and `manage.py requeue_jobs` (or the next request) enqueues it again.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# "queued" and is sent again by the page polling it, a starting worker or `manage.py
+# requeue_jobs`.
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Background jobs (assessments/jobs.py): a running job beats every JOB_HEARTBEAT_SECONDS; one
+# silent for JOB_STALE_SECONDS is taken over; one started JOB_MAX_ATTEMPTS times without
+# finishing is given up; a queued job not picked up within JOB_REQUEUE_AFTER_SECONDS is sent
+# again when someone looks at it.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 30)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+JOB_REQUEUE_AFTER_SECONDS = env_int("JOB_REQUEUE_AFTER_SECONDS", 30)
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+if JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("JOB_STALE_SECONDS must be at least 3 x JOB_HEARTBEAT_SECONDS.")
 
 # --- opready --------------------------------------------------------------------------------
 # Encrypts stored scan tokens; defaults to a key derived from SECRET_KEY.
@@ -225,7 +254,11 @@ SCAN_TIMEOUT_SECONDS = env_int("SCAN_TIMEOUT_SECONDS", 900)
 SCAN_MAX_UPLOAD_BYTES = env_int("SCAN_MAX_UPLOAD_BYTES", 500 * 1024 * 1024)
 EXPORT_MAX_UPLOAD_BYTES = env_int("EXPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 30)
+MEMBER_INVITATION_TTL_DAYS = env_int("MEMBER_INVITATION_TTL_DAYS", 14)
 TOKEN_RATE_LIMIT_PER_MINUTE = env_int("TOKEN_RATE_LIMIT_PER_MINUTE", 30)
+# New respondents through one open link: per client address in 10 minutes, and in all per minute.
+OPEN_LINK_JOINS_PER_ADDRESS = env_int("OPEN_LINK_JOINS_PER_ADDRESS", 20)
+OPEN_LINK_JOINS_PER_MINUTE = env_int("OPEN_LINK_JOINS_PER_MINUTE", 60)
 # How many proxies in front of the app append to X-Forwarded-For: the client's address is the
 # entry that many from the right (0: use the connection's address). Behind one proxy every
 # client would otherwise share that proxy's address, and so one rate-limit bucket.

@@ -6,12 +6,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import include, path
 
+from assessments import member_views
 from assessments.access import LinkNoLongerUsable
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Invitations to join an organisation: the token is exchanged for the session at once.
+    path("join-org/<str:token>/", member_views.member_join, name="member_join"),
+    path("invitations/accept/", member_views.member_accept, name="member_accept"),
     path("", include("assessments.survey_urls")),
     path("", include("assessments.urls")),
     path("", include("reports.urls")),
