@@ -23,6 +23,7 @@ from assessments.models import (
     Answer,
     Assessment,
     Invitation,
+    MemberInvitation,
     Membership,
     Organisation,
     Respondent,
@@ -42,6 +43,8 @@ ID_FREE = {
     "survey:join": "works only with an invitation id the session earned by redeeming a link",
     "reports:shared": "the token is the credential; unknown tokens get the neutral page",
     "reports:branding": "the user's own report branding",
+    "member_join": "the token is the credential; unknown tokens get the neutral page",
+    "member_accept": "works only with an invitation the session earned by opening its link",
 }
 
 
@@ -76,6 +79,7 @@ OBJECT_PARAMS = {
     "run_id",
     "source_id",
     "source_kind",
+    "member_invitation_id",
 }
 
 
@@ -110,6 +114,7 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(ShareLink.objects.filter(assessment__organisation=org).values()),
         list(ScanSource.objects.filter(assessment__organisation=org).values()),
         list(ScanRun.objects.filter(assessment__organisation=org).values()),
+        list(MemberInvitation.objects.filter(organisation=org).values()),
     ]
 
 
@@ -140,7 +145,15 @@ def other_org(personas: Personas) -> dict[str, Any]:
         location="https://example.com/b.git",
     )
     scan_run = ScanRun.objects.create(source=scan_source, assessment=personas.assessment_b)
+    member_invitation = MemberInvitation.objects.create(
+        organisation=personas.org_b,
+        email="someone@example.com",
+        role="owner",
+        token_hash=hash_token("org-b-member-invitation"),
+        expires_at=timezone.now() + timedelta(days=3),
+    )
     return {
+        "member_invitation_id": member_invitation.pk,
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
         "invitation_id": respondent.invitation_id,
@@ -240,7 +253,16 @@ def test_each_persona_reaches_its_own_objects(personas: Personas) -> None:
         )
 
 
-CHILD_PARAMS = {"invitation_id", "job_id", "other_id", "share_id", "run_id", "source_id"}
+CHILD_PARAMS = {
+    "invitation_id",
+    "job_id",
+    "other_id",
+    "share_id",
+    "run_id",
+    "source_id",
+    "respondent_id",
+    "member_invitation_id",
+}
 
 
 @pytest.mark.django_db
