@@ -8,13 +8,13 @@ from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest
 
 
-class LoginThrottleBackend(AxesStandaloneBackend):
+class LoginThrottleBackend(AxesStandaloneBackend):  # type: ignore[misc]
     """django-axes' lock-out check. Authentication without a request (code that checks a
     password directly, Django's test client `login()`) has no client address to throttle and
     no page to lock out, so it passes on to the next backend; every login page and the admin
     pass their request and are throttled."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self, request: HttpRequest | None, *args: Any, **kwargs: Any
     ) -> None:
         if request is None:
