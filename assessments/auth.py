@@ -14,9 +14,7 @@ class LoginThrottleBackend(AxesStandaloneBackend):  # type: ignore[misc]
     no page to lock out, so it passes on to the next backend; every login page and the admin
     pass their request and are throttled."""
 
-    def authenticate(
-        self, request: HttpRequest | None, *args: Any, **kwargs: Any
-    ) -> None:
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
         if request is None:
             return None
         return super().authenticate(request, *args, **kwargs)  # type: ignore[no-any-return]

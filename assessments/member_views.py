@@ -5,12 +5,9 @@ Views are thin: access check, one call into `assessments.members`, render.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import members
 from assessments.access import AuthenticatedHttpRequest, get_org_for_user
-from assessments.forms import MemberForm
+from assessments.forms import MemberForm, SignupForm
 from assessments.models import MemberInvitation, hash_token
 from assessments.survey import count_failure, rate_limited
 
@@ -109,9 +106,7 @@ def member_accept(request: HttpRequest) -> HttpResponse:
     invitation = _invitation_in_session(request)
     if invitation is None:
         return _private(render(request, "assessments/member_invitation_unusable.html", status=404))
-    signup: UserCreationForm[Any] = UserCreationForm(
-        request.POST if request.POST.get("action") == "signup" else None
-    )
+    signup = SignupForm(request.POST if request.POST.get("action") == "signup" else None)
     error = ""
     if request.method == "POST":
         user = request.user if request.user.is_authenticated else None
