@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "assessments.middleware.PrivatePagesMiddleware",
+    "assessments.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -288,10 +290,20 @@ ANSWER_COMMENT_MAX_LENGTH = 2000
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Survey, share and member-invitation tokens are in their URLs' paths: every log line
+    # (requests, 404s, the development server's access log) shows them as [redacted].
+    "filters": {"redact_tokens": {"()": "config.logfilters.RedactTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # PDF and chart libraries narrate every step at INFO.
         "weasyprint": {"level": "WARNING"},

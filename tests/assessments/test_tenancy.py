@@ -43,6 +43,8 @@ ID_FREE = {
     "survey:join": "works only with an invitation id the session earned by redeeming a link",
     "reports:shared": "the token is the credential; unknown tokens get the neutral page",
     "reports:branding": "the user's own report branding",
+    "healthz": "liveness: says only that the process answers",
+    "readyz": "readiness: reports whether the database, cache, broker and workers answer",
     "member_join": "the token is the credential; unknown tokens get the neutral page",
     "member_accept": "works only with an invitation the session earned by opening its link",
 }
