@@ -4,6 +4,7 @@ clear 503s and recovers without stale connections."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -127,20 +128,16 @@ class _Proxy:
             pass
         finally:
             for s in (a, b):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         if self.listener is not None:
             self.listener.close()
             self.listener = None
         for conn in self.conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
         self.conns = []
 
