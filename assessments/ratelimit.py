@@ -8,6 +8,7 @@ outage is better than every link answering 500.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -25,9 +26,19 @@ def client_ip(request: HttpRequest) -> str:
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [a for a in forwarded if a]
-    if proxies > 0 and len(forwarded) >= proxies:
-        return str(forwarded[-proxies])[:64]
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
+    if proxies > 0 and len(forwarded) >= proxies and _valid(forwarded[-proxies]):
+        return str(forwarded[-proxies])
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    # Always an address (the login throttle stores it in an inet column on PostgreSQL).
+    return remote if _valid(remote) else "0.0.0.0"  # noqa: S104 - a value, not a bind address  # nosec B104
+
+
+def _valid(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _outage(exc: Exception) -> None:
