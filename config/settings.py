@@ -311,5 +311,7 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         "kaleido": {"level": "WARNING"},
         "choreographer": {"level": "WARNING"},
+        # Lock-outs are logged at WARNING; every login and cleanup is narrated at INFO.
+        "axes": {"level": "WARNING"},
     },
 }
