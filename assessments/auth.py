@@ -18,3 +18,10 @@ class LoginThrottleBackend(AxesStandaloneBackend):  # type: ignore[misc]
         if request is None:
             return None
         return super().authenticate(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def throttled_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The user name the throttle counts: as posted, cut to Django's 150 characters (a
+    100,000-character name must not reach django-axes' 255-character column)."""
+    name = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(name).strip()[:150]

@@ -134,6 +134,7 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "assessments.ratelimit.client_ip"
+AXES_USERNAME_CALLABLE = "assessments.auth.throttled_username"
 AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is throttled; successes need no row
 LOGIN_URL = "login"

@@ -133,6 +133,10 @@ class _Proxy:
 
     def cut(self) -> None:
         if self.listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+            # port accepting until then.
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)
             self.listener.close()
             self.listener = None
         for conn in self.conns:
