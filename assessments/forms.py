@@ -111,7 +111,7 @@ class JoinForm(CleanFieldsMixin, forms.Form):
 
 class MemberForm(CleanFieldsMixin, forms.Form):
     email = forms.EmailField(label="E-mail address", max_length=254)
-    role = forms.ChoiceField(choices=Membership.Role.choices)
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
 
     def __init__(self, *args: Any, roles: list[tuple[str, str]] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
