@@ -31,7 +31,8 @@ def member_add(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     org, membership = get_org_for_user(request, org_id, write=True)
     if not members.may_invite(membership):
         raise PermissionDenied("Only owners and facilitators can invite people.")
-    form = MemberForm(request.POST, roles=members.roles_for(membership))
+    # Any known role passes the form; member_invite says why a role is refused.
+    form = MemberForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter an e-mail address and a role.")
         return redirect("assessments:org_detail", org_id=org.pk)
