@@ -121,7 +121,9 @@ def get_respondent_for_session(request: HttpRequest, respondent_id: Any) -> Resp
     invitation = respondent.invitation
     if invitation is None or not invitation.is_usable():
         raise LinkNoLongerUsable
-    if invitation.kind == Invitation.Kind.PERSONAL and invitation.token_hash != links[str(rid)]:
+    # Reissuing a link (personal or open) gives it a new token: browsers that came in through
+    # the old token are closed out, as when the link is revoked.
+    if invitation.token_hash != links[str(rid)]:
         raise LinkNoLongerUsable
     return respondent
 

@@ -34,7 +34,7 @@ DEMO_ORG_ID = uuid.uuid5(_NS, "organisation")
 DEMO_CLIENT_ID = uuid.uuid5(_NS, "second-client")
 DEMO_ASSESSMENT_ID = uuid.uuid5(_NS, "assessment")
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "opready-demo"  # noqa: S105 - a published demo login, documented in the README
+DEMO_PASSWORD = "opready-demo"  # noqa: S105 - a published demo login, documented in the README  # nosec B105
 CONSULTANT_USERNAME = "consultant"
 STARTED = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import UserCreationForm
 
+from assessments.cleaning import CleanFieldsMixin
 from assessments.models import ROLE_CHOICES, Membership, Organisation, Team
 from assessments.rubrics import parse_rubric_choice, rubric_choices
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(CleanFieldsMixin, forms.Form):
     name = forms.CharField(max_length=200, strip=True)
     my_role = forms.ChoiceField(
         label="You are",
@@ -23,11 +26,11 @@ class OrganisationForm(forms.Form):
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(CleanFieldsMixin, forms.Form):
     name = forms.CharField(max_length=120, strip=True)
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(CleanFieldsMixin, forms.Form):
     title = forms.CharField(max_length=200, strip=True)
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.none(),
@@ -50,7 +53,7 @@ class AssessmentForm(forms.Form):
         return parse_rubric_choice(self.cleaned_data["rubric"])
 
 
-class BulkInvitationForm(forms.Form):
+class BulkInvitationForm(CleanFieldsMixin, forms.Form):
     """One person per line: `Name <email>, role` or `email, role` or just `role`."""
 
     people = forms.CharField(
@@ -99,19 +102,38 @@ class BulkInvitationForm(forms.Form):
         return people
 
 
-class JoinForm(forms.Form):
+class JoinForm(CleanFieldsMixin, forms.Form):
     role = forms.ChoiceField(
         choices=ROLE_CHOICES, widget=forms.RadioSelect, label="Which best describes your work?"
     )
     name = forms.CharField(max_length=120, required=False, strip=True, label="Your name (optional)")
 
 
-class MemberForm(forms.Form):
-    email = forms.EmailField(label="E-mail of an existing account")
-    role = forms.ChoiceField(choices=Membership.Role.choices)
+class MemberForm(CleanFieldsMixin, forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+    def __init__(self, *args: Any, roles: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if roles is not None:
+            self.fields["role"].choices = roles  # type: ignore[attr-defined]
 
 
-class InvitationImportForm(forms.Form):
+class OpenLinkForm(CleanFieldsMixin, forms.Form):
+    max_respondents = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        help_text="The link stops taking new people when this many have joined.",
+    )
+    days = forms.IntegerField(required=False, min_value=1, max_value=365)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["days"].initial = settings.INVITATION_TTL_DAYS
+
+
+class InvitationImportForm(CleanFieldsMixin, forms.Form):
     """People to invite, pasted or as an uploaded CSV file (`name, email, role` per row)."""
 
     people = forms.CharField(
@@ -147,3 +169,7 @@ class InvitationImportForm(forms.Form):
 
     def people_text(self) -> str:
         return str(self.cleaned_data["text"])
+
+
+class SignupForm(CleanFieldsMixin, UserCreationForm):  # type: ignore[type-arg]
+    """A new account for someone accepting an invitation (user name and password)."""

@@ -94,6 +94,48 @@ class Membership(models.Model):
         return self.role == self.Role.OWNER
 
 
+class MemberInvitation(models.Model):
+    """An invitation to join an organisation with a role, which the invited person accepts
+    (logging in, or creating an account). Inviting never reveals whether an account exists for
+    the address; the token is stored hashed, like survey links."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, models.CASCADE, related_name="member_invitations"
+    )
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=20, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.organisation}"
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.accepted_at is None and self.expires_at > now
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "pending" if self.expires_at > timezone.now() else "expired"
+
+
 class AssessmentQuerySet(models.QuerySet["Assessment"]):
     def for_user(self, user: User) -> AssessmentQuerySet:
         return self.filter(organisation__memberships__user=user)
@@ -190,6 +232,8 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     uses = models.PositiveIntegerField(default=0)
+    # Open links only: how many people may join through it (None: no cap).
+    max_respondents = models.PositiveIntegerField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -209,7 +253,16 @@ class Invitation(models.Model):
             return "revoked"
         if self.expires_at <= timezone.now():
             return "expired"
+        if self.is_full():
+            return "full"
         return "active"
+
+    def is_full(self) -> bool:
+        return (
+            self.kind == self.Kind.OPEN
+            and self.max_respondents is not None
+            and self.respondents.count() >= self.max_respondents
+        )
 
     @staticmethod
     def default_expiry(now: datetime | None = None) -> datetime:
@@ -236,6 +289,9 @@ class Respondent(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     last_answer_at = models.DateTimeField(null=True, blank=True)
+    # Set when an owner or facilitator leaves this response out of the results (for example,
+    # answers that look automated); the answers are kept and can be counted again.
+    excluded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -322,6 +378,23 @@ class Answer(models.Model):
         return f"{self.number:g}" if self.number is not None else ""
 
 
+class WorkerHeartbeat(models.Model):
+    """A Celery worker process that is up: each writes its row every WORKER_HEARTBEAT_SECONDS
+    and removes it when it stops, so pages can say "no worker is running" instead of showing a
+    job waiting for ever, and the readiness endpoint can report the newest heartbeat's age."""
+
+    name = models.CharField(max_length=200, unique=True)  # host:pid of the worker's main process
+    queue = models.CharField(max_length=200)
+    started_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.queue})"
+
+
 # Integration scans live in their own module; importing them here registers them with the app.
 from assessments.engagements.models import AssessmentSetup, EngagementTemplate  # noqa: E402
 from assessments.processes.models import (  # noqa: E402
@@ -347,6 +420,7 @@ __all__ = [
     "EngagementTemplate",
     "EventLog",
     "Invitation",
+    "MemberInvitation",
     "Membership",
     "Organisation",
     "Participant",
@@ -361,4 +435,5 @@ __all__ = [
     "Vote",
     "Workshop",
     "WorkshopItem",
+    "WorkerHeartbeat",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -38,6 +38,10 @@ class SurveyInputError(ValueError):
 
 class SurveyClosedError(SurveyInputError):
     pass
+
+
+class LinkFullError(SurveyInputError):
+    """The open link already has as many respondents as its owner allowed."""
 
 
 # --- Organisations and assessments ---------------------------------------------------------
@@ -123,7 +127,15 @@ def invitation_create_personal(
     return IssuedLink(invitation=invitation, token=token, label=name or email, role=role)
 
 
-def invitation_create_open(*, assessment: Assessment, now: datetime | None = None) -> IssuedLink:
+def invitation_create_open(
+    *,
+    assessment: Assessment,
+    max_respondents: int | None = None,
+    days: int | None = None,
+    now: datetime | None = None,
+) -> IssuedLink:
+    """An open link; `max_respondents` caps how many people may join through it and `days`
+    how long it works (default INVITATION_TTL_DAYS)."""
     now = now or timezone.now()
     token = new_token()
     invitation = Invitation.objects.create(
@@ -131,9 +143,37 @@ def invitation_create_open(*, assessment: Assessment, now: datetime | None = Non
         kind=Invitation.Kind.OPEN,
         token_hash=hash_token(token),
         created_at=now,
-        expires_at=Invitation.default_expiry(now),
+        expires_at=now + timedelta(days=days) if days else Invitation.default_expiry(now),
+        max_respondents=max_respondents,
     )
     return IssuedLink(invitation=invitation, token=token, label="Open link", role="")
+
+
+def invitation_limit(
+    *,
+    invitation: Invitation,
+    max_respondents: int | None,
+    days: int | None,
+    now: datetime | None = None,
+) -> None:
+    """Change an open link's cap and (when `days` is given) make it expire that many days
+    from now."""
+    if invitation.kind != Invitation.Kind.OPEN:
+        raise SurveyInputError("Only open links have a cap.")
+    invitation.max_respondents = max_respondents
+    fields = ["max_respondents"]
+    if days:
+        invitation.expires_at = (now or timezone.now()) + timedelta(days=days)
+        fields.append("expires_at")
+    invitation.save(update_fields=fields)
+
+
+def respondent_exclude(
+    *, respondent: Respondent, excluded: bool, now: datetime | None = None
+) -> None:
+    """Leave a response out of the results (or count it again); its answers are kept."""
+    respondent.excluded_at = (now or timezone.now()) if excluded else None
+    respondent.save(update_fields=["excluded_at"])
 
 
 def invitation_reissue(*, invitation: Invitation, now: datetime | None = None) -> IssuedLink:
@@ -199,15 +239,20 @@ def respondent_join(
     if not invitation.assessment.is_open:
         raise SurveyClosedError("This assessment is closed and no longer takes answers.")
     now = now or timezone.now()
-    return Respondent.objects.create(
-        assessment=invitation.assessment,
-        invitation=invitation,
-        role=role,
-        name="" if invitation.assessment.anonymous else name.strip()[:120],
-        status=Respondent.Status.IN_PROGRESS,
-        created_at=now,
-        started_at=now,
-    )
+    with transaction.atomic():
+        # Lock the link so that people joining at the same moment cannot pass its cap together.
+        Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if invitation.is_full():
+            raise LinkFullError("This link already has as many people as its owner allowed.")
+        return Respondent.objects.create(
+            assessment=invitation.assessment,
+            invitation=invitation,
+            role=role,
+            name="" if invitation.assessment.anonymous else name.strip()[:120],
+            status=Respondent.Status.IN_PROGRESS,
+            created_at=now,
+            started_at=now,
+        )
 
 
 # --- Answers --------------------------------------------------------------------------------

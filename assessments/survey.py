@@ -10,11 +10,8 @@ changes.
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +19,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessments import services
+from assessments import ratelimit, services
 from assessments.access import (
     get_respondent_for_session,
     remember_respondent,
@@ -42,35 +39,31 @@ SESSION_JOIN = "join_invitation"
 SESSION_OPEN = "open_link:{}"
 
 
-def _client_ip(request: HttpRequest) -> str:
-    """The client's address: from X-Forwarded-For when trusted proxies set it (the entry
-    appended by the outermost trusted proxy, which a client cannot forge)."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [a for a in forwarded if a]
-    if proxies > 0 and len(forwarded) >= proxies:
-        return str(forwarded[-proxies])[:64]
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
-def _failure_key(request: HttpRequest) -> str:
-    return f"rl:redeem:{_client_ip(request)}:{int(time.time() // 60)}"
-
-
-def _rate_limited(request: HttpRequest) -> bool:
+def rate_limited(request: HttpRequest) -> bool:
     """Failed redemptions per client address in a one-minute window: guessing tokens is slow
-    and loud, while people reopening their own valid link are never limited."""
-    failures = cache.get(_failure_key(request), 0)
-    return bool(failures >= settings.TOKEN_RATE_LIMIT_PER_MINUTE)
+    and loud, while people reopening their own valid link are never limited. Survey links and
+    share links share this budget, so alternating between them buys a guesser nothing."""
+    return ratelimit.over(
+        f"redeem:{ratelimit.client_ip(request)}", settings.TOKEN_RATE_LIMIT_PER_MINUTE, 60
+    )
 
 
-def _count_failure(request: HttpRequest) -> None:
-    key = _failure_key(request)
-    if not cache.add(key, 1, timeout=70):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=70)
+def count_failure(request: HttpRequest) -> None:
+    ratelimit.hit(f"redeem:{ratelimit.client_ip(request)}", 60)
+
+
+def _too_many_joins(request: HttpRequest, invitation: Invitation) -> bool:
+    """New respondents through one open link, per client address (10 minutes) and in all
+    (per minute): a script cannot flood an assessment with made-up answers."""
+    per_address = f"join:{invitation.pk}:{ratelimit.client_ip(request)}"
+    return ratelimit.over(per_address, settings.OPEN_LINK_JOINS_PER_ADDRESS, 600) or ratelimit.over(
+        f"join:{invitation.pk}", settings.OPEN_LINK_JOINS_PER_MINUTE, 60
+    )
+
+
+def _count_join(request: HttpRequest, invitation: Invitation) -> None:
+    ratelimit.hit(f"join:{invitation.pk}:{ratelimit.client_ip(request)}", 600)
+    ratelimit.hit(f"join:{invitation.pk}", 60)
 
 
 def _link_unusable(request: HttpRequest, status: int = 404) -> HttpResponse:
@@ -86,13 +79,13 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def redeem(request: HttpRequest, token: str) -> HttpResponse:
-    if _rate_limited(request):
+    if rate_limited(request):
         response = render(request, "survey/rate_limited.html", status=429)
         response["Retry-After"] = "60"
         return _private(response)
     invitation = services.invitation_redeem(token=token)
     if invitation is None:
-        _count_failure(request)
+        count_failure(request)
         return _link_unusable(request)
     # A fresh session key on redeem: a session planted before the link was opened learns nothing.
     request.session.cycle_key()
@@ -105,30 +98,43 @@ def redeem(request: HttpRequest, token: str) -> HttpResponse:
         if existing and session_has_respondent(request, existing):
             response = redirect("survey:home", respondent_id=existing)
         else:
-            request.session[SESSION_JOIN] = str(invitation.pk)
+            # The token's hash, not only the link's id: reissuing the link closes this too.
+            request.session[SESSION_JOIN] = [str(invitation.pk), invitation.token_hash]
             response = redirect("survey:join")
     return _private(response)
 
 
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest) -> HttpResponse:
-    invitation_id = request.session.get(SESSION_JOIN)
-    invitation = (
-        Invitation.objects.usable().select_related("assessment").filter(pk=invitation_id).first()
-        if invitation_id
-        else None
-    )
+    joining = request.session.get(SESSION_JOIN)
+    invitation = None
+    if isinstance(joining, list) and len(joining) == 2:
+        invitation = (
+            Invitation.objects.usable()
+            .select_related("assessment")
+            .filter(pk=joining[0], token_hash=joining[1])
+            .first()
+        )
     if invitation is None:
         return _link_unusable(request)
     assessment = invitation.assessment
+    if invitation.is_full():
+        return render(request, "survey/link_full.html", {"assessment": assessment}, status=409)
     form = JoinForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if _too_many_joins(request, invitation):
+            response = render(request, "survey/rate_limited.html", {"joining": True}, status=429)
+            response["Retry-After"] = "600"
+            return response
+        _count_join(request, invitation)
         try:
             respondent = services.respondent_join(
                 invitation=invitation,
                 role=form.cleaned_data["role"],
                 name=form.cleaned_data["name"],
             )
+        except services.LinkFullError:
+            return render(request, "survey/link_full.html", {"assessment": assessment}, status=409)
         except SurveyClosedError as exc:
             return render(request, "survey/closed.html", {"message": str(exc)}, status=409)
         remember_respondent(request, respondent)

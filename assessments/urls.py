@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from assessments import invitation_views, views
+from assessments import invitation_views, member_views, views
 
 app_name = "assessments"
 
@@ -11,7 +11,12 @@ urlpatterns = [
     path("orgs/new/", views.org_create, name="org_create"),
     path("orgs/<uuid:org_id>/", views.org_detail, name="org_detail"),
     path("orgs/<uuid:org_id>/teams/", views.team_create, name="team_create"),
-    path("orgs/<uuid:org_id>/members/", views.member_add, name="member_add"),
+    path("orgs/<uuid:org_id>/members/", member_views.member_add, name="member_add"),
+    path(
+        "orgs/<uuid:org_id>/member-invitations/<uuid:member_invitation_id>/revoke/",
+        member_views.member_invitation_revoke,
+        name="member_invitation_revoke",
+    ),
     path("orgs/<uuid:org_id>/assessments/new/", views.assessment_create, name="create"),
     path("assessments/<uuid:assessment_id>/", views.assessment_detail, name="detail"),
     path(
@@ -48,6 +53,21 @@ urlpatterns = [
         "assessments/<uuid:assessment_id>/invitations/links.csv",
         invitation_views.invitation_links_csv,
         name="invitation_links_csv",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/invitations/<uuid:invitation_id>/limit/",
+        views.open_link_limit,
+        name="open_link_limit",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/respondents/<uuid:respondent_id>/exclude/",
+        views.respondent_exclude,
+        name="respondent_exclude",
+    ),
+    path(
+        "assessments/<uuid:assessment_id>/respondents/exclude-flagged/",
+        views.exclude_flagged,
+        name="exclude_flagged",
     ),
     path("assessments/<uuid:assessment_id>/close/", views.assessment_close, name="close"),
     path("assessments/<uuid:assessment_id>/reopen/", views.assessment_reopen, name="reopen"),

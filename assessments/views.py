@@ -6,32 +6,33 @@ Views are thin: fetch through `assessments.access`, call a service, render.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessments import services
+from assessments import members, services
 from assessments.access import (
     AuthenticatedHttpRequest,
     get_assessment_for_user,
     get_invitation_for_user,
     get_org_for_user,
 )
+from assessments.automation import automation_for
 from assessments.engagements.services import consultant_overview
 from assessments.forms import (
     AssessmentForm,
     BulkInvitationForm,
     InvitationImportForm,
     MemberForm,
+    OpenLinkForm,
     OrganisationForm,
     TeamForm,
 )
+from assessments.member_views import FRESH_INVITE
 from assessments.models import ROLE_CHOICES, AssessmentSetup, Invitation, Membership, Respondent
 from scoring.rubric import AUDIENCES
 
@@ -86,7 +87,12 @@ def org_detail(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
             "teams": org.teams.all(),
             "members": org.memberships.select_related("user").order_by("role", "user__username"),
             "team_form": TeamForm(),
-            "member_form": MemberForm(),
+            "member_form": MemberForm(roles=members.roles_for(membership)),
+            "may_invite": members.may_invite(membership),
+            "pending_invitations": members.pending_for(org)
+            if members.may_invite(membership)
+            else [],
+            "fresh_invite": request.session.pop(FRESH_INVITE.format(org.pk), None),
         },
     )
 
@@ -106,33 +112,6 @@ def team_create(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
             messages.success(request, f"Added team {form.cleaned_data['name']}.")
     else:
         messages.error(request, "Give the team a name (at most 120 characters).")
-    return redirect("assessments:org_detail", org_id=org.pk)
-
-
-@login_required
-@require_POST
-def member_add(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
-    org, membership = get_org_for_user(request, org_id, write=True)
-    if not membership.can_manage_members:
-        raise PermissionDenied("Only the organisation's owners can add members.")
-    form = MemberForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Enter an e-mail address and a role.")
-        return redirect("assessments:org_detail", org_id=org.pk)
-    user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
-    if user is None:
-        messages.error(
-            request,
-            "No account uses that e-mail address. Ask an administrator to create the account first.",
-        )
-    else:
-        _membership, created = Membership.objects.get_or_create(
-            user=user, organisation=org, defaults={"role": form.cleaned_data["role"]}
-        )
-        if created:
-            messages.success(request, f"Added {user.get_username()}.")
-        else:
-            messages.error(request, f"{user.get_username()} is already a member.")
     return redirect("assessments:org_detail", org_id=org.pk)
 
 
@@ -186,6 +165,9 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
         # typed; sorted by status and role, with no per-person progress, they don't.
         order = {s: i for i, s in enumerate(Respondent.Status.values)}
         respondents.sort(key=lambda r: (order[r.status], r.role, str(r.pk)))
+    automation = automation_for(assessment) if membership.can_write else None
+    for r in respondents:
+        r.flags = automation.flagged.get(str(r.pk), []) if automation else []  # type: ignore[attr-defined]
     fresh_links = request.session.pop(FRESH_LINKS.format(assessment.pk), [])
     if fresh_links:
         # "Download as CSV" gives the links on show, until the next batch replaces them.
@@ -214,6 +196,8 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
                 and r.invitation is not None
                 and r.invitation.kind == Invitation.Kind.PERSONAL
             ),
+            "open_link_form": OpenLinkForm(),
+            "automation": automation,
             "rubric": assessment.rubric,
         },
     )
@@ -250,9 +234,69 @@ def open_link_create(request: AuthenticatedHttpRequest, assessment_id: str) -> H
     if not assessment.is_open:
         messages.error(request, "This assessment is closed: reopen it to invite people.")
         return redirect("assessments:detail", assessment_id=assessment.pk)
-    issued = services.invitation_create_open(assessment=assessment)
+    form = OpenLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "At most 1 to 10,000 people, for 1 to 365 days.")
+        return redirect("assessments:detail", assessment_id=assessment.pk)
+    issued = services.invitation_create_open(
+        assessment=assessment,
+        max_respondents=form.cleaned_data["max_respondents"],
+        days=form.cleaned_data["days"],
+    )
     _remember_fresh_links(request, assessment.pk, [issued])
     messages.success(request, "Created an open link. Copy it now: it is shown only once.")
+    return redirect("assessments:detail", assessment_id=assessment.pk)
+
+
+@login_required
+@require_POST
+def open_link_limit(
+    request: AuthenticatedHttpRequest, assessment_id: str, invitation_id: str
+) -> HttpResponse:
+    invitation, _membership = get_invitation_for_user(
+        request, assessment_id, invitation_id, write=True
+    )
+    form = OpenLinkForm(request.POST)
+    if invitation.kind != Invitation.Kind.OPEN:
+        raise Http404
+    if not form.is_valid():
+        messages.error(request, "At most 1 to 10,000 people, for 1 to 365 days.")
+    else:
+        services.invitation_limit(
+            invitation=invitation,
+            max_respondents=form.cleaned_data["max_respondents"],
+            days=form.cleaned_data["days"],
+        )
+        messages.success(request, "Limits saved.")
+    return redirect("assessments:detail", assessment_id=invitation.assessment_id)
+
+
+@login_required
+@require_POST
+def respondent_exclude(
+    request: AuthenticatedHttpRequest, assessment_id: str, respondent_id: str
+) -> HttpResponse:
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    respondent = get_object_or_404(assessment.respondents, pk=respondent_id)
+    excluded = request.POST.get("excluded") == "1"
+    services.respondent_exclude(respondent=respondent, excluded=excluded)
+    messages.success(
+        request,
+        "Response excluded from the results; its answers are kept."
+        if excluded
+        else "Response counted in the results again.",
+    )
+    return redirect("assessments:detail", assessment_id=assessment.pk)
+
+
+@login_required
+@require_POST
+def exclude_flagged(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    flagged = list(automation_for(assessment).flagged)
+    for respondent in assessment.respondents.filter(pk__in=flagged, excluded_at__isnull=True):
+        services.respondent_exclude(respondent=respondent, excluded=True)
+    messages.success(request, f"Excluded {len(flagged)} marked response(s) from the results.")
     return redirect("assessments:detail", assessment_id=assessment.pk)
 
 

@@ -74,7 +74,10 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
             },
         }
     if scheme in {"postgres", "postgresql", "pgsql"}:
-        options = dict(parse_qsl(parts.query))
+        options: dict[str, object] = dict(parse_qsl(parts.query))
+        # An unreachable database fails a request in seconds (a clear 503), not after the
+        # operating system's TCP timeout of minutes.
+        options.setdefault("connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT") or 3))
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),

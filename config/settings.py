@@ -8,6 +8,7 @@ CELERY_BROKER_URL; see the README's configuration table.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -28,7 +29,7 @@ SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-local-development-only-not-for-production-use-0123456789"  # noqa: S105 - DEBUG only
+    SECRET_KEY = "django-insecure-local-development-only-not-for-production-use-0123456789"  # noqa: S105 - DEBUG only  # nosec B105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "assessments",
     "reports",
 ]
@@ -49,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "assessments.middleware.PrivatePagesMiddleware",
+    "assessments.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "assessments.middleware.RubricUnavailableMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -92,11 +98,18 @@ if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 _redis_cache = env_str("CACHE_URL")
+# Cache calls from a request give up within this many seconds (a hung Redis must not hold a
+# request); the rate limiter then lets the request through (assessments/ratelimit.py).
+CACHE_TIMEOUT_SECONDS = env_int("CACHE_TIMEOUT_SECONDS", 1)
 if _redis_cache:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _redis_cache,
+            "OPTIONS": {
+                "socket_timeout": CACHE_TIMEOUT_SECONDS,
+                "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
@@ -108,6 +121,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, attempts kept in the database so it works with the cache down):
+# LOGIN_FAILURE_LIMIT failed logins for one account, or from one client address, lock that
+# account or address out of the login page and the admin for LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "assessments.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "assessments.ratelimit.client_ip"
+AXES_USERNAME_CALLABLE = "assessments.auth.throttled_username"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # failures are what is throttled; successes need no row
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "assessments:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -179,6 +208,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _broker_dir = VAR_DIR / "broker"
+# Every broker call a request makes (publishing a job) gives up within seconds, also against a
+# Redis that accepts connections and never answers: the job row stays queued and says so.
+BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_SECONDS", 2)
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 3600,
+    # Above the worker's 1-second BRPOP, which kombu reads without this timeout anyway.
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "max_retries": 1,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -189,7 +228,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
         "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
-    else {"visibility_timeout": 3600}
+    else REDIS_BROKER_TRANSPORT_OPTIONS
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control", "processed"):
@@ -210,9 +249,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # A broker outage must never hang a request: publishing gives up quickly, the job row stays
-# "queued" and `manage.py requeue_jobs` (or the next request) enqueues it again.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# "queued" and is sent again by the page polling it, a starting worker or `manage.py
+# requeue_jobs`.
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Background jobs (assessments/jobs.py): a running job beats every JOB_HEARTBEAT_SECONDS; one
+# silent for JOB_STALE_SECONDS is taken over; one started JOB_MAX_ATTEMPTS times without
+# finishing is given up; a queued job not picked up within JOB_REQUEUE_AFTER_SECONDS is sent
+# again when someone looks at it.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 5)
+JOB_STALE_SECONDS = env_int("JOB_STALE_SECONDS", 30)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+JOB_REQUEUE_AFTER_SECONDS = env_int("JOB_REQUEUE_AFTER_SECONDS", 30)
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+if JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("JOB_STALE_SECONDS must be at least 3 x JOB_HEARTBEAT_SECONDS.")
 
 # --- E-mail (invitations and reminders) ------------------------------------------------------
 # Django 6.1's MAILERS, from the familiar EMAIL_* variables. With DEBUG on and no EMAIL_HOST,
@@ -258,7 +309,11 @@ SCAN_MAX_UPLOAD_BYTES = env_int("SCAN_MAX_UPLOAD_BYTES", 500 * 1024 * 1024)
 EXPORT_MAX_UPLOAD_BYTES = env_int("EXPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 PROCESS_LOG_MAX_UPLOAD_BYTES = env_int("PROCESS_LOG_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 30)
+MEMBER_INVITATION_TTL_DAYS = env_int("MEMBER_INVITATION_TTL_DAYS", 14)
 TOKEN_RATE_LIMIT_PER_MINUTE = env_int("TOKEN_RATE_LIMIT_PER_MINUTE", 30)
+# New respondents through one open link: per client address in 10 minutes, and in all per minute.
+OPEN_LINK_JOINS_PER_ADDRESS = env_int("OPEN_LINK_JOINS_PER_ADDRESS", 20)
+OPEN_LINK_JOINS_PER_MINUTE = env_int("OPEN_LINK_JOINS_PER_MINUTE", 60)
 # How many proxies in front of the app append to X-Forwarded-For: the client's address is the
 # entry that many from the right (0: use the connection's address). Behind one proxy every
 # client would otherwise share that proxy's address, and so one rate-limit bucket.
@@ -274,15 +329,27 @@ WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE = env_int("WORKSHOP_CODE_RATE_LIMIT_PER_MINU
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Survey, share and member-invitation tokens are in their URLs' paths: every log line
+    # (requests, 404s, the development server's access log) shows them as [redacted].
+    "filters": {"redact_tokens": {"()": "config.logfilters.RedactTokens"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # PDF and chart libraries narrate every step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "kaleido": {"level": "WARNING"},
         "choreographer": {"level": "WARNING"},
+        # Lock-outs are logged at WARNING; every login and cleanup is narrated at INFO.
+        "axes": {"level": "WARNING"},
     },
 }

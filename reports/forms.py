@@ -7,12 +7,13 @@ from typing import Any
 
 from django import forms
 
+from assessments.cleaning import CleanFieldsMixin
 from scoring.rubric import Rubric
 
 LEVEL_CHOICES = [(level, f"{level}") for level in range(1, 6)]
 
 
-class ScoringSettingsForm(forms.Form):
+class ScoringSettingsForm(CleanFieldsMixin, forms.Form):
     def __init__(
         self,
         *args: Any,
@@ -70,11 +71,13 @@ class ScoringSettingsForm(forms.Form):
         ]
 
 
-class BrandingForm(forms.Form):
+class BrandingForm(CleanFieldsMixin, forms.Form):
     MAX_LOGO_BYTES = 300_000
     firm_name = forms.CharField(max_length=120, required=False, strip=True, label="Firm name")
     colour = forms.RegexField(
-        regex=r"^#[0-9a-fA-F]{6}$",
+        # \Z, not $: "$" also matches before a final newline.
+        regex=r"^#[0-9a-fA-F]{6}\Z",
+        max_length=7,
         initial="#1d5aa6",
         label="Brand colour",
         error_messages={"invalid": "Use a colour like #1d5aa6."},

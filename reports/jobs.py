@@ -8,9 +8,17 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
-from assessments.jobs import job_claim, job_enqueue, job_fail, job_progress, job_requeue_if_stuck
+from assessments.jobs import (
+    Claim,
+    job_claim,
+    job_enqueue,
+    job_fail,
+    job_finish,
+    job_progress,
+    job_requeue_if_stuck,
+    job_running,
+)
 from assessments.models import Assessment
 from reports.compare import compare, previous_assessment
 from reports.models import ReportJob
@@ -50,78 +58,49 @@ def pdf_request(*, assessment: Assessment, user: Any, paper: str) -> ReportJob:
         render_hash=digest,
     )
     transaction.on_commit(lambda: enqueue(job.pk))
+    job.refresh_from_db()  # the stage says whether the job system took it
     return job
 
 
-def _send(job_id: Any) -> Any:
+def task_sender(job_id: Any) -> Any:
     from reports.tasks import render_report_pdf
 
     return lambda: render_report_pdf.delay(str(job_id))
 
 
 def enqueue(job_id: Any) -> bool:
-    return job_enqueue(_send(job_id), f"report job {job_id}")
+    return job_enqueue(ReportJob, job_id, task_sender(job_id))
 
 
 def requeue_if_stuck(job: ReportJob) -> None:
-    job_requeue_if_stuck(job, _send(job.pk))
+    job_requeue_if_stuck(job, task_sender(job.pk))
 
 
-def _progress(job_id: str, stage: str, percent: int) -> None:
-    job_progress(ReportJob, job_id, stage, percent)
+class Superseded(Exception):
+    """This attempt no longer owns the job (another worker took it over)."""
 
 
-def pdf_render(*, job_id: str) -> None:
-    """Render one job's PDF. Safe to call twice for the same job: only one call claims it."""
-    if not job_claim(ReportJob, job_id):
-        logger.info("Report job %s was already taken or finished", job_id)
-        return
+def pdf_render(*, job_id: str) -> Claim:
+    """Render one job's PDF. Safe to call any number of times for the same job: one call per
+    attempt claims it, and only one attempt can finish it (one result, one file)."""
+    claim = job_claim(ReportJob, job_id)
+    if not claim.claimed:
+        logger.info("Report job %s not run here: %s", job_id, claim.outcome.value)
+        return claim
+    attempt = claim.attempt
+
+    def progress(stage: str, percent: int) -> None:
+        if not job_progress(ReportJob, job_id, attempt, stage, percent):
+            raise Superseded
+
     job = ReportJob.objects.select_related(
         "assessment", "assessment__organisation", "requested_by"
     ).get(pk=job_id)
     try:
-        _progress(job_id, "Computing results", 5)
-        result = result_compute(assessment=job.assessment).data
-        branding = branding_for(job.assessment, job.requested_by)
-        comparison = comparison_for(job.assessment)
-        context = report_context(
-            assessment=job.assessment,
-            result=result,
-            for_pdf=True,
-            paper=job.paper,
-            branding=branding,
-            comparison=comparison,
-            progress=lambda stage, pct: _progress(job_id, stage, pct),
-        )
-        _progress(job_id, "Laying out pages", 65)
-        from reports.pdf import render_pdf
-
-        pdf, pages, _fetcher = render_pdf(render_html(context, standalone=True))
-        _progress(job_id, "Saving the file", 95)
-        job.file.save(job.filename, ContentFile(pdf), save=False)
-        job.render_hash = render_hash(
-            result,
-            assessment=job.assessment,
-            paper=job.paper,
-            branding=branding,
-            comparison=comparison,
-        )
-        job.pages = pages
-        job.status = ReportJob.Status.SUCCEEDED
-        job.stage = "Ready"
-        job.progress = 100
-        job.finished_at = timezone.now()
-        job.save(
-            update_fields=[
-                "file",
-                "render_hash",
-                "pages",
-                "status",
-                "stage",
-                "progress",
-                "finished_at",
-            ]
-        )
+        with job_running(ReportJob, job_id, attempt):
+            _render(job, attempt, progress)
+    except Superseded:
+        logger.warning("Report job %s attempt %s was taken over; stopping", job_id, attempt)
     except Exception as exc:
         logger.exception("Report job %s failed", job_id)
         job_fail(
@@ -129,4 +108,46 @@ def pdf_render(*, job_id: str) -> None:
             job_id,
             f"The report could not be rendered ({type(exc).__name__}). "
             "Try again; if it keeps failing, contact support.",
+            attempt=attempt,
         )
+    return claim
+
+
+def _render(job: ReportJob, attempt: int, progress: Any) -> None:
+    progress("Computing results", 5)
+    result = result_compute(assessment=job.assessment).data
+    branding = branding_for(job.assessment, job.requested_by)
+    comparison = comparison_for(job.assessment)
+    context = report_context(
+        assessment=job.assessment,
+        result=result,
+        for_pdf=True,
+        paper=job.paper,
+        branding=branding,
+        comparison=comparison,
+        progress=progress,
+    )
+    progress("Laying out pages", 65)
+    from reports.pdf import render_pdf
+
+    pdf, pages, _fetcher = render_pdf(render_html(context, standalone=True))
+    progress("Saving the file", 95)
+    job.file.save(job.filename, ContentFile(pdf), save=False)
+    finished = job_finish(
+        ReportJob,
+        job.pk,
+        attempt,
+        file=job.file.name,
+        render_hash=render_hash(
+            result,
+            assessment=job.assessment,
+            paper=job.paper,
+            branding=branding,
+            comparison=comparison,
+        ),
+        pages=pages,
+    )
+    if not finished:
+        # Another attempt owns the job now: keep exactly one file, the winner's.
+        job.file.delete(save=False)
+        raise Superseded

@@ -32,11 +32,13 @@ ANSWER_COLUMNS = ["respondent_id", "role", "question_id", "choice", "level", "nu
 
 
 def answers_frame(assessment: Assessment) -> pd.DataFrame:
-    """Answers of submitted respondents: a half-finished survey does not count yet."""
+    """Answers of submitted respondents: a half-finished survey does not count yet, nor one
+    that an owner excluded from the results."""
     rows = (
         Answer.objects.filter(
             respondent__assessment=assessment,
             respondent__status=Respondent.Status.SUBMITTED,
+            respondent__excluded_at__isnull=True,
         )
         .exclude(choice=Answer.Choice.NONE)
         .values_list(

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.signals import worker_process_shutdown
 
+from assessments.jobs import ClaimOutcome
 from reports import jobs
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def render_report_pdf(job_id: str) -> None:
-    jobs.pdf_render(job_id=job_id)
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=None
+)
+def render_report_pdf(self: Task, job_id: str) -> None:
+    claim = jobs.pdf_render(job_id=job_id)
+    if claim.outcome is ClaimOutcome.BUSY:
+        # Another worker holds the job: look again when its heartbeat would be stale, so the
+        # job is taken over if that worker died without this message being lost.
+        raise self.retry(countdown=claim.retry_in)
 
 
 @worker_process_shutdown.connect

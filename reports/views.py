@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseStopPolling
 from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.models import Assessment, Membership, hash_token, new_token
 from assessments.processes import services as processes
-from assessments.survey import _count_failure, _rate_limited
+from assessments.survey import count_failure, rate_limited
 from reports import charts, exports
 from reports.compare import compare
 from reports.forms import BrandingForm, ScoringSettingsForm
@@ -335,7 +335,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
     counted per client address; past the limit every token is refused for a minute."""
     # The invitation links' limiter, on purpose: one budget of failed guesses per address for
     # both kinds of token, so alternating between them buys a guesser nothing.
-    if _rate_limited(request):
+    if rate_limited(request):
         response = render(request, "survey/rate_limited.html", status=429)
         response["Retry-After"] = "60"
         response["Referrer-Policy"] = "no-referrer"
@@ -349,7 +349,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
         else None
     )
     if link is None:
-        _count_failure(request)
+        count_failure(request)
         response = render(request, "reports/share_unusable.html", status=404)
     else:
         ShareLink.objects.filter(pk=link.pk).update(views=F("views") + 1)

@@ -21,11 +21,14 @@ from django.utils import timezone
 
 from assessments.jobs import (
     BackgroundJob,
+    Claim,
     job_claim,
     job_enqueue,
     job_fail,
+    job_finish,
     job_progress,
     job_requeue_if_stuck,
+    job_running,
 )
 from assessments.models import Organisation
 from assessments.processes.core import eventlog
@@ -112,26 +115,33 @@ def log_map(
     return locked
 
 
-def _send(log_id: Any) -> Any:
+def task_sender(log_id: Any) -> Any:
     from assessments.processes.tasks import analyse_log
 
     return lambda: analyse_log.delay(str(log_id))
 
 
 def log_enqueue(log_id: Any) -> bool:
-    return job_enqueue(_send(log_id), f"event log {log_id}")
+    return job_enqueue(EventLog, log_id, task_sender(log_id))
 
 
 def log_requeue_if_stuck(log: EventLog) -> None:
     if log.mapped:
-        job_requeue_if_stuck(log, _send(log.pk))
+        job_requeue_if_stuck(log, task_sender(log.pk))
 
 
-def log_execute(*, log_id: str) -> None:
-    """The task body: claim the log, analyse it in chunks with progress, record the result."""
-    if not job_claim(EventLog, log_id):
-        logger.info("Event log %s was already taken or finished", log_id)
-        return
+class _Superseded(Exception):
+    """This attempt no longer owns the log's job (another worker took it over)."""
+
+
+def log_execute(*, log_id: str) -> Claim:
+    """The task body: claim the log, analyse it in chunks with progress, record the result.
+    Safe to run any number of times: one call per attempt claims it, one attempt finishes it."""
+    claim = job_claim(EventLog, log_id)
+    if not claim.claimed:
+        logger.info("Event log %s not run here: %s", log_id, claim.outcome.value)
+        return claim
+    attempt = claim.attempt
     log = EventLog.objects.get(pk=log_id)
     last = 0.0
 
@@ -140,14 +150,15 @@ def log_execute(*, log_id: str) -> None:
         if time.monotonic() - last < 1.0 and percent < 99:
             return
         last = time.monotonic()
-        job_progress(EventLog, log_id, stage, percent)
+        if not job_progress(EventLog, log_id, attempt, stage, percent):
+            raise _Superseded
 
     mapping = {k: v for k, v in log.column_mapping.items() if not k.startswith("_")}
     options = eventlog.LogOptions(
         mapping=mapping, time_zone=log.time_zone, date_order=log.date_order
     )
     try:
-        with log.upload.open("rb") as handle:
+        with job_running(EventLog, log_id, attempt), log.upload.open("rb") as handle:
             analysis = eventlog.analyse(
                 handle,
                 options,
@@ -155,20 +166,23 @@ def log_execute(*, log_id: str) -> None:
                 total_bytes=log.upload_size,
                 progress=progress,
             )
+    except _Superseded:
+        logger.warning("Event log %s attempt %s was taken over; stopping", log_id, attempt)
+        return claim
     except eventlog.LogError as exc:
-        job_fail(EventLog, log_id, str(exc))
-        return
+        job_fail(EventLog, log_id, str(exc), attempt=attempt)
+        return claim
     except Exception as exc:
         logger.exception("Event log %s failed", log_id)
-        job_fail(EventLog, log_id, f"The analysis failed unexpectedly ({type(exc).__name__}).")
-        return
-    EventLog.objects.filter(pk=log_id, status=BackgroundJob.Status.RUNNING).update(
-        status=BackgroundJob.Status.SUCCEEDED,
-        stage="Done",
-        progress=100,
-        finished_at=timezone.now(),
-        analysis=analysis,
-    )
+        job_fail(
+            EventLog,
+            log_id,
+            f"The analysis failed unexpectedly ({type(exc).__name__}).",
+            attempt=attempt,
+        )
+        return claim
+    job_finish(EventLog, log_id, attempt, stage="Done", analysis=analysis)
+    return claim
 
 
 def log_apply(*, log: EventLog, user: Any, now: datetime | None = None) -> Process:

@@ -197,6 +197,8 @@ class EventLog(BackgroundJob):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    RUNNABLE = Q(mapped=True)
+
     class Meta:
         ordering = ["-created_at"]
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
+from assessments.cleaning import CleanFieldsMixin
 from assessments.scans.engine.model import ScanError
 from assessments.scans.engine.urls import validate_remote_url
 
@@ -15,7 +16,7 @@ GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,1
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"# v2 git bundle", b"# v3 git bundle")
 
 
-class RepoUrlForm(forms.Form):
+class RepoUrlForm(CleanFieldsMixin, forms.Form):
     url = forms.CharField(
         label="Repository URL",
         max_length=500,
@@ -55,7 +56,7 @@ class RepoUrlForm(forms.Form):
         self.data = {**dict(self.data.items()), "url": ""}  # items(): one value per field
 
 
-class RepoPathForm(forms.Form):
+class RepoPathForm(CleanFieldsMixin, forms.Form):
     path = forms.CharField(label="Path on the server", max_length=500)
 
     def clean_path(self) -> str:
@@ -69,7 +70,7 @@ class RepoPathForm(forms.Form):
         return path
 
 
-class UploadForm(forms.Form):
+class UploadForm(CleanFieldsMixin, forms.Form):
     file = forms.FileField(label="File")
 
     def __init__(
@@ -101,7 +102,7 @@ def _is_tar(upload: Any) -> bool:
     return bool(marker == b"ustar")
 
 
-class GitHubForm(forms.Form):
+class GitHubForm(CleanFieldsMixin, forms.Form):
     repo = forms.CharField(
         label="Repository", max_length=140, help_text="owner/name, e.g. acme/payments"
     )
@@ -130,7 +131,7 @@ class ExportForm(UploadForm):
     kind = forms.ChoiceField(choices=EXPORT_KIND_CHOICES, label="What the export holds")
 
 
-class MappingForm(forms.Form):
+class MappingForm(CleanFieldsMixin, forms.Form):
     """One select per field of the export kind, choosing a column of the uploaded file."""
 
     def __init__(

@@ -17,13 +17,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from assessments.jobs import (
-    STALE_AFTER,
     BackgroundJob,
+    Claim,
     job_claim,
     job_enqueue,
     job_fail,
     job_progress,
     job_requeue_if_stuck,
+    job_running,
+    stale_after,
 )
 from assessments.models import Assessment
 from assessments.scans import secrets
@@ -206,7 +208,7 @@ def delivery_findings_refresh(*, assessment: Assessment) -> None:
 
 def run_active(*, source: ScanSource) -> ScanRun | None:
     """The source's queued run, or its running one whose worker is still alive."""
-    alive = timezone.now() - STALE_AFTER
+    alive = timezone.now() - stale_after()
     return (
         source.runs.filter(
             Q(status=BackgroundJob.Status.QUEUED)
@@ -237,27 +239,27 @@ def run_create(*, source: ScanSource, user: Any) -> ScanRun:
     return run
 
 
-def _send(run_id: Any) -> Any:
+def task_sender(run_id: Any) -> Any:
     from assessments.scans.tasks import run_scan
 
     return lambda: run_scan.delay(str(run_id))
 
 
 def run_enqueue(run_id: Any) -> bool:
-    return job_enqueue(_send(run_id), f"scan run {run_id}")
+    return job_enqueue(ScanRun, run_id, task_sender(run_id))
 
 
 def run_requeue_if_stuck(run: ScanRun) -> None:
-    job_requeue_if_stuck(run, _send(run.pk))
+    job_requeue_if_stuck(run, task_sender(run.pk))
 
 
 def run_cancel(*, run: ScanRun) -> None:
     """Ask a run to stop: a queued run stops at once, a running one at its next step, and
-    one whose worker died (no heartbeat for STALE_AFTER) at once as well."""
+    one whose worker died (no heartbeat for JOB_STALE_SECONDS) at once as well."""
     now = timezone.now()
     ScanRun.objects.filter(pk=run.pk).filter(
         Q(status=BackgroundJob.Status.QUEUED)
-        | Q(status=BackgroundJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        | Q(status=BackgroundJob.Status.RUNNING, heartbeat_at__lt=now - stale_after())
     ).update(
         status=BackgroundJob.Status.CANCELLED,
         stage="Cancelled",
@@ -272,11 +274,18 @@ def run_cancel(*, run: ScanRun) -> None:
 # --- Running a scan (the task body) -----------------------------------------------------------
 
 
-def run_execute(*, run_id: str) -> None:
-    """Claim and run one scan; safe to call twice for the same run (only one claims it)."""
-    if not job_claim(ScanRun, run_id):
-        logger.info("Scan run %s was already taken or finished", run_id)
-        return
+class _Superseded(Exception):
+    """This attempt no longer owns the run (another worker took it over)."""
+
+
+def run_execute(*, run_id: str) -> Claim:
+    """Claim and run one scan; safe to call any number of times for the same run: one call
+    per attempt claims it, and only one attempt can record findings."""
+    claim = job_claim(ScanRun, run_id)
+    if not claim.claimed:
+        logger.info("Scan run %s not run here: %s", run_id, claim.outcome.value)
+        return claim
+    attempt = claim.attempt
     run = ScanRun.objects.select_related("source", "assessment").get(pk=run_id)
     source = run.source
     workdir = Path(settings.SCAN_WORK_ROOT) / str(run.pk)
@@ -292,23 +301,33 @@ def run_execute(*, run_id: str) -> None:
         last_check = time.monotonic()
         if ScanRun.objects.filter(pk=run_id, cancel_requested=True).exists():
             raise engine_model.ScanCancelled("Cancelled.")
-        job_progress(ScanRun, run_id, stage, percent)
+        if not job_progress(ScanRun, run_id, attempt, stage, percent):
+            raise _Superseded
 
     try:
-        workdir.mkdir(parents=True, exist_ok=True)
-        result = _scan(source, workdir, progress)
-        _record(run, result)
+        with job_running(ScanRun, run_id, attempt):
+            workdir.mkdir(parents=True, exist_ok=True)
+            result = _scan(source, workdir, progress)
+            _record(run, result, attempt)
     except engine_model.ScanCancelled:
-        ScanRun.objects.filter(pk=run_id).update(
+        ScanRun.objects.filter(pk=run_id, attempts=attempt).update(
             status=BackgroundJob.Status.CANCELLED, stage="Cancelled", finished_at=timezone.now()
         )
+    except _Superseded:
+        logger.warning("Scan run %s attempt %s was taken over; stopping", run_id, attempt)
     except ScanError as exc:
-        job_fail(ScanRun, run_id, str(exc))
+        job_fail(ScanRun, run_id, str(exc), attempt=attempt)
     except Exception as exc:
         logger.exception("Scan run %s failed", run_id)
-        job_fail(ScanRun, run_id, f"The scan failed unexpectedly ({type(exc).__name__}).")
+        job_fail(
+            ScanRun,
+            run_id,
+            f"The scan failed unexpectedly ({type(exc).__name__}).",
+            attempt=attempt,
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    return claim
 
 
 def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.ScanResult:
@@ -360,7 +379,7 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
     raise ScanError("This source is imported, not scanned.")
 
 
-def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
+def _record(run: ScanRun, result: engine_model.ScanResult, attempt: int) -> None:
     """Store the findings and make this run the source's current one, atomically.
 
     A cancel asked for after the scan's last progress check still wins: the run ends
@@ -375,7 +394,7 @@ def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
         if source is None:
             return  # removed while it ran; its runs went with it
         finished = ScanRun.objects.filter(
-            pk=run.pk, status=BackgroundJob.Status.RUNNING, cancel_requested=False
+            pk=run.pk, status=BackgroundJob.Status.RUNNING, cancel_requested=False, attempts=attempt
         ).update(
             status=BackgroundJob.Status.SUCCEEDED,
             stage="Done",
@@ -386,9 +405,9 @@ def _record(run: ScanRun, result: engine_model.ScanResult) -> None:
             partial=result.partial,
         )
         if not finished:
-            ScanRun.objects.filter(pk=run.pk, status=BackgroundJob.Status.RUNNING).update(
-                status=BackgroundJob.Status.CANCELLED, stage="Cancelled", finished_at=now
-            )
+            ScanRun.objects.filter(
+                pk=run.pk, status=BackgroundJob.Status.RUNNING, attempts=attempt
+            ).update(status=BackgroundJob.Status.CANCELLED, stage="Cancelled", finished_at=now)
             return
         ScanFinding.objects.bulk_create(_finding_rows(run.pk, result.findings))
         current = source.current_run

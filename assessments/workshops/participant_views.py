@@ -9,22 +9,20 @@ The page polls with `?p=<phase>` every two seconds and gets 204 until the room m
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
+from assessments import ratelimit
 from assessments.access import (
     get_participant_for_session,
     participant_in_session,
     remember_participant,
 )
-from assessments.survey import _client_ip
 from assessments.workshops import presenters, services
 from assessments.workshops.core import WorkshopRuleError
 from assessments.workshops.forms import CodeForm, JoinForm
@@ -38,22 +36,18 @@ BAD_CODE = (
 
 
 def _failure_key(request: HttpRequest) -> str:
-    return f"rl:workshop-code:{_client_ip(request)}:{int(time.time() // 60)}"
+    return f"workshop-code:{ratelimit.client_ip(request)}"
 
 
 def _rate_limited(request: HttpRequest) -> bool:
     # A room of people behind one office address mistypes codes too, so this limit is its
-    # own (WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE) rather than the survey links' one.
-    return bool(cache.get(_failure_key(request), 0) >= settings.WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE)
+    # own (WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE) rather than the survey links' one. Like every
+    # limit, it lets requests through while the cache is down.
+    return ratelimit.over(_failure_key(request), settings.WORKSHOP_CODE_RATE_LIMIT_PER_MINUTE, 60)
 
 
 def _count_failure(request: HttpRequest) -> None:
-    key = _failure_key(request)
-    if not cache.add(key, 1, timeout=70):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=70)
+    ratelimit.hit(_failure_key(request), 60)
 
 
 def _htmx(request: HttpRequest) -> bool:

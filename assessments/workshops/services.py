@@ -10,6 +10,7 @@ for the person who acted; on error nothing is written.
 
 from __future__ import annotations
 
+import logging
 import statistics
 import uuid
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from assessments.workshops.core import WorkshopRuleError
 from assessments.workshops.models import Dissent, Participant, Vote, Workshop, WorkshopItem
 from scoring.rubric import AUDIENCES
 from scoring.workshop import AgreedLevel, DissentNote, RoomVote, quartiles
+
+logger = logging.getLogger(__name__)
 
 MAX_RATIONALE = 2000
 MAX_NOTES = 5000
@@ -105,8 +108,8 @@ def _begin(workshop_id: uuid.UUID, *, phase: bool, now: datetime) -> Workshop:
     workshop = Workshop.objects.select_related("assessment", "current_item").get(pk=workshop_id)
     # Now, and again once committed: a poll between the two may have cached the old value.
     key = _PHASE_KEY.format(workshop_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    _forget_phase(key)
+    transaction.on_commit(lambda: _forget_phase(key))
     return workshop
 
 
@@ -118,15 +121,29 @@ _PHASE_KEY = "workshop-phase:{}"
 PHASE_CACHE_SECONDS = 1
 
 
+def _forget_phase(key: str) -> None:
+    # The cache only spares the database; while it is down every poll reads the row instead.
+    try:
+        cache.delete(key)
+    except Exception:
+        logger.warning("Cache unavailable: workshop polls read the database", exc_info=True)
+
+
 def current_phase(workshop_id: uuid.UUID) -> int | None:
     """The workshop's phase counter, read through a one-second cache; None if it is gone."""
     key = _PHASE_KEY.format(workshop_id)
-    phase = cache.get(key)
+    try:
+        phase = cache.get(key)
+    except Exception:
+        phase = None
     if phase is None:
         phase = Workshop.objects.filter(pk=workshop_id).values_list("phase", flat=True).first()
         if phase is None:
             return None
-        cache.set(key, phase, timeout=PHASE_CACHE_SECONDS)
+        try:
+            cache.set(key, phase, timeout=PHASE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Cache unavailable: workshop polls read the database", exc_info=True)
     return int(phase)
 
 

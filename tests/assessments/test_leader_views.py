@@ -105,7 +105,9 @@ def test_member_cannot_create_or_change_anything(personas: Personas) -> None:
     assert client.get(reverse("assessments:detail", args=[a.pk])).status_code == 200
 
 
-def test_facilitator_can_run_the_assessment_but_not_manage_members(personas: Personas) -> None:
+def test_facilitator_can_run_the_assessment_but_not_make_a_second_owner(
+    personas: Personas,
+) -> None:
     client = login(personas.fiona)
     a = personas.assessment_a
     response = client.post(
@@ -114,11 +116,14 @@ def test_facilitator_can_run_the_assessment_but_not_manage_members(personas: Per
     )
     assert response.status_code == 302
     assert Respondent.objects.filter(assessment=a, name="Ann", role="product").exists()
+    # Org A has an owner (alice): the consultant may invite people, but not another owner.
     response = client.post(
         reverse("assessments:member_add", args=[personas.org_a.pk]),
         {"email": "charlie@example.com", "role": "owner"},
+        follow=True,
     )
-    assert response.status_code == 403
+    assert b"already has an owner" in response.content
+    assert not personas.org_a.member_invitations.exists()
     assert not Membership.objects.filter(
         user=personas.charlie, organisation=personas.org_a
     ).exists()
@@ -232,21 +237,19 @@ def test_create_organisation_makes_the_creator_a_member(personas: Personas) -> N
     assert bad.status_code == 400
 
 
-def test_owner_adds_an_existing_account_as_member(personas: Personas) -> None:
+def test_adding_a_member_makes_an_invitation_not_a_membership(personas: Personas) -> None:
+    """Full flows are in test_member_invitations.py."""
     client = login(personas.alice)
-    client.post(
-        reverse("assessments:member_add", args=[personas.org_a.pk]),
-        {"email": "CHARLIE@example.com", "role": "member"},
-    )
-    assert (
-        Membership.objects.get(user=personas.charlie, organisation=personas.org_a).role == "member"
-    )
     response = client.post(
         reverse("assessments:member_add", args=[personas.org_a.pk]),
-        {"email": "nobody@example.com", "role": "member"},
+        {"email": "CHARLIE@example.com", "role": "member"},
         follow=True,
     )
-    assert b"No account uses that e-mail address" in response.content
+    assert b"Invitation created for charlie@example.com" in response.content
+    assert not Membership.objects.filter(
+        user=personas.charlie, organisation=personas.org_a
+    ).exists()
+    assert personas.org_a.member_invitations.get().email == "charlie@example.com"
 
 
 def test_team_names_are_unique_per_org(personas: Personas) -> None:

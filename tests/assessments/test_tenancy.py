@@ -23,6 +23,7 @@ from assessments.models import (
     Answer,
     Assessment,
     Invitation,
+    MemberInvitation,
     Membership,
     Organisation,
     Respondent,
@@ -48,6 +49,10 @@ ID_FREE = {
     "engagements:client_start": "creates a new organisation from the user's own templates",
     "workshops:join": "the code typed is the credential; unknown codes get the same form",
     "workshops:join_code": "the code is the credential; unknown or expired codes look the same",
+    "healthz": "liveness: says only that the process answers",
+    "readyz": "readiness: reports whether the database, cache, broker and workers answer",
+    "member_join": "the token is the credential; unknown tokens get the neutral page",
+    "member_accept": "works only with an invitation the session earned by opening its link",
 }
 
 
@@ -88,6 +93,7 @@ OBJECT_PARAMS = {
     "workshop_id",
     "participant_id",
     "dissent_id",
+    "member_invitation_id",
 }
 
 
@@ -130,6 +136,7 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(Participant.objects.filter(workshop__assessment__organisation=org).values()),
         list(Vote.objects.filter(item__workshop__assessment__organisation=org).values()),
         list(Dissent.objects.filter(item__workshop__assessment__organisation=org).values()),
+        list(MemberInvitation.objects.filter(organisation=org).values()),
     ]
 
 
@@ -191,7 +198,15 @@ def other_org(personas: Personas) -> dict[str, Any]:
         who="",
         reason="B",
     )
+    member_invitation = MemberInvitation.objects.create(
+        organisation=personas.org_b,
+        email="someone@example.com",
+        role="owner",
+        token_hash=hash_token("org-b-member-invitation"),
+        expires_at=timezone.now() + timedelta(days=3),
+    )
     return {
+        "member_invitation_id": member_invitation.pk,
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,
         "invitation_id": respondent.invitation_id,
@@ -312,6 +327,8 @@ CHILD_PARAMS = {
     "log_id",
     "workshop_id",
     "dissent_id",
+    "respondent_id",
+    "member_invitation_id",
 }
 
 

@@ -583,7 +583,7 @@ def test_a_cancel_after_the_last_progress_check_still_cancels(
         allowed_roots=[tmp_path],
     )  # fmt: skip
     run_cancel(run=run)  # asked for once the scan had nothing left to check
-    _record(run, result)
+    _record(run, result, 0)
     run.refresh_from_db()
     source.refresh_from_db()
     assert run.status == "cancelled"

@@ -157,7 +157,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> Catalogue:
 
 def load_catalogue_text(text: str, *, source: str = "<catalogue>") -> Catalogue:
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
     except yaml.YAMLError as exc:
         raise CatalogueError(source, [f"invalid YAML: {exc}"]) from None
     problems: list[str] = []
