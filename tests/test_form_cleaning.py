@@ -58,7 +58,7 @@ def _form_classes() -> list[type[forms.BaseForm]]:
 
 
 def _make(cls: type[forms.BaseForm], data: dict[str, Any]) -> forms.BaseForm:
-    from assessments.models import Organisation
+    from assessments.models import EngagementTemplate, Organisation
 
     extra: dict[str, Any] = {
         "AssessmentForm": {"organisation": Organisation(name="x")},
@@ -70,6 +70,10 @@ def _make(cls: type[forms.BaseForm], data: dict[str, Any]) -> forms.BaseForm:
         "UploadForm": {"limit": 1000},
         "ExportForm": {"limit": 1000},
         "MappingForm": {"fields": {"time": (True, [])}, "columns": ["a"], "initial_mapping": {}},
+        "ClientStartForm": {"templates": EngagementTemplate.objects.none()},
+        "ProcessForm": {"organisation": Organisation(name="x")},
+        "LogUploadForm": {"organisation": Organisation(name="x"), "limit": 1000},
+        "LogMappingForm": {"columns": ["a"]},
     }.get(cls.__name__, {})
     return cls(data, **extra)  # type: ignore[call-arg]
 

@@ -7,11 +7,12 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from assessments.cleaning import CleanFieldsMixin
 from assessments.engagements.models import EngagementTemplate
 from assessments.models import ROLE_CHOICES
 
 
-class TemplateForm(forms.Form):
+class TemplateForm(CleanFieldsMixin, forms.Form):
     name = forms.CharField(max_length=120, strip=True)
     invitation_roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
@@ -19,11 +20,11 @@ class TemplateForm(forms.Form):
     cover_text = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
 
 
-class ReassessForm(forms.Form):
+class ReassessForm(CleanFieldsMixin, forms.Form):
     title = forms.CharField(max_length=200, strip=True)
 
 
-class ClientStartForm(forms.Form):
+class ClientStartForm(CleanFieldsMixin, forms.Form):
     template = forms.ModelChoiceField(queryset=EngagementTemplate.objects.none(), empty_label=None)
     organisation = forms.CharField(max_length=200, strip=True, label="Client organisation")
     title = forms.CharField(

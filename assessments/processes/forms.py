@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 
+from assessments.cleaning import CleanFieldsMixin
 from assessments.models import Organisation
 from assessments.processes.models import Process, ProcessStep
 
@@ -27,7 +28,7 @@ PROCESS_FIELDS = [
 ]
 
 
-class ProcessForm(forms.ModelForm[Process]):
+class ProcessForm(CleanFieldsMixin, forms.ModelForm[Process]):
     class Meta:
         model = Process
         fields = PROCESS_FIELDS
@@ -75,7 +76,7 @@ class ProcessForm(forms.ModelForm[Process]):
         return name
 
 
-class StepForm(forms.ModelForm[ProcessStep]):
+class StepForm(CleanFieldsMixin, forms.ModelForm[ProcessStep]):
     class Meta:
         model = ProcessStep
         fields = ["name", "system", "api", "decides"]
@@ -94,7 +95,7 @@ class StepForm(forms.ModelForm[ProcessStep]):
         return name
 
 
-class UploadForm(forms.Form):
+class UploadForm(CleanFieldsMixin, forms.Form):
     file = forms.FileField(label="File")
 
     def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
@@ -147,7 +148,7 @@ def _zones() -> list[tuple[str, str]]:
     return [(z, z) for z in ["UTC", *[z for z in zones if z != "UTC"]]]
 
 
-class LogMappingForm(forms.Form):
+class LogMappingForm(CleanFieldsMixin, forms.Form):
     case = forms.ChoiceField(label="Case id (required)")
     activity = forms.ChoiceField(label="Activity (required)")
     timestamp = forms.ChoiceField(label="Timestamp (required)")

@@ -178,7 +178,11 @@ def suggestion_add(request: AuthenticatedHttpRequest, org_id: str) -> HttpRespon
             organisation=org, name=str(request.POST.get("name", "")), user=request.user
         )
     except LookupError:
-        raise Http404 from None
+        # A stale page (someone else added it first) or a hand-made post: say so, change nothing.
+        messages.error(
+            request, "No process of that name is waiting among respondents' suggestions."
+        )
+        return redirect("processes:catalogue", org_id=org.pk)
     messages.success(
         request, f"Added {process.name} to the catalogue. Fill in what respondents could not."
     )

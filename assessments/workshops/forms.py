@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from assessments.cleaning import CleanFieldsMixin
 from assessments.workshops.models import ROLE_CHOICES
 from assessments.workshops.services import MAX_NOTES, MAX_RATIONALE, MAX_REASON
 
 LEVEL_CHOICES = [(n, str(n)) for n in range(1, 6)]
 
 
-class _FirstError(forms.Form):
+class _FirstError(CleanFieldsMixin, forms.Form):
     def first_error(self) -> str:
         for field, errors in self.errors.items():
             label = "" if field == "__all__" else f"{field.replace('_', ' ')}: "

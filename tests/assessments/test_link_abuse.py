@@ -106,10 +106,13 @@ def test_the_scripted_flood_of_the_report_is_flagged_and_can_be_excluded(
     Respondent.objects.filter(pk=real.pk).update(started_at=timezone.now() - timedelta(hours=1))
     services.respondent_submit(respondent=real)
     started = timezone.now()
+    seen: set[Any] = set()
     for i in range(30):
         client = Client(REMOTE_ADDR=f"10.9.{i // 250}.{i % 250}")
         _join(client, issued.token)
-        bot = Respondent.objects.filter(invitation=issued.invitation).latest("created_at")
+        # The new one (created_at is rewritten below, so "latest" would not find it).
+        bot = Respondent.objects.filter(invitation=issued.invitation).exclude(pk__in=seen).get()
+        seen.add(bot.pk)
         for q in questions[:12]:
             services.answer_save(respondent=bot, question_id=q.id, value="5", comment="", seq=1)
         services.respondent_submit(respondent=bot)

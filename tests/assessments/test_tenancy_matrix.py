@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import MemberInvitation, hash_token
+from assessments.models import EventLog, MemberInvitation, Process, ProcessStep, hash_token
 from assessments.scans.models import ScanRun, ScanSource
+from assessments.workshops import services as workshops
 from reports.models import ReportJob, ShareLink
 from tests.assessments.test_tenancy import all_patterns
 from tests.factories import Personas, invite
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.django_db
 #   respondent the browser session that redeemed the respondent's link
 #   token      a link token is the credential (unknown ones get a neutral 404 page)
 #   session    works only with something the session earned by opening a link
+#   read       members read with GET; a POST changes something, so members get 403
 ACCESS = {
     "login": "public",
     "logout": "public",
@@ -55,6 +57,16 @@ ACCESS = {
     "survey:review": "respondent",
     "survey:submit": "respondent",
     "survey:section": "respondent",
+    "processes:respondent": "respondent",
+    "engagements:client_start": "login",
+    "processes:catalogue": "member",
+    "processes:export": "member",
+    "processes:detail": "read",
+    "processes:log": "read",
+    "workshops:join": "public",
+    "workshops:join_code": "token",
+    "workshops:participant": "session",
+    "workshops:vote": "session",
 }
 WRITE = {
     "assessments:team_create", "assessments:member_add", "assessments:member_invitation_revoke",
@@ -67,6 +79,15 @@ WRITE = {
     "reports:share_create", "reports:share_revoke",
     "scans:sources", "scans:add", "scans:run", "scans:cancel", "scans:rescan", "scans:delete",
     "scans:mapping", "scans:findings",
+    "assessments:invitations_import", "assessments:invitations_remind",
+    "assessments:invitation_links_csv",
+    "engagements:template_save", "engagements:reassess",
+    "processes:create", "processes:import", "processes:delete", "processes:step_add",
+    "processes:step_update", "processes:step_move", "processes:step_delete",
+    "processes:log_upload", "processes:log_apply", "processes:suggestion_add",
+    "processes:ask_toggle",
+    "workshops:list", "workshops:console", "workshops:screen", "workshops:action",
+    "workshops:agree", "workshops:dissent_add", "workshops:dissent_delete", "workshops:notes",
 }  # fmt: skip
 ACCESS.update(dict.fromkeys(WRITE, "write"))
 
@@ -77,6 +98,9 @@ def _objects(personas: Personas) -> dict[str, Any]:
     a.refresh_from_db()
     if not a.is_open:
         a.reopen()  # an earlier post closed it
+    if not a.ask_processes:  # the respondents' process section exists only when asked for
+        a.ask_processes = True
+        a.save(update_fields=["ask_processes"])
     respondent, token = invite(a, role="engineering")
     services.answer_save(
         respondent=respondent,
@@ -111,6 +135,25 @@ def _objects(personas: Personas) -> dict[str, Any]:
         token_hash=hash_token(f"member-{respondent.pk}"),
         expires_at=timezone.now() + timedelta(days=3),
     )  # fmt: skip
+    process = Process.objects.create(organisation=personas.org_a, name=f"P {respondent.pk}")
+    step = ProcessStep.objects.create(process=process, position=1, name="Step")
+    log = EventLog.objects.create(
+        organisation=personas.org_a, process=process, upload_name="a.csv", mapped=True,
+        status="succeeded",
+    )  # fmt: skip
+    workshop = workshops.workshop_create(
+        assessment=a, title="Room", minutes_per_capability=5, created_by=personas.alice
+    )
+    participant = workshops.participant_join(workshop=workshop, role="engineering")
+    capability = workshops.item_open_next(workshop=workshop)
+    workshops.vote_cast(
+        participant=participant, capability_id=capability, round_number=1, value="3"
+    )
+    workshops.item_reveal(workshop=workshop)
+    workshops.item_agree(workshop=workshop, capability_id=capability, level=3, rationale="A")
+    dissent = workshops.dissent_add(
+        workshop=workshop, capability_id=capability, role="product", who="", reason="why"
+    )
     return {
         "org_id": personas.org_a.pk,
         "assessment_id": a.pk,
@@ -126,6 +169,11 @@ def _objects(personas: Personas) -> dict[str, Any]:
         "source_kind": "repo_url",
         "member_invitation_id": invitation.pk,
         "repo_source_id": repo.pk,
+        "process_id": process.pk,
+        "step_id": step.pk,
+        "log_id": log.pk,
+        "workshop_id": workshop.pk,
+        "dissent_id": dissent.pk,
         "token": token,
         "respondent": respondent,
     }
@@ -141,8 +189,10 @@ def _client(role: str, personas: Personas, objects: dict[str, Any]) -> Client:
     return client
 
 
-def _expected(rule: str, role: str) -> str:
+def _expected(rule: str, role: str, method: str) -> str:
     """allowed | login (redirect to the login page) | 403 | 404."""
+    if rule == "read":
+        rule = "member" if method == "get" else "write"
     staff_like = role in {"owner", "facilitator"}
     logged_in = role in {"owner", "facilitator", "member", "outsider"}
     if rule == "public":
@@ -181,16 +231,18 @@ def test_each_role_gets_exactly_its_access_on_its_own_organisation(
     objects = _objects(personas)
     for name, pattern in all_patterns():
         rule = ACCESS[name]
-        expected = _expected(rule, role)
-        if expected == "any":
-            continue
         for method in ("get", "post"):
-            if expected == "allowed" and rule in {"write", "member"}:
+            expected = _expected(rule, role, method)
+            if expected == "any":
+                continue
+            if expected == "allowed" and rule in {"write", "member", "read"}:
                 objects = _objects(personas)  # an earlier post may have closed or deleted
             client = _client(role, personas, objects)
             kwargs = {p: objects[p] for p in pattern.pattern.converters}
             if name == "scans:rescan":
                 kwargs["source_id"] = objects["repo_source_id"]  # exports are not rescanned
+            if name == "processes:export":
+                kwargs["kind"] = "processes.csv"
             response = getattr(client, method)(reverse(name, kwargs=kwargs))
             status = response.status_code
             location = response.get("Location", "")
