@@ -56,7 +56,7 @@ def payload(name: str) -> str:
 
 def slashless(name: str) -> str:
     """The same for file names, which cannot hold a slash."""
-    return f"\"'><i data-xss=\"{name}\">xss-{name}<"
+    return f'"\'><i data-xss="{name}">xss-{name}<'
 
 
 class _Elements(HTMLParser):
@@ -189,7 +189,11 @@ def world(tmp_path: Path) -> World:
     client.force_login(owner)
     client.post(
         reverse("scans:add", args=[assessment.pk, "repo_archive"]),
-        {"file": SimpleUploadedFile(f"{slashless('archive-name')}.tar.gz", _repo_archive(tmp_path))},
+        {
+            "file": SimpleUploadedFile(
+                f"{slashless('archive-name')}.tar.gz", _repo_archive(tmp_path)
+            )
+        },
     )
     rows = io.StringIO()
     writer = csv_module.writer(rows)
@@ -207,7 +211,9 @@ def world(tmp_path: Path) -> World:
     share_token = "share-token-for-the-xss-walk-0123456789abcdef"
     share = ShareLink.objects.create(
         assessment=assessment,
-        token_hash=__import__("assessments.models", fromlist=["hash_token"]).hash_token(share_token),
+        token_hash=__import__("assessments.models", fromlist=["hash_token"]).hash_token(
+            share_token
+        ),
         created_by=consultant,
         expires_at=assessment.created_at + __import__("datetime").timedelta(days=3650),
     )
@@ -365,7 +371,11 @@ def test_every_field_arrives_inert_on_every_page_partial_and_export(world: World
         (
             respondent,
             reverse("survey:answer", args=[world.respondent.pk]),
-            {"question": question, f"q-{question}": "4", f"c-{question}": payload("pending-comment")},
+            {
+                "question": question,
+                f"q-{question}": "4",
+                f"c-{question}": payload("pending-comment"),
+            },
         ),
         (
             clients["owner"],
