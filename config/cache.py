@@ -11,10 +11,9 @@ from django.core.cache.backends.redis import RedisCache
 
 
 class ScopedRedisCache(RedisCache):
-    def clear(self) -> bool:
+    def clear(self) -> None:
         client = self._cache.get_client(write=True)
         pattern = self.make_key("*")
         keys = list(client.scan_iter(match=pattern, count=500))
         for start in range(0, len(keys), 500):
             client.delete(*keys[start : start + 500])
-        return True
