@@ -3,12 +3,14 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: help run test env system-deps migrate demo lint check worker clean
+.PHONY: help run test env system-deps migrate demo lint check worker clean mutate
 
 help:
 	@echo "make run    install everything, load the demo data, start the web server and a Celery worker"
 	@echo "make test   install what the tests need and run the whole suite (browser tests included)"
 	@echo "make lint   ruff and mypy"
+	@echo "make mutate mutation testing of scoring, access, scan safety, exports and share links"
+	@echo "            (AREAS=\"scoring access\" for some; see docs/testing.md)"
 
 env: .venv/.installed
 
@@ -37,6 +39,9 @@ lint: env
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy scoring assessments reports config
 
+mutate: env
+	$(PY) scripts/mutate.py $(AREAS)
+
 check: env
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=opready.example \
 		$(PY) manage.py check --deploy --fail-level WARNING
@@ -45,4 +50,4 @@ worker: env
 	.venv/bin/celery -A config worker --loglevel=INFO
 
 clean:
-	rm -rf .venv .tools var/broker var/test-* .pytest_cache
+	rm -rf .venv .tools var/broker var/test-* var/mutate .pytest_cache

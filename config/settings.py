@@ -97,6 +97,11 @@ if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-opready-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Parallel test workers (pytest-xdist sets PYTEST_XDIST_WORKER, also in the Celery worker a
+# test process starts) each get their own queue, media folder and cache keys, so no worker
+# reads another's jobs, files or rate-limit counters.
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
 _redis_cache = env_str("CACHE_URL")
 # Cache calls from a request give up within this many seconds (a hung Redis must not hold a
 # request); the rate limiter then lets the request through (assessments/ratelimit.py).
@@ -104,12 +109,15 @@ CACHE_TIMEOUT_SECONDS = env_int("CACHE_TIMEOUT_SECONDS", 1)
 if _redis_cache:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ScopedRedisCache",
             "LOCATION": _redis_cache,
             "OPTIONS": {
                 "socket_timeout": CACHE_TIMEOUT_SECONDS,
                 "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
             },
+            # Several deployments (or test workers) may share one Redis database: each keeps
+            # to its own keys, and clearing the cache clears only those.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "opready") + _TEST_WORKER,
         }
     }
 else:
@@ -165,7 +173,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media"))) / _TEST_WORKER
 MEDIA_URL = "/media/"
 
 # --- Security -------------------------------------------------------------------------------
@@ -234,7 +242,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control", "processed"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 # Separate queues let several deployments (or a test run beside a dev worker) share a broker.
-CELERY_TASK_DEFAULT_QUEUE = env_str("OPREADY_CELERY_QUEUE", "opready")
+CELERY_TASK_DEFAULT_QUEUE = env_str("OPREADY_CELERY_QUEUE", "opready") + _TEST_WORKER
 # Tasks record their status on model rows, so no result backend is needed.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -10,5 +10,9 @@ export OPREADY_FORBID_SKIPS=${OPREADY_FORBID_SKIPS:-1}
 # apart from anything a development server or worker on this machine uses.
 export OPREADY_CELERY_QUEUE=${OPREADY_CELERY_QUEUE:-opready-test-$$}
 export MEDIA_ROOT=${MEDIA_ROOT:-$PWD/var/test-media}
-echo "==> Tests on database: ${DATABASE_URL:-sqlite (default)}; broker: ${CELERY_BROKER_URL:-filesystem:// (default)}"
-exec .venv/bin/python -m pytest "$@"
+# Independent tests run in parallel worker processes (pytest-xdist), one per CPU by default;
+# TEST_WORKERS=0 runs everything in this one process. Each worker gets its own test database,
+# Celery worker and queue, media folder and cache keys (config/settings.py, tests/conftest.py).
+WORKERS=${TEST_WORKERS:-auto}
+echo "==> Tests on database: ${DATABASE_URL:-sqlite (default)}; broker: ${CELERY_BROKER_URL:-filesystem:// (default)}; workers: $WORKERS"
+exec .venv/bin/python -m pytest -n "$WORKERS" "$@"

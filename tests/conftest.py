@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +26,28 @@ def personas(db: Any) -> Any:
     from tests.factories import make_personas  # Django models: only for tests that use them
 
     return make_personas()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+) -> Iterator[None]:
+    """Under `make mutate`, every forked test run starts from its own copy of a migrated
+    SQLite template (with --reuse-db), instead of migrating a fresh database per mutant."""
+    template = os.environ.get("OPREADY_MUTATE_DB_TEMPLATE")
+    if not template:
+        yield
+        return
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    copy = f"{template}.{os.getpid()}"
+    shutil.copyfile(template, copy)
+    database.setdefault("TEST", {})["NAME"] = copy
+    yield
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(copy + suffix)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,282 @@
+"""`make mutate`: mutation testing (mutmut) of the modules where a silent bug costs most.
+
+Each area runs on its own: its modules are mutated and each mutant is run only against the
+tests of that area that reach the mutated function (mutmut records which tests call what),
+in forked children, two at a time by default, under `nice`. Prints the mutation score per
+module and every surviving mutant with its diff, and writes the same to
+var/mutate/report.md. Exits 1 when an area is below its target.
+
+    .venv/bin/python scripts/mutate.py                 # every area
+    .venv/bin/python scripts/mutate.py scoring access  # some areas
+    MUTATE_CHILDREN=1 .venv/bin/python scripts/mutate.py scan-safety
+
+Survivors that no test can kill (equivalent or harmless mutants) are listed, with the
+reason, in docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "mutate"
+VENV = ROOT / ".venv" / "bin"
+# What the tests import or read, linked into each area's staging folder; mutmut copies it.
+TREE = ("scoring", "assessments", "reports", "config", "templates", "static", "tests", "manage.py")
+KILLED = {1, 3, 24, 36, -24, 152, 255, 37}  # killed, timeout (a mutant that hangs is caught)
+SKIPPED = {34, 2, None}
+NOT_BROWSER = ["-m", "not browser and not worker"]
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+    target: float
+    database: bool
+    # Restrict to these functions (mutmut's mutant-name globs) where a module holds more
+    # than the area (reports/views.py holds every report view; the area is the share links).
+    only: tuple[str, ...] = ()
+
+
+AREAS = (
+    Area(
+        "scoring",
+        ("scoring/*.py",),
+        ("tests/scoring",),
+        90.0,
+        database=False,
+    ),
+    Area(
+        "access",
+        ("assessments/access.py", "assessments/services.py"),
+        (
+            "tests/assessments/test_survey_flow.py",
+            "tests/assessments/test_locks.py",
+            "tests/assessments/test_layers.py",
+            "tests/assessments/test_concurrency.py",
+            "tests/assessments/test_leader_views.py",
+            "tests/assessments/test_tenancy.py",
+            "tests/test_link_lifecycle.py",
+        ),
+        90.0,
+        database=True,
+    ),
+    Area(
+        "scan-safety",
+        (
+            "assessments/scans/engine/gitrunner.py",
+            "assessments/scans/engine/archives.py",
+            "assessments/scans/engine/urls.py",
+        ),
+        (
+            "tests/scans/engine/test_runner.py",
+            "tests/scans/engine/test_archives.py",
+            "tests/scans/engine/test_urls.py",
+            "tests/scans/engine/test_lab.py",
+            "tests/scans/engine/test_copy_contents.py",
+            "tests/scans/engine/test_layers.py",
+        ),
+        85.0,
+        database=False,
+    ),
+    Area(
+        "exports",
+        ("reports/exports.py",),
+        (
+            "tests/reports/test_reports.py",
+            "tests/reports/test_what_counts.py",
+            "tests/reports/test_results_evidence.py",
+            "tests/reports/test_report_sections.py",
+        ),
+        85.0,
+        database=True,
+    ),
+    Area(
+        "share-links",
+        ("reports/views.py", "reports/models.py"),
+        (
+            "tests/test_link_lifecycle.py",
+            "tests/reports/test_reports.py",
+            "tests/reports/test_report_sections.py",
+        ),
+        85.0,
+        database=True,
+        only=(
+            "reports.views.x_shared*",
+            "reports.views.x__current_pdfs*",
+            "reports.models.xǁShareLinkǁ*",
+        ),
+    ),
+)
+
+
+@dataclass
+class Score:
+    killed: int = 0
+    total: int = 0
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 100.0
+
+
+def _pyproject(area: Area) -> str:
+    """The project's pyproject.toml with this area's [tool.mutmut] section."""
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r"\n\[tool\.mutmut\].*?(?=\n\[|\Z)", "", text, flags=re.S)
+    selection = [*area.tests, *NOT_BROWSER]
+    extra = ["-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore"]
+    if area.database:
+        extra.append("--reuse-db")  # each child copies a migrated template (tests/conftest.py)
+    return (
+        text
+        + "\n[tool.mutmut]\n"
+        + f"source_paths = {json.dumps(list(TREE[:4]))}\n"
+        + f"only_mutate = {json.dumps(list(area.modules))}\n"
+        + 'also_copy = ["templates", "static", "manage.py"]\n'
+        + f"pytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
+        + f"pytest_add_cli_args = {json.dumps(extra)}\n"
+        + "use_git_change_detection = false\n"
+    )
+
+
+def _stage(area: Area) -> Path:
+    stage = WORK / area.name
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    for name in TREE:
+        (stage / name).symlink_to(ROOT / name)
+    (stage / "pyproject.toml").write_text(_pyproject(area))
+    return stage
+
+
+def _environment(stage: Path, area: Area) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "PYTEST_ADDOPTS"}
+    }
+    env |= {
+        "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+        "OPREADY_VAR_DIR": str(stage / "var"),
+        "MEDIA_ROOT": str(stage / "var" / "media"),
+        "OPREADY_CELERY_QUEUE": f"opready-mutate-{area.name}",
+    }
+    if area.database:
+        template = stage / "var" / "template.sqlite3"
+        template.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [str(VENV / "python"), "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env | {"DATABASE_URL": f"sqlite:///{template}"},
+            check=True,
+        )
+        env["OPREADY_MUTATE_DB_TEMPLATE"] = str(template)
+    return env
+
+
+def _scores(stage: Path, area: Area) -> dict[str, Score]:
+    scores: dict[str, Score] = {}
+    for meta in sorted((stage / "mutants").rglob("*.py.meta")):
+        module = str(meta.relative_to(stage / "mutants"))[: -len(".meta")]
+        if not any(fnmatch.fnmatch(module, pattern) for pattern in area.modules):
+            continue
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        score = Score()
+        for name, code in sorted(codes.items()):
+            if area.only and not any(fnmatch.fnmatchcase(name, g) for g in area.only):
+                continue
+            if code in SKIPPED:
+                continue
+            score.total += 1
+            if code in KILLED:
+                score.killed += 1
+            else:
+                score.survivors.append(name)
+        if score.total:
+            scores[module] = score
+    return scores
+
+
+def _diff(stage: Path, env: dict[str, str], name: str) -> str:
+    shown = subprocess.run(
+        [str(VENV / "mutmut"), "show", name], cwd=stage, env=env, capture_output=True, text=True
+    ).stdout
+    lines = [
+        line
+        for line in shown.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    return " | ".join(line.strip() for line in lines)[:300]
+
+
+def run(area: Area, children: int, out: list[str]) -> bool:
+    print(f"\n=== {area.name}: {', '.join(area.modules)} (target {area.target:.0f}%)", flush=True)
+    stage = _stage(area)
+    env = _environment(stage, area)
+    started = time.monotonic()
+    command = ["nice", "-n", "10", str(VENV / "mutmut"), "run", "--max-children", str(children)]
+    command += list(area.only)
+    with open(stage / "mutmut.log", "w") as log:
+        subprocess.run(command, cwd=stage, env=env, stdout=log, stderr=subprocess.STDOUT)
+    minutes = (time.monotonic() - started) / 60
+    scores = _scores(stage, area)
+    if not scores:
+        print(f"mutmut produced no results; see {stage / 'mutmut.log'}")
+        out.append(f"## {area.name}\n\nno results (see var/mutate/{area.name}/mutmut.log)\n")
+        return False
+    killed = sum(s.killed for s in scores.values())
+    total = sum(s.total for s in scores.values())
+    overall = 100.0 * killed / total if total else 100.0
+    out.append(f"## {area.name} ({overall:.1f}%, target {area.target:.0f}%, {minutes:.0f} min)\n")
+    out.append("| module | killed | mutants | score |\n|---|---|---|---|")
+    for module, score in scores.items():
+        line = f"{module:55} {score.killed:5d} / {score.total:5d}  {score.percent:5.1f}%"
+        print(line)
+        out.append(f"| {module} | {score.killed} | {score.total} | {score.percent:.1f}% |")
+    print(f"{area.name}: {killed} / {total} killed, {overall:.1f}% in {minutes:.1f} min")
+    out.append("\nSurvivors:\n")
+    for score in scores.values():
+        for name in score.survivors:
+            diff = _diff(stage, env, name)
+            print(f"  survived {name}: {diff}")
+            out.append(f"- `{name}`: `{diff}`")
+    out.append("")
+    return overall >= area.target
+
+
+def main(argv: list[str]) -> int:
+    names = set(argv)
+    unknown = names - {a.name for a in AREAS}
+    if unknown:
+        print(f"unknown area(s): {', '.join(sorted(unknown))}; areas: "
+              + ", ".join(a.name for a in AREAS))  # fmt: skip
+        return 2
+    children = int(os.environ.get("MUTATE_CHILDREN", "2"))
+    WORK.mkdir(parents=True, exist_ok=True)
+    report = ["# Mutation scores (make mutate)\n"]
+    ok = True
+    for area in AREAS:
+        if names and area.name not in names:
+            continue
+        ok = run(area, children, report) and ok
+    (WORK / "report.md").write_text("\n".join(report) + "\n")
+    print(f"\nReport: {WORK / 'report.md'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

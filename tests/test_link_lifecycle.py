@@ -1,0 +1,284 @@
+"""Survey links and share links through every transition, as tables.
+
+Each row is a sequence of events (issue, redeem, revoke, reissue, expire, close, reopen) and
+what must hold afterwards, for a visitor arriving fresh with a token and for a browser that
+opened the link before the events: a revoked, replaced or expired link stops working in
+both, and a reissued link works again even when it had been revoked or had expired.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Answer, Invitation, Respondent, hash_token, new_token
+from reports.models import ShareLink
+from tests.factories import Personas, invite
+
+pytestmark = pytest.mark.django_db
+
+
+def _expire(invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def _redeems(token: str) -> bool:
+    response = Client().get(reverse("survey:redeem", args=[token]))
+    return response.status_code == 302
+
+
+def _survey_open(client: Client, respondent: Respondent) -> bool:
+    """Every page and write of the survey answers for this browser (or none does)."""
+    qid = services.questions_for(respondent)[0].id
+    home = client.get(reverse("survey:home", args=[respondent.pk]))
+    save = client.post(
+        reverse("survey:answer", args=[respondent.pk]),
+        {"question": qid, f"q-{qid}": "4", "seq": str(int(timezone.now().timestamp() * 1000))},
+    )
+    review = client.get(reverse("survey:review", args=[respondent.pk]))
+    statuses = {home.status_code, save.status_code, review.status_code}
+    assert statuses in ({200}, {404}), statuses  # never half open
+    if statuses == {404}:
+        assert b"This link can't be used" in home.content
+    return statuses == {200}
+
+
+# events -> (old token redeems, new token redeems, the browser opened before still works,
+#            the state the leader sees)
+PERSONAL = [
+    ((), True, None, True, "active"),
+    (("revoke",), False, None, False, "revoked"),
+    (("expire",), False, None, False, "expired"),
+    (("reissue",), False, True, False, "active"),
+    (("revoke", "reissue"), False, True, False, "active"),
+    (("expire", "reissue"), False, True, False, "active"),
+    (("reissue", "revoke"), False, False, False, "revoked"),
+    (("reissue", "expire"), False, False, False, "expired"),
+    (("revoke", "revoke"), False, None, False, "revoked"),
+    (("expire", "revoke"), False, None, False, "revoked"),
+    (("revoke", "reissue", "reissue"), False, True, False, "active"),
+]
+
+
+@pytest.mark.parametrize(("events", "old", "new", "opened", "state"), PERSONAL)
+def test_personal_link_life_cycle(
+    personas: Personas,
+    events: tuple[str, ...],
+    old: bool,
+    new: bool | None,
+    opened: bool,
+    state: str,
+) -> None:
+    respondent, token = invite(personas.assessment_a)
+    browser = Client()
+    assert browser.get(reverse("survey:redeem", args=[token])).status_code == 302
+    invitation = respondent.invitation
+    assert invitation is not None
+    fresh: str | None = None
+    first_revoked_at = None
+    for event in events:
+        invitation.refresh_from_db()
+        if event == "revoke":
+            services.invitation_revoke(invitation=invitation)
+            invitation.refresh_from_db()
+            first_revoked_at = first_revoked_at or invitation.revoked_at
+            assert invitation.revoked_at == first_revoked_at  # revoking twice changes nothing
+        elif event == "reissue":
+            fresh = services.invitation_reissue(invitation=invitation).token
+            first_revoked_at = None
+        elif event == "expire":
+            _expire(invitation)
+    invitation.refresh_from_db()
+    assert invitation.state == state
+    assert _redeems(token) is old
+    if fresh is not None:
+        assert _redeems(fresh) is new
+    assert _survey_open(browser, respondent) is opened
+    if state == "active" and fresh is not None:
+        # The reissued link restarts its life and keeps the respondent and their answers.
+        newcomer = Client()
+        newcomer.get(reverse("survey:redeem", args=[fresh]))
+        assert _survey_open(newcomer, respondent)
+        assert invitation.expires_at > timezone.now() + timedelta(days=1)
+
+
+def test_the_detail_page_shows_each_links_state(personas: Personas) -> None:
+    client = Client()
+    client.force_login(personas.alice)
+    states = {}
+    for state in ("active", "revoked", "expired"):
+        respondent, _token = invite(personas.assessment_a, name=f"Person {state}")
+        assert respondent.invitation is not None
+        if state == "revoked":
+            services.invitation_revoke(invitation=respondent.invitation)
+        if state == "expired":
+            _expire(respondent.invitation)
+        states[state] = respondent.invitation
+    page = client.get(reverse("assessments:detail", args=[personas.assessment_a.pk]))
+    html = page.content.decode()
+    for state, invitation in states.items():
+        row = html[html.index(f"Person {state}") :]
+        row = row[: row.index("</tr>")]
+        invitation.refresh_from_db()
+        assert invitation.state == state
+        assert state in row.lower(), (state, row[:300])
+
+
+OPEN = [
+    ((), True, True),
+    (("revoke",), False, False),
+    (("expire",), False, False),
+    (("close",), False, False),
+    (("close", "reopen"), True, True),
+]
+
+
+@pytest.mark.parametrize(("events", "joins", "opened"), OPEN)
+def test_open_link_life_cycle(
+    personas: Personas, events: tuple[str, ...], joins: bool, opened: bool
+) -> None:
+    assessment = personas.assessment_a
+    issued = services.invitation_create_open(assessment=assessment)
+    browser = Client()
+    browser.get(reverse("survey:redeem", args=[issued.token]))
+    browser.post(reverse("survey:join"), {"role": "engineering", "name": "Early"})
+    respondent = Respondent.objects.get(assessment=assessment, name="Early")
+    for event in events:
+        if event == "revoke":
+            services.invitation_revoke(invitation=issued.invitation)
+        elif event == "expire":
+            _expire(issued.invitation)
+        elif event == "close":
+            assessment.close()
+        elif event == "reopen":
+            assessment.reopen()
+    newcomer = Client()
+    redeemed = newcomer.get(reverse("survey:redeem", args=[issued.token]))
+    joined = newcomer.post(reverse("survey:join"), {"role": "product", "name": "Late"})
+    late = Respondent.objects.filter(assessment=assessment, name="Late").exists()
+    assert (redeemed.status_code == 302 and late) is joins, (redeemed.status_code, joined)
+    home = browser.get(reverse("survey:home", args=[respondent.pk]))
+    assert (home.status_code == 200) is opened
+    qid = services.questions_for(respondent)[0].id
+    save = browser.post(
+        reverse("survey:answer", args=[respondent.pk]), {"question": qid, f"q-{qid}": "2"}
+    )
+    assert (save.status_code == 200) is opened
+    assert Answer.objects.filter(respondent=respondent).exists() is opened
+
+
+@pytest.mark.parametrize("offset", [timedelta(seconds=-1), timedelta(0), timedelta(seconds=1)])
+def test_an_invitation_is_usable_strictly_before_its_expiry(
+    personas: Personas, offset: timedelta
+) -> None:
+    respondent, token = invite(personas.assessment_a)
+    invitation = respondent.invitation
+    assert invitation is not None
+    at = invitation.expires_at + offset
+    assert invitation.is_usable(at) is (offset < timedelta(0))
+    assert (services.invitation_redeem(token=token, now=at) is not None) is (offset < timedelta(0))
+
+
+@pytest.mark.parametrize("days", [1, 7, 30])
+def test_the_link_lifetime_setting_sets_the_expiry_of_new_and_reissued_links_only(
+    personas: Personas, settings: Any, days: int
+) -> None:
+    settings.INVITATION_TTL_DAYS = days
+    now = timezone.now()
+    issued = services.invitation_create_personal(
+        assessment=personas.assessment_a, role="engineering", now=now
+    )
+    assert issued.invitation.expires_at == now + timedelta(days=days)
+    opened = services.invitation_create_open(assessment=personas.assessment_a, now=now)
+    assert opened.invitation.expires_at == now + timedelta(days=days)
+    later = now + timedelta(hours=5)
+    services.invitation_reissue(invitation=issued.invitation, now=later)
+    assert issued.invitation.expires_at == later + timedelta(days=days)
+    share = _share(personas, days=3)
+    assert share.expires_at - share.created_at == pytest.approx(
+        timedelta(days=3), abs=timedelta(seconds=5)
+    )
+
+
+# --- Share links ------------------------------------------------------------------------------
+
+
+def _share(personas: Personas, days: int = 30) -> ShareLink:
+    token = new_token()
+    link = ShareLink.objects.create(
+        assessment=personas.assessment_a,
+        token_hash=hash_token(token),
+        created_by=personas.alice,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    link.token = token  # type: ignore[attr-defined]
+    return link
+
+
+def _three_submitted(personas: Personas) -> None:
+    for _ in range(3):
+        respondent, _token = invite(personas.assessment_a)
+        qid = services.questions_for(respondent)[0].id
+        services.answer_save(respondent=respondent, question_id=qid, value="3", comment="", seq=1)
+        services.respondent_submit(respondent=respondent)
+
+
+SHARES = [
+    ((), True, True, "active"),
+    (("revoke",), False, False, "revoked"),
+    (("expire",), False, False, "expired"),
+    (("revoke", "revoke"), False, False, "revoked"),
+    (("expire", "revoke"), False, False, "revoked"),
+]
+
+
+@pytest.mark.parametrize(("events", "fresh", "opened", "state"), SHARES)
+def test_share_link_life_cycle(
+    personas: Personas, events: tuple[str, ...], fresh: bool, opened: bool, state: str
+) -> None:
+    _three_submitted(personas)
+    link = _share(personas)
+    reader = Client()
+    first = reader.get(reverse("reports:shared", args=[link.token]))  # type: ignore[attr-defined]
+    assert first.status_code == 302
+    owner = Client()
+    owner.force_login(personas.alice)
+    revoked_at = None
+    for event in events:
+        if event == "revoke":
+            owner.post(reverse("reports:share_revoke", args=[personas.assessment_a.pk, link.pk]))
+            link.refresh_from_db()
+            revoked_at = revoked_at or link.revoked_at
+            assert link.revoked_at == revoked_at
+        elif event == "expire":
+            ShareLink.objects.filter(pk=link.pk).update(
+                expires_at=timezone.now() - timedelta(seconds=1)
+            )
+    link.refresh_from_db()
+    assert link.state == state
+    again = Client().get(reverse("reports:shared", args=[link.token]))  # type: ignore[attr-defined]
+    assert (again.status_code == 302) is fresh
+    page = reader.get(reverse("reports:shared_report", args=[link.pk]))
+    assert (page.status_code == 200) is opened
+    if not opened:
+        assert page.status_code == 404
+        assert personas.assessment_a.title.encode() not in page.content
+    report = owner.get(reverse("reports:report", args=[personas.assessment_a.pk])).content.decode()
+    assert state in report.lower()
+
+
+def test_a_share_session_never_opens_another_share(personas: Personas) -> None:
+    _three_submitted(personas)
+    one, two = _share(personas), _share(personas)
+    reader = Client()
+    reader.get(reverse("reports:shared", args=[one.token]))  # type: ignore[attr-defined]
+    assert reader.get(reverse("reports:shared_report", args=[one.pk])).status_code == 200
+    assert reader.get(reverse("reports:shared_report", args=[two.pk])).status_code == 404
