@@ -339,7 +339,10 @@ def _check_response(seen: Seen, where: str, response: Any) -> None:
                         assert not cell.startswith(_DANGEROUS), f"{where}: formula {cell[:40]!r}"
                         seen.text(cell)
     elif "json" in kind:
-        assert response["Content-Disposition"].startswith("attachment")
+        # JSON (exports, the health probes) is data: a browser renders none of it as markup as
+        # long as its type is exact and never sniffed.
+        assert kind.startswith("application/json"), f"{where}: {kind!r}"
+        assert response["X-Content-Type-Options"] == "nosniff", where
         seen.text(json.dumps(json.loads(body)))
     elif body:
         raise AssertionError(f"{where}: unexpected content type {kind!r}")

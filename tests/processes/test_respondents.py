@@ -94,12 +94,12 @@ def test_confirm_and_add_processes_then_leaders_see_counts_not_names(
     assert (
         added.status_code == 302 and process.origin == "respondent" and process.runs_per_week == 30
     )
-    assert (
-        owner_client.post(
-            reverse("processes:suggestion_add", args=[personas.org_a.pk]), {"name": "Nope"}
-        ).status_code
-        == 404
+    before = Process.objects.filter(organisation=personas.org_a).count()
+    refused = owner_client.post(
+        reverse("processes:suggestion_add", args=[personas.org_a.pk]), {"name": "Nope"}, follow=True
     )
+    assert "No process of that name is waiting" in refused.content.decode()
+    assert Process.objects.filter(organisation=personas.org_a).count() == before
 
 
 def test_bad_numbers_save_nothing_and_keep_what_was_typed(personas: Any) -> None:
