@@ -31,10 +31,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from assessments import services
+from assessments import members, services
 from assessments.models import Assessment, Membership, Respondent, Team
+from assessments.processes import services as process_services
+from assessments.processes.models import EventLog, Process, ProcessStep
+from assessments.processes.views import EXPORTS as PROCESS_EXPORTS
 from assessments.scans.models import ScanRun, ScanSource
 from assessments.scans.services import run_execute
+from assessments.workshops import services as workshop_services
+from assessments.workshops.models import Dissent, Participant, Workshop
 from reports.exports import _DANGEROUS
 from reports.jobs import comparison_for
 from reports.models import Branding, ReportJob, ShareLink
@@ -86,6 +91,14 @@ class World:
     job: ReportJob
     sources: list[ScanSource]
     runs: list[ScanRun]
+    process: Process
+    step: ProcessStep
+    log: EventLog
+    workshop: Workshop
+    participant: Participant
+    phone: Client  # the participant's session
+    dissent: Dissent
+    member_invitation_id: Any
     fields: set[str] = field(default_factory=set)
 
 
@@ -139,6 +152,18 @@ def world(tmp_path: Path) -> World:
         "repo-path",
         "export-value",
         "export-column",
+        "process-name",
+        "process-owner",
+        "process-trigger",
+        "step-name",
+        "step-system",
+        "log-activity",
+        "workshop-title",
+        "pname",  # display names keep 60 characters: a short marker
+        "rationale",
+        "dissent-who",
+        "dissent-reason",
+        "workshop-notes",
     }
     owner = make_user("olive", first_name=payload("owner-name"))
     consultant = make_user("conrad")
@@ -218,6 +243,70 @@ def world(tmp_path: Path) -> World:
         expires_at=assessment.created_at + __import__("datetime").timedelta(days=3650),
     )
     job = ReportJob.objects.create(assessment=assessment, render_hash="x", requested_by=owner)
+
+    # The process inventory: a catalogue entry with a step, and an uploaded event log.
+    process = Process.objects.create(
+        organisation=org,
+        name=payload("process-name"),
+        owner=payload("process-owner"),
+        trigger=payload("process-trigger"),
+    )
+    step = process_services.step_add(
+        process=process,
+        name=payload("step-name"),
+        system=payload("step-system"),
+        api=ProcessStep.Api.UNKNOWN,
+        decides=False,
+    )
+    log_rows = io.StringIO()
+    log_writer = csv_module.writer(log_rows)
+    log_writer.writerow(["Case ID", "Activity", "Start Timestamp"])
+    log_writer.writerow(["A", payload("log-activity"), "2024-05-06 09:00"])
+    log_writer.writerow(["A", "Check", "2024-05-06 10:00"])
+    client.post(
+        reverse("processes:log_upload", args=[org.pk]),
+        {"file": SimpleUploadedFile("events.csv", log_rows.getvalue().encode())},
+    )
+    log = EventLog.objects.get(organisation=org)
+    member_invitation = members.member_invite(
+        membership=Membership.objects.get(user=owner, organisation=org),
+        email="invitee@example.com",
+        role=Membership.Role.MEMBER,
+    ).invitation
+
+    # A workshop in the room: a named participant, an agreed level with its rationale, a
+    # dissent and the facilitator's notes.
+    workshop = workshop_services.workshop_create(
+        assessment=assessment,
+        title=payload("workshop-title"),
+        minutes_per_capability=5,
+        created_by=consultant,
+    )
+    phone = Client()
+    phone.post(
+        reverse("workshops:join_code", args=[workshop.code]),
+        {"role": "engineering", "display_name": payload("pname")},
+    )
+    participant = Participant.objects.get(workshop=workshop)
+    first = assessment.rubric.capabilities[0].id
+    workshop_services.item_open(workshop=workshop, capability_id=first)
+    workshop_services.vote_cast(
+        participant=participant, capability_id=first, round_number=1, value="3"
+    )
+    workshop_services.item_reveal(workshop=workshop)
+    workshop_services.item_agree(
+        workshop=workshop, capability_id=first, level=3, rationale=payload("rationale")
+    )
+    dissent = workshop_services.dissent_add(
+        workshop=workshop,
+        capability_id=first,
+        role="leadership",
+        who=payload("dissent-who"),
+        reason=payload("dissent-reason"),
+    )
+    workshop_services.notes_save(
+        workshop=workshop, capability_id=first, notes=payload("workshop-notes")
+    )
     return World(
         assessment=assessment,
         earlier=earlier,
@@ -230,6 +319,14 @@ def world(tmp_path: Path) -> World:
         job=job,
         sources=list(ScanSource.objects.filter(assessment=assessment)),
         runs=list(ScanRun.objects.filter(assessment=assessment)),
+        process=process,
+        step=step,
+        log=log,
+        workshop=workshop,
+        participant=participant,
+        phone=phone,
+        dissent=dissent,
+        member_invitation_id=member_invitation.pk,
         fields=fields,
     )
 
@@ -258,11 +355,19 @@ def _values(world: World) -> dict[str, list[Any]]:
         "section_id": [s.id for s in services.respondent_progress(world.respondent)],
         "job_id": [world.job.pk],
         "share_id": [world.share.pk],
-        "kind": list(EXPORT_KINDS),
+        "kind": [*EXPORT_KINDS, *PROCESS_EXPORTS],
         "run_id": [r.pk for r in world.runs],
         "source_id": [s.pk for s in world.sources],
         "source_kind": ["repo_archive"],
         "token": [world.share_token],
+        "member_invitation_id": [world.member_invitation_id],
+        "process_id": [world.process.pk],
+        "step_id": [world.step.pk],
+        "log_id": [world.log.pk],
+        "workshop_id": [world.workshop.pk],
+        "dissent_id": [world.dissent.pk],
+        "participant_id": [world.participant.pk],
+        "code": [world.workshop.code],
     }
 
 
@@ -303,7 +408,13 @@ def _clients(world: World) -> dict[str, Client]:
     consultant.force_login(world.consultant)
     respondent.get(reverse("survey:redeem", args=[world.respondent_token]))
     reader.get(reverse("reports:shared", args=[world.share_token]))
-    return {"owner": owner, "consultant": consultant, "respondent": respondent, "reader": reader}
+    return {
+        "owner": owner,
+        "consultant": consultant,
+        "respondent": respondent,
+        "reader": reader,
+        "participant": world.phone,
+    }
 
 
 # Pages where who is looking changes what is shown (a consultant's branding, their clients).
@@ -315,6 +426,8 @@ def _who(name: str) -> list[str]:
         return ["respondent"]
     if name.startswith("reports:shared"):
         return ["reader"]
+    if name in {"workshops:participant", "workshops:vote", "workshops:join_code", "workshops:join"}:
+        return ["participant"]
     return ["owner", "consultant"] if name in CONSULTANT_PAGES else ["owner"]
 
 
