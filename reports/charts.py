@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from reports.numbers import gap_text, num
+from reports.numbers import gap_text, level_text, num
 
 INK = "#17202b"
 GREY = "#8a94a3"
@@ -107,7 +107,7 @@ def _radar_hover(dimension: dict[str, Any]) -> str:
     title = plain(dimension["title"])
     if dimension["exact_level"] is None:
         return f"{title}: no data"
-    text = f"{title}: level {num(dimension['exact_level'], 1)}"
+    text = f"{title}: level {level_text(dimension['exact_level'])}"
     return text + (" (low confidence)" if dimension["low_confidence"] else "")
 
 
@@ -148,11 +148,11 @@ def heatmap(result: dict[str, Any]) -> go.Figure:
             row_cells.get(col, (None, "no group of three"))[1] for col in used[1:]
         ]
         z.append(values)
-        text.append(["" if v is None else f"{num(v, 1)}" for v in values])
+        text.append(["" if v is None else level_text(v) for v in values])
         hover.append(
             [
                 f"{plain(c['title'])}<br>{plain(g)}: "
-                + ("no data" if v is None else f"level {num(v, 1)}")
+                + ("no data" if v is None else f"level {level_text(v)}")
                 for v, g in zip(values, groups, strict=True)
             ]
         )
@@ -374,7 +374,7 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
 
 
 def _level(value: float | None) -> str:
-    return "-" if value is None else f"{num(value, 1)}"
+    return level_text(value, missing="-")
 
 
 def _hours(value: float | None) -> str:
@@ -431,7 +431,7 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
             y=names,
             x=[BAR_VALUE_X] * len(caps),
             mode="text",
-            text=[f"{num(v, 1)}" if v else "no data" for v in current],
+            text=[level_text(v) if v else "no data" for v in current],
             textposition="middle right",
             textfont={"size": 11, "color": INK},
             showlegend=False,

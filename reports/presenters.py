@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.numbers import difference, gap_text, num
+from reports.numbers import difference, gap_text, level_difference, num
 from scoring.roadmap import BUCKET_TITLES
 from scoring.rubric import Rubric
-from scoring.scores import POINTS_PER_LEVEL
+from scoring.scores import POINTS_PER_LEVEL, level_text, score_to_exact_level
 
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
 
@@ -59,9 +59,9 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
                 "drivers": drivers,
                 "high_level": levels[gap["high_group"]],
                 "low_level": levels[gap["low_group"]],
-                "gap_text": difference(
-                    levels[gap["high_group"]], levels[gap["low_group"]], 1, sign=False
-                ),
+                "gap_text": level_difference(
+                    levels[gap["high_group"]], levels[gap["low_group"]]
+                ).lstrip("+"),
                 "dimension_id": capabilities[gap["capability_id"]]["dimension_id"],
             }
         )
@@ -116,6 +116,9 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "readiness": {
             **readiness,
             "level_name": level_name(readiness["level"]),
+            "exact_level": (
+                score_to_exact_level(readiness["score"]) if readiness["score"] is not None else None
+            ),
             # From the two numbers as printed beside it, so that they add up.
             "held_back_text": (
                 difference(readiness["weighted_mean"], readiness["score"], 0, sign=False)
@@ -133,7 +136,7 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "has_evidence": has_evidence,
         "roadmap": [(bucket, BUCKET_TITLES[bucket], items) for bucket, items in roadmap.items()],
         "roadmap_count": len(result["roadmap"]),
-        "autonomy": _autonomy(autonomy, titles) if autonomy else None,
+        "autonomy": _autonomy(autonomy, titles, capabilities) if autonomy else None,
         "delivery_splits": delivery_splits(result.get("delivery")),
         "delivery_lead_weeks": any(
             w["median_lead_time_hours"] is not None
@@ -200,7 +203,7 @@ def workshop_rows(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]
                     else None
                 ),
                 "difference_text": (
-                    difference(room["agreed_level"], room["survey_level"], 1)
+                    level_difference(room["agreed_level"], room["survey_level"])
                     if room["survey_level"] is not None
                     else None
                 ),
@@ -248,9 +251,37 @@ def _figure(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+def _current_text(check: dict[str, Any], capability: dict[str, Any] | None) -> str:
+    """A gate requirement's current level as the capability table prints it (2.8, not the 2
+    the gate counts as reached); where scan evidence lowered the claim, the evidence-adjusted
+    level; "no data" without answers."""
+    if capability is None or capability.get("exact_level") is None or check["current"] is None:
+        return "no data"
+    adjusted = (capability.get("evidence") or {}).get("adjusted_score")
+    lowered = check.get("claimed") is not None and check["claimed"] != check["current"]
+    if lowered and adjusted is not None:
+        return level_text(score_to_exact_level(adjusted))
+    return level_text(capability["exact_level"])
+
+
+def _autonomy(
+    autonomy: dict[str, Any],
+    titles: dict[str, str],
+    capabilities: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Autonomy steps with each requirement titled and its state: met, met with low
-    confidence, or missing (with the claimed level where scan evidence lowered it)."""
+    confidence, or missing (with the claimed level where scan evidence lowered it). Levels
+    carry `current_text` and `claimed_text`, written as every other level is."""
+    capabilities = capabilities or {}
+
+    def texts(check: dict[str, Any]) -> dict[str, Any]:
+        capability = capabilities.get(check["capability_id"])
+        claimed = capability.get("exact_level") if capability else None
+        return {
+            "current_text": _current_text(check, capability),
+            "claimed_text": level_text(claimed, missing="no data"),
+        }
+
     granted = autonomy["granted_index"]
     next_id = autonomy["next_gate"]["id"] if autonomy["next_gate"] else None
     steps = []
@@ -258,6 +289,7 @@ def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any
         requirements = [
             {
                 **check,
+                **texts(check),
                 "title": titles[check["capability_id"]],
                 "lowered": check["claimed"] != check["current"],
             }
@@ -274,7 +306,10 @@ def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any
                 "unmet": [r for r in requirements if not r["met"]],
             }
         )
-    missing = [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
+    missing = [
+        {**m, **texts(m), "title": titles[m["capability_id"]]}
+        for m in autonomy["missing_for_next"]
+    ]
     return {
         **autonomy,
         "steps": steps,

@@ -274,6 +274,11 @@ def score_assessment(
         else None,
         fact_medians={fid: f.median for fid, f in facts.items()},
         fact_texts={f.id: f.text for f in rubric.facts},
+        capability_exact={c.id: c.exact_level for c in capabilities},
+        capability_targets={c.id: c.target_level for c in capabilities},
+        dimension_exact={d.id: d.exact_level for d in dimensions},
+        dimension_targets={d.id: d.target_level for d in dimensions},
+        fact_units={f.id: f.unit for f in rubric.facts},
     )
     catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
     if catalogue is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,22 @@ def score_to_level(score: float) -> int:
 def score_to_exact_level(score: float) -> float:
     """Score 0..100 to the exact level 1..5 (1 + score / 25)."""
     return 1.0 + score / POINTS_PER_LEVEL
+
+
+def shown_level(exact_level: float) -> Decimal:
+    """A level as every page, badge, sentence and export prints it: one decimal, rounded
+    down, so a printed 3.0 means level 3 is reached and a level below a threshold never
+    prints as the threshold (3.96 is 3.9, not 4.0). The value is first settled to six
+    decimals, so 1 + 50 / 25 computed as 2.9999999999 still prints 3.0."""
+    settled = Decimal(repr(float(exact_level))).quantize(Decimal("0.000001"), ROUND_HALF_EVEN)
+    return settled.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+
+
+def level_text(exact_level: float | None, *, missing: str = "not assessed") -> str:
+    """The one way a level is written: "2.8" (see shown_level); `missing` without one."""
+    if exact_level is None:
+        return missing
+    return f"{shown_level(exact_level):f}"
 
 
 def confidence_label(value: float) -> str:

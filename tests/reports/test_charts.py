@@ -207,7 +207,7 @@ def test_capability_levels_are_printed_clear_of_the_target_line() -> None:
 
 @pytest.mark.parametrize(
     ("level", "target", "gap"),
-    [(2.15, 3, "0.8"), (2.96, 3, "0.0"), (1.04, 4, "3.0"), (None, 3, "-"), (3.4, 3, "0.0")],
+    [(2.15, 3, "0.9"), (2.96, 3, "0.1"), (1.04, 4, "3.0"), (None, 3, "-"), (3.4, 3, "0.0"), (3.0, 3, "0.0")],
 )
 def test_a_gap_is_the_target_less_the_level_as_printed(
     level: float | None, target: int, gap: str

@@ -1,0 +1,98 @@
+"""Numbers that agree with each other: a level reads the same in the table, the badge, the
+headline and every sentence of the report and the results page, and sentences name the real
+target and carry units."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
+from assessments.models import Assessment, Membership
+from reports.numbers import level_text
+from reports.services import result_compute
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo() -> Assessment:
+    seed_demo()
+    return Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+
+
+def _client(assessment: Assessment) -> Client:
+    owner = Membership.objects.get(organisation=assessment.organisation, role="owner").user
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+def _text(fragment: str) -> str:
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)))
+
+
+def _pages(assessment: Assessment) -> dict[str, str]:
+    client = _client(assessment)
+    return {
+        name: client.get(reverse(f"reports:{name}", args=[assessment.pk])).content.decode()
+        for name in ("report", "results")
+    }
+
+
+def test_every_level_badge_reads_as_the_table_does(demo: Assessment) -> None:
+    result = result_compute(assessment=demo).data
+    caps = {c["title"]: c for c in result["capabilities"]}
+    # The demo must exercise the point: a level whose whole part is not what rounding gives.
+    assert any(c["exact_level"] is not None and c["exact_level"] % 1 >= 0.5 for c in caps.values())
+    pages = _pages(demo)
+    # "What the current levels mean": each capability's badge is its table level, not the
+    # whole level reached (2.8 must never read "2").
+    meanings = re.findall(
+        r"<dt>(.*?) <span class=\"level-pill level-\d\">(.*?)</span>", pages["report"]
+    )
+    assert meanings
+    for title, badge in meanings:
+        cap = caps[html_lib.unescape(title)]
+        assert badge == level_text(cap["exact_level"]), title
+    # The results table's badges.
+    for page in pages.values():
+        for badge in re.findall(r'class="level-pill level-\d">([^<]*)<', page):
+            assert re.fullmatch(r"(Level )?\d\.\d", badge.split(":")[0].split(" ·")[0]), badge
+    # The headline badge is readiness on the same scale and rounding.
+    readiness = level_text(1 + result["readiness"]["score"] / 25)
+    assert f"Level {readiness}:" in pages["report"]
+    assert f"Level {readiness} ·" in pages["results"]
+
+
+def test_sentences_name_the_level_as_printed_and_the_real_target(demo: Assessment) -> None:
+    result = result_compute(assessment=demo).data
+    caps = {c["id"]: c for c in result["capabilities"]}
+    report = _text(_pages(demo)["report"])
+    checked = 0
+    for item in result["roadmap"]:
+        for reason in item["triggers"]:
+            if reason["kind"] != "capability_below":
+                continue
+            cap = caps[reason["subject"]]
+            text = reason["text"]
+            assert f"at level {level_text(cap['exact_level'])}" in text, text
+            threshold, target = int(reason["threshold"]), cap["target_level"]
+            if threshold == target:
+                assert f"below its target of {target}" in text, text
+            else:
+                # Never "below 4" as if 4 were the target when the target is 3.
+                assert f"target {target}" in text or f"target of {target}" in text, text
+            checked += 1
+    assert checked
+    # A sentence never names a whole level the table does not show: "is at level 2," with
+    # the table at 2.8.
+    assert not re.search(r"is at level \d(?:,|\.(?!\d))", report)
+    # Fact medians carry their units (never "a median of 20.45." alone).
+    for fact in re.findall(r"have a median of ([\d.]+)([^.]*)\.", report):
+        number, rest = fact
+        assert rest.strip(), f"a median of {number} without a unit"
