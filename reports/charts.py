@@ -56,7 +56,9 @@ def radar(result: dict[str, Any]) -> go.Figure:
     in the current trace (never drawn as level 1) and its axis says "no data"; hover text
     marks low-confidence dimensions."""
     dims = result["dimensions"]
-    labels = [plain(d["title"]) + (" (no data)" if d["exact_level"] is None else "") for d in dims]
+    labels = [
+        plain(d["title"]) + (" (not assessed)" if d["exact_level"] is None else "") for d in dims
+    ]
     names = labels + labels[:1]
     current = [d["exact_level"] for d in dims]
     target = [d["target_level"] for d in dims]
@@ -106,7 +108,7 @@ def radar(result: dict[str, Any]) -> go.Figure:
 def _radar_hover(dimension: dict[str, Any]) -> str:
     title = plain(dimension["title"])
     if dimension["exact_level"] is None:
-        return f"{title}: no data"
+        return f"{title}: not assessed"
     text = f"{title}: level {level_text(dimension['exact_level'])}"
     return text + (" (low confidence)" if dimension["low_confidence"] else "")
 
@@ -117,7 +119,7 @@ def radar_table(result: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 d["title"],
-                "no data" if d["exact_level"] is None else _level(d["exact_level"]),
+                "not assessed" if d["exact_level"] is None else _level(d["exact_level"]),
                 str(d["target_level"]),
                 gap_text(d["exact_level"], d["target_level"]),
                 d["confidence_label"],

@@ -71,7 +71,12 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
             }
         )
         rows.append(
-            [cap["title"], level_text(old["exact_level"]), level_text(cap["exact_level"]), delta_text]
+            [
+                cap["title"],
+                level_text(old["exact_level"]),
+                level_text(cap["exact_level"]),
+                delta_text,
+            ]
         )
     series = []
     history = Assessment.objects.filter(

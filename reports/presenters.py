@@ -130,6 +130,10 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
             f"{role} {n}" for role, n in result["respondents_by_role"].items() if n
         ),
         "limiting": limiting,
+        # Dimensions that count but nobody answered: readiness is computed without them.
+        "not_assessed": [
+            dimensions[d]["title"] for d in readiness.get("not_assessed", []) if d in dimensions
+        ],
         "dimensions": by_dimension,
         "perception_gaps": gaps,
         "register": register,
@@ -307,8 +311,7 @@ def _autonomy(
             }
         )
     missing = [
-        {**m, **texts(m), "title": titles[m["capability_id"]]}
-        for m in autonomy["missing_for_next"]
+        {**m, **texts(m), "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]
     ]
     return {
         **autonomy,

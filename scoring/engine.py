@@ -382,8 +382,9 @@ def _readiness(dimensions: list[DimensionResult]) -> Readiness:
     label = confidence_label(confidence)
     # A dimension weighted 0 is left out of the mean and cannot be the weakest link either.
     scored = [d for d in dimensions if d.score is not None and d.weight > 0]
+    not_assessed = tuple(d.id for d in dimensions if d.score is None and d.weight > 0)
     if not scored:
-        return Readiness(None, None, None, None, 0.0, confidence, label, True, None)
+        return Readiness(None, None, None, None, 0.0, confidence, label, True, None, not_assessed)
     weights = {d.id: d.weight for d in scored}
     scores = {d.id: d.score for d in scored if d.score is not None}
     mean = weighted_mean(dict(scores), weights)
@@ -402,6 +403,7 @@ def _readiness(dimensions: list[DimensionResult]) -> Readiness:
         confidence_label=label,
         low_confidence=label == "low",
         adjusted_score=_weakest_link(adjusted, weights) if adjusted else None,
+        not_assessed=not_assessed,
     )
 
 

@@ -178,7 +178,7 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
 def _below_text(
     title: str, exact: float | None, level: int, threshold: int, target: int | None
 ) -> str:
-    """"X is at level 2.8, below 3, the target." The level as printed everywhere else, and the
+    """ "X is at level 2.8, below 3, the target." The level as printed everywhere else, and the
     threshold named for what it is: the target, or a step beyond (or short of) the target."""
     shown = level_text(exact) if exact is not None else str(level)
     if target is None:
@@ -190,9 +190,7 @@ def _below_text(
             f"{title} is at level {shown} (target {target}); this step leads on to "
             f"level {threshold}."
         )
-    return (
-        f"{title} is at level {shown}, below {threshold}, on the way to its target of {target}."
-    )
+    return f"{title} is at level {shown}, below {threshold}, on the way to its target of {target}."
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,25 @@ def test_sentences_name_the_level_as_printed_and_the_real_target(demo: Assessmen
     for fact in re.findall(r"have a median of ([\d.]+)([^.]*)\.", report):
         number, rest = fact
         assert rest.strip(), f"a median of {number} without a unit"
+
+
+def test_a_dimension_nobody_answered_is_not_assessed_and_the_headline_says_so(
+    demo: Assessment,
+) -> None:
+    from assessments.models import Answer
+
+    before = result_compute(assessment=demo).data["readiness"]
+    assert before["not_assessed"] == []
+    # Nobody answers the review dimension: without the caveat readiness would quietly rise,
+    # the weakest-link rule no longer seeing it.
+    review = [q.id for q in demo.rubric.questions if q.dimension_id == "review"]
+    Answer.objects.filter(respondent__assessment=demo, question_id__in=review).delete()
+    result = result_compute(assessment=demo).data
+    assert result["readiness"]["not_assessed"] == ["review"]
+    title = next(d["title"] for d in result["dimensions"] if d["id"] == "review")
+    for name, page in _pages(demo).items():
+        caveat = page[page.index('id="not-assessed-caveat"') :]
+        caveat = _text(caveat[: caveat.index("</p>")])
+        assert f"Not assessed: {title}." in caveat, name
+        assert "upper bound" in caveat, name
+        assert f"{title}: not assessed (target" in _text(page), name
