@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,14 @@ def score_assessment(
                 confidence = min(1.0, confidence + AGREEING_EVIDENCE_BONUS * verdict.coverage)
             elif verdict.verdict == "contradicts":
                 confidence *= 1.0 - CONTRADICTING_EVIDENCE_PENALTY * verdict.coverage
-            label = confidence_label(confidence)
+            # Head count caps the label: the room's level voters for an agreed level, else the
+            # survey's respondents on this capability.
+            heads = (
+                combined.workshop.distribution.level_voters
+                if combined.workshop is not None
+                else s.n_respondents
+            )
+            label = confidence_label(confidence, heads)
             exact = score_to_exact_level(score) if score is not None else None
             capabilities.append(
                 CapabilityResult(
@@ -350,7 +357,8 @@ def _dimension(
     total_weight = sum(cap_weights.values()) or 1.0
     confidence = sum(c.confidence * c.weight for c in caps) / total_weight
     exact = score_to_exact_level(score) if score is not None else None
-    label = confidence_label(confidence)
+    # Never more certain than its most certain capability, whose label already counts heads.
+    label = _capped_label(confidence, (c.confidence_label for c in caps))
     return DimensionResult(
         id=dimension_id,
         title=title,
@@ -368,6 +376,16 @@ def _dimension(
     )
 
 
+_LABEL_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def _capped_label(confidence: float, parts: Iterable[str]) -> str:
+    """The label of `confidence`, lowered to the best label among the parts it averages: two
+    respondents cannot make a dimension "high" by being averaged with nothing."""
+    best = max(parts, key=_LABEL_RANK.__getitem__, default="low")
+    return min(confidence_label(confidence), best, key=_LABEL_RANK.__getitem__)
+
+
 def _weakest_link(scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
     """min(weighted mean, lowest score + one level): readiness may exceed the weakest
     dimension by at most one level."""
@@ -379,7 +397,7 @@ def _weakest_link(scores: Mapping[str, float], weights: Mapping[str, float]) -> 
 def _readiness(dimensions: list[DimensionResult]) -> Readiness:
     total = sum(d.weight for d in dimensions) or 1.0
     confidence = sum(d.confidence * d.weight for d in dimensions) / total
-    label = confidence_label(confidence)
+    label = _capped_label(confidence, (d.confidence_label for d in dimensions if d.weight > 0))
     # A dimension weighted 0 is left out of the mean and cannot be the weakest link either.
     scored = [d for d in dimensions if d.score is not None and d.weight > 0]
     not_assessed = tuple(d.id for d in dimensions if d.score is None and d.weight > 0)
