@@ -437,6 +437,52 @@ OPTIONAL_REVIEW_INPUTS = {
     "agent_prs_12m": "fact.agent-prs-per-week-12m",
     "hours_to_first_review": "fact.hours-to-first-review",
 }
+# Agent pull requests' own parameters (scoring.review_capacity.AgentParameters), by override
+# key. The share comes from the survey's "share of merged changes authored by AI agents"
+# (a percentage) where answered; the others are defaults with their sources in
+# docs/methodology.md, section 11, until a rubric asks for them.
+AGENT_REVIEW_INPUTS = (
+    "agent_share",
+    "agent_acceptance_rate",
+    "agent_review_hours_per_pr",
+    "agent_rework_rounds",
+)
+AGENT_SHARE_FACT = "fact.ai-authored-share"
+
+
+def _agent_parameters(
+    facts: Mapping[str, FactValue], overrides: Mapping[str, float], hours_per_pr: float
+) -> review_capacity.AgentParameters:
+    sources: dict[str, str] = {}
+
+    def pick(key: str, fallback: float, source: str) -> float:
+        if key in overrides:
+            sources[key] = "override"
+            return float(overrides[key])
+        sources[key] = source
+        return fallback
+
+    share_fact = facts.get(AGENT_SHARE_FACT)
+    share_median = share_fact.median if share_fact else None
+    if share_median is not None and "agent_share" not in overrides:
+        share, sources["agent_share"] = share_median / 100.0, "survey"
+    else:
+        share = pick("agent_share", 0.0, "assumption")
+    return review_capacity.AgentParameters(
+        share=share,
+        acceptance_rate=pick(
+            "agent_acceptance_rate", review_capacity.AGENT_ACCEPTANCE_RATE, "published"
+        ),
+        review_hours_per_pr=pick(
+            "agent_review_hours_per_pr",
+            hours_per_pr * review_capacity.AGENT_REVIEW_HOURS_RATIO,
+            "assumption",
+        ),
+        rework_rounds=pick(
+            "agent_rework_rounds", review_capacity.AGENT_REWORK_ROUNDS, "assumption"
+        ),
+        sources=sources,
+    )
 
 
 def _review(
@@ -451,7 +497,9 @@ def _review(
     problems = [
         f"unknown review input {k!r}"
         for k in sorted(overrides)
-        if k not in REVIEW_INPUTS and k not in OPTIONAL_REVIEW_INPUTS
+        if k not in REVIEW_INPUTS
+        and k not in OPTIONAL_REVIEW_INPUTS
+        and k not in AGENT_REVIEW_INPUTS
     ]
     for key, given in sorted(overrides.items()):
         if isinstance(given, bool) or not isinstance(given, int | float):
@@ -498,6 +546,7 @@ def _review(
         observed_hours_to_first_review=value(
             "hours_to_first_review", OPTIONAL_REVIEW_INPUTS["hours_to_first_review"]
         ),
+        agent=_agent_parameters(facts, overrides, hours_per_pr),
     )
     try:
         return ReviewResult(review_capacity.project(inputs), (), source)
