@@ -357,6 +357,11 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
     if not projection:
         return []
     rows = [["Volume", "PRs per week", "Utilisation", "Chance of waiting", "Expected wait"]]
+    # Where respondents gave the wait they observe, the model's wait plus today's difference
+    # between the two (review not started on arrival), in calendar time like the observation.
+    delay = (projection.get("reconciliation") or {}).get("delay_hours")
+    if delay is not None:
+        rows[0].append("With the observed delay")
     labelled = [(f"{s['multiplier']:g}\u00d7 today", s) for s in projection["states"]]
     labelled += [
         (f"Planned {label}", s)
@@ -372,6 +377,12 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
                 "grows without limit" if s["saturated"] else _hours(s["wait_hours"]),
             ]
         )
+        if delay is not None:
+            rows[-1].append(
+                "grows without limit"
+                if s["saturated"] or s.get("wait_calendar_hours") is None
+                else f"{_hours(s['wait_calendar_hours'] + delay)} (calendar)"
+            )
     return rows
 
 
@@ -415,7 +426,9 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
                 "color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current],
                 "line": {"color": INK, "width": 1},
             },
-            hovertemplate="%{y}: level %{x:.1f}<extra></extra>",
+            # The level as every page prints it (rounded down), not plotly's own rounding.
+            customdata=[level_text(c["exact_level"], missing="no data") for c in caps],
+            hovertemplate="%{y}: level %{customdata}<extra></extra>",
         )
     )
     figure.add_trace(

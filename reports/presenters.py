@@ -113,6 +113,8 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "room": result.get("room"),
         "sources": source_counts(result),
         "review_planned": planned,
+        "review": review_wall(projection),
+        "review_reviewers": projection["inputs"]["reviewers"] if projection else None,
         "readiness": {
             **readiness,
             "level_name": level_name(readiness["level"]),
@@ -360,3 +362,124 @@ def delivery_splits(delivery: dict[str, Any] | None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+AGENT_SOURCES = {
+    "survey": "from the survey",
+    "override": "set for this assessment",
+    "published": "published figure: LinearB 2026 benchmarks",
+    "assumption": "assumption",
+}
+
+
+def hours_text(value: float | None) -> str:
+    """A duration in hours as the review wall prints it: minutes under an hour."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{num(value * 60, 0)} min"
+    return f"{num(value, 1)} h"
+
+
+def review_wall(projection: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The review wall in words: the model's wait beside the observed one, the reviewers
+    needed to stay under the target today and at the planned volumes, and where each agent
+    PR parameter comes from."""
+    if not projection:
+        return None
+    inputs = projection["inputs"]
+    reviewers = inputs["reviewers"]
+    needed = [
+        {
+            **n,
+            "label_text": "Today" if n["label"] == "today" else n["label"].capitalize(),
+            "prs_text": num(n["prs_per_week"], 0),
+            "reviewers_text": (
+                str(n["reviewers"]) if n["reviewers"] is not None else "more than 5,000"
+            ),
+            "change": (
+                None
+                if n["reviewers"] is None
+                else "enough today"
+                if n["reviewers"] <= reviewers
+                else f"{n['reviewers'] - reviewers} more than today"
+            ),
+        }
+        for n in projection.get("reviewers_needed") or []
+    ]
+    reconciliation = projection.get("reconciliation")
+    wall = None
+    if reconciliation:
+        model, observed = reconciliation["model_hours"], reconciliation["observed_hours"]
+        wall = {
+            **reconciliation,
+            "model_text": hours_text(model) if model is not None else "no finite wait",
+            "observed_text": hours_text(observed),
+            "delay_text": hours_text(reconciliation["delay_hours"]),
+            "agent_text": hours_text(reconciliation["agent_observed_hours"]),
+            # Observed well beyond the model: the queue is not what keeps people waiting.
+            "explain": model is not None and observed > 2 * model + 0.5,
+        }
+    agent = inputs.get("agent")
+    parameters = []
+    if agent:
+        sources = agent.get("sources") or {}
+
+        def source(key: str) -> str:
+            return AGENT_SOURCES.get(sources.get(key, ""), "default")
+
+        rounds = agent["rework_rounds"]
+        parameters = [
+            {
+                "name": "Share of today's merged PRs made by agents",
+                "value": f"{num(agent['share'] * 100, 0)}%",
+                "source": source("agent_share")
+                + (
+                    " (no answer: counted as none)"
+                    if sources.get("agent_share") == "assumption"
+                    else ""
+                ),
+            },
+            {
+                "name": "Agent PRs accepted (merged)",
+                "value": f"{num(agent['acceptance_rate'] * 100, 1)}%",
+                "source": source("agent_acceptance_rate")
+                + (
+                    ", against 84.4% for other PRs"
+                    if sources.get("agent_acceptance_rate") == "published"
+                    else ""
+                ),
+            },
+            {
+                "name": "Reviewer hours per review round of an agent PR",
+                "value": hours_text(agent["review_hours_per_pr"]),
+                "source": source("agent_review_hours_per_pr")
+                + (
+                    ": as for other PRs"
+                    if sources.get("agent_review_hours_per_pr") == "assumption"
+                    else ""
+                ),
+            },
+            {
+                "name": "Extra review rounds per agent PR",
+                "value": num(rounds, 1).removesuffix(".0"),
+                "source": source("agent_rework_rounds"),
+            },
+        ]
+    merged_text = other_text = ""
+    if agent:
+        merged_text = hours_text(
+            agent["review_hours_per_pr"] * (1 + agent["rework_rounds"]) / agent["acceptance_rate"]
+        )
+        other_text = hours_text(inputs["hours_per_pr"])
+    return {
+        "merged_text": merged_text,
+        "other_text": other_text,
+        "needed": needed,
+        "target_text": hours_text(needed[0]["target_hours"]) if needed else "",
+        "reconciliation": wall,
+        "agent": parameters,
+        "effort_ratio_text": num(projection.get("effort_ratio", 1.0), 1),
+        "utilisation_text": f"{num(projection['states'][0]['utilisation'] * 100, 0)}%",
+        "agent_today_text": num(projection.get("agent_prs_per_week", 0.0), 0),
+    }

@@ -90,10 +90,9 @@ class AgentParameters:
         """Review effort of one agent PR opened, in human PRs: hours per round x rounds."""
         return self.review_hours_per_pr * (1.0 + self.rework_rounds) / human_hours_per_pr
 
-    def opened_per_merged(self) -> float:
-        """Agent PRs opened (and reviewed) per merged one, relative to a human PR: survey
-        volumes count merged PRs, and their review hours already carry human rejections."""
-        return HUMAN_ACCEPTANCE_RATE / self.acceptance_rate
+    def review_hours_per_merged(self) -> float:
+        """Reviewer hours behind one merged agent PR: every opened one is reviewed."""
+        return self.review_hours_per_pr * (1.0 + self.rework_rounds) / self.acceptance_rate
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ class ReviewProjection:
     curve: tuple[QueueState, ...]  # from light load up to just below saturation, for charts
     reconciliation: Reconciliation | None = None  # None without an observed wait
     reviewers_needed: tuple[ReviewersNeeded, ...] = ()
-    agent_prs_per_week: float = 0.0  # agent PRs opened today (share, acceptance applied)
+    agent_prs_per_week: float = 0.0  # today's merged PRs made by agents (share x volume)
     effort_ratio: float = 1.0  # one agent PR's review effort, in human PRs
 
 
@@ -253,11 +252,12 @@ def project(inputs: ReviewInputs, multipliers: Sequence[float] = MULTIPLIERS) ->
     capacity = servers * service_rate
     agent = inputs.agent
     ratio = agent.effort_ratio(inputs.hours_per_pr) if agent else 1.0
-    # Today: merged PRs split into human and agent; agent ones opened per merged as rejected.
-    agent_today = inputs.prs_per_week * agent.share * agent.opened_per_merged() if agent else 0.0
-    human_today = inputs.prs_per_week * (1.0 - agent.share) if agent else inputs.prs_per_week
-    prs_today = human_today + agent_today
-    load_today = human_today + agent_today * ratio  # in human-PR equivalents per week
+    # Today is as answered: the survey's volume and hours per PR describe today's mix, agent
+    # PRs included, and the queue is calibrated on them. The agents' share of it is what the
+    # planned agent volume replaces; the rest (human work) stays.
+    prs_today = load_today = inputs.prs_per_week
+    agent_today = inputs.prs_per_week * agent.share if agent else 0.0
+    human_today = inputs.prs_per_week - agent_today
     states = tuple(
         _state(m, prs_today * m, load_today * m, servers, service_rate) for m in multipliers
     )
@@ -277,7 +277,9 @@ def project(inputs: ReviewInputs, multipliers: Sequence[float] = MULTIPLIERS) ->
     ):
         if agent_prs is None:
             continue
-        # The planned figure is the agent PRs arriving for review then; human work stays.
+        # The planned figure is the agent PRs arriving for review then (rejected ones cost a
+        # review too), each weighing `ratio` human PRs; without agent parameters it adds to
+        # today's volume as ordinary PRs.
         prs = human_today + agent_prs if agent else inputs.prs_per_week + agent_prs
         load = human_today + agent_prs * ratio if agent else prs
         planned.append(_state(load / load_today, prs, load, servers, service_rate))

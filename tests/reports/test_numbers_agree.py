@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
 from assessments.models import Assessment, Membership
-from reports.numbers import level_text
+from reports.numbers import level_text, num
 from reports.services import result_compute
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +118,42 @@ def test_a_dimension_nobody_answered_is_not_assessed_and_the_headline_says_so(
         assert f"Not assessed: {title}." in caveat, name
         assert "upper bound" in caveat, name
         assert f"{title}: not assessed (target" in _text(page), name
+
+
+def test_the_review_wall_sets_the_models_wait_beside_the_observed_one(demo: Assessment) -> None:
+    projection = result_compute(assessment=demo).data["review"]["projection"]
+    reconciliation = projection["reconciliation"]
+    assert reconciliation is not None  # the demo's respondents gave their observed wait
+    for name, page in _pages(demo).items():
+        text = _text(page[page.index('id="review-reconcile"') :].split("</p>", 1)[0])
+        assert "median wait of" in text, name
+        # Why the two differ, in words, whenever observation is far beyond the model.
+        if reconciliation["observed_hours"] > 2 * reconciliation["model_hours"] + 0.5:
+            for reason in ("not started on arrival", "batch", "working hours", "priorities"):
+                assert reason in text, (name, reason)
+        # Reviewers needed: today and at the planned 6- and 12-month volumes, with the target.
+        needed = _text(page[page.index('id="review-needed"') :].split("</table>", 1)[0])
+        assert "under 8.0 h of working time" in needed, name
+        for n in projection["reviewers_needed"]:
+            label = "Today" if n["label"] == "today" else n["label"].capitalize()
+            assert f"{label} {num(n['prs_per_week'], 0)} {n['reviewers']}" in needed, (name, n)
+        assert [n["label"] for n in projection["reviewers_needed"]] == [
+            "today",
+            "in 6 months",
+            "in 12 months",
+        ]
+        # Agent PRs: each parameter with its source, defaults marked as such.
+        agent = _text(page[page.index('id="review-agent"') :].split("</table>", 1)[0])
+        assert "32.7% published figure: LinearB 2026 benchmarks" in agent, name
+        assert "assumption" in agent, name
+
+
+def test_chart_hovers_print_levels_as_the_tables_do(demo: Assessment) -> None:
+    from reports import charts
+
+    result = result_compute(assessment=demo).data
+    for d in result["dimensions"]:
+        bars = charts.capability_bars(result, d["id"]).data[0]
+        caps = [c for c in result["capabilities"] if c["dimension_id"] == d["id"]]
+        assert list(bars.customdata) == [level_text(c["exact_level"]) for c in caps]
+        assert "%{x:.1f}" not in bars.hovertemplate

@@ -52,17 +52,19 @@ def test_agent_prs_carry_their_own_parameters_with_documented_defaults() -> None
     assert p.planned[0].multiplier == pytest.approx(100 / 60)
 
 
-def test_todays_agent_share_is_read_from_the_survey_and_rejections_add_reviews() -> None:
-    p = _projection(_facts(ai_authored_share=25))
+def test_todays_agent_share_is_read_from_the_survey_and_replaced_by_the_plan() -> None:
+    p = _projection(_facts(ai_authored_share=25, agent_prs_per_week_6m=20))
     agent = p.inputs.agent
     assert agent is not None and agent.sources["agent_share"] == "survey"
-    # 15 of 60 merged PRs are the agents'; at 32.7 % acceptance against 84.4 %, each merged
-    # one means 2.58 opened and reviewed: 15 x 2.58 = 38.7 agent PRs a week.
-    assert p.agent_prs_per_week == pytest.approx(15 * 0.844 / 0.327)
-    human = 45.0
-    load = human + p.agent_prs_per_week * 2
-    assert p.saturation_multiplier == pytest.approx(80 / load)
-    assert p.states[0].prs_per_week == pytest.approx(human + p.agent_prs_per_week)
+    # Today is calibrated on the answers: 60 PRs a week, the wall where it was.
+    assert p.saturation_multiplier == pytest.approx(80 / 60)
+    assert p.agent_prs_per_week == pytest.approx(15)
+    # In 6 months: the 45 human PRs stay, the 20 planned agent PRs replace today's 15 and
+    # weigh twice a human PR each: 45 + 40 = 85.
+    assert p.planned[0].prs_per_week == pytest.approx(65)
+    assert p.planned[0].multiplier == pytest.approx(85 / 60)
+    # Each merged agent PR costs the review of the rejected ones too.
+    assert agent.review_hours_per_merged() == pytest.approx(2 / 0.327)
 
 
 def test_agent_parameters_can_be_set_for_the_assessment() -> None:
