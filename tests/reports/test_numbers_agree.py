@@ -92,6 +92,9 @@ def test_sentences_name_the_level_as_printed_and_the_real_target(demo: Assessmen
     # A sentence never names a whole level the table does not show: "is at level 2," with
     # the table at 2.8.
     assert not re.search(r"is at level \d(?:,|\.(?!\d))", report)
+    # The average readiness is held back from carries its scale.
+    for average in re.findall(r"dimensions average (\S+)", report):
+        assert re.fullmatch(r"\d+/100\)?[.,]?", average), average
     # Fact medians carry their units (never "a median of 20.45." alone).
     for fact in re.findall(r"have a median of ([\d.]+)([^.]*)\.", report):
         number, rest = fact
