@@ -231,14 +231,18 @@ def reviewers_needed(
     """The fewest reviewers whose expected wait (working hours) is at most the target; None
     beyond MAX_REVIEWERS. The wait falls as reviewers are added, so the first that meets the
     target is the answer."""
-    servers = max(1, math.floor(arrivals / service_rate) + 1)
-    while servers <= MAX_REVIEWERS:
-        state = queue_state(
-            multiplier=1.0, arrivals=arrivals, servers=servers, service_rate=service_rate
-        )
-        if state.wait_hours is not None and state.wait_hours <= target_hours:
+    load = arrivals / service_rate
+    # Erlang B by its recursion, one reviewer at a time: each candidate costs O(1), so
+    # thousands of reviewers are checked in one pass.
+    blocking = 1.0
+    for servers in range(1, MAX_REVIEWERS + 1):
+        blocking = load * blocking / (servers + load * blocking)
+        if servers <= load:
+            continue
+        waiting = servers * blocking / (servers - load * (1 - blocking))
+        wait_weeks = waiting / (servers * service_rate - arrivals)
+        if wait_weeks * WORKING_HOURS_PER_WEEK <= target_hours:
             return servers
-        servers += 1
     return None
 
 

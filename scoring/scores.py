@@ -311,17 +311,33 @@ def worst_case_agreement(prepared: Prepared) -> dict[str, float | None]:
     unknown = frame.loc[frame["choice"].isin(UNKNOWN_CHOICES) & frame["capability_id"].notna()]
     if unknown.empty:
         return {}
-    keys = ["capability_id", "respondent_id"]
-    counts = unknown.groupby(keys, observed=True).size().rename("u")
-    levels = prepared.levels.groupby(keys, observed=True)["level"].agg(["sum", "count"])
-    people = levels.join(counts, how="outer").fillna(0.0)
+    # Per (capability, respondent) cell: level answers, their sum and unknown answers, counted
+    # with bincount over cell codes (grouping 400,000 answers this way takes milliseconds).
+    capabilities = list(frame["capability_id"].cat.categories)
+    people = len(frame["respondent_id"].cat.categories)
+    cells = len(capabilities) * people
+
+    def cell(rows: pd.DataFrame) -> np.ndarray:
+        capability = rows["capability_id"].cat.codes.to_numpy().astype(np.int64)
+        respondent = rows["respondent_id"].cat.codes.to_numpy().astype(np.int64)
+        codes: np.ndarray = capability * people + respondent
+        return codes
+
+    level_cells = cell(prepared.levels)
+    counts = np.bincount(level_cells, minlength=cells).astype(float)
+    sums = np.bincount(
+        level_cells, weights=prepared.levels["level"].to_numpy(dtype=float), minlength=cells
+    )
+    unknowns = np.bincount(cell(unknown), minlength=cells).astype(float)
     result: dict[str, float | None] = {}
-    for cid in counts.index.get_level_values(0).unique():
-        rows = people.loc[str(cid)]
-        total = (rows["count"] + rows["u"]).to_numpy()
-        low = ((rows["sum"] + rows["u"]) / total).to_numpy()
-        high = ((rows["sum"] + 5.0 * rows["u"]) / total).to_numpy()
-        result[str(cid)] = _agreement_at_worst(low, high)
+    for index in np.unique(unknown["capability_id"].cat.codes.to_numpy()):
+        span = slice(int(index) * people, (int(index) + 1) * people)
+        k, total, u = counts[span], sums[span], unknowns[span]
+        answered = (k + u) > 0
+        k, total, u = k[answered], total[answered], u[answered]
+        low = (total + u) / (k + u)
+        high = (total + 5.0 * u) / (k + u)
+        result[str(capabilities[int(index)])] = _agreement_at_worst(low, high)
     return result
 
 
