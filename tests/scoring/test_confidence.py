@@ -87,3 +87,31 @@ def test_a_dissenter_who_says_dont_know_leaves_confidence_where_it_was_or_lower(
     dissent, _, _ = _confidence([*agree, ("r4", "product", "a.x.q1", 1)])
     silent, _, _ = _confidence([*agree, ("r4", "product", "a.x.q1", "dk")])
     assert silent <= dissent
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.tuples(st.floats(1, 5), st.floats(0, 4)).map(lambda p: (p[0], min(5.0, p[0] + p[1]))),
+        min_size=2,
+        max_size=9,
+    )
+)
+def test_the_bound_used_for_many_unknowns_is_never_kinder_than_the_exact_worst_case(
+    values: list[tuple[float, float]],
+) -> None:
+    import numpy as np
+
+    from scoring import scores
+
+    low = np.array([v[0] for v in values])
+    high = np.array([v[1] for v in values])
+    exact = scores._agreement_at_worst(low, high)
+    original = scores.EXACT_WORST_CASE_MAX
+    scores.EXACT_WORST_CASE_MAX = -1  # force the bound
+    try:
+        bound = scores._agreement_at_worst(low, high)
+    finally:
+        scores.EXACT_WORST_CASE_MAX = original
+    assert exact is not None and bound is not None
+    assert bound <= exact + 1e-9
