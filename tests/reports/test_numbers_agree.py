@@ -160,3 +160,11 @@ def test_chart_hovers_print_levels_as_the_tables_do(demo: Assessment) -> None:
         caps = [c for c in result["capabilities"] if c["dimension_id"] == d["id"]]
         assert list(bars.customdata) == [level_text(c["exact_level"]) for c in caps]
         assert "%{x:.1f}" not in bars.hovertemplate
+
+
+def test_the_scores_export_carries_the_headline_level(demo: Assessment) -> None:
+    from reports.exports import scores_table
+
+    result = result_compute(assessment=demo).data
+    overall = scores_table(result).set_index("kind").loc["overall"]
+    assert level_text(overall["exact_level"]) == level_text(1 + result["readiness"]["score"] / 25)
