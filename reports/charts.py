@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from reports.numbers import gap_text, num
+from reports.numbers import gap_text, level_text, num
 
 INK = "#17202b"
 GREY = "#8a94a3"
@@ -56,7 +56,9 @@ def radar(result: dict[str, Any]) -> go.Figure:
     in the current trace (never drawn as level 1) and its axis says "no data"; hover text
     marks low-confidence dimensions."""
     dims = result["dimensions"]
-    labels = [plain(d["title"]) + (" (no data)" if d["exact_level"] is None else "") for d in dims]
+    labels = [
+        plain(d["title"]) + (" (not assessed)" if d["exact_level"] is None else "") for d in dims
+    ]
     names = labels + labels[:1]
     current = [d["exact_level"] for d in dims]
     target = [d["target_level"] for d in dims]
@@ -106,8 +108,8 @@ def radar(result: dict[str, Any]) -> go.Figure:
 def _radar_hover(dimension: dict[str, Any]) -> str:
     title = plain(dimension["title"])
     if dimension["exact_level"] is None:
-        return f"{title}: no data"
-    text = f"{title}: level {num(dimension['exact_level'], 1)}"
+        return f"{title}: not assessed"
+    text = f"{title}: level {level_text(dimension['exact_level'])}"
     return text + (" (low confidence)" if dimension["low_confidence"] else "")
 
 
@@ -117,7 +119,7 @@ def radar_table(result: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 d["title"],
-                "no data" if d["exact_level"] is None else _level(d["exact_level"]),
+                "not assessed" if d["exact_level"] is None else _level(d["exact_level"]),
                 str(d["target_level"]),
                 gap_text(d["exact_level"], d["target_level"]),
                 d["confidence_label"],
@@ -148,11 +150,11 @@ def heatmap(result: dict[str, Any]) -> go.Figure:
             row_cells.get(col, (None, "no group of three"))[1] for col in used[1:]
         ]
         z.append(values)
-        text.append(["" if v is None else f"{num(v, 1)}" for v in values])
+        text.append(["" if v is None else level_text(v) for v in values])
         hover.append(
             [
                 f"{plain(c['title'])}<br>{plain(g)}: "
-                + ("no data" if v is None else f"level {num(v, 1)}")
+                + ("no data" if v is None else f"level {level_text(v)}")
                 for v, g in zip(values, groups, strict=True)
             ]
         )
@@ -355,6 +357,11 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
     if not projection:
         return []
     rows = [["Volume", "PRs per week", "Utilisation", "Chance of waiting", "Expected wait"]]
+    # Where respondents gave the wait they observe, the model's wait plus today's difference
+    # between the two (review not started on arrival), in calendar time like the observation.
+    delay = (projection.get("reconciliation") or {}).get("delay_hours")
+    if delay is not None:
+        rows[0].append("With the observed delay")
     labelled = [(f"{s['multiplier']:g}\u00d7 today", s) for s in projection["states"]]
     labelled += [
         (f"Planned {label}", s)
@@ -370,11 +377,17 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
                 "grows without limit" if s["saturated"] else _hours(s["wait_hours"]),
             ]
         )
+        if delay is not None:
+            rows[-1].append(
+                "grows without limit"
+                if s["saturated"] or s.get("wait_calendar_hours") is None
+                else f"{_hours(s['wait_calendar_hours'] + delay)} (calendar)"
+            )
     return rows
 
 
 def _level(value: float | None) -> str:
-    return "-" if value is None else f"{num(value, 1)}"
+    return level_text(value, missing="-")
 
 
 def _hours(value: float | None) -> str:
@@ -413,7 +426,9 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
                 "color": [BLUE[min(4, max(0, int(v) - 1))] if v else "#ffffff" for v in current],
                 "line": {"color": INK, "width": 1},
             },
-            hovertemplate="%{y}: level %{x:.1f}<extra></extra>",
+            # The level as every page prints it (rounded down), not plotly's own rounding.
+            customdata=[level_text(c["exact_level"], missing="no data") for c in caps],
+            hovertemplate="%{y}: level %{customdata}<extra></extra>",
         )
     )
     figure.add_trace(
@@ -431,7 +446,7 @@ def capability_bars(result: dict[str, Any], dimension_id: str) -> go.Figure:
             y=names,
             x=[BAR_VALUE_X] * len(caps),
             mode="text",
-            text=[f"{num(v, 1)}" if v else "no data" for v in current],
+            text=[level_text(v) if v else "no data" for v in current],
             textposition="middle right",
             textfont={"size": 11, "color": INK},
             showlegend=False,

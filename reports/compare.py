@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.models import Assessment
-from reports.numbers import difference, num
+from reports.numbers import difference, level_difference, level_text
 from reports.services import ResultUnavailable, result_compute
 
 # A capability counts as improved or declined from half a level of change.
@@ -57,21 +57,26 @@ def compare(current: Assessment, previous: Assessment) -> dict[str, Any] | None:
         if old is None or old["exact_level"] is None or cap["exact_level"] is None:
             continue
         # The change a reader gets from the two levels as printed (1.3 -> 2.0 is +0.7).
-        delta_text = difference(cap["exact_level"], old["exact_level"], 1)
+        delta_text = level_difference(cap["exact_level"], old["exact_level"])
         deltas.append(
             {
                 "id": cap["id"],
                 "title": cap["title"],
                 "before": old["exact_level"],
                 "now": cap["exact_level"],
-                "before_text": num(old["exact_level"], 1),
-                "now_text": num(cap["exact_level"], 1),
+                "before_text": level_text(old["exact_level"]),
+                "now_text": level_text(cap["exact_level"]),
                 "delta": float(delta_text),
                 "delta_text": delta_text,
             }
         )
         rows.append(
-            [cap["title"], num(old["exact_level"], 1), num(cap["exact_level"], 1), delta_text]
+            [
+                cap["title"],
+                level_text(old["exact_level"]),
+                level_text(cap["exact_level"]),
+                delta_text,
+            ]
         )
     series = []
     history = Assessment.objects.filter(

@@ -18,6 +18,7 @@ import pandas as pd
 
 from assessments.models import Answer, Assessment, Respondent
 from assessments.processes import services as processes
+from scoring.scores import POINTS_PER_LEVEL
 
 # The document's format: a name and version, bumped when a key changes meaning or goes away,
 # and where the format is described (in this repository).
@@ -145,7 +146,10 @@ def scores_table(result: dict[str, Any]) -> pd.DataFrame:
             "title": "Overall readiness",
             "score": readiness["score"],
             "level": readiness["level"],
-            "exact_level": None,
+            # The level the headline badge prints (1 + readiness / 25), as for every other row.
+            "exact_level": (
+                None if readiness["score"] is None else 1 + readiness["score"] / POINTS_PER_LEVEL
+            ),
             "target_level": None,
             "gap": None,
             "confidence": readiness["confidence"],

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from scoring.scores import level_text, shown_level
+
+__all__ = ["difference", "gap_text", "level_difference", "level_text", "num", "shown"]
+
 
 def num(value: float, places: int, *, sign: bool = False) -> str:
     """A number rounded half up from its decimal form, exactly as the templates' floatformat
@@ -30,7 +34,14 @@ def difference(later: float, earlier: float, places: int, *, sign: bool = True) 
 
 
 def gap_text(exact_level: float | None, target: int) -> str:
-    """The gap to target from the level as printed (level 2.2, target 3: gap 0.8)."""
+    """The gap to target from the level as printed (level 2.2, target 3: gap 0.8); levels
+    print rounded down (scoring.scores.shown_level), so 2.96 is 2.9 with a gap of 0.1."""
     if exact_level is None:
         return "-"
-    return num(max(0.0, target - float(shown(exact_level, 1))), 1)
+    return num(float(max(Decimal(0), Decimal(target) - shown_level(exact_level))), 1)
+
+
+def level_difference(later: float, earlier: float) -> str:
+    """later - earlier from the two levels as printed (2.0 against 1.3 is +0.7)."""
+    change = shown_level(later) - shown_level(earlier)
+    return num(float(change), 1, sign=True)

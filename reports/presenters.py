@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.numbers import difference, gap_text, num
+from reports.numbers import difference, gap_text, level_difference, num
 from scoring.roadmap import BUCKET_TITLES
 from scoring.rubric import Rubric
-from scoring.scores import POINTS_PER_LEVEL
+from scoring.scores import POINTS_PER_LEVEL, level_text, score_to_exact_level
 
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
 
@@ -59,9 +59,9 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
                 "drivers": drivers,
                 "high_level": levels[gap["high_group"]],
                 "low_level": levels[gap["low_group"]],
-                "gap_text": difference(
-                    levels[gap["high_group"]], levels[gap["low_group"]], 1, sign=False
-                ),
+                "gap_text": level_difference(
+                    levels[gap["high_group"]], levels[gap["low_group"]]
+                ).lstrip("+"),
                 "dimension_id": capabilities[gap["capability_id"]]["dimension_id"],
             }
         )
@@ -113,9 +113,14 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "room": result.get("room"),
         "sources": source_counts(result),
         "review_planned": planned,
+        "review": review_wall(projection),
+        "review_reviewers": projection["inputs"]["reviewers"] if projection else None,
         "readiness": {
             **readiness,
             "level_name": level_name(readiness["level"]),
+            "exact_level": (
+                score_to_exact_level(readiness["score"]) if readiness["score"] is not None else None
+            ),
             # From the two numbers as printed beside it, so that they add up.
             "held_back_text": (
                 difference(readiness["weighted_mean"], readiness["score"], 0, sign=False)
@@ -127,13 +132,17 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
             f"{role} {n}" for role, n in result["respondents_by_role"].items() if n
         ),
         "limiting": limiting,
+        # Dimensions that count but nobody answered: readiness is computed without them.
+        "not_assessed": [
+            dimensions[d]["title"] for d in readiness.get("not_assessed", []) if d in dimensions
+        ],
         "dimensions": by_dimension,
         "perception_gaps": gaps,
         "register": register,
         "has_evidence": has_evidence,
         "roadmap": [(bucket, BUCKET_TITLES[bucket], items) for bucket, items in roadmap.items()],
         "roadmap_count": len(result["roadmap"]),
-        "autonomy": _autonomy(autonomy, titles) if autonomy else None,
+        "autonomy": _autonomy(autonomy, titles, capabilities) if autonomy else None,
         "delivery_splits": delivery_splits(result.get("delivery")),
         "delivery_lead_weeks": any(
             w["median_lead_time_hours"] is not None
@@ -200,7 +209,7 @@ def workshop_rows(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]
                     else None
                 ),
                 "difference_text": (
-                    difference(room["agreed_level"], room["survey_level"], 1)
+                    level_difference(room["agreed_level"], room["survey_level"])
                     if room["survey_level"] is not None
                     else None
                 ),
@@ -248,9 +257,37 @@ def _figure(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+def _current_text(check: dict[str, Any], capability: dict[str, Any] | None) -> str:
+    """A gate requirement's current level as the capability table prints it (2.8, not the 2
+    the gate counts as reached); where scan evidence lowered the claim, the evidence-adjusted
+    level; "no data" without answers."""
+    if capability is None or capability.get("exact_level") is None or check["current"] is None:
+        return "no data"
+    adjusted = (capability.get("evidence") or {}).get("adjusted_score")
+    lowered = check.get("claimed") is not None and check["claimed"] != check["current"]
+    if lowered and adjusted is not None:
+        return level_text(score_to_exact_level(adjusted))
+    return level_text(capability["exact_level"])
+
+
+def _autonomy(
+    autonomy: dict[str, Any],
+    titles: dict[str, str],
+    capabilities: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Autonomy steps with each requirement titled and its state: met, met with low
-    confidence, or missing (with the claimed level where scan evidence lowered it)."""
+    confidence, or missing (with the claimed level where scan evidence lowered it). Levels
+    carry `current_text` and `claimed_text`, written as every other level is."""
+    capabilities = capabilities or {}
+
+    def texts(check: dict[str, Any]) -> dict[str, Any]:
+        capability = capabilities.get(check["capability_id"])
+        claimed = capability.get("exact_level") if capability else None
+        return {
+            "current_text": _current_text(check, capability),
+            "claimed_text": level_text(claimed, missing="no data"),
+        }
+
     granted = autonomy["granted_index"]
     next_id = autonomy["next_gate"]["id"] if autonomy["next_gate"] else None
     steps = []
@@ -258,6 +295,7 @@ def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any
         requirements = [
             {
                 **check,
+                **texts(check),
                 "title": titles[check["capability_id"]],
                 "lowered": check["claimed"] != check["current"],
             }
@@ -274,7 +312,9 @@ def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any
                 "unmet": [r for r in requirements if not r["met"]],
             }
         )
-    missing = [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
+    missing = [
+        {**m, **texts(m), "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]
+    ]
     return {
         **autonomy,
         "steps": steps,
@@ -322,3 +362,124 @@ def delivery_splits(delivery: dict[str, Any] | None) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+AGENT_SOURCES = {
+    "survey": "from the survey",
+    "override": "set for this assessment",
+    "published": "published figure: LinearB 2026 benchmarks",
+    "assumption": "assumption",
+}
+
+
+def hours_text(value: float | None) -> str:
+    """A duration in hours as the review wall prints it: minutes under an hour."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{num(value * 60, 0)} min"
+    return f"{num(value, 1)} h"
+
+
+def review_wall(projection: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The review wall in words: the model's wait beside the observed one, the reviewers
+    needed to stay under the target today and at the planned volumes, and where each agent
+    PR parameter comes from."""
+    if not projection:
+        return None
+    inputs = projection["inputs"]
+    reviewers = inputs["reviewers"]
+    needed = [
+        {
+            **n,
+            "label_text": "Today" if n["label"] == "today" else n["label"].capitalize(),
+            "prs_text": num(n["prs_per_week"], 0),
+            "reviewers_text": (
+                str(n["reviewers"]) if n["reviewers"] is not None else "more than 5,000"
+            ),
+            "change": (
+                None
+                if n["reviewers"] is None
+                else "enough today"
+                if n["reviewers"] <= reviewers
+                else f"{n['reviewers'] - reviewers} more than today"
+            ),
+        }
+        for n in projection.get("reviewers_needed") or []
+    ]
+    reconciliation = projection.get("reconciliation")
+    wall = None
+    if reconciliation:
+        model, observed = reconciliation["model_hours"], reconciliation["observed_hours"]
+        wall = {
+            **reconciliation,
+            "model_text": hours_text(model) if model is not None else "no finite wait",
+            "observed_text": hours_text(observed),
+            "delay_text": hours_text(reconciliation["delay_hours"]),
+            "agent_text": hours_text(reconciliation["agent_observed_hours"]),
+            # Observed well beyond the model: the queue is not what keeps people waiting.
+            "explain": model is not None and observed > 2 * model + 0.5,
+        }
+    agent = inputs.get("agent")
+    parameters = []
+    if agent:
+        sources = agent.get("sources") or {}
+
+        def source(key: str) -> str:
+            return AGENT_SOURCES.get(sources.get(key, ""), "default")
+
+        rounds = agent["rework_rounds"]
+        parameters = [
+            {
+                "name": "Share of today's merged PRs made by agents",
+                "value": f"{num(agent['share'] * 100, 0)}%",
+                "source": source("agent_share")
+                + (
+                    " (no answer: counted as none)"
+                    if sources.get("agent_share") == "assumption"
+                    else ""
+                ),
+            },
+            {
+                "name": "Agent PRs accepted (merged)",
+                "value": f"{num(agent['acceptance_rate'] * 100, 1)}%",
+                "source": source("agent_acceptance_rate")
+                + (
+                    ", against 84.4% for other PRs"
+                    if sources.get("agent_acceptance_rate") == "published"
+                    else ""
+                ),
+            },
+            {
+                "name": "Reviewer hours per review round of an agent PR",
+                "value": hours_text(agent["review_hours_per_pr"]),
+                "source": source("agent_review_hours_per_pr")
+                + (
+                    ": as for other PRs"
+                    if sources.get("agent_review_hours_per_pr") == "assumption"
+                    else ""
+                ),
+            },
+            {
+                "name": "Extra review rounds per agent PR",
+                "value": num(rounds, 1).removesuffix(".0"),
+                "source": source("agent_rework_rounds"),
+            },
+        ]
+    merged_text = other_text = ""
+    if agent:
+        merged_text = hours_text(
+            agent["review_hours_per_pr"] * (1 + agent["rework_rounds"]) / agent["acceptance_rate"]
+        )
+        other_text = hours_text(inputs["hours_per_pr"])
+    return {
+        "merged_text": merged_text,
+        "other_text": other_text,
+        "needed": needed,
+        "target_text": hours_text(needed[0]["target_hours"]) if needed else "",
+        "reconciliation": wall,
+        "agent": parameters,
+        "effort_ratio_text": num(projection.get("effort_ratio", 1.0), 1),
+        "utilisation_text": f"{num(projection['states'][0]['utilisation'] * 100, 0)}%",
+        "agent_today_text": num(projection.get("agent_prs_per_week", 0.0), 0),
+    }

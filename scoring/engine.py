@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,14 @@ def score_assessment(
                 confidence = min(1.0, confidence + AGREEING_EVIDENCE_BONUS * verdict.coverage)
             elif verdict.verdict == "contradicts":
                 confidence *= 1.0 - CONTRADICTING_EVIDENCE_PENALTY * verdict.coverage
-            label = confidence_label(confidence)
+            # Head count caps the label: the room's level voters for an agreed level, else the
+            # survey's respondents on this capability.
+            heads = (
+                combined.workshop.distribution.level_voters
+                if combined.workshop is not None
+                else s.n_respondents
+            )
+            label = confidence_label(confidence, heads)
             exact = score_to_exact_level(score) if score is not None else None
             capabilities.append(
                 CapabilityResult(
@@ -274,6 +281,11 @@ def score_assessment(
         else None,
         fact_medians={fid: f.median for fid, f in facts.items()},
         fact_texts={f.id: f.text for f in rubric.facts},
+        capability_exact={c.id: c.exact_level for c in capabilities},
+        capability_targets={c.id: c.target_level for c in capabilities},
+        dimension_exact={d.id: d.exact_level for d in dimensions},
+        dimension_targets={d.id: d.target_level for d in dimensions},
+        fact_units={f.id: f.unit for f in rubric.facts},
     )
     catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
     if catalogue is None:
@@ -345,7 +357,8 @@ def _dimension(
     total_weight = sum(cap_weights.values()) or 1.0
     confidence = sum(c.confidence * c.weight for c in caps) / total_weight
     exact = score_to_exact_level(score) if score is not None else None
-    label = confidence_label(confidence)
+    # Never more certain than its most certain capability, whose label already counts heads.
+    label = _capped_label(confidence, (c.confidence_label for c in caps))
     return DimensionResult(
         id=dimension_id,
         title=title,
@@ -363,6 +376,16 @@ def _dimension(
     )
 
 
+_LABEL_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def _capped_label(confidence: float, parts: Iterable[str]) -> str:
+    """The label of `confidence`, lowered to the best label among the parts it averages: two
+    respondents cannot make a dimension "high" by being averaged with nothing."""
+    best = max(parts, key=_LABEL_RANK.__getitem__, default="low")
+    return min(confidence_label(confidence), best, key=_LABEL_RANK.__getitem__)
+
+
 def _weakest_link(scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
     """min(weighted mean, lowest score + one level): readiness may exceed the weakest
     dimension by at most one level."""
@@ -374,11 +397,12 @@ def _weakest_link(scores: Mapping[str, float], weights: Mapping[str, float]) -> 
 def _readiness(dimensions: list[DimensionResult]) -> Readiness:
     total = sum(d.weight for d in dimensions) or 1.0
     confidence = sum(d.confidence * d.weight for d in dimensions) / total
-    label = confidence_label(confidence)
+    label = _capped_label(confidence, (d.confidence_label for d in dimensions if d.weight > 0))
     # A dimension weighted 0 is left out of the mean and cannot be the weakest link either.
     scored = [d for d in dimensions if d.score is not None and d.weight > 0]
+    not_assessed = tuple(d.id for d in dimensions if d.score is None and d.weight > 0)
     if not scored:
-        return Readiness(None, None, None, None, 0.0, confidence, label, True, None)
+        return Readiness(None, None, None, None, 0.0, confidence, label, True, None, not_assessed)
     weights = {d.id: d.weight for d in scored}
     scores = {d.id: d.score for d in scored if d.score is not None}
     mean = weighted_mean(dict(scores), weights)
@@ -397,6 +421,7 @@ def _readiness(dimensions: list[DimensionResult]) -> Readiness:
         confidence_label=label,
         low_confidence=label == "low",
         adjusted_score=_weakest_link(adjusted, weights) if adjusted else None,
+        not_assessed=not_assessed,
     )
 
 
@@ -412,6 +437,52 @@ OPTIONAL_REVIEW_INPUTS = {
     "agent_prs_12m": "fact.agent-prs-per-week-12m",
     "hours_to_first_review": "fact.hours-to-first-review",
 }
+# Agent pull requests' own parameters (scoring.review_capacity.AgentParameters), by override
+# key. The share comes from the survey's "share of merged changes authored by AI agents"
+# (a percentage) where answered; the others are defaults with their sources in
+# docs/methodology.md, section 11, until a rubric asks for them.
+AGENT_REVIEW_INPUTS = (
+    "agent_share",
+    "agent_acceptance_rate",
+    "agent_review_hours_per_pr",
+    "agent_rework_rounds",
+)
+AGENT_SHARE_FACT = "fact.ai-authored-share"
+
+
+def _agent_parameters(
+    facts: Mapping[str, FactValue], overrides: Mapping[str, float], hours_per_pr: float
+) -> review_capacity.AgentParameters:
+    sources: dict[str, str] = {}
+
+    def pick(key: str, fallback: float, source: str) -> float:
+        if key in overrides:
+            sources[key] = "override"
+            return float(overrides[key])
+        sources[key] = source
+        return fallback
+
+    share_fact = facts.get(AGENT_SHARE_FACT)
+    share_median = share_fact.median if share_fact else None
+    if share_median is not None and "agent_share" not in overrides:
+        share, sources["agent_share"] = share_median / 100.0, "survey"
+    else:
+        share = pick("agent_share", 0.0, "assumption")
+    return review_capacity.AgentParameters(
+        share=share,
+        acceptance_rate=pick(
+            "agent_acceptance_rate", review_capacity.AGENT_ACCEPTANCE_RATE, "published"
+        ),
+        review_hours_per_pr=pick(
+            "agent_review_hours_per_pr",
+            hours_per_pr * review_capacity.AGENT_REVIEW_HOURS_RATIO,
+            "assumption",
+        ),
+        rework_rounds=pick(
+            "agent_rework_rounds", review_capacity.AGENT_REWORK_ROUNDS, "assumption"
+        ),
+        sources=sources,
+    )
 
 
 def _review(
@@ -426,7 +497,9 @@ def _review(
     problems = [
         f"unknown review input {k!r}"
         for k in sorted(overrides)
-        if k not in REVIEW_INPUTS and k not in OPTIONAL_REVIEW_INPUTS
+        if k not in REVIEW_INPUTS
+        and k not in OPTIONAL_REVIEW_INPUTS
+        and k not in AGENT_REVIEW_INPUTS
     ]
     for key, given in sorted(overrides.items()):
         if isinstance(given, bool) or not isinstance(given, int | float):
@@ -473,6 +546,7 @@ def _review(
         observed_hours_to_first_review=value(
             "hours_to_first_review", OPTIONAL_REVIEW_INPUTS["hours_to_first_review"]
         ),
+        agent=_agent_parameters(facts, overrides, hours_per_pr),
     )
     try:
         return ReviewResult(review_capacity.project(inputs), (), source)

@@ -98,6 +98,9 @@ class Readiness:
     confidence_label: str
     low_confidence: bool
     adjusted_score: float | None = None  # the same rule over evidence-adjusted dimensions
+    # Dimensions that count (weight above 0) but that nobody answered: readiness is computed
+    # without them, so the weakest-link rule could not look at them and every headline says so.
+    not_assessed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scoring.recommendations import STANDING, Catalogue, Condition, Recommendation
+from scoring.scores import level_text
 
 BUCKETS = ("now", "next", "later")
 BUCKET_TITLES = {"now": "Now (30 days)", "next": "Next (90 days)", "later": "Later"}
@@ -51,6 +52,13 @@ class Signals:
     saturation_multiplier: float | None = None
     fact_medians: Mapping[str, float | None] = field(default_factory=dict)
     fact_texts: Mapping[str, str] = field(default_factory=dict)
+    # For the reasons' wording only (triggers read the levels above): the exact levels as the
+    # report prints them, each capability's and dimension's target, and each fact's unit.
+    capability_exact: Mapping[str, float | None] = field(default_factory=dict)
+    capability_targets: Mapping[str, int] = field(default_factory=dict)
+    dimension_exact: Mapping[str, float | None] = field(default_factory=dict)
+    dimension_targets: Mapping[str, int] = field(default_factory=dict)
+    fact_units: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,13 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
             return None, False
         if level < condition.value:
             title = s.capability_titles[capability_id]
-            text = f"{title} is at level {level}, below {condition.value}."
+            text = _below_text(
+                title,
+                s.capability_exact.get(capability_id),
+                level,
+                condition.value,
+                s.capability_targets.get(capability_id),
+            )
             return Reason(kind, capability_id, float(level), float(condition.value), text), True
         return None, True
     if kind == "no_data":
@@ -110,7 +124,13 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
         if level is None:
             return None, False
         if level < wanted:
-            text = f"{s.dimension_titles[dimension]} is at level {level}, below {wanted}."
+            text = _below_text(
+                s.dimension_titles[dimension],
+                s.dimension_exact.get(dimension),
+                level,
+                wanted,
+                s.dimension_targets.get(dimension),
+            )
             return Reason(kind, dimension, float(level), float(wanted), text), True
         return None, True
     if kind == "answer_at_most":
@@ -130,7 +150,11 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
         holds = median >= condition.value if kind == "fact_at_least" else median <= condition.value
         if holds:
             question = s.fact_texts.get(condition.question_id, condition.question_id)
-            text = f"Answers to \u201c{question}\u201d have a median of {median:g}."
+            unit = s.fact_units.get(condition.question_id, "")
+            text = (
+                f"Answers to \u201c{question}\u201d have a median of {median:g}"
+                f"{' ' + unit if unit else ''}."
+            )
             reason = Reason(kind, condition.question_id, median, float(condition.value), text)
             return reason, True
         return None, True
@@ -149,6 +173,24 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
             return Reason(kind, "review", m, float(condition.value), text), True
         return None, True
     return None, False
+
+
+def _below_text(
+    title: str, exact: float | None, level: int, threshold: int, target: int | None
+) -> str:
+    """ "X is at level 2.8, below 3, the target." The level as printed everywhere else, and the
+    threshold named for what it is: the target, or a step beyond (or short of) the target."""
+    shown = level_text(exact) if exact is not None else str(level)
+    if target is None:
+        return f"{title} is at level {shown}, below {threshold}."
+    if threshold == target:
+        return f"{title} is at level {shown}, below its target of {target}."
+    if threshold > target:
+        return (
+            f"{title} is at level {shown} (target {target}); this step leads on to "
+            f"level {threshold}."
+        )
+    return f"{title} is at level {shown}, below {threshold}, on the way to its target of {target}."
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import pandas as pd
@@ -49,18 +50,45 @@ def score_to_exact_level(score: float) -> float:
     return 1.0 + score / POINTS_PER_LEVEL
 
 
-def confidence_label(value: float) -> str:
-    """high from 0.7, medium from 0.45, low below.
+def shown_level(exact_level: float) -> Decimal:
+    """A level as every page, badge, sentence and export prints it: one decimal, rounded
+    down, so a printed 3.0 means level 3 is reached and a level below a threshold never
+    prints as the threshold (3.96 is 3.9, not 4.0). The value is first settled to six
+    decimals, so 1 + 50 / 25 computed as 2.9999999999 still prints 3.0."""
+    settled = Decimal(repr(float(exact_level))).quantize(Decimal("0.000001"), ROUND_HALF_EVEN)
+    return settled.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+
+
+def level_text(exact_level: float | None, *, missing: str = "not assessed") -> str:
+    """The one way a level is written: "2.8" (see shown_level); `missing` without one."""
+    if exact_level is None:
+        return missing
+    return f"{shown_level(exact_level):f}"
+
+
+# The label is capped by head count whatever the value: "high" needs at least this many
+# respondents (the count at which one outlier can no longer move the median past its
+# neighbours), "medium" at least MIN_GROUP (three, the smallest group a report shows).
+HIGH_CONFIDENCE_RESPONDENTS = FULL_RESPONDENTS
+MEDIUM_CONFIDENCE_RESPONDENTS = MIN_GROUP
+
+
+def confidence_label(value: float, respondents: int | None = None) -> str:
+    """high from 0.7, medium from 0.45, low below; with `respondents`, never higher than the
+    head count allows: high needs five or more, medium three or more, so two or three people
+    who happen to agree never read as "high".
 
     0.7 is exactly what five or more respondents with no unknowns reach even when they
-    disagree completely (0.4 + 0.3 + 0). A single respondent with no unknowns reaches 0.53,
-    medium at best; with a third of their answers unknown, 0.43, low.
+    disagree completely (0.4 + 0.3 + 0).
     """
-    if value >= 0.7:
-        return "high"
-    if value >= 0.45:
+    label = "high" if value >= 0.7 else "medium" if value >= 0.45 else "low"
+    if respondents is None:
+        return label
+    if respondents < MEDIUM_CONFIDENCE_RESPONDENTS:
+        return "low"
+    if respondents < HIGH_CONFIDENCE_RESPONDENTS and label == "high":
         return "medium"
-    return "low"
+    return label
 
 
 @dataclass(frozen=True)
@@ -211,6 +239,11 @@ class CapabilityStats:
     q1: float | None
     q3: float | None
     agreement: float | None
+    # r_wg as confidence reads it: each "don't know" / "not applicable" counted as the answer
+    # that would disagree most (worst_case_agreement), so saying "don't know" instead of
+    # dissenting can never make the group look more united. Equal to `agreement` without
+    # unknowns.
+    cautious_agreement: float | None = None
 
     @property
     def unknown_share(self) -> float:
@@ -233,6 +266,7 @@ def capability_stats(*, rubric: Rubric, prepared: Prepared) -> dict[str, Capabil
     n_levels = prepared.levels.groupby("capability_id", observed=True).size()
     unknown = prepared.frame.loc[prepared.frame["choice"].isin(UNKNOWN_CHOICES)]
     n_unknown = unknown.groupby("capability_id", observed=True).size()
+    cautious = worst_case_agreement(prepared)
     stats = {}
     for capability in rubric.capabilities:
         cid = capability.id
@@ -248,15 +282,89 @@ def capability_stats(*, rubric: Rubric, prepared: Prepared) -> dict[str, Capabil
                 float(q1[cid]),
                 float(q3[cid]),
                 agreement,
+                cautious.get(cid, agreement),
             )
         else:
             stats[cid] = CapabilityStats(None, 0, 0, int(n_unknown.get(cid, 0)), None, None, None)
     return stats
 
 
+# Up to this many respondents with unknowns on one capability, the worst case is found exactly
+# (2^k corners); beyond, a bound that is never below it (and still never falls when an answer
+# turns into "don't know") stands in.
+EXACT_WORST_CASE_MAX = 10
+
+
+def worst_case_agreement(prepared: Prepared) -> dict[str, float | None]:
+    """r_wg per capability that has unknown answers, with every unknown answer counted as the
+    level (1 to 5) that would make the group disagree most.
+
+    Each person's value is the mean of their answers to the capability, an unknown answer
+    free anywhere in 1..5, so the value lies in [lo, hi]. Variance is convex, so its largest
+    value over these ranges is at a corner: found exactly for up to EXACT_WORST_CASE_MAX people
+    with unknowns, else bounded by (SS(mid) + 4 sum(w) + sum(w^2) / 4) / n, which is never
+    smaller than the exact maximum and never falls when a range widens. Turning a level into
+    "don't know" only widens ranges, so this agreement can only fall: confidence never rises
+    when a dissenter says "don't know" instead. Capabilities without unknowns are left out
+    (their agreement is the plain r_wg)."""
+    frame = prepared.frame
+    unknown = frame.loc[frame["choice"].isin(UNKNOWN_CHOICES) & frame["capability_id"].notna()]
+    if unknown.empty:
+        return {}
+    # Per (capability, respondent) cell: level answers, their sum and unknown answers, counted
+    # with bincount over cell codes (grouping 400,000 answers this way takes milliseconds).
+    capabilities = list(frame["capability_id"].cat.categories)
+    people = len(frame["respondent_id"].cat.categories)
+    cells = len(capabilities) * people
+
+    def cell(rows: pd.DataFrame) -> np.ndarray:
+        capability = rows["capability_id"].cat.codes.to_numpy().astype(np.int64)
+        respondent = rows["respondent_id"].cat.codes.to_numpy().astype(np.int64)
+        codes: np.ndarray = capability * people + respondent
+        return codes
+
+    level_cells = cell(prepared.levels)
+    counts = np.bincount(level_cells, minlength=cells).astype(float)
+    sums = np.bincount(
+        level_cells, weights=prepared.levels["level"].to_numpy(dtype=float), minlength=cells
+    )
+    unknowns = np.bincount(cell(unknown), minlength=cells).astype(float)
+    result: dict[str, float | None] = {}
+    for index in np.unique(unknown["capability_id"].cat.codes.to_numpy()):
+        span = slice(int(index) * people, (int(index) + 1) * people)
+        k, total, u = counts[span], sums[span], unknowns[span]
+        answered = (k + u) > 0
+        k, total, u = k[answered], total[answered], u[answered]
+        low = (total + u) / (k + u)
+        high = (total + 5.0 * u) / (k + u)
+        result[str(capabilities[int(index)])] = _agreement_at_worst(low, high)
+    return result
+
+
+def _agreement_at_worst(low: np.ndarray, high: np.ndarray) -> float | None:
+    n = len(low)
+    if n < 2:
+        return None
+    free = high > low
+    if int(free.sum()) <= EXACT_WORST_CASE_MAX:
+        fixed = low[~free]
+        lo, span = low[free], (high - low)[free]
+        corners = (np.arange(2 ** len(lo))[:, None] >> np.arange(len(lo))) & 1
+        values = lo + corners * span
+        total = fixed.sum() + values.sum(axis=1)
+        squares = (fixed**2).sum() + (values**2).sum(axis=1)
+        variance = float(np.max(squares / n - (total / n) ** 2))
+    else:
+        mid, width = (low + high) / 2, high - low
+        spread = float(((mid - mid.mean()) ** 2).sum())
+        variance = (spread + 4.0 * float(width.sum()) + float((width**2).sum()) / 4.0) / n
+    return max(0.0, 1.0 - variance / UNIFORM_VARIANCE)
+
+
 def answer_confidence(stats: CapabilityStats) -> float:
     """0..1 from how many answered, how few said "don't know" and how much they agree:
-    0.4 x min(1, n / 5) + 0.3 x (1 - unknown share) + 0.3 x agreement (0.5 if unmeasurable).
+    0.4 x min(1, n / 5) + 0.3 x (1 - unknown share) + 0.3 x agreement (0.5 if unmeasurable),
+    agreement counting unknown answers as the most dissenting ones.
 
     Head count weighs most because one or two voices cannot represent an organisation;
     unknowns and disagreement weigh equally, each able to take a fully staffed capability from
@@ -266,7 +374,9 @@ def answer_confidence(stats: CapabilityStats) -> float:
         return 0.0
     count = min(1.0, stats.n_respondents / FULL_RESPONDENTS)
     known = 1.0 - stats.unknown_share
-    agreement = stats.agreement if stats.agreement is not None else 0.5
+    # Unknown answers count as the most dissenting answers here (worst_case_agreement).
+    measured = stats.agreement if stats.n_unknown == 0 else stats.cautious_agreement
+    agreement = measured if measured is not None else 0.5
     return 0.4 * count + 0.3 * known + 0.3 * agreement
 
 

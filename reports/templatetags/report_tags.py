@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 
+from scoring.scores import level_text
+
 register = template.Library()
 
 
@@ -19,3 +21,12 @@ def get_item(mapping: Any, key: Any) -> Any:
             return mapping[str(key)]
         except (KeyError, TypeError):
             return None
+
+
+@register.filter
+def level(exact_level: Any) -> str:
+    """A level as every page and the PDF print it (scoring.scores.level_text): 2.8, never a
+    badge saying 2 beside a table saying 2.8; "not assessed" without one."""
+    if exact_level is None or exact_level == "":
+        return "not assessed"
+    return level_text(float(exact_level))

@@ -33,10 +33,10 @@ def test_radar_leaves_a_gap_for_a_dimension_without_answers_and_says_no_data() -
     # Not drawn as level 1: the unanswered dimension is a gap in the line.
     assert list(current.r) == [3.0, None, 4.0, 3.0]
     assert list(current.customdata)[0] == "Dim a: level 3.0"
-    assert list(current.theta)[1] == "Dim b (no data)"
+    assert list(current.theta)[1] == "Dim b (not assessed)"
     assert current.connectgaps is False
-    assert list(current.customdata)[1] == "Dim b: no data"
-    assert charts.radar_table(_result())[2][1] == "no data"
+    assert list(current.customdata)[1] == "Dim b: not assessed"
+    assert charts.radar_table(_result())[2][1] == "not assessed"
 
 
 def test_radar_hover_marks_low_confidence_dimensions() -> None:
@@ -155,6 +155,8 @@ def _planned_wall() -> Any:
         "reviewer_hours_per_week": 21,
         "agent_prs_6m": 58,
         "agent_prs_12m": 216,
+        # Agent PRs reviewed like the rest, so the planned points sit where the layout needs.
+        "agent_rework_rounds": 0,
     }
     result = _result(review)
     return result["review"]["projection"], charts.review_wall(result)
@@ -207,7 +209,14 @@ def test_capability_levels_are_printed_clear_of_the_target_line() -> None:
 
 @pytest.mark.parametrize(
     ("level", "target", "gap"),
-    [(2.15, 3, "0.8"), (2.96, 3, "0.0"), (1.04, 4, "3.0"), (None, 3, "-"), (3.4, 3, "0.0")],
+    [
+        (2.15, 3, "0.9"),
+        (2.96, 3, "0.1"),
+        (1.04, 4, "3.0"),
+        (None, 3, "-"),
+        (3.4, 3, "0.0"),
+        (3.0, 3, "0.0"),
+    ],
 )
 def test_a_gap_is_the_target_less_the_level_as_printed(
     level: float | None, target: int, gap: str

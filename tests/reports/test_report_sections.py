@@ -28,7 +28,7 @@ from assessments.scans import services as scan_services
 from reports import charts, exports
 from reports.jobs import comparison_for, pdf_request
 from reports.models import ReportJob, ShareLink
-from reports.numbers import difference, num
+from reports.numbers import difference, level_text, num
 from reports.rendering import branding_for, render_hash, render_html, report_context
 from reports.services import result_compute
 from tests.reports.test_results_evidence import FINDINGS, _delivery
@@ -149,7 +149,7 @@ def test_the_pdf_shows_comparison_evidence_delivery_facts_and_scan_sources(
         row = " ".join([point["date"], num(point["readiness"], 0), *scores])
         assert row in changed, row
     for cap in comparison["capabilities"]:
-        was, is_ = num(cap["before"], 1), num(cap["now"], 1)
+        was, is_ = level_text(cap["before"]), level_text(cap["now"])
         change = float(is_) - float(was)
         assert f"{cap['title']} {was} {is_} {cap['delta_text']}" in changed
         assert float(cap["delta_text"]) == pytest.approx(change)

@@ -30,7 +30,7 @@ from assessments.models import Assessment, Membership
 from reports import exports
 from reports.jobs import comparison_for
 from reports.models import ReportJob, ShareLink
-from reports.numbers import num
+from reports.numbers import level_text, num
 from reports.rendering import render_html, report_context
 from reports.services import result_compute
 from tests.factories import Personas, invite, make_assessment
@@ -153,7 +153,9 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
         assert section in text, section
     assert f"{result['readiness']['score']:.0f}/100" in text.replace(" ", "")
     for d in result["dimensions"]:
-        heading = f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}"
+        heading = (
+            f"{d['title']}: level {level_text(d['exact_level'])} of target {d['target_level']}"
+        )
         assert heading in text
         # Each dimension keeps to one page: no page of only "Perception gaps" or one meaning.
         assert len(_pages_showing(reader, heading)) == 1, heading
@@ -257,7 +259,9 @@ def test_letter_paper_keeps_headings_with_their_text(demo: Assessment) -> None:
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
     result = result_compute(assessment=demo).data
     for d in result["dimensions"]:
-        heading = f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}"
+        heading = (
+            f"{d['title']}: level {level_text(d['exact_level'])} of target {d['target_level']}"
+        )
         assert len(_pages_showing(reader, heading)) == 1, heading
 
 

@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
 from assessments.models import Assessment, Membership
-from reports.numbers import num
+from reports.numbers import level_text, num
 from reports.services import result_compute
 from scoring.delivery import DeliveryData
 from scoring.evidence import EvidenceFinding
@@ -117,7 +117,8 @@ def test_results_page_shows_the_register_largest_disagreement_first(scanned: Ass
     )
     policy = entries[1]
     assert (
-        f"{num(policy['claim_score'], 0)} (level {num(1 + policy['claim_score'] / 25, 1)})" in text
+        f"{num(policy['claim_score'], 0)} (level {level_text(1 + policy['claim_score'] / 25)})"
+        in text
     )
     assert (
         f"{num(policy['evidence_score'], 0)} ({num(abs(policy['difference']), 0)} points apart)"
@@ -181,9 +182,14 @@ def test_an_overclaim_refuted_by_scans_does_not_unlock_autonomy_on_the_page(
     assert claimed >= 3  # the answers alone would meet "pull requests with review"
     html = _owner_client(scanned).get(reverse("reports:results", args=[scanned.pk])).content
     gates = _text(_section(html.decode(), "gate-title"))
+    # Both levels written as the capability table writes them: the evidence-adjusted level the
+    # gate reads, and the self-reported one it replaced (never a bare "2" beside a table's 2.8).
+    policy = _capability(result, POLICY)
+    now = level_text(1 + policy["evidence"]["adjusted_score"] / 25)
+    assert now.startswith("2.")
     assert (
-        f"Review policy and ownership: level 3 needed, now 2 (claimed {claimed}, lowered by scan evidence)"
-        in gates
+        f"Review policy and ownership: level 3 needed, now {now} "
+        f"(claimed {level_text(policy['exact_level'])}, lowered by scan evidence)" in gates
     )
     assert result["autonomy"]["granted"]["id"] == "suggest-only"
 
@@ -193,15 +199,19 @@ def test_each_autonomy_step_lists_what_it_requires_and_what_is_missing(demo: Ass
     gates = _text(_section(html, "gate-title"))
     autonomy = result_compute(assessment=demo).data["autonomy"]
     titles = {c.id: c.title for c in demo.rubric.capabilities}
+    exact = {
+        c["id"]: c["exact_level"] for c in result_compute(assessment=demo).data["capabilities"]
+    }
     for step in autonomy["steps"]:
         for check in step["checks"]:
-            now = check["current"] or "no data"
+            now = level_text(exact[check["capability_id"]], missing="no data")
             state = "met" if check["met"] else "missing"
             line = f"{state} {titles[check['capability_id']]}: level {check['required']} needed, now {now}"
             assert escape(line) in gates or line in gates, line
     assert autonomy["next_gate"] is not None
     missing = "; ".join(
-        f"{titles[m['capability_id']]} from level {m['current']} to {m['required']}"
+        f"{titles[m['capability_id']]} from level {level_text(exact[m['capability_id']])} "
+        f"to {m['required']}"
         for m in autonomy["missing_for_next"]
     )
     assert f"To unlock this step: {missing}." in gates

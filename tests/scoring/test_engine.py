@@ -191,7 +191,8 @@ def test_review_overrides_win_over_the_survey() -> None:
     # 10 reviewers x 12 PRs/week = 120 = today's volume: the wall is at 1x.
     assert projection.saturation_multiplier == pytest.approx(1.0)
     assert projection.inputs.observed_hours_to_first_review == 30
-    assert [s.multiplier for s in projection.planned] == [2.0]
+    # 120 agent PRs at the default one extra review round each: 120 + 2 x 120 = 3x today's load.
+    assert [s.multiplier for s in projection.planned] == [3.0]
 
 
 def test_a_median_reviewer_count_ending_in_half_rounds_up() -> None:

@@ -66,7 +66,10 @@ def test_capability_is_the_median_of_respondent_means() -> None:
 
 def test_agreement_is_rwg_and_confidence_combines_count_unknowns_and_agreement() -> None:
     # Values [3, 3, 4]: variance 0.2222 -> rwg = 1 - 0.2222/2 = 0.8889. One "don't know" of
-    # four answers -> unknown share 0.25. Confidence = 0.4*(3/5) + 0.3*0.75 + 0.3*0.8889 = 0.7317.
+    # four answers -> unknown share 0.25. Confidence counts the "don't know" as the most
+    # dissenting answer: c's mean could be (4 + 5) / 2 = 4.5, values [3, 3, 4.5], variance 0.5,
+    # rwg 0.75. Confidence = 0.4*(3/5) + 0.3*0.75 + 0.3*0.75 = 0.69: medium (and three
+    # respondents could never be "high").
     result = score(
         [
             ("a", "engineering", Q1, 3),
@@ -78,16 +81,17 @@ def test_agreement_is_rwg_and_confidence_combines_count_unknowns_and_agreement()
     c = cap(result)
     assert c.agreement == pytest.approx(0.8889, abs=1e-4)
     assert c.unknown_share == pytest.approx(0.25)
-    assert c.confidence == pytest.approx(0.7317, abs=1e-4)
-    assert (c.confidence_label, c.low_confidence) == ("high", False)
+    assert c.confidence == pytest.approx(0.69, abs=1e-4)
+    assert (c.confidence_label, c.low_confidence) == ("medium", False)
 
 
 def test_one_respondent_is_low_confidence_and_has_no_agreement() -> None:
     c = cap(score([("a", "leadership", Q1, 4)]))
-    # 0.4*(1/5) + 0.3*1 + 0.3*0.5 (agreement unknown) = 0.53 -> medium.
+    # 0.4*(1/5) + 0.3*1 + 0.3*0.5 (agreement unknown) = 0.53, but one voice is "low" whatever
+    # the value: medium needs three respondents, high five.
     assert c.agreement is None
     assert c.confidence == pytest.approx(0.53)
-    assert c.confidence_label == "medium"
+    assert c.confidence_label == "low"
 
 
 def test_unknowns_never_change_the_score() -> None:
@@ -392,10 +396,12 @@ def test_capability_aggregates_by_hand(
     [
         # 0.4*min(1, 5/5) + 0.3*(1 - 0) + 0.3*1 = 1.0
         (5, 0, "agree", 1.0, "high"),
-        # 2 respondents agreeing, 2 of 6 answers unknown: 0.4*0.4 + 0.3*(4/6) + 0.3*1 = 0.66
-        (2, 2, "agree", 0.66, "medium"),
-        # 2 respondents at 1 and 5 (rwg 0), no unknowns: 0.4*0.4 + 0.3 + 0 = 0.46
-        (2, 0, "split", 0.46, "medium"),
+        # 2 respondents agreeing at 3, 2 of 6 answers unknown (two more people who did not
+        # know, counted as answering 1 and 5: variance 2, rwg 0): 0.4*0.4 + 0.3*(4/6) + 0 = 0.36
+        (2, 2, "agree", 0.36, "low"),
+        # 2 respondents at 1 and 5 (rwg 0), no unknowns: 0.4*0.4 + 0.3 + 0 = 0.46, but two
+        # respondents are "low" whatever the value
+        (2, 0, "split", 0.46, "low"),
         # 2 respondents at 1 and 5, 4 of 8 unknown: 0.16 + 0.15 + 0 = 0.31
         (2, 4, "split", 0.31, "low"),
     ],
