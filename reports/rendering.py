@@ -99,6 +99,7 @@ def render_hash(
         },
         "methodology": hashlib.sha256(METHODOLOGY.read_bytes()).hexdigest(),
         "scan_sources": scans.scan_sources_summary(assessment),
+        "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.report_fingerprint(assessment, result),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -193,6 +194,7 @@ def report_context(
         "methodology": methodology_html(),
         "comparison": comparison,
         "scan_sources": scans.scan_sources_summary(assessment),
+        "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.backlog_context(assessment, result),
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,

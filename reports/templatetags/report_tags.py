@@ -19,3 +19,15 @@ def get_item(mapping: Any, key: Any) -> Any:
             return mapping[str(key)]
         except (KeyError, TypeError):
             return None
+
+
+@register.filter
+def percent(share: Any) -> str:
+    """A share from 0 to 1 as a whole percentage ("10%"); below 1% reads "under 1%"."""
+    try:
+        value = float(share)
+    except (TypeError, ValueError):
+        return ""
+    if 0 < value < 0.005:
+        return "under 1%"
+    return f"{round(value * 100)}%"
