@@ -255,6 +255,7 @@ def _facts(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]]:
                 if low is None or high is None
                 else f"{_figure(low)}\u2013{_figure(high)}",
                 "n": n,
+                "withheld": bool(value.get("withheld")),
             }
         )
     return rows
