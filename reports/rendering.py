@@ -131,8 +131,10 @@ def report_context(
             d["id"]: charts.capability_bars(result, d["id"]) for d in result["dimensions"]
         },
     }
-    if comparison:
-        figures["trend"] = charts.trend(comparison)
+    # A comparison left out (not comparable) says why and draws nothing.
+    compared = comparison if comparison and comparison.get("comparable", True) else None
+    if compared:
+        figures["trend"] = charts.trend(compared)
     delivery_figure = charts.delivery_weeks(result)
     if progress:
         progress("Drawing charts", 10)
@@ -141,7 +143,7 @@ def report_context(
         sized["review"] = (figures["review"], *charts.WALL_SIZE)
     for key, fig in figures["dimensions"].items():
         sized[f"dimension:{key}"] = (fig, 720, int(fig.layout.height or 300))
-    if comparison:
+    if compared:
         sized["trend"] = (figures["trend"], 720, 340)
     if delivery_figure is not None:
         sized["delivery"] = (delivery_figure, 720, 300)
@@ -184,7 +186,7 @@ def report_context(
             "radar": charts.radar_table(result),
             "review": charts.review_table(result),
             "delivery": charts.delivery_weeks_table(result),
-            "trend": charts.trend_table(comparison) if comparison else [],
+            "trend": charts.trend_table(compared) if compared else [],
             "dimensions": {
                 d["id"]: charts.capability_bars_table(result, d["id"]) for d in result["dimensions"]
             },
