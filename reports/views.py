@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseStopPolling
 from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.models import Assessment, Membership, hash_token, new_token
 from assessments.processes import services as processes
+from assessments.scans import services as scans
 from assessments.survey import count_failure, rate_limited
 from reports import charts, exports
 from reports.compare import compare
@@ -108,6 +109,7 @@ def _render_results(
                 "review": charts.review_table(result),
             },
             "processes": processes.backlog_context(assessment, result),
+            "scan_coverage": scans.scan_coverage(assessment),
         }
     )
     return render(request, "reports/results.html", context, status=status)

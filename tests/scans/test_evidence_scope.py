@@ -132,3 +132,17 @@ def test_the_number_in_scope_is_asked_at_creation_and_kept(personas: Personas) -
     )
     assert response.status_code == 302, response.content.decode()[:500]
     assert Assessment.objects.get(title="Q3").repositories_in_scope == 12
+
+
+def test_the_results_page_says_what_was_scanned_and_marks_a_partial_scan(
+    scanned: Assessment, personas: Personas
+) -> None:
+    Assessment.objects.filter(pk=scanned.pk).update(repositories_in_scope=10)
+    client = Client()
+    client.force_login(personas.alice)
+    html = " ".join(
+        client.get(reverse("reports:results", args=[scanned.pk])).content.decode().split()
+    )
+    assert "1 repository (service-a.tar.gz) of 10 in scope" in html
+    assert "partial scan" in html
+    assert 'name="repositories_in_scope" value="10"' in html
