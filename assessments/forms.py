@@ -42,6 +42,20 @@ class AssessmentForm(CleanFieldsMixin, forms.Form):
         required=False,
         help_text="Respondents' names are never stored; results show roles only.",
     )
+    export_named_answers = forms.BooleanField(
+        required=False,
+        label="Export each respondent's answers with their name",
+        help_text="Respondents are told so before they start. Otherwise exports hold answer "
+        "counts per question, never one person's answers.",
+    )
+    repositories_in_scope = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        label="Repositories or services in scope",
+        help_text="How many there are in all, scanned or not: a scan of some of them is "
+        "weighed by the share they are. Leave empty if you do not know.",
+    )
     rubric = forms.ChoiceField(choices=())
 
     def __init__(self, *args: Any, organisation: Organisation, **kwargs: Any) -> None:
@@ -51,6 +65,15 @@ class AssessmentForm(CleanFieldsMixin, forms.Form):
 
     def clean_rubric(self) -> tuple[str, int]:
         return parse_rubric_choice(self.cleaned_data["rubric"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("anonymous") and data.get("export_named_answers"):
+            self.add_error(
+                "export_named_answers",
+                "An anonymous assessment cannot export answers by respondent.",
+            )
+        return data
 
 
 class BulkInvitationForm(CleanFieldsMixin, forms.Form):

@@ -239,6 +239,11 @@ def _message(
             if assessment.anonymous
             else ""
         )
+        + (
+            "The people running it can export each respondent's answers with their name.\n\n"
+            if assessment.export_named_answers
+            else ""
+        )
         + "Thank you.\n"
     )
     return mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [link.email])

@@ -177,6 +177,12 @@ class Assessment(models.Model):
     weights = models.JSONField(default=dict, blank=True)
     # An optional survey section asking respondents which processes they run.
     ask_processes = models.BooleanField(default=False)
+    # How many repositories (or services) the assessment's scope holds: scan evidence from some
+    # of them is weighed by the share they are (None: not recorded; see docs/methodology.md).
+    repositories_in_scope = models.PositiveIntegerField(null=True, blank=True)
+    # Chosen at creation and told to respondents on their start page: only then may exports
+    # list each respondent's answers under their name (or number).
+    export_named_answers = models.BooleanField(default=False)
 
     objects = AssessmentQuerySet.as_manager()
 

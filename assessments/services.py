@@ -66,7 +66,13 @@ def assessment_create(
     mode: str = Assessment.Mode.SELF,
     rubric_id: str,
     rubric_version: int,
+    repositories_in_scope: int | None = None,
+    export_named_answers: bool = False,
 ) -> Assessment:
+    """A new assessment. `export_named_answers` (never with `anonymous`) is the promise, made
+    before anyone answers, that exports may list each respondent's answers by name."""
+    if anonymous and export_named_answers:
+        raise ValueError("An anonymous assessment cannot export answers by respondent.")
     with transaction.atomic():
         assessment = Assessment.objects.create(
             organisation=organisation,
@@ -76,6 +82,8 @@ def assessment_create(
             mode=mode,
             rubric_id=rubric_id,
             rubric_version=rubric_version,
+            repositories_in_scope=repositories_in_scope,
+            export_named_answers=export_named_answers,
         )
         if teams:
             assessment.teams.set(teams)

@@ -130,6 +130,8 @@ def assessment_create(request: AuthenticatedHttpRequest, org_id: str) -> HttpRes
             anonymous=form.cleaned_data["anonymous"],
             rubric_id=rubric_id,
             rubric_version=version,
+            repositories_in_scope=form.cleaned_data["repositories_in_scope"],
+            export_named_answers=form.cleaned_data["export_named_answers"],
         )
         messages.success(request, "Assessment created. Now invite the people who will answer.")
         return redirect("assessments:detail", assessment_id=assessment.pk)

@@ -3,7 +3,11 @@
 The delivery table (the DORA measures, with the AI-assisted against other split where changes
 were marked) exists only when the result has delivery metrics.
 
-Answers are anonymised where the assessment is anonymous (respondents become "Respondent N").
+The answers table lists each respondent's answers (by name, or "Respondent N" where no name
+was given) only where the assessment said so when it was created (`export_named_answers`), as
+respondents were told before they started. Otherwise it holds one row per question or numeric
+question with the counts, median and range of the answers, and only the number who answered
+where fewer than three did: nothing in an export rests on one or two people's answers.
 Every text cell that a spreadsheet could read as a formula (leading = + - @, a tab, a carriage
 return or another control character) is prefixed with an apostrophe.
 """
@@ -43,7 +47,76 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+ANSWER_COUNT_COLUMNS = [
+    "dimension",
+    "capability",
+    "question_id",
+    "question",
+    "answered",
+    "level_1",
+    "level_2",
+    "level_3",
+    "level_4",
+    "level_5",
+    "dont_know",
+    "not_applicable",
+    "median",
+    "lowest",
+    "highest",
+    "shown",
+]
+
+
+def answer_counts_table(assessment: Assessment, result: dict[str, Any]) -> pd.DataFrame:
+    """One row per question and numeric question: how many answered, and (from three answers)
+    how they answered. Built from the result, whose statistics already leave out figures
+    fewer than three people gave."""
+    rubric = assessment.rubric
+    rows: list[dict[str, Any]] = []
+    for q in rubric.questions:
+        stat = result["questions"].get(q.id) or {}
+        counts = stat.get("counts") or {}
+        answered = stat.get("answered", sum(counts.values()))
+        shown = bool(answered) and not stat.get("withheld")
+        row: dict[str, Any] = {
+            "dimension": q.dimension_id,
+            "capability": q.capability_id,
+            "question_id": q.id,
+            "question": q.text,
+            "answered": answered,
+            "median": stat.get("median") if shown else None,
+            "shown": "yes" if shown else ("fewer than three answers" if answered else "none"),
+        }
+        for level in ("1", "2", "3", "4", "5"):
+            row[f"level_{level}"] = counts.get(level) if shown else None
+        row["dont_know"] = counts.get("dont_know") if shown else None
+        row["not_applicable"] = counts.get("not_applicable") if shown else None
+        rows.append(row)
+    for fact in rubric.facts:
+        value = result["facts"].get(fact.id) or {}
+        n = value.get("n", 0)
+        shown = bool(n) and not value.get("withheld")
+        rows.append(
+            {
+                "question_id": fact.id,
+                "question": fact.text,
+                "answered": n,
+                "median": value.get("median") if shown else None,
+                "lowest": value.get("low") if shown else None,
+                "highest": value.get("high") if shown else None,
+                "shown": "yes" if shown else ("fewer than three answers" if n else "none"),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=ANSWER_COUNT_COLUMNS)
+    for column in ("level_1", "level_2", "level_3", "level_4", "level_5", "dont_know"):
+        frame[column] = frame[column].astype("Int64")
+    frame["not_applicable"] = frame["not_applicable"].astype("Int64")
+    return frame
+
+
 def answers_table(assessment: Assessment) -> pd.DataFrame:
+    """Each respondent's answers, one row per answer: only for an assessment created with
+    `export_named_answers` (see the module docstring)."""
     rubric = assessment.rubric
     respondents = list(
         assessment.respondents.filter(status=Respondent.Status.SUBMITTED).order_by(
@@ -330,7 +403,11 @@ def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataF
     """Every table of the assessment; "delivery" only when the result has delivery metrics,
     "workshop" only when a workshop agreed levels."""
     frames = {
-        "answers": _safe(answers_table(assessment)),
+        "answers": _safe(
+            answers_table(assessment)
+            if assessment.export_named_answers
+            else answer_counts_table(assessment, result)
+        ),
         "scores": _safe(scores_table(result)),
         "findings": _safe(findings_table(result)),
         "roadmap": _safe(roadmap_table(result)),
@@ -376,6 +453,7 @@ def to_json(assessment: Assessment, result: dict[str, Any]) -> bytes:
             "title": assessment.title,
             "organisation": assessment.organisation.name,
             "anonymous": assessment.anonymous,
+            "export_named_answers": assessment.export_named_answers,
             "rubric": assessment.rubric.key,
             "created_at": assessment.created_at.isoformat(),
         },

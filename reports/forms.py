@@ -20,10 +20,20 @@ class ScoringSettingsForm(CleanFieldsMixin, forms.Form):
         rubric: Rubric,
         targets: dict[str, int],
         weights: dict[str, float],
+        repositories_in_scope: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.rubric = rubric
+        self.fields["repositories_in_scope"] = forms.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=100_000,
+            initial=repositories_in_scope,
+            label="Repositories or services in scope",
+            help_text="How many there are in all, scanned or not; scan evidence is weighed by "
+            "the share scanned. Empty: not known.",
+        )
         for d in rubric.dimensions:
             self.fields[f"target_{d.id}"] = forms.TypedChoiceField(
                 label=f"{d.title} target",

@@ -20,7 +20,7 @@ from assessments.jobs import (
     job_running,
 )
 from assessments.models import Assessment
-from reports.compare import compare, previous_assessment
+from reports.compare import automatic_comparison, previous_assessment
 from reports.models import ReportJob
 from reports.rendering import branding_for, render_hash, render_html, report_context
 from reports.services import result_compute
@@ -29,8 +29,10 @@ logger = logging.getLogger(__name__)
 
 
 def comparison_for(assessment: Assessment) -> dict[str, Any] | None:
+    """The report's "what changed since" with the previous assessment: in full when the two
+    are comparable, else only why not (reports.compare.automatic_comparison)."""
     previous = previous_assessment(assessment)
-    return compare(assessment, previous) if previous else None
+    return automatic_comparison(assessment, previous) if previous else None
 
 
 def pdf_request(*, assessment: Assessment, user: Any, paper: str) -> ReportJob:

@@ -31,6 +31,7 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
                 **capabilities[cid],
                 "source_label": source_label(capabilities[cid]),
                 "shown_spread": shown_spread(capabilities[cid]),
+                "evidence_lines": evidence_lines(capabilities[cid]["evidence"]),
             }
             for cid in d["capability_ids"]
         ]
@@ -85,8 +86,11 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         }
         for entry in result["evidence_register"]
     ]
-    # Evidence exists when at least one claim could be checked against a determinable finding.
-    has_evidence = any(c["evidence"]["verdict"] != "unverifiable" for c in result["capabilities"])
+    # Evidence exists when at least one capability has a determinable finding (a claim it could
+    # not refute, because the scans cover too little of the organisation, still counts).
+    has_evidence = any(
+        c["evidence"]["found"] + c["evidence"]["absent"] for c in result["capabilities"]
+    )
 
     roadmap: dict[str, list[dict[str, Any]]] = {bucket: [] for bucket in BUCKET_TITLES}
     item_titles = {item["id"]: f"{item['position']}. {item['title']}" for item in result["roadmap"]}
@@ -157,6 +161,20 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "facts": _facts(result, rubric),
         "top_actions": result["roadmap"][:5],
     }
+
+
+EVIDENCE_STATUSES = (("found", "In place"), ("absent", "Not found"), ("unknown", "Could not tell"))
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """A capability's findings grouped by what they show (in place, not found, could not
+    tell), each group's titles in order; groups without findings are left out."""
+    lines = []
+    for status, label in EVIDENCE_STATUSES:
+        titles = [f["title"] for f in evidence["findings"] if f["status"] == status]
+        if titles:
+            lines.append({"status": status, "label": label, "titles": titles})
+    return lines
 
 
 SOURCE_LABELS = {"workshop": "agreed in the workshop", "survey": "survey median"}
@@ -246,6 +264,7 @@ def _facts(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]]:
                 if low is None or high is None
                 else f"{_figure(low)}\u2013{_figure(high)}",
                 "n": n,
+                "withheld": bool(value.get("withheld")),
             }
         )
     return rows

@@ -99,6 +99,7 @@ def render_hash(
         },
         "methodology": hashlib.sha256(METHODOLOGY.read_bytes()).hexdigest(),
         "scan_sources": scans.scan_sources_summary(assessment),
+        "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.report_fingerprint(assessment, result),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -130,8 +131,10 @@ def report_context(
             d["id"]: charts.capability_bars(result, d["id"]) for d in result["dimensions"]
         },
     }
-    if comparison:
-        figures["trend"] = charts.trend(comparison)
+    # A comparison left out (not comparable) says why and draws nothing.
+    compared = comparison if comparison and comparison.get("comparable", True) else None
+    if compared:
+        figures["trend"] = charts.trend(compared)
     delivery_figure = charts.delivery_weeks(result)
     if progress:
         progress("Drawing charts", 10)
@@ -140,7 +143,7 @@ def report_context(
         sized["review"] = (figures["review"], *charts.WALL_SIZE)
     for key, fig in figures["dimensions"].items():
         sized[f"dimension:{key}"] = (fig, 720, int(fig.layout.height or 300))
-    if comparison:
+    if compared:
         sized["trend"] = (figures["trend"], 720, 340)
     if delivery_figure is not None:
         sized["delivery"] = (delivery_figure, 720, 300)
@@ -183,7 +186,7 @@ def report_context(
             "radar": charts.radar_table(result),
             "review": charts.review_table(result),
             "delivery": charts.delivery_weeks_table(result),
-            "trend": charts.trend_table(comparison) if comparison else [],
+            "trend": charts.trend_table(compared) if compared else [],
             "dimensions": {
                 d["id"]: charts.capability_bars_table(result, d["id"]) for d in result["dimensions"]
             },
@@ -193,6 +196,7 @@ def report_context(
         "methodology": methodology_html(),
         "comparison": comparison,
         "scan_sources": scans.scan_sources_summary(assessment),
+        "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.backlog_context(assessment, result),
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,

@@ -123,9 +123,14 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
 
 
 def settings_update(
-    *, assessment: Assessment, targets: dict[str, int], weights: dict[str, float]
+    *,
+    assessment: Assessment,
+    targets: dict[str, int],
+    weights: dict[str, float],
+    repositories_in_scope: int | None = None,
 ) -> None:
-    """Store targets and weights that differ from the rubric's defaults."""
+    """Store targets and weights that differ from the rubric's defaults, and how many
+    repositories the assessment's scope holds (None: not known)."""
     rubric = assessment.rubric
     assessment.targets = {
         d.id: targets[d.id]
@@ -136,4 +141,5 @@ def settings_update(
         c.id: c.weight for c in rubric.capabilities
     }
     assessment.weights = {k: v for k, v in weights.items() if k in defaults and v != defaults[k]}
-    assessment.save(update_fields=["targets", "weights"])
+    assessment.repositories_in_scope = repositories_in_scope
+    assessment.save(update_fields=["targets", "weights", "repositories_in_scope"])

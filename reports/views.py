@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseStopPolling
 from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.models import Assessment, Membership, hash_token, new_token
 from assessments.processes import services as processes
+from assessments.scans import services as scans
 from assessments.survey import count_failure, rate_limited
 from reports import charts, exports
 from reports.compare import compare
@@ -46,7 +47,10 @@ def _assessment_for_results(
 def results(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, membership = _assessment_for_results(request, assessment_id)
     form = ScoringSettingsForm(
-        rubric=assessment.rubric, targets=assessment.targets, weights=assessment.weights
+        rubric=assessment.rubric,
+        targets=assessment.targets,
+        weights=assessment.weights,
+        repositories_in_scope=assessment.repositories_in_scope,
     )
     return _render_results(request, assessment, membership, form)
 
@@ -60,10 +64,16 @@ def results_settings(request: AuthenticatedHttpRequest, assessment_id: str) -> H
         rubric=assessment.rubric,
         targets=assessment.targets,
         weights=assessment.weights,
+        repositories_in_scope=assessment.repositories_in_scope,
     )
     if not form.is_valid():
         return _render_results(request, assessment, membership, form, status=400)
-    settings_update(assessment=assessment, targets=form.targets(), weights=form.weights())
+    settings_update(
+        assessment=assessment,
+        targets=form.targets(),
+        weights=form.weights(),
+        repositories_in_scope=form.cleaned_data["repositories_in_scope"],
+    )
     messages.success(request, "Targets and weights saved; the results below use them.")
     return redirect("reports:results", assessment_id=assessment.pk)
 
@@ -99,6 +109,7 @@ def _render_results(
                 "review": charts.review_table(result),
             },
             "processes": processes.backlog_context(assessment, result),
+            "scan_coverage": scans.scan_coverage(assessment),
         }
     )
     return render(request, "reports/results.html", context, status=status)
@@ -116,7 +127,10 @@ def _render_unscorable(
     settings form on the page so the leader can put it right."""
     if form is None:
         form = ScoringSettingsForm(
-            rubric=assessment.rubric, targets=assessment.targets, weights=assessment.weights
+            rubric=assessment.rubric,
+            targets=assessment.targets,
+            weights=assessment.weights,
+            repositories_in_scope=assessment.repositories_in_scope,
         )
     context = {"assessment": assessment, "membership": membership, "form": form, "error": error}
     return render(request, "reports/results.html", context, status=status)

@@ -51,11 +51,13 @@ from scoring.scores import (
     capability_stats,
     confidence_label,
     fact_values,
+    facts_shown,
     leadership_optimism,
     level_to_score,
     perception_gaps,
     prepare,
     question_stats,
+    questions_shown,
     score_to_exact_level,
     score_to_level,
     weighted_mean,
@@ -286,6 +288,10 @@ def score_assessment(
         dimension_exact={d.id: d.exact_level for d in dimensions},
         dimension_targets={d.id: d.target_level for d in dimensions},
         fact_units={f.id: f.unit for f in rubric.facts},
+        few_answers=frozenset(
+            [qid for qid, q in questions_shown(questions).items() if q.withheld]
+            + [fid for fid, f in facts_shown(facts).items() if f.withheld]
+        ),
     )
     catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
     if catalogue is None:
@@ -320,8 +326,8 @@ def score_assessment(
         readiness=readiness,
         dimensions=tuple(dimensions),
         capabilities=tuple(capabilities),
-        questions=questions,
-        facts=facts,
+        questions=questions_shown(questions),
+        facts=facts_shown(facts),
         perception=tuple(gaps),
         leadership_optimism=leadership_optimism(gaps),
         contradictions=tuple(c.id for c in capabilities if c.evidence.verdict == "contradicts"),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from scoring.recommendations import STANDING, Catalogue, Condition, Recommendation
 from scoring.scores import level_text
@@ -59,6 +59,17 @@ class Signals:
     dimension_exact: Mapping[str, float | None] = field(default_factory=dict)
     dimension_targets: Mapping[str, int] = field(default_factory=dict)
     fact_units: Mapping[str, str] = field(default_factory=dict)
+    # Questions and facts fewer than three people answered: a reason may rest on them but
+    # never quotes their figure, which would be one or two people's answers.
+    few_answers: frozenset[str] = frozenset()
+
+
+def _unquoted(kind: str, question_id: str, question: str, wanted: Any) -> Reason:
+    text = (
+        f"The answers to \u201c{question}\u201d point to it (fewer than three people answered, "
+        "so no figure is shown)."
+    )
+    return Reason(kind, question_id, None, float(wanted), text)
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,8 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
             return None, False
         if median <= condition.value:
             question = s.question_texts[condition.question_id]
+            if condition.question_id in s.few_answers:
+                return _unquoted(kind, condition.question_id, question, condition.value), True
             text = f"Answers to \u201c{question}\u201d have a median of level {median:g}."
             reason = Reason(kind, condition.question_id, median, float(condition.value), text)
             return reason, True
@@ -150,6 +163,8 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
         holds = median >= condition.value if kind == "fact_at_least" else median <= condition.value
         if holds:
             question = s.fact_texts.get(condition.question_id, condition.question_id)
+            if condition.question_id in s.few_answers:
+                return _unquoted(kind, condition.question_id, question, condition.value), True
             unit = s.fact_units.get(condition.question_id, "")
             text = (
                 f"Answers to \u201c{question}\u201d have a median of {median:g}"

@@ -394,10 +394,15 @@ def weighted_mean(values: Mapping[str, float | None], weights: Mapping[str, floa
 
 @dataclass(frozen=True)
 class QuestionStat:
+    """A question's answers: how many answered, how (counts), the median and mean level.
+    `withheld` (see `questions_shown`): fewer than MIN_GROUP answered, so only that count."""
+
     question_id: str
     counts: Mapping[str, int]  # "1".."5", "dont_know", "not_applicable"
     median: float | None
     mean: float | None
+    answered: int = 0
+    withheld: bool = False
 
 
 def question_stats(*, rubric: Rubric, prepared: Prepared) -> dict[str, QuestionStat]:
@@ -423,11 +428,13 @@ def question_stats(*, rubric: Rubric, prepared: Prepared) -> dict[str, QuestionS
     result = {}
     for index, question in enumerate(rubric.questions):
         qid = question.id
+        answered = int(counts[index, :7].sum())
         result[qid] = QuestionStat(
             qid,
             {key: int(counts[index, k]) for k, key in enumerate(keys)},
             float(medians[qid]) if qid in medians.index else None,
             float(means[qid]) if qid in means.index else None,
+            answered,
         )
     return result
 
@@ -439,10 +446,12 @@ class FactValue:
     n: int
     low: float | None
     high: float | None
+    withheld: bool = False  # fewer than MIN_GROUP numbers: no median or range is kept
 
 
 def fact_values(*, rubric: Rubric, prepared: Prepared) -> dict[str, FactValue]:
-    """Per fact question: the median of the numbers given, their count and range."""
+    """Per fact question: the median of the numbers given, their count and range (the model's
+    inputs; `facts_shown` is what a result keeps)."""
     numbers = prepared.frame.loc[prepared.frame["choice"] == "number", ["question_id", "number"]]
     grouped = numbers.groupby("question_id", observed=True)["number"]
     median, size, low, high = grouped.median(), grouped.size(), grouped.min(), grouped.max()
@@ -455,6 +464,26 @@ def fact_values(*, rubric: Rubric, prepared: Prepared) -> dict[str, FactValue]:
             float(high[f.id]) if f.id in high.index else None,
         )
         for f in rubric.facts
+    }
+
+
+def questions_shown(questions: Mapping[str, QuestionStat]) -> dict[str, QuestionStat]:
+    """The question statistics as a result shows them: only the number who answered where
+    that is fewer than MIN_GROUP (a distribution of one or two answers shows what they said)."""
+    return {
+        qid: QuestionStat(qid, dict.fromkeys(q.counts, 0), None, None, q.answered, withheld=True)
+        if 0 < q.answered < MIN_GROUP
+        else q
+        for qid, q in questions.items()
+    }
+
+
+def facts_shown(facts: Mapping[str, FactValue]) -> dict[str, FactValue]:
+    """The facts as a result shows them: only the count where fewer than MIN_GROUP people gave
+    a number (one number is one person's answer, and a range of two shows both)."""
+    return {
+        fid: FactValue(fid, None, f.n, None, None, withheld=True) if 0 < f.n < MIN_GROUP else f
+        for fid, f in facts.items()
     }
 
 

@@ -31,6 +31,7 @@ from assessments.models import Assessment
 from assessments.scans import secrets
 from assessments.scans.engine import MappingError, delivery_findings
 from assessments.scans.engine import model as engine_model
+from assessments.scans.engine.detectors import load_catalogue
 from assessments.scans.engine.scan import (
     parse_delivery_export,
     scan_github,
@@ -452,18 +453,116 @@ def current_findings(assessment: Assessment) -> list[ScanFinding]:
     )
 
 
+# With the number of repositories in scope not recorded, the scanned repositories are taken to
+# stand for a third of the organisation: enough to inform a score, never to refute a claim by
+# absence (docs/methodology.md, section 8).
+UNRECORDED_SCOPE = 1 / 3
+
+
+def source_scopes(assessment: Assessment) -> dict[str, float]:
+    """Per scanned source (by id): the share of the organisation it stands for. A repository
+    is one of the assessment's `repositories_in_scope` (a third of the organisation, shared
+    among the scanned repositories, when that number is not recorded); an export stands for
+    what it was exported from, taken as all of it."""
+    sources = [s for s in assessment.scan_sources.all() if s.current_run_id is not None]
+    repositories = [s for s in sources if not s.is_export]
+    in_scope = assessment.repositories_in_scope
+    scopes = {}
+    for source in sources:
+        if source.is_export:
+            scopes[str(source.pk)] = 1.0
+        elif in_scope:
+            scopes[str(source.pk)] = min(1.0, 1 / in_scope)
+        else:
+            scopes[str(source.pk)] = UNRECORDED_SCOPE / len(repositories)
+    return scopes
+
+
+def scan_coverage(assessment: Assessment) -> dict[str, Any]:
+    """What was scanned and what was not, for the report: the repositories scanned, the number
+    in scope (None when not recorded) and the share of the organisation they cover."""
+    sources = [s for s in assessment.scan_sources.all() if s.current_run_id is not None]
+    repositories = sorted(s.label for s in sources if not s.is_export)
+    exports = sorted(s.label for s in sources if s.is_export)
+    in_scope = assessment.repositories_in_scope
+    if not repositories:
+        share = 0.0
+    elif in_scope:
+        share = min(1.0, len(repositories) / in_scope)
+    else:
+        share = UNRECORDED_SCOPE
+    return {
+        "repositories": repositories,
+        "exports": exports,
+        "in_scope": in_scope,
+        "unscanned": max(0, in_scope - len(repositories)) if in_scope else None,
+        "share": share,
+    }
+
+
+def _grouped(findings: Sequence[ScanFinding]) -> list[tuple[ScanFinding, list[ScanFinding]]]:
+    """Findings with alternatives (detectors of one catalogue group, such as the CI systems)
+    gathered per source and capability: (first finding, the group's findings) pairs, a finding
+    with no group on its own."""
+    groups = {d.id: d.group for d in load_catalogue().detectors if d.group}
+    out: list[tuple[ScanFinding, list[ScanFinding]]] = []
+    index: dict[tuple[str, str, str], list[ScanFinding]] = {}
+    for finding in findings:
+        group = groups.get(finding.detector, "")
+        if not group:
+            out.append((finding, [finding]))
+            continue
+        key = (str(finding.run.source_id), finding.capability, group)
+        if key not in index:
+            index[key] = []
+            out.append((finding, index[key]))
+        index[key].append(finding)
+    return out
+
+
+def _one_fact(members: list[ScanFinding], group: str) -> tuple[str, int, str, list[str]]:
+    """Status, strength, title and pointers of a group of alternatives read as one fact: in
+    place when any is found ("CI: GitHub Actions workflows"), absent only when every one was
+    looked for and none is there, could not determine otherwise."""
+    found = [f for f in members if f.status == ScanFinding.Status.FOUND]
+    if found:
+        titles = ", ".join(f.title for f in found)
+        pointers = [p for f in found for p in f.pointers()]
+        return "found", max(f.strength for f in found), f"{group}: {titles}", pointers
+    status = "absent" if all(f.status == ScanFinding.Status.ABSENT for f in members) else "unknown"
+    titles = ", ".join(f.title for f in members)
+    return status, max(f.strength for f in members), f"{group}: none found ({titles})", []
+
+
 def evidence_for(assessment: Assessment) -> list[EvidenceFinding]:
-    return [
-        EvidenceFinding(
-            detector=f.detector,
-            capability=f.capability,
-            status=f.status,  # type: ignore[arg-type]
-            strength=f.strength,
-            title=f.title,
-            pointers=tuple(f.pointers()),
+    """The scans' findings as evidence: alternatives read as one fact, each finding weighed by
+    the share of the organisation its source stands for."""
+    scopes = source_scopes(assessment)
+    groups = {d.id: d.group for d in load_catalogue().detectors if d.group}
+    evidence = []
+    for first, members in _grouped(current_findings(assessment)):
+        source = str(first.run.source_id)
+        if first.detector not in groups:
+            status, strength, title = first.status, first.strength, first.title
+            pointers = first.pointers()
+            detector = first.detector
+        else:
+            group = groups[first.detector]
+            status, strength, title, pointers = _one_fact(members, group)
+            detector = "group:" + group.lower().replace(" ", "-")
+        evidence.append(
+            EvidenceFinding(
+                detector=detector,
+                capability=first.capability,
+                status=status,  # type: ignore[arg-type]
+                strength=strength,
+                title=title,
+                pointers=tuple(pointers),
+                source=source,
+                scope=scopes.get(source, 1.0),
+            )
         )
-        for f in current_findings(assessment)
-    ]
+    return evidence
 
 
 def delivery_for(assessment: Assessment) -> DeliveryData | None:

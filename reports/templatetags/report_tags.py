@@ -30,3 +30,15 @@ def level(exact_level: Any) -> str:
     if exact_level is None or exact_level == "":
         return "not assessed"
     return level_text(float(exact_level))
+
+
+@register.filter
+def percent(share: Any) -> str:
+    """A share from 0 to 1 as a whole percentage ("10%"); below 1% reads "under 1%"."""
+    try:
+        value = float(share)
+    except (TypeError, ValueError):
+        return ""
+    if 0 < value < 0.005:
+        return "under 1%"
+    return f"{round(value * 100)}%"

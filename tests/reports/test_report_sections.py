@@ -137,12 +137,15 @@ def test_the_pdf_shows_comparison_evidence_delivery_facts_and_scan_sources(
 
     # What changed: the headline with its sign, the trend chart's numbers per assessment and
     # capability changes that are the difference of the levels printed beside them.
-    changed = _section(flat, "What changed since Spring baseline Spring", "Appendix A.")
+    changed = _section(flat, "What changed since Spring baseline Compared", "Appendix A.")
     before, now = comparison["previous"]["readiness"], comparison["current"]["readiness"]
     headline = f"Overall readiness {num(before, 0)} → {num(now, 0)} ({difference(now, before, 0)})"
     assert headline in changed
     assert "(+" in headline
     assert "different rubric versions" not in changed
+    # Both populations and the caveats stand in the comparison itself.
+    assert "Spring baseline 12 " in changed and "scanned" in changed
+    assert "Caveats: levels are medians of the people who answered each time" in changed
     assert "Score (0-100)" in changed  # the trend chart's axis: a vector drawing with text
     for point in comparison["series"]:
         scores = [num(point["dimensions"][d["id"]], 0) for d in comparison["dimensions"]]
@@ -157,7 +160,7 @@ def test_the_pdf_shows_comparison_evidence_delivery_facts_and_scan_sources(
 
     # Claims versus evidence: every contradicted claim, its findings, and a distance in points
     # that is the difference of the two scores as printed.
-    evidence = _section(flat, "Claims versus evidence Claims", "The review wall")
+    evidence = _section(flat, "Claims the scan evidence does not support", "The review wall")
     assert result["evidence_register"]
     for entry in result["evidence_register"]:
         claim, found = num(entry["claim_score"], 0), num(entry["evidence_score"], 0)

@@ -371,6 +371,8 @@ def test_the_cover_lists_only_roles_that_answered(personas: Personas) -> None:
 
 
 def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas: Personas) -> None:
+    demo.export_named_answers = True  # chosen at creation: answers by respondent
+    demo.save()
     respondent = demo.respondents.first()
     assert respondent is not None
     answer = respondent.answers.exclude(choice="number").first()
@@ -401,12 +403,35 @@ def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas:
     assert document["assessment"]["rubric"] == "operationalization-1"
 
 
-def test_answers_export_is_anonymised_for_anonymous_assessments(demo: Assessment) -> None:
+def test_answers_export_of_an_anonymous_assessment_holds_counts_not_people(
+    demo: Assessment,
+) -> None:
     demo.anonymous = True
     demo.save()
-    frame = exports.answers_table(demo)
-    assert set(frame["respondent"]) == {f"Respondent {n}" for n in range(1, 13)}
+    frame = exports.tables(demo, result_compute(assessment=demo).data)["answers"]
+    assert "respondent" not in frame.columns and "comment" not in frame.columns
+    assert set(frame["question_id"]) == {q.id for q in demo.rubric.questions} | {
+        f.id for f in demo.rubric.facts
+    }
     assert not any("Halvorsen" in str(v) for v in frame.to_numpy().ravel())
+
+
+def test_answers_by_respondent_are_exported_only_when_the_assessment_said_so(
+    demo: Assessment, personas: Personas
+) -> None:
+    client = login(_owner(demo))
+
+    def answers() -> pd.DataFrame:
+        response = client.get(reverse("reports:export", args=[demo.pk, "answers.csv"]))
+        return pd.read_csv(io.BytesIO(response.content), encoding="utf-8-sig")
+
+    counted = answers()
+    assert "respondent" not in counted.columns
+    assert counted["answered"].max() >= 3
+    demo.export_named_answers = True
+    demo.save()
+    named = answers()
+    assert "respondent" in named.columns and "comment" in named.columns
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "\x01x"])

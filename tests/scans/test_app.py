@@ -153,6 +153,9 @@ def test_findings_reach_the_results_as_evidence(personas: Personas, tmp_path: Pa
         {"file": SimpleUploadedFile("repo.tar.gz", _targz(_repo(tmp_path, with_codeowners=False)))},
     )
     run_execute(run_id=str(ScanRun.objects.get(assessment=assessment).pk))
+    # The repository is all there is: its evidence speaks for the whole organisation.
+    assessment.repositories_in_scope = 1
+    assessment.save(update_fields=["repositories_in_scope"])
     result = result_compute(assessment=assessment).data
     capability = next(c for c in result["capabilities"] if c["id"] == "rev.policy-ownership")
     assert any(

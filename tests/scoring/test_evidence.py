@@ -119,3 +119,42 @@ def test_agreeing_or_unverifiable_claims_have_no_register_entry() -> None:
             contradiction_entry(capability_id="c", title="C", claim_score=90.0, verdict=verdict)
             is None
         )
+
+
+def _in(source: str, scope: float, status: str = "absent") -> EvidenceFinding:
+    return EvidenceFinding(
+        "repo.api-specs",
+        "rev.policy-ownership",
+        status,
+        3,
+        "specs",
+        (),
+        source,
+        scope,  # type: ignore[arg-type]
+    )
+
+
+def test_absence_in_a_tenth_of_the_organisation_neither_refutes_nor_outweighs_a_claim() -> None:
+    verdict = reconcile(claim_score=100.0, findings=[_in("repo-1", 0.1)])
+    assert verdict.verdict == "unverifiable"
+    assert verdict.evidence_score == 0.0
+    assert verdict.scope == pytest.approx(0.1)
+    # Strength 3 alone: coverage 0.5, times the tenth: weight 0.025.
+    assert verdict.adjusted_score == pytest.approx(97.5)
+
+
+@pytest.mark.parametrize(("sources", "refutes"), [(4, False), (5, True), (10, True)])
+def test_absence_refutes_a_claim_from_half_of_the_organisation(sources: int, refutes: bool) -> None:
+    findings = [_in(f"repo-{n}", 0.1) for n in range(sources)]
+    verdict = reconcile(claim_score=100.0, findings=findings)
+    assert (verdict.verdict == "contradicts") is refutes
+
+
+def test_a_practice_found_in_one_repository_still_counts_as_found() -> None:
+    verdict = reconcile(claim_score=0.0, findings=[_in("repo-1", 0.1, "found")])
+    assert (verdict.verdict, verdict.direction) == ("contradicts", "underclaim")
+
+
+def test_a_scope_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ScoringInputError, match="scope"):
+        validate_findings(findings=[_in("x", 0.0)], capability_ids={"rev.policy-ownership"})

@@ -33,7 +33,16 @@ MeasureSource = Literal["history", "github", "delivery"]
 
 _REPO_ID = re.compile(r"^repo\.[a-z0-9]+(-[a-z0-9]+)*$")
 _MEASURE_ID = re.compile(r"^(history|github|delivery)\.[a-z0-9]+(-[a-z0-9]+)*$")
-_DETECTOR_KEYS = {"id", "capability", "also", "title", "strength", "description", "matches"}
+_DETECTOR_KEYS = {
+    "id",
+    "capability",
+    "also",
+    "title",
+    "strength",
+    "description",
+    "matches",
+    "group",
+}
 _MEASURE_KEYS = {"id", "capability", "also", "title", "strength", "description"}
 _MATCH_KEYS = {"paths", "dependencies", "content", "check"}
 _CONTENT_KEYS = {"files", "pattern", "max_kb", "ignore_case"}
@@ -67,6 +76,9 @@ class Detector:
     dependencies: Mapping[str, tuple[str, ...]]
     content: tuple[ContentRule, ...]
     check: str | None
+    # Detectors sharing a group are alternatives (GitHub Actions or Jenkins): evidence reads
+    # them as one fact, in place when any one is found. "" for a detector on its own.
+    group: str = ""
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -280,6 +292,10 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
             )
     elif not (paths or dependencies or content):
         problems.append(f"{where}: matches nothing (give paths, dependencies, content or check)")
+    group = raw.get("group", "")
+    if not isinstance(group, str) or (group and not group.strip()):
+        problems.append(f"{where[: -len('.matches')]}.group: must be a short non-empty label")
+        group = ""
     return Detector(
         id=ident,
         capability=common[1],
@@ -291,6 +307,7 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
         dependencies=dependencies,
         content=content,
         check=check if isinstance(check, str) else None,
+        group=group.strip(),
     )
 
 
