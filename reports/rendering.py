@@ -23,12 +23,13 @@ from assessments.models import Assessment, AssessmentSetup, Membership
 from assessments.processes import services as processes
 from assessments.scans import services as scans
 from reports import charts
+from reports import plan as plans
 from reports.presenters import present
 
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "6"
+TEMPLATE_VERSION = "7"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
@@ -100,6 +101,7 @@ def render_hash(
         "methodology": hashlib.sha256(METHODOLOGY.read_bytes()).hexdigest(),
         "scan_sources": scans.scan_sources_summary(assessment),
         "processes": processes.report_fingerprint(assessment, result),
+        "plan": plans.fingerprint(assessment),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -123,6 +125,12 @@ def report_context(
 ) -> dict[str, Any]:
     rubric = assessment.rubric
     p = present(result, rubric)
+    plan = plans.plan_for(assessment, result)
+    titles = {c.id: c.title for c in rubric.capabilities}
+    for item in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]:
+        item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
+    for item in plan["rejected"]:
+        item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
     figures: dict[str, Any] = {
         "radar": charts.radar(result),
         "review": charts.review_wall(result),
@@ -175,6 +183,7 @@ def report_context(
         "rubric": rubric,
         "result": result,
         "p": p,
+        "plan": plan,
         "for_pdf": for_pdf,
         "paper": PAPER_SIZES.get(paper, "A4"),
         "branding": branding,
