@@ -96,8 +96,21 @@ def compose(
         i["horizon"] = "later" if decision["status"] == "deferred" else i["bucket"]
         status_of[i["id"]] = decision["status"]
 
+    # Deferred work goes last, and so does what waits on it (directly or not), so that a
+    # prerequisite is never listed after what needs it.
+    prereqs = {i["id"]: [p for p in i["prerequisites"] if p in titles] for i in items}
+    waits: dict[str, bool] = {}
+
+    def waits_on_deferred(rid: str) -> bool:
+        if rid not in waits:
+            waits[rid] = False
+            waits[rid] = status_of[rid] == "deferred" or any(
+                waits_on_deferred(p) for p in prereqs[rid]
+            )
+        return waits[rid]
+
     def rank(i: Mapping[str, Any]) -> tuple[int, int, int]:
-        return (1 if i["decision"]["status"] == "deferred" else 0, -i["unblocks"], i["position"])
+        return (1 if waits_on_deferred(i["id"]) else 0, -i["unblocks"], i["position"])
 
     rejected = [i for i in items if i["decision"]["status"] == "rejected"]
     horizons: list[dict[str, Any]] = []
@@ -130,6 +143,11 @@ def compose(
         ]
         i["needs_rejected"] = [
             titles[p] for p in i["prerequisites"] if status_of.get(p) == "rejected"
+        ]
+        i["needs_deferred"] = [
+            titles[p]
+            for p in i["prerequisites"]
+            if status_of.get(p) == "deferred" and i["horizon"] != "later"
         ]
     return {
         "horizons": horizons,

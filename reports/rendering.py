@@ -24,7 +24,7 @@ from assessments.processes import services as processes
 from assessments.scans import services as scans
 from reports import charts
 from reports import plan as plans
-from reports.presenters import present
+from reports.presenters import present, summary_narrative
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +184,7 @@ def report_context(
         "result": result,
         "p": p,
         "plan": plan,
+        "summary": summary_narrative(result, p, plan),
         "for_pdf": for_pdf,
         "paper": PAPER_SIZES.get(paper, "A4"),
         "branding": branding,
