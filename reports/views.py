@@ -306,7 +306,7 @@ def plan(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
         errors = [
             f"{form.fields[name].label or name.capitalize()}: {message}"
             if name in form.fields
-            else message
+            else str(message)
             for name, messages_ in form.errors.items()
             for message in messages_
         ]
