@@ -331,6 +331,11 @@ def _listing(words: list[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+def _more(n: int) -> str:
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    return f" and {words.get(n, str(n))} more" if n > 0 else ""
+
+
 def _at(level: float | None) -> str:
     return "no data" if level is None else f"level {num(level, 1)}"
 
@@ -362,7 +367,8 @@ def summary_narrative(
             more = len(autonomy["missing"]) - 3
             stand += (
                 f" The next step, \u201c{autonomy['next_gate']['title'].lower()}\u201d, needs "
-                f"{_listing(needs)}{f' and {more} more' if more > 0 else ''}."
+                f"{_listing(needs) if more <= 0 else ', '.join(needs)}"
+                f"{_more(more)}."
             )
     paragraphs.append(("Where you stand.", stand))
 
