@@ -215,7 +215,14 @@ def history_for(assessment: Assessment, limit: int = 200) -> list[dict[str, Any]
 
 
 def plan_for(assessment: Assessment, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The edited plan of an assessment, its items titled with their capability, and its
+    history."""
     plan = compose(result.get("roadmap", []), decisions_for(assessment))
+    titles = {c.id: c.title for c in assessment.rubric.capabilities}
+    for item in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]:
+        item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
+    for item in plan["rejected"]:
+        item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
     plan["history"] = history_for(assessment)
     return plan
 

@@ -126,11 +126,6 @@ def report_context(
     rubric = assessment.rubric
     p = present(result, rubric)
     plan = plans.plan_for(assessment, result)
-    titles = {c.id: c.title for c in rubric.capabilities}
-    for item in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]:
-        item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
-    for item in plan["rejected"]:
-        item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
     figures: dict[str, Any] = {
         "radar": charts.radar(result),
         "review": charts.review_wall(result),

@@ -100,6 +100,7 @@ def _render_results(
                 "review": charts.review_table(result),
             },
             "processes": processes.backlog_context(assessment, result),
+            "plan": plans.plan_for(assessment, result),
         }
     )
     return render(request, "reports/results.html", context, status=status)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
 from assessments.models import Assessment, Membership
@@ -267,3 +268,16 @@ def test_the_executive_summary_is_a_short_narrative(demo: Assessment) -> None:
     # What to do first is the plan's first horizon, with a reason for each item.
     first_actions = summary[summary.index("What to do first") :]
     assert first_actions.count("<li") == 3
+
+
+@pytest.mark.django_db
+def test_the_results_page_shows_the_same_short_lists_as_the_report(demo: Assessment) -> None:
+    client = _client(demo)
+    roadmap = result_compute(assessment=demo).data["roadmap"]
+    client.post(reverse("reports:plan", args=[demo.pk]), _edit(roadmap[0]["id"], status="rejected"))
+    html = client.get(reverse("reports:results", args=[demo.pk])).content.decode()
+    card = html[html.index('id="roadmap-title"') :]
+    card = card[: card.index("</section>")]
+    assert card.count("<details>") <= 3 * HORIZON_LIMIT < len(roadmap)
+    assert "more in this horizon" in card
+    assert f"Rejected: {escape(roadmap[0]['title'])}" in card
