@@ -22,13 +22,23 @@ import pandas as pd
 
 from assessments.models import Answer, Assessment, Respondent
 from assessments.processes import services as processes
+from reports import plan as plans
 from scoring.scores import POINTS_PER_LEVEL
 
 # The document's format: a name and version, bumped when a key changes meaning or goes away,
 # and where the format is described (in this repository).
 SCHEMA = "opready-result/1"
 SCHEMA_DOCS = "docs/result-schema.md"
-TABLES = ("answers", "scores", "findings", "roadmap", "delivery", "pilot_backlog", "workshop")
+TABLES = (
+    "answers",
+    "scores",
+    "findings",
+    "roadmap",
+    "plan",
+    "delivery",
+    "pilot_backlog",
+    "workshop",
+)
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -298,7 +308,12 @@ def findings_table(result: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def roadmap_table(result: dict[str, Any]) -> pd.DataFrame:
+def roadmap_table(
+    result: dict[str, Any], decisions: dict[str, dict[str, Any]] | None = None
+) -> pd.DataFrame:
+    """The roadmap as scored, with each item's decision (status, owner, target quarter,
+    note) where the plan was edited."""
+    decisions = decisions or {}
     rows = [
         {
             "position": i["position"],
@@ -312,6 +327,10 @@ def roadmap_table(result: dict[str, Any]) -> pd.DataFrame:
             "why": i["why"],
             "reasons": " ".join(i["reasons"]),
             "steps": "\n".join(f"{n}. {s}" for n, s in enumerate(i["steps"], start=1)),
+            "status": decisions.get(i["id"], {}).get("status", "proposed"),
+            "owner": decisions.get(i["id"], {}).get("owner", ""),
+            "target_quarter": decisions.get(i["id"], {}).get("quarter", ""),
+            "note": decisions.get(i["id"], {}).get("note", ""),
         }
         for i in result["roadmap"]
     ]
@@ -327,8 +346,64 @@ def roadmap_table(result: dict[str, Any]) -> pd.DataFrame:
         "why",
         "reasons",
         "steps",
+        "status",
+        "owner",
+        "target_quarter",
+        "note",
     ]
     return pd.DataFrame(rows, columns=columns)
+
+
+PLAN_COLUMNS = [
+    "plan_number",
+    "title",
+    "horizon",
+    "in_view",
+    "status",
+    "owner",
+    "target_quarter",
+    "note",
+    "unblocks",
+    "after",
+    "capability",
+    "impact",
+    "effort",
+    "why",
+    "steps",
+    "id",
+]
+
+
+def plan_table(plan: dict[str, Any]) -> pd.DataFrame:
+    """The edited plan for a tracker: one row per item in the order the report shows them
+    (the horizons' short lists, then the rest), rejected items last with no number."""
+    shown = [i for h in plan["horizons"] for i in h["items"]]
+    rows = [
+        {
+            "plan_number": i.get("number"),
+            "title": i["title"],
+            "horizon": i["horizon_title"],
+            "in_view": "yes"
+            if i in shown
+            else ("no" if i["decision"]["status"] != "rejected" else ""),
+            "status": i["decision"]["status"],
+            "owner": i["decision"]["owner"],
+            "target_quarter": i["decision"]["quarter"],
+            "note": i["decision"]["note"],
+            "unblocks": i["unblocks"],
+            "after": "; ".join(i["prerequisite_titles"]),
+            "capability": i["capability_id"],
+            "impact": i["impact"],
+            "effort": i["effort"],
+            "why": i["why"],
+            "steps": "\n".join(f"{n}. {s}" for n, s in enumerate(i["steps"], start=1)),
+            "id": i["id"],
+        }
+        for i in [*shown, *plan["appendix"], *plan["rejected"]]
+    ]
+    frame = pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    frame["plan_number"] = frame["plan_number"].astype("Int64")
+    return frame
 
 
 DELIVERY_COLUMNS = [
@@ -402,6 +477,12 @@ def delivery_table(result: dict[str, Any]) -> pd.DataFrame | None:
 def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Every table of the assessment; "delivery" only when the result has delivery metrics,
     "workshop" only when a workshop agreed levels."""
+    plan = plans.plan_for(assessment, result)
+    decisions = {
+        i["id"]: i["decision"]
+        for i in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]
+        + plan["rejected"]
+    }
     frames = {
         "answers": _safe(
             answers_table(assessment)
@@ -410,7 +491,8 @@ def tables(assessment: Assessment, result: dict[str, Any]) -> dict[str, pd.DataF
         ),
         "scores": _safe(scores_table(result)),
         "findings": _safe(findings_table(result)),
-        "roadmap": _safe(roadmap_table(result)),
+        "roadmap": _safe(roadmap_table(result, decisions)),
+        "plan": _safe(plan_table(plan)),
     }
     delivery = delivery_table(result)
     if delivery is not None:
@@ -459,5 +541,25 @@ def to_json(assessment: Assessment, result: dict[str, Any]) -> bytes:
         },
         "result": result,
         "pilot_backlog": processes.backlog_rows(assessment, result),
+        "plan": _plan_document(plans.plan_for(assessment, result)),
     }
     return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _plan_document(plan: dict[str, Any]) -> dict[str, Any]:
+    """The edited plan for the JSON export: the items as the plan table has them (ids, not
+    titles, for prerequisites) and the history of changes."""
+    frame = plan_table(plan).astype(object).where(lambda f: f.notna(), None)
+    return {
+        "horizon_limit": plan["limit"],
+        "items": frame.to_dict(orient="records"),
+        "history": [
+            {
+                "at": change["at"].isoformat(),
+                "who": change["who"],
+                "item_id": change["item_id"],
+                "changes": change["changes"],
+            }
+            for change in plan["history"]
+        ],
+    }

@@ -3,6 +3,7 @@ dimensions and for capabilities within them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -109,3 +110,38 @@ class BrandingForm(CleanFieldsMixin, forms.Form):
         if data.startswith(b"\xff\xd8\xff"):
             return data, "image/jpeg"
         raise forms.ValidationError("The logo must be a PNG or JPEG image.")
+
+
+class PlanItemForm(CleanFieldsMixin, forms.Form):
+    """One roadmap item's decision. The item id is checked against the roadmap by the service;
+    `version` is the decision's version the editor's page showed (0 before the first save)."""
+
+    item = forms.CharField(max_length=80)
+    version = forms.IntegerField(min_value=0, max_value=10**9)
+    status = forms.ChoiceField(
+        choices=[
+            ("proposed", "Proposed"),
+            ("accepted", "Accepted"),
+            ("deferred", "Deferred"),
+            ("rejected", "Rejected"),
+        ],
+        error_messages={"invalid_choice": "Choose proposed, accepted, deferred or rejected."},
+    )
+    owner = forms.CharField(max_length=120, required=False, label="Owner")
+    quarter = forms.CharField(
+        max_length=7,
+        required=False,
+        label="Target quarter",
+        help_text="For example 2027-Q1.",
+        error_messages={"max_length": "Write the quarter as a year and quarter: 2027-Q1."},
+    )
+    note = forms.CharField(max_length=1000, required=False, widget=forms.Textarea, label="Note")
+
+    def clean_quarter(self) -> str:
+        value = re.sub(r"[\s-]+", "", self.cleaned_data.get("quarter", "")).upper()
+        if not value:
+            return ""
+        match = re.fullmatch(r"(\d{4})Q([1-4])", value)
+        if not match or not 2000 <= int(match.group(1)) <= 2100:
+            raise forms.ValidationError("Write the quarter as a year and quarter: 2027-Q1.")
+        return f"{match.group(1)}-Q{match.group(2)}"

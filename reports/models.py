@@ -113,3 +113,55 @@ class Branding(models.Model):
         import base64
 
         return f"data:{self.logo_type};base64,{base64.b64encode(bytes(self.logo)).decode()}"
+
+
+class PlanDecision(models.Model):
+    """What the leader or consultant decided about one roadmap item: its status, an owner, a
+    target quarter and a note. `version` counts saves, so an edit made on a page opened before
+    someone else's save is noticed instead of silently overwriting it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        DEFERRED = "deferred", "Deferred"
+        REJECTED = "rejected", "Rejected"
+
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="plan_decisions")
+    item_id = models.CharField(max_length=80)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    owner = models.CharField(max_length=120, blank=True)
+    quarter = models.CharField(max_length=7, blank=True)  # "2027-Q1"
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "item_id"], name="one_decision_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.get_status_display()}"
+
+
+class PlanChange(models.Model):
+    """One saved edit of a plan item: who, when, and each field's old and new value."""
+
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="plan_changes")
+    item_id = models.CharField(max_length=80)
+    item_title = models.CharField(max_length=200)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=200)  # kept when the account goes
+    changed_at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField()  # {"field": [old, new], ...}
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_title} changed by {self.changed_by_name}"

@@ -8,7 +8,7 @@ from typing import Any
 from reports.numbers import difference, gap_text, level_difference, num
 from scoring.roadmap import BUCKET_TITLES
 from scoring.rubric import Rubric
-from scoring.scores import POINTS_PER_LEVEL, level_text, score_to_exact_level
+from scoring.scores import POINTS_PER_LEVEL, level_text, score_to_exact_level, shown_level
 
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
 
@@ -501,4 +501,146 @@ def review_wall(projection: dict[str, Any] | None) -> dict[str, Any] | None:
         "effort_ratio_text": num(projection.get("effort_ratio", 1.0), 1),
         "utilisation_text": f"{num(projection['states'][0]['utilisation'] * 100, 0)}%",
         "agent_today_text": num(projection.get("agent_prs_per_week", 0.0), 0),
+    }
+
+
+def _listing(words: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _more(n: int) -> str:
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    return f" and {words.get(n, str(n))} more" if n > 0 else ""
+
+
+def _at(level: float | None) -> str:
+    return "no data" if level is None else f"level {level_text(level)}"
+
+
+def summary_narrative(
+    result: dict[str, Any], p: dict[str, Any], plan: dict[str, Any]
+) -> dict[str, Any]:
+    """The executive summary as a few sentences a CTO reads in two minutes: where the
+    organisation stands, what is strong, what limits it, and what to do first and why.
+    Plain text (the template escapes it); levels as the tables print them (one decimal)."""
+    readiness = result["readiness"]
+    dims = [d for d in result["dimensions"] if d["exact_level"] is not None]
+    caps = [c for c in result["capabilities"] if c["exact_level"] is not None]
+    if readiness["score"] is None or not dims:
+        return {"paragraphs": [], "actions": []}
+    paragraphs: list[tuple[str, str]] = []
+
+    stand = (
+        f"Overall readiness is {num(readiness['score'], 0)} out of 100, level "
+        f"{level_text(p['readiness']['exact_level'])} "
+        f"({p['readiness']['level_name'].lower()}), with "
+        f"{readiness['confidence_label']} confidence from {result['respondents']} "
+        f"respondent{'s' if result['respondents'] != 1 else ''}."
+    )
+    autonomy = p.get("autonomy")
+    if autonomy and autonomy.get("granted"):
+        stand += f" Agents are ready for \u201c{autonomy['granted']['title'].lower()}\u201d."
+        if autonomy.get("next_gate") and autonomy["missing"]:
+            needs = [f"{m['title']} to level {m['required']}" for m in autonomy["missing"][:3]]
+            more = len(autonomy["missing"]) - 3
+            stand += (
+                f" The next step, \u201c{autonomy['next_gate']['title'].lower()}\u201d, needs "
+                f"{_listing(needs) if more <= 0 else ', '.join(needs)}"
+                f"{_more(more)}."
+            )
+    paragraphs.append(("Where you stand.", stand))
+
+    strongest = max(dims, key=lambda d: (float(shown_level(d["exact_level"])), -dims.index(d)))
+    met = [c for c in caps if float(shown_level(c["exact_level"])) >= c["target_level"]]
+    strong = (
+        f"{strongest['title']} is the strongest dimension, at {_at(strongest['exact_level'])} "
+        f"against a target of {strongest['target_level']}."
+    )
+    if met:
+        best = sorted(met, key=lambda c: -c["exact_level"])
+        names = [c["title"] for c in best[:3]]
+        extra = len(best) - 3
+        strong += (
+            f" Of {len(caps)} capabilities, {len(best)} already meet their target, among them "
+            f"{_listing(names)}{f' ({extra} more)' if extra > 0 else ''}."
+            if len(best) > 1
+            else f" {names[0]} already meets its target."
+        )
+    else:
+        closest = sorted(caps, key=lambda c: c["target_level"] - c["exact_level"])[:2]
+        strong += (
+            " No capability meets its target yet; the closest are "
+            + _listing(
+                [f"{c['title']} ({_at(c['exact_level'])} of {c['target_level']})" for c in closest]
+            )
+            + "."
+        )
+    paragraphs.append(("What is strong.", strong))
+
+    limiting = p.get("limiting")
+    limits: list[str] = []
+    if limiting and limiting.get("exact_level") is not None:
+        weakest = sorted(
+            (c for c in caps if c["dimension_id"] == limiting["id"]), key=lambda c: c["exact_level"]
+        )[:2]
+        sentence = (
+            f"{limiting['title']}, at {_at(limiting['exact_level'])} against a target of "
+            f"{limiting['target_level']}, sets the overall level: readiness is only as strong "
+            "as its weakest dimension."
+        )
+        if weakest:
+            sentence += (
+                " Its weakest capabilities are "
+                + _listing([f"{c['title']} ({_at(c['exact_level'])})" for c in weakest])
+                + "."
+            )
+        limits.append(sentence)
+    projection = result["review"]["projection"]
+    if projection:
+        wall = (
+            f"Code review saturates at {num(projection['saturation_multiplier'], 1)}\u00d7 "
+            "today's pull-request volume"
+        )
+        over = [(label, s) for label, s in p.get("review_planned", []) if s["saturated"]]
+        if over:
+            label, s = over[0]
+            wall += (
+                f"; with the agent work planned, volume reaches {num(s['multiplier'], 1)}\u00d7 "
+                f"{label}, more than the reviewers can absorb"
+            )
+        limits.append(wall + ".")
+    if p["register"]:
+        n = len(p["register"])
+        limits.append(
+            f"Scan evidence contradicts {n} claim{'s' if n != 1 else ''} made in the answers "
+            "(see \u201cClaims versus evidence\u201d)."
+        )
+    if limits:
+        paragraphs.append(("What limits you.", " ".join(limits)))
+
+    now = next((h for h in plan["horizons"] if h["items"]), None)
+    actions = []
+    for item in (now["items"] if now else [])[:3]:
+        because = item["reasons"][0] if item["reasons"] else item["why"]
+        unblocks = (
+            f" It unblocks {item['unblocks']} other item{'s' if item['unblocks'] != 1 else ''}."
+            if item["unblocks"]
+            else ""
+        )
+        actions.append(
+            {
+                "number": item["number"],
+                "title": item["title"],
+                "because": because,
+                "unblocks": unblocks.strip(),
+                "decision": item["decision"],
+            }
+        )
+    return {
+        "paragraphs": [{"lead": lead, "text": text} for lead, text in paragraphs],
+        "actions": actions,
+        "first_horizon": now["title"] if now else "",
     }

@@ -23,12 +23,13 @@ from assessments.models import Assessment, AssessmentSetup, Membership
 from assessments.processes import services as processes
 from assessments.scans import services as scans
 from reports import charts
-from reports.presenters import present
+from reports import plan as plans
+from reports.presenters import present, summary_narrative
 
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "6"
+TEMPLATE_VERSION = "7"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
@@ -101,6 +102,7 @@ def render_hash(
         "scan_sources": scans.scan_sources_summary(assessment),
         "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.report_fingerprint(assessment, result),
+        "plan": plans.fingerprint(assessment),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -124,6 +126,7 @@ def report_context(
 ) -> dict[str, Any]:
     rubric = assessment.rubric
     p = present(result, rubric)
+    plan = plans.plan_for(assessment, result)
     figures: dict[str, Any] = {
         "radar": charts.radar(result),
         "review": charts.review_wall(result),
@@ -178,6 +181,8 @@ def report_context(
         "rubric": rubric,
         "result": result,
         "p": p,
+        "plan": plan,
+        "summary": summary_narrative(result, p, plan),
         "for_pdf": for_pdf,
         "paper": PAPER_SIZES.get(paper, "A4"),
         "branding": branding,

@@ -31,6 +31,7 @@ urlpatterns = [
         views.comparison,
         name="compare",
     ),
+    path("assessments/<uuid:assessment_id>/plan/", views.plan, name="plan"),
     path("assessments/<uuid:assessment_id>/share/", views.share_create, name="share_create"),
     path(
         "assessments/<uuid:assessment_id>/share/<uuid:share_id>/revoke/",

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
@@ -23,10 +23,11 @@ from assessments.processes import services as processes
 from assessments.scans import services as scans
 from assessments.survey import count_failure, rate_limited
 from reports import charts, exports
+from reports import plan as plans
 from reports.compare import compare
-from reports.forms import BrandingForm, ScoringSettingsForm
+from reports.forms import BrandingForm, PlanItemForm, ScoringSettingsForm
 from reports.jobs import comparison_for, pdf_request, requeue_if_stuck
-from reports.models import Branding, ReportJob, ShareLink
+from reports.models import Branding, PlanDecision, ReportJob, ShareLink
 from reports.presenters import present
 from reports.rendering import Branding as RenderBranding
 from reports.rendering import branding_for, render_hash, report_context
@@ -110,6 +111,7 @@ def _render_results(
             },
             "processes": processes.backlog_context(assessment, result),
             "scan_coverage": scans.scan_coverage(assessment),
+            "plan": plans.plan_for(assessment, result),
         }
     )
     return render(request, "reports/results.html", context, status=status)
@@ -238,6 +240,7 @@ EXPORT_KINDS = {
     "scores.csv": "scores",
     "findings.csv": "findings",
     "roadmap.csv": "roadmap",
+    "plan.csv": "plan",
     "delivery.csv": "delivery",
     "pilot-backlog.csv": "pilot_backlog",
     "workshop.csv": "workshop",
@@ -294,6 +297,114 @@ def comparison(
             "trend_table": charts.trend_table(data) if data else [],
         },
     )
+
+
+# --- The plan editor -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
+    """The roadmap as a plan to edit: one form per item (status, owner, target quarter, note).
+    A post saves one item; htmx swaps the whole editor, since a status moves an item between
+    horizons. Refused input is shown beside the item and saves nothing."""
+    assessment, membership = _assessment_for_results(request, assessment_id)
+    try:
+        result = result_compute(assessment=assessment).data
+    except ResultUnavailable as exc:
+        return _render_unscorable(request, assessment, membership, str(exc))
+    if request.method == "GET":
+        return _render_plan(request, assessment, membership, result)
+    form = PlanItemForm(request.POST)
+    item_id = str(request.POST.get("item", ""))[:80]
+    if not form.is_valid():
+        errors = [
+            f"{form.fields[name].label or name.capitalize()}: {message}"
+            if name in form.fields
+            else str(message)
+            for name, messages_ in form.errors.items()
+            for message in messages_
+        ]
+        return _render_plan(
+            request,
+            assessment,
+            membership,
+            result,
+            refused=(item_id, errors, form.data),
+            status=400,
+        )
+    data = form.cleaned_data
+    try:
+        decision = plans.plan_item_update(
+            assessment=assessment,
+            result=result,
+            item_id=data["item"],
+            edit=plans.Edit(data["status"], data["owner"], data["quarter"], data["note"]),
+            version=data["version"],
+            user=request.user,
+        )
+    except plans.StaleEdit as exc:
+        return _render_plan(
+            request, assessment, membership, result, refused=(item_id, [str(exc)], None), status=409
+        )
+    except plans.PlanEditRefused as exc:
+        return _render_plan(
+            request, assessment, membership, result, refused=(item_id, [str(exc)], None), status=400
+        )
+    title = next(i["title"] for i in result["roadmap"] if i["id"] == decision.item_id)
+    saved = f"Saved “{title}”."
+    if request.htmx:
+        return _render_plan(
+            request, assessment, membership, result, saved=(decision.item_id, saved)
+        )
+    messages.success(request, saved)
+    return redirect(reverse("reports:plan", args=[assessment.pk]) + f"#plan-{decision.item_id}")
+
+
+def _render_plan(
+    request: AuthenticatedHttpRequest,
+    assessment: Assessment,
+    membership: Membership,
+    result: dict[str, Any],
+    *,
+    refused: tuple[str, list[str], Any] | None = None,
+    saved: tuple[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    data = plans.plan_for(assessment, result)
+    items = [i for h in data["horizons"] for i in h["items"]] + data["appendix"] + data["rejected"]
+    unknown_item_errors: list[str] = []
+    for item in items:
+        item["values"] = item["decision"]
+    if refused:
+        item_id, errors, posted = refused
+        target = next((i for i in items if i["id"] == item_id), None)
+        if target is None:
+            unknown_item_errors = errors
+        else:
+            target["errors"] = errors
+            if posted is not None:  # show what was typed, so it can be put right
+                target["values"] = {
+                    **target["decision"],
+                    **{k: str(posted.get(k, ""))[:1000] for k in plans.FIELDS},
+                }
+    if saved:
+        target = next((i for i in items if i["id"] == saved[0]), None)
+        if target is not None:
+            target["saved"] = saved[1]
+    context = {
+        "assessment": assessment,
+        "membership": membership,
+        "plan": data,
+        "plan_errors": unknown_item_errors,
+        "statuses": PlanDecision.Status.choices,
+    }
+    template = "reports/plan.html#plan-editor" if request.htmx else "reports/plan.html"
+    # htmx swaps only 2xx answers: a refused edit comes back as the editor with its message.
+    code = 200 if request.htmx else status
+    response = render(request, template, context, status=code)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # --- Share links ---------------------------------------------------------------------------

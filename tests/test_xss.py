@@ -42,7 +42,7 @@ from assessments.workshops import services as workshop_services
 from assessments.workshops.models import Dissent, Participant, Workshop
 from reports.exports import _DANGEROUS
 from reports.jobs import comparison_for
-from reports.models import Branding, ReportJob, ShareLink
+from reports.models import Branding, PlanDecision, ReportJob, ShareLink
 from reports.pdf import render_pdf
 from reports.rendering import branding_for, render_html, report_context
 from reports.services import result_compute
@@ -164,6 +164,8 @@ def world(tmp_path: Path) -> World:
         "dissent-who",
         "dissent-reason",
         "workshop-notes",
+        "plan-owner",
+        "plan-note",
     }
     owner = make_user("olive", first_name=payload("owner-name"))
     consultant = make_user("conrad")
@@ -307,6 +309,20 @@ def world(tmp_path: Path) -> World:
     workshop_services.notes_save(
         workshop=workshop, capability_id=first, notes=payload("workshop-notes")
     )
+    # The plan's typed fields: an owner and a note on the first roadmap item.
+    first_item = result_compute(assessment=assessment).data["roadmap"][0]["id"]
+    client.post(
+        reverse("reports:plan", args=[assessment.pk]),
+        {
+            "item": first_item,
+            "version": "0",
+            "status": "accepted",
+            "owner": payload("plan-owner")[:120],
+            "quarter": "2027-Q1",
+            "note": payload("plan-note"),
+        },
+    )
+    assert PlanDecision.objects.filter(assessment=assessment, version=1).exists()
     return World(
         assessment=assessment,
         earlier=earlier,
@@ -513,6 +529,18 @@ def test_every_field_arrives_inert_on_every_page_partial_and_export(world: World
             reverse("assessments:team_create", args=[world.assessment.organisation_id]),
             {"name": payload("team")},
         ),
+        (
+            clients["owner"],
+            reverse("reports:plan", args=[world.assessment.pk]),
+            {
+                "item": PlanDecision.objects.get(assessment=world.assessment).item_id,
+                "version": "1",
+                "status": "deferred",
+                "owner": payload("plan-owner")[:120],
+                "quarter": payload("plan-note")[:7],
+                "note": payload("plan-note"),
+            },
+        ),
     ]
     for client, url, data in posts:
         response = client.post(url, data, follow=True)
@@ -552,7 +580,7 @@ def test_the_pdf_shows_every_payload_as_literal_text(world: World) -> None:
     pdf, _pages, _fetcher = render_pdf(render_html(context, standalone=True))
     text = "".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     shown = set(re.findall(r"xss-([a-z0-9-]+)", text))
-    for name in ("org", "title", "firm", "team", "earlier-title"):
+    for name in ("org", "title", "firm", "team", "earlier-title", "plan-owner", "plan-note"):
         assert name in shown, f"{name} is not in the PDF"
     for name in shown:
         # Drawn as the characters typed, tag and all: nothing became bold, a link or a break.

@@ -76,7 +76,7 @@ WRITE = {
     "assessments:exclude_flagged", "assessments:close", "assessments:reopen",
     "reports:results", "reports:results_settings", "reports:report", "reports:report_pdf",
     "reports:report_job", "reports:report_download", "reports:export", "reports:compare",
-    "reports:share_create", "reports:share_revoke",
+    "reports:share_create", "reports:share_revoke", "reports:plan",
     "scans:sources", "scans:add", "scans:run", "scans:cancel", "scans:rescan", "scans:delete",
     "scans:mapping", "scans:findings",
     "assessments:invitations_import", "assessments:invitations_remind",
