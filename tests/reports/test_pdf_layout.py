@@ -146,3 +146,29 @@ def test_short_sections_share_a_page_instead_of_leaving_one_nearly_empty(
     heading = "Process observability and the pilot backlog No processes"
     process = _page_of(pages, heading)
     assert pages[process].index(heading) > 300, "a page holding one short paragraph"
+
+
+def test_a_consultants_brand_sits_at_the_top_of_the_cover_apart_from_the_title() -> None:
+    cover = (
+        '<section class="report-cover" id="cover"><div class="cover-brand">'
+        '<div class="cover-firm">Prepared by Northbridge Advisory</div></div>'
+        '<div class="cover-kicker">AI operations readiness: gap report</div>'
+        '<h1 class="cover-title">Halvorsen Logistics</h1></section>'
+    )
+    html = (
+        f'<html><head><link rel="stylesheet" href="{STATIC_BASE}css/report.css"></head>'
+        f'<body class="pdf">{cover}</body></html>'
+    )
+    document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=StaticOnlyFetcher()).render()
+    boxes = list(_boxes(document.pages[0]._page_box))
+
+    def top(cls: str) -> float:
+        return next(
+            b.position_y
+            for b in boxes
+            if getattr(b, "element", None) is not None and b.element.get("class") == cls
+        )
+
+    page_height = document.pages[0].height
+    assert top("cover-brand") < page_height * 0.2
+    assert top("cover-kicker") - top("cover-brand") > page_height * 0.4
