@@ -146,6 +146,9 @@ def test_short_sections_share_a_page_instead_of_leaving_one_nearly_empty(
     heading = "Process observability and the pilot backlog No processes"
     process = _page_of(pages, heading)
     assert pages[process].index(heading) > 300, "a page holding one short paragraph"
+    # The comparison starts right after it, not on a fresh page below a third-full one.
+    heading = "What changed since Spring baseline Spring baseline ("
+    assert pages[_page_of(pages, heading)].index(heading) > 300
 
 
 def test_a_consultants_brand_sits_at_the_top_of_the_cover_apart_from_the_title() -> None:
