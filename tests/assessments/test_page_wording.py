@@ -116,3 +116,14 @@ def test_breadcrumbs_have_no_stray_separators_and_start_at_the_top() -> None:
         assert first and first.group(1) in {"Organisations", "Clients"}, name
     css = (TEMPLATES.parent / "static/css/app.css").read_text()
     assert '.breadcrumbs li + li::before { content: "›"' in css
+
+
+@pytest.mark.django_db
+def test_the_branding_page_tells_a_non_facilitator_it_changes_no_report(
+    personas: Personas,
+) -> None:
+    for user, told in ((personas.alice, True), (personas.fiona, False)):
+        client = Client()
+        client.force_login(user)
+        page = client.get(reverse("reports:branding")).content.decode()
+        assert ("no report shows this branding" in page) is told, user.username
