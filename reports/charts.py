@@ -514,7 +514,11 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
             text=[
                 f"{num(p['readiness'], 0)}" if p["readiness"] is not None else "" for p in points
             ],
-            textposition="top center",
+            # Beside the point, not above it: every dimension's marker sits on the same
+            # vertical, and a label above the readiness point covered the one just over it.
+            # The last assessment's label goes right, into the margin the x range leaves.
+            textposition=trend_label_positions(len(points)),
+            cliponaxis=False,
         )
     )
     for index, dimension in enumerate(comparison["dimensions"]):
@@ -541,6 +545,11 @@ def trend(comparison: dict[str, Any]) -> go.Figure:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
     )
     return figure
+
+
+def trend_label_positions(count: int) -> list[str]:
+    """Where each overall-readiness label sits: left of its point, the last one right."""
+    return ["middle left"] * (count - 1) + ["middle right"] if count else []
 
 
 def trend_table(comparison: dict[str, Any]) -> list[list[str]]:

@@ -6,9 +6,42 @@
  * - A refused answer shows the server's reason next to the question; a lost connection shows
  *   "not saved" and retries with back-off.
  * - Forms marked data-once send once however often the button is pressed.
+ * - Leaving a survey page with an edit not yet saved asks first (beforeunload).
  */
 (function () {
   "use strict";
+
+  // The page says "Answers are saved when you press Save and continue" (true without
+  // JavaScript); with htmx loaded, each answer does save as it changes.
+  if (window.htmx) {
+    document.querySelectorAll("[data-js-text]").forEach(function (el) {
+      el.textContent = el.getAttribute("data-js-text");
+    });
+  }
+
+  // An edit is "unsaved" from the moment it is made until an autosave that carried it
+  // succeeds; leaving the page then asks first. Submitting the page form saves everything.
+  var leavingByForm = false;
+  function editsOf(root) {
+    return parseInt(root.getAttribute("data-edits") || "0", 10);
+  }
+  function unsavedRoots() {
+    return document.querySelectorAll("form[data-page-form] [data-unsaved]");
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (evt) {
+      var form = evt.target.closest ? evt.target.closest("form[data-page-form]") : null;
+      if (!form || evt.target.type === "hidden") return;
+      var root = autosaveRoot(evt.target) || form;
+      root.setAttribute("data-edits", String(editsOf(root) + 1));
+      root.setAttribute("data-unsaved", "");
+    }, true);  // capture: counted before htmx (listening on the fieldset) sends the edit
+  });
+  window.addEventListener("beforeunload", function (evt) {
+    if (leavingByForm || unsavedRoots().length === 0) return;
+    evt.preventDefault();
+    evt.returnValue = "";  // older browsers need a value to show their "leave page?" prompt
+  });
 
   // Start above the server's render time (the page form's hidden seq), so this page's edits
   // outrank what was stored when it was rendered even when this computer's clock is behind.
@@ -34,24 +67,63 @@
   }
 
   document.addEventListener("htmx:configRequest", function (evt) {
-    if (autosaveRoot(evt.detail.elt)) {
+    var root = autosaveRoot(evt.detail.elt);
+    if (root) {
       evt.detail.parameters["seq"] = String(nextSeq());
+      root.setAttribute("data-sent-edits", String(editsOf(root)));
     }
   });
+
+  // Mark the question's fields invalid (or valid again), pointing at the reason shown beside them.
+  function markInvalid(root, invalid) {
+    var state = root.querySelector(".save-state");
+    root.querySelectorAll("input:not([type=hidden]), textarea").forEach(function (field) {
+      if (invalid) {
+        field.setAttribute("aria-invalid", "true");
+        if (state && state.id) field.setAttribute("aria-describedby", state.id);
+      } else if (field.getAttribute("aria-invalid")) {
+        field.removeAttribute("aria-invalid");
+        field.removeAttribute("aria-describedby");
+      }
+    });
+    root.classList.toggle("flagged", invalid);
+  }
+
+  // A refused autosave is this page's business, shown beside its question: no handler may
+  // swap its response into the document (django-htmx's DEBUG handler replaced the whole page
+  // with it). Capture on window runs before any listener on document.
+  window.addEventListener(
+    "htmx:beforeOnLoad",
+    function (evt) {
+      var xhr = evt.detail && evt.detail.xhr;
+      if (autosaveRoot(evt.detail && evt.detail.elt) && xhr && xhr.status >= 400) {
+        evt.stopPropagation();
+      }
+    },
+    true
+  );
 
   document.addEventListener("htmx:afterRequest", function (evt) {
     var root = autosaveRoot(evt.detail.elt);
     if (root && evt.detail.successful) {
       root.removeAttribute("data-retry");
+      markInvalid(root, false);
+      // Saved, unless another edit was made while this request was on its way.
+      if (root.getAttribute("data-sent-edits") === String(editsOf(root))) {
+        root.removeAttribute("data-unsaved");
+      }
     }
   });
 
   document.addEventListener("htmx:responseError", function (evt) {
     var root = autosaveRoot(evt.detail.elt);
     if (!root) return;
-    var reason = (evt.detail.xhr && evt.detail.xhr.responseText) || "the server refused this answer.";
+    var xhr = evt.detail.xhr;
+    var reason = (xhr && xhr.responseText) || "the server refused this answer.";
     if (reason.length > 300 || reason.charAt(0) === "<") reason = "the server refused this answer.";
+    if (xhr && xhr.status === 403) reason = "this page has expired. Reload it, then answer again.";
     setState(root, "Not saved: " + reason, "failed");
+    markInvalid(root, xhr && xhr.status !== 409 && xhr.status !== 403);
   });
 
   document.addEventListener("htmx:sendError", function (evt) {
@@ -70,7 +142,10 @@
     var form = evt.target;
     // "Save and continue" carries what is on screen, which is this page's newest edit.
     var pageSeq = form.matches && form.matches("[data-page-form]") ? form.querySelector("input[name=seq]") : null;
-    if (pageSeq) pageSeq.value = String(nextSeq());
+    if (pageSeq) {
+      pageSeq.value = String(nextSeq());
+      leavingByForm = true;
+    }
     if (!form.matches || !form.matches("[data-once]")) return;
     if (form.getAttribute("data-sent") === "1") {
       evt.preventDefault();

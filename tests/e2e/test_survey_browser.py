@@ -122,6 +122,10 @@ def test_survey_works_without_javascript(browser: Any, live_server: Any) -> None
     page = context.new_page()
     page.goto(f"{live_server.url}/i/{token}/")
     page.get_by_role("link", name="Start").first.click()
+    # Nothing saves as it changes here: the page says what does save answers.
+    body = page.locator("main").inner_text()
+    assert "save as you go" not in body.lower()
+    assert "Answers are saved when you press “Save and continue”" in body
     first_group = page.locator("fieldset.question").first
     first_group.locator("label.option").nth(3).click()  # level 4
     page.get_by_role("button", name="Save and continue").click()
@@ -146,3 +150,61 @@ def test_a_refused_answer_shows_the_reason_next_to_the_question(
     page.locator("fieldset.question").first.locator("label.option").nth(1).click()
     expect(page.locator(".save-state.failed").first).to_contain_text("closed", timeout=10_000)
     assert not Answer.objects.filter(respondent=respondent).exists()
+
+
+def test_a_refused_number_under_make_run_settings_keeps_the_page(
+    page: Page, live_server: Any, settings: Any
+) -> None:
+    """`make run` serves with DEBUG=1 (scripts/run-dev.sh), where django-htmx's debug handler
+    once replaced the whole document with a refused autosave's response: a blank page saying
+    "Enter a whole number.". The refusal belongs beside the field, the page stays."""
+    settings.DEBUG = True  # what scripts/run-dev.sh exports
+    assessment = make_assessment(make_org("Decimal Co"))
+    respondent, token = invite(assessment, role="engineering")
+    page.goto(f"{live_server.url}/i/{token}/")
+    page.goto(f"{live_server.url}/r/{respondent.pk}/s/facts/")
+    field = page.locator("#in-fact_prs-per-week")
+    field.fill("12.5")
+    field.blur()
+    state = page.locator("#st-fact_prs-per-week")
+    expect(state).to_contain_text("whole number", timeout=10_000)
+    expect(page.get_by_role("heading", name="A few numbers")).to_be_visible()
+    expect(page.locator("form[data-page-form] button[type=submit]")).to_be_visible()
+    assert page.locator("fieldset.question").count() > 1, "the rest of the page is still there"
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert not Answer.objects.filter(respondent=respondent).exists()
+    # A corrected value saves and clears the refusal.
+    field.fill("12")
+    field.blur()
+    expect(state).to_contain_text("Saved", timeout=10_000)
+    expect(field).not_to_have_attribute("aria-invalid", "true")
+    assert Answer.objects.get(respondent=respondent, question_id="fact.prs-per-week").number == 12
+
+
+def test_leaving_a_page_with_an_unsaved_answer_asks_first(page: Page, live_server: Any) -> None:
+    assessment = make_assessment(make_org("Leaving Co"))
+    respondent, token = invite(assessment, role="engineering")
+    page.goto(f"{live_server.url}/i/{token}/")
+    page.goto(f"{live_server.url}/r/{respondent.pk}/s/facts/")
+    expect(page.locator("main")).to_contain_text("Answers save as you go.")
+    dialogs: list[str] = []
+
+    def stay(dialog: Any) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    field = page.locator("#in-fact_prs-per-week")
+    field.fill("12.5")  # refused by the server, so still unsaved
+    field.blur()
+    expect(page.locator("#st-fact_prs-per-week")).to_contain_text("Not saved", timeout=10_000)
+    page.locator(".actions a.button.secondary").click()
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith("/s/facts/"), "dismissing the prompt keeps the page"
+    field.fill("12")
+    field.blur()
+    expect(page.locator("#st-fact_prs-per-week")).to_contain_text("Saved", timeout=10_000)
+    with page.expect_navigation():
+        page.locator(".actions a.button.secondary").click()
+    assert dialogs == ["beforeunload"], "a saved page leaves without asking"
