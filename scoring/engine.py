@@ -286,6 +286,14 @@ def score_assessment(
         levels={c.id: _gate_level(c) for c in capabilities},
         claimed={c.id: c.level for c in capabilities},
         low_confidence=frozenset(c.id for c in capabilities if c.low_confidence),
+        inputs=autonomy_gates.GateInputs(
+            answers={qid: q.median for qid, q in questions.items()},
+            evidence=_detector_status(evidence),
+            review_utilisation=_planned_utilisation(review),
+            facts={fid: f.median for fid, f in facts.items()},
+            question_texts={q.id: q.text for q in rubric.questions},
+            fact_texts={f.id: f.text for f in rubric.facts},
+        ),
     )
 
     respondents = prepared.frame.drop_duplicates("respondent_id")
@@ -321,6 +329,32 @@ def score_assessment(
         evidence_register=tuple(register),
         room=room,
     )
+
+
+def _detector_status(findings: Sequence[EvidenceFinding]) -> dict[str, str]:
+    """Per scan detector: "absent" when any scan found the practice missing, else "found" when
+    any found it, else "unknown". A control must hold everywhere it was looked for."""
+    status: dict[str, str] = {}
+    for finding in findings:
+        known = status.get(finding.detector)
+        if known == "absent" or finding.status == "absent":
+            status[finding.detector] = "absent"
+        elif known == "found" or finding.status == "found":
+            status[finding.detector] = "found"
+        else:
+            status[finding.detector] = "unknown"
+    return status
+
+
+def _planned_utilisation(review: ReviewResult) -> float | None:
+    """Review utilisation at the planned agent volume: the highest of the planned horizons,
+    or today's when no plan was given; None without review figures."""
+    projection = review.projection
+    if projection is None:
+        return None
+    if projection.planned:
+        return max(state.utilisation for state in projection.planned)
+    return 1 / projection.saturation_multiplier if projection.saturation_multiplier > 0 else None
 
 
 def _gate_level(capability: CapabilityResult) -> int | None:
