@@ -41,7 +41,7 @@ from scoring.result import (
     ReviewResult,
     to_plain,
 )
-from scoring.roadmap import Signals, build_roadmap
+from scoring.roadmap import GateNeed, Signals, build_roadmap
 from scoring.rubric import AUDIENCES, LEVELS, Rubric
 from scoring.scores import (
     COLUMNS,
@@ -261,26 +261,6 @@ def score_assessment(
     review = _review(facts, review_overrides, warnings)
     measured = delivery_metrics.compute(delivery, now=now) if delivery is not None else None
     overclaims = frozenset(c.id for c in capabilities if c.evidence.direction == "overclaim")
-    signals = Signals(
-        capability_levels={c.id: c.level for c in capabilities},
-        capability_titles={c.id: c.title for c in capabilities},
-        dimension_levels={d.id: d.level for d in dimensions},
-        dimension_titles={d.id: d.title for d in dimensions},
-        question_medians={qid: q.median for qid, q in questions.items()},
-        question_texts={q.id: q.text for q in rubric.questions},
-        overclaims=overclaims,
-        saturation_multiplier=review.projection.saturation_multiplier
-        if review.projection
-        else None,
-        fact_medians={fid: f.median for fid, f in facts.items()},
-        fact_texts={f.id: f.text for f in rubric.facts},
-    )
-    catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
-    if catalogue is None:
-        warnings.append(f"No recommendations catalogue ships for rubric {rubric.key}.")
-        roadmap = []
-    else:
-        roadmap = build_roadmap(catalogue=catalogue, signals=signals)
     autonomy = autonomy_gates.evaluate(
         gates=autonomy_gates.get_gates(rubric),
         levels={c.id: _gate_level(c) for c in capabilities},
@@ -296,6 +276,27 @@ def score_assessment(
         ),
     )
 
+    signals = Signals(
+        capability_levels={c.id: c.level for c in capabilities},
+        capability_titles={c.id: c.title for c in capabilities},
+        dimension_levels={d.id: d.level for d in dimensions},
+        dimension_titles={d.id: d.title for d in dimensions},
+        question_medians={qid: q.median for qid, q in questions.items()},
+        question_texts={q.id: q.text for q in rubric.questions},
+        overclaims=overclaims,
+        saturation_multiplier=review.projection.saturation_multiplier
+        if review.projection
+        else None,
+        fact_medians={fid: f.median for fid, f in facts.items()},
+        fact_texts={f.id: f.text for f in rubric.facts},
+        gate_needs=_gate_needs(autonomy),
+    )
+    catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
+    if catalogue is None:
+        warnings.append(f"No recommendations catalogue ships for rubric {rubric.key}.")
+        roadmap = []
+    else:
+        roadmap = build_roadmap(catalogue=catalogue, signals=signals)
     respondents = prepared.frame.drop_duplicates("respondent_id")
     by_role = respondents["role"].value_counts()
     answered = prepared.per_respondent["respondent_id"].nunique()
@@ -328,6 +329,21 @@ def score_assessment(
         warnings=tuple(warnings),
         evidence_register=tuple(register),
         room=room,
+    )
+
+
+def _gate_needs(autonomy: autonomy_gates.Autonomy | None) -> tuple[GateNeed, ...]:
+    """The gates not granted yet, next first, with what each lacks (for the roadmap)."""
+    if autonomy is None:
+        return ()
+    return tuple(
+        GateNeed(
+            gate_id=step.gate.id,
+            gate_title=step.gate.title,
+            capabilities=frozenset(m.capability_id for m in step.missing if m.kind != "answer"),
+            questions=frozenset(m.subject for m in step.missing if m.kind == "answer"),
+        )
+        for step in autonomy.steps[autonomy.granted_index + 1 :]
     )
 
 
