@@ -27,7 +27,7 @@ import yaml
 LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)
 AUDIENCES: tuple[str, ...] = ("leadership", "engineering", "operations", "product")
 RUBRICS_DIR: Path = Path(__file__).resolve().parent / "rubrics"
-DEFAULT_RUBRIC: tuple[str, int] = ("operationalization", 1)
+DEFAULT_RUBRIC: tuple[str, int] = ("operationalization", 2)
 
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$")
 # Greedy id, then the last "-<digits>": "acme-2024-3.yaml" is id "acme-2024", version 3.
