@@ -66,3 +66,75 @@ def test_gates_and_catalogue_are_versioned_with_the_rubric() -> None:
     assert one is not None and two is not None
     assert one.rubric_key == "operationalization-1"
     assert two.rubric_key == "operationalization-2"
+
+
+# --- Version 2's content ----------------------------------------------------------------------
+
+V2 = get_rubric("operationalization", 2)
+NEW_CAPABILITIES = {
+    "int.agent-security": {"owasp-llm", "owasp-agentic", "nist-ai-rmf", "aws-agentic-scoping"},
+    "int.model-data": {"owasp-llm", "nist-ai-rmf", "aws-agentic-scoping"},
+    "dep.agent-containment": {"owasp-agentic", "nist-ai-rmf", "aws-agentic-scoping"},
+    "rev.review-integrity": {"owasp-agentic", "nist-ai-rmf", "aws-agentic-scoping"},
+}
+
+
+def test_version_2_keeps_every_version_1_capability_and_adds_the_missing_coverage() -> None:
+    v1 = get_rubric("operationalization", 1)
+    assert {c.id for c in v1.capabilities} <= {c.id for c in V2.capabilities}
+    for capability_id, frameworks in NEW_CAPABILITIES.items():
+        capability = V2.capability(capability_id)
+        assert 2 <= len(capability.questions) <= 4, capability_id
+        assert frameworks <= set(capability.crosswalk), capability_id
+    asked = {q.id for q in V2.questions}
+    # Cost caps, the agent register, enablement, users, rework: each asked by a question.
+    assert {
+        "obs.agent-runs.cost",
+        "dep.ai-governance.register",
+        "dep.ai-governance.enablement",
+        "obs.delivery-measurement.user-outcomes",
+        "obs.delivery-measurement.agent-acceptance",
+        "dep.agent-containment.hand-over",
+    } <= asked
+
+
+def test_version_2_follows_the_authoring_rules_a_program_can_check() -> None:
+    from scoring.rubric import authoring_problems
+
+    assert authoring_problems(V2) == []
+    assert authoring_problems(get_rubric("operationalization", 1)) == []
+
+
+def test_the_duplicated_and_hypothetical_questions_are_gone() -> None:
+    asked = {q.id for q in V2.questions}
+    assert "rev.flow-capacity.size" not in asked  # dep.ci-small-batches.batch-size asks it
+    assert "rev.flow-capacity.load" not in asked  # "if agents doubled..." became what happened
+    assert not [q.id for q in V2.questions if q.text.lower().startswith("if ")]
+
+
+def test_change_failure_bands_leave_no_gap_and_meet_the_scan_threshold() -> None:
+    levels = V2.question("dep.safe-release.failure-rate").levels
+    # Every rate from 0 to 100% falls in exactly one band: 30% is level 2's lower edge
+    # (more than 30%) and level 3's upper edge (at most 30%); 15%, the scan's "good"
+    # threshold, is level 4's upper edge.
+    assert "More than 30%" in levels[2]
+    assert "More than 15% and at most 30%" in levels[3]
+    assert "at most 15%" in levels[4]
+    assert "5% or less" in levels[5]
+    recovery = V2.question("dep.safe-release.recovery-time").levels
+    assert "at most a day" in recovery[3] and "More than a day" in recovery[2]
+
+
+def test_every_crosswalk_claims_a_framework_the_capability_really_addresses() -> None:
+    # Entries removed in version 2 after checking them one by one: agent identity is not the
+    # AI stance, and dangerous workflows belong to agent security.
+    identity = V2.capability("int.agent-identity").crosswalk
+    assert "dora-ai" not in identity
+    assert "dangerous-workflow" not in identity.get("openssf-scorecard", ())
+    assert (
+        "dangerous-workflow" in V2.capability("int.agent-security").crosswalk["openssf-scorecard"]
+    )
+    # The user-centric focus the crosswalk claims is now asked by a question for product.
+    measurement = V2.capability("obs.delivery-measurement")
+    assert measurement.crosswalk["dora-ai"] == ("user-centric-focus",)
+    assert "product" in V2.question("obs.delivery-measurement.user-outcomes").audience
