@@ -248,6 +248,17 @@ def _figure(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _requirement_title(requirement: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+    """A requirement's title; requirements other than a capability level (one answer, scan
+    evidence, review headroom, track record; rubric version 2) are `plain`: their title is a
+    whole phrase, with no "level N needed" after it."""
+    title = titles[requirement["capability_id"]]
+    kind = requirement.get("kind", "capability")
+    if kind == "capability":
+        return {"title": title, "plain": False}
+    return {"title": f"{title}: {requirement.get('label', '')}", "plain": True}
+
+
 def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
     """Autonomy steps with each requirement titled and its state: met, met with low
     confidence, or missing (with the claimed level where scan evidence lowered it)."""
@@ -258,7 +269,7 @@ def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any
         requirements = [
             {
                 **check,
-                "title": titles[check["capability_id"]],
+                **_requirement_title(check, titles),
                 "lowered": check["claimed"] != check["current"],
             }
             for check in step["checks"]
@@ -274,7 +285,7 @@ def _autonomy(autonomy: dict[str, Any], titles: dict[str, str]) -> dict[str, Any
                 "unmet": [r for r in requirements if not r["met"]],
             }
         )
-    missing = [{**m, "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]]
+    missing = [{**m, **_requirement_title(m, titles)} for m in autonomy["missing_for_next"]]
     return {
         **autonomy,
         "steps": steps,
