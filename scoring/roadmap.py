@@ -281,7 +281,7 @@ def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem
     needs = signals.gate_needs
     rank = {rid: _gate_rank(c.rec, needs) for rid, c in chosen.items()}
     unblocks = {rid: len(_descendants(rid, dependents)) for rid in chosen}
-    position = {rid: i for i, rid in enumerate(catalogue.items)}
+    catalogue_index = {rid: i for i, rid in enumerate(catalogue.items)}
     if by_gates:
         bucket = {rid: _gates_bucket(c, rank[rid]) for rid, c in chosen.items()}
     else:
@@ -298,7 +298,7 @@ def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem
                 -unblocks[rid],
                 -rec.impact / rec.effort,
                 -rec.impact,
-                position[rid],
+                catalogue_index[rid],
                 rid,
             )
         return (bucket[rid], 0 if urgent[rid] else 1, -rec.impact / rec.effort, -rec.impact, rid)

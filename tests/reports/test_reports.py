@@ -394,7 +394,7 @@ def test_csv_and_xlsx_round_trip_and_escape_formulas(demo: Assessment, personas:
         client.get(reverse("reports:export", args=[demo.pk, "result.json"])).content
     )
     assert document["result"]["readiness"] == result["readiness"]
-    assert document["assessment"]["rubric"] == "operationalization-1"
+    assert document["assessment"]["rubric"] == "operationalization-2"
 
 
 def test_answers_export_is_anonymised_for_anonymous_assessments(demo: Assessment) -> None:

@@ -138,3 +138,21 @@ def test_every_crosswalk_claims_a_framework_the_capability_really_addresses() ->
     measurement = V2.capability("obs.delivery-measurement")
     assert measurement.crosswalk["dora-ai"] == ("user-centric-focus",)
     assert "product" in V2.question("obs.delivery-measurement.user-outcomes").audience
+
+
+def test_the_version_2_catalogue_covers_every_capability_and_merges_the_duplicate() -> None:
+    catalogue = shipped_catalogue(V2)
+    assert catalogue is not None and catalogue.ordering == "gates"
+    per_capability: dict[str, int] = {}
+    for rec in catalogue.items.values():
+        per_capability[rec.capability_id] = per_capability.get(rec.capability_id, 0) + 1
+    assert {c.id for c in V2.capabilities if per_capability.get(c.id, 0) < 2} == set()
+    # "Enforce small pull requests" repeated "work in small batches" on a removed question.
+    assert "rec.rev.small-pull-requests" not in catalogue.items
+    # The moves from level 3 to 4 exist: triggered by answers at level 3.
+    three_to_four = [
+        r.id
+        for r in catalogue.items.values()
+        if r.raises_to == 4 and any(c.kind == "answer_at_most" and c.value == 3 for c in r.trigger)
+    ]
+    assert len(three_to_four) >= 5

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments.scans.engine import load_catalogue
-from scoring.autonomy import gates_path, load_gates
+from scoring.autonomy import Gate, gates_path, load_gates
 from scoring.recommendations import catalogue_path
 from scoring.recommendations import load_catalogue as load_recommendations
 from scoring.rubric import (
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         ]
         unknown += [f"{path}: {line}" for line in authoring_problems(rubric)]
         # The gates and the catalogue are versioned with the rubric: check them against it.
-        gates = ()
+        gates: tuple[Gate, ...] = ()
         try:
             if gates_path(rubric).is_file():
                 gates = load_gates(gates_path(rubric), rubric)
