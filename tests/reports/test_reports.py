@@ -89,6 +89,13 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def _dimension_pages(dimension: dict[str, Any]) -> int:
+    """Pages a dimension's section may take at most: one for up to five capabilities (version 1's
+    dimensions); rubric version 2's integration and deployment have six or seven, whose
+    chart, table and meanings need a second page, holding at least two meanings."""
+    return 1 if len(dimension["capability_ids"]) <= 5 else 2
+
+
 def _pages_showing(reader: PdfReader, heading: str) -> list[int]:
     return [n for n, page in enumerate(reader.pages, start=1) if heading in page.extract_text()]
 
@@ -156,12 +163,15 @@ def test_pdf_holds_every_section_and_the_exact_scores(demo: Assessment) -> None:
         heading = f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}"
         assert heading in text
         # Each dimension keeps to one page: no page of only "Perception gaps" or one meaning.
-        assert len(_pages_showing(reader, heading)) == 1, heading
+        assert 1 <= len(_pages_showing(reader, heading)) <= _dimension_pages(d), heading
     contents = reader.pages[1].extract_text()
     for entry in ["Executive summary", "Four dimensions", "Claims versus evidence", "Appendix"]:
         assert entry in contents, entry
     # Rounded numbers add up: the gap is the target less the level as printed.
-    gaps = re.findall(r"level (\d\.\d) against a target of (\d) \(gap (\d\.\d)\)", text)
+    # (Whitespace joined: a longer capability title can wrap the sentence across lines.)
+    gaps = re.findall(
+        r"level (\d\.\d) against a target of (\d) \(gap (\d\.\d)\)", " ".join(text.split())
+    )
     assert len(gaps) == 3
     for level, target, gap in gaps:
         assert float(target) - float(level) == pytest.approx(float(gap))
@@ -258,7 +268,7 @@ def test_letter_paper_keeps_headings_with_their_text(demo: Assessment) -> None:
     result = result_compute(assessment=demo).data
     for d in result["dimensions"]:
         heading = f"{d['title']}: level {num(d['exact_level'], 1)} of target {d['target_level']}"
-        assert len(_pages_showing(reader, heading)) == 1, heading
+        assert 1 <= len(_pages_showing(reader, heading)) <= _dimension_pages(d), heading
 
 
 class _Recorder(BaseHTTPRequestHandler):
