@@ -51,16 +51,20 @@ TRUE_LEVELS = {
     "int.agent-identity": 2,
     "int.context-ownership": 2,
     "int.shared-capacity": 1,
+    "int.agent-security": 2,
+    "int.model-data": 2,
     "dep.ci-small-batches": 4,
     "dep.automation-iac": 3,
     "dep.safe-release": 3,
     "dep.agent-runtime": 2,
     "dep.ai-governance": 2,
+    "dep.agent-containment": 1,
     "rev.policy-ownership": 3,
     "rev.flow-capacity": 2,
     "rev.automated-verification": 3,
     "rev.agent-output-governance": 1,
     "rev.learning-loop": 2,
+    "rev.review-integrity": 2,
 }
 ROLE_BIAS = {"leadership": 0.9, "engineering": 0.0, "operations": -0.3, "product": 0.4}
 ROLE_UNKNOWN = {"leadership": 0.12, "engineering": 0.04, "operations": 0.06, "product": 0.1}
@@ -74,6 +78,7 @@ FACT_VALUES = {
     "fact.ai-authored-share": 18,
     "fact.agent-prs-per-week-6m": 60,
     "fact.agent-prs-per-week-12m": 220,
+    "fact.months-at-current-autonomy": 4,
 }
 PEOPLE = [
     ("Maren Halvorsen", "leadership"),

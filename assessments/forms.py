@@ -11,6 +11,7 @@ from django.contrib.auth.forms import UserCreationForm
 from assessments.cleaning import CleanFieldsMixin
 from assessments.models import ROLE_CHOICES, Membership, Organisation, Team
 from assessments.rubrics import parse_rubric_choice, rubric_choices
+from scoring.rubric import DEFAULT_RUBRIC
 
 
 class OrganisationForm(CleanFieldsMixin, forms.Form):
@@ -62,6 +63,8 @@ class AssessmentForm(CleanFieldsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["teams"].queryset = Team.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
         self.fields["rubric"].choices = rubric_choices()  # type: ignore[attr-defined]
+        # New assessments get the current rubric; earlier versions stay available.
+        self.fields["rubric"].initial = "{}-{}".format(*DEFAULT_RUBRIC)
 
     def clean_rubric(self) -> tuple[str, int]:
         return parse_rubric_choice(self.cleaned_data["rubric"])

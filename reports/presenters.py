@@ -289,6 +289,17 @@ def _current_text(check: dict[str, Any], capability: dict[str, Any] | None) -> s
     return level_text(capability["exact_level"])
 
 
+def _requirement_title(requirement: dict[str, Any], titles: dict[str, str]) -> dict[str, Any]:
+    """A requirement's title; requirements other than a capability level (one answer, scan
+    evidence, review headroom, track record; rubric version 2) are `plain`: their title is a
+    whole phrase, with no "level N needed" after it."""
+    title = titles[requirement["capability_id"]]
+    kind = requirement.get("kind", "capability")
+    if kind == "capability":
+        return {"title": title, "plain": False}
+    return {"title": f"{title}: {requirement.get('label', '')}", "plain": True}
+
+
 def _autonomy(
     autonomy: dict[str, Any],
     titles: dict[str, str],
@@ -315,7 +326,7 @@ def _autonomy(
             {
                 **check,
                 **texts(check),
-                "title": titles[check["capability_id"]],
+                **_requirement_title(check, titles),
                 "lowered": check["claimed"] != check["current"],
             }
             for check in step["checks"]
@@ -332,7 +343,7 @@ def _autonomy(
             }
         )
     missing = [
-        {**m, **texts(m), "title": titles[m["capability_id"]]} for m in autonomy["missing_for_next"]
+        {**m, **texts(m), **_requirement_title(m, titles)} for m in autonomy["missing_for_next"]
     ]
     return {
         **autonomy,
@@ -544,7 +555,10 @@ def summary_narrative(
     if autonomy and autonomy.get("granted"):
         stand += f" Agents are ready for \u201c{autonomy['granted']['title'].lower()}\u201d."
         if autonomy.get("next_gate") and autonomy["missing"]:
-            needs = [f"{m['title']} to level {m['required']}" for m in autonomy["missing"][:3]]
+            needs = [
+                m["title"] if m.get("plain") else f"{m['title']} to level {m['required']}"
+                for m in autonomy["missing"][:3]
+            ]
             more = len(autonomy["missing"]) - 3
             stand += (
                 f" The next step, \u201c{autonomy['next_gate']['title'].lower()}\u201d, needs "

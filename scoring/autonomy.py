@@ -1,11 +1,24 @@
 """Agent autonomy gates: the most autonomy an organisation can safely grant today.
 
 Steps are cumulative: a step is granted when its own requirements and those of every step
-below it are met. A capability without answers does not meet a requirement. The levels a gate
-reads are the caller's (the engine passes the lower of claim and evidence where scan evidence
-contradicts the answers); a requirement met only on low-confidence answers is marked, not
-refused. The gates are data (`scoring/autonomy.yaml`, written for one rubric) so a consultant
-can read and adapt them.
+below it are met. Requirements never average: each one is checked on its own, so one unmet
+requirement blocks its gate however high everything else is. A requirement is one of
+
+- capability: the capability has fully reached a level (`requires`);
+- answer: one question's median answer reaches a level (`requires_answers`), so a strong
+  answer cannot offset a weak safety-critical one inside the same capability;
+- evidence: a scan found the control (`requires_evidence`); "absent", "could not determine" and
+  "not scanned" all leave it unmet, because a control a scan can see must be seen;
+- review headroom: at the planned agent pull-request volume (today's volume when no plan was
+  given), review utilisation stays at or under a ceiling (`requires_review_headroom`);
+- track record: a fact's median, such as the months spent at the step below without an
+  agent-caused serious incident, reaches a minimum (`requires_track_record`).
+
+A capability without answers does not meet a requirement. The levels a gate reads are the
+caller's (the engine passes the lower of claim and evidence where scan evidence contradicts the
+answers); a requirement met only on low-confidence answers is marked, not refused. The gates
+are data, one file per rubric version (`scoring/gates/<rubric id>-<version>.yaml`), so a
+consultant can read and adapt them, and an assessment pinned to a version keeps its gates.
 """
 
 from __future__ import annotations
@@ -13,21 +26,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from scoring.rubric import ID_RE, LEVELS, Rubric, RubricError, RubricIssue
 from scoring.yamlutil import load_unique
 
-GATES_PATH = Path(__file__).resolve().parent / "autonomy.yaml"
-_GATE_KEYS = {"id", "title", "description", "requires"}
+GATES_DIR = Path(__file__).resolve().parent / "gates"
+GATES_PATH = GATES_DIR / "operationalization-1.yaml"  # version 1's gates, kept for its tests
+_GATE_KEYS = {
+    "id",
+    "title",
+    "description",
+    "requires",
+    "requires_answers",
+    "requires_evidence",
+    "requires_review_headroom",
+    "requires_track_record",
+}
+Kind = Literal["capability", "answer", "evidence", "review", "track-record"]
 
 
 @dataclass(frozen=True)
 class Requirement:
+    """One requirement. `capability_id` is the capability whose work meets it (for an answer,
+    the question's capability); `subject` the question, detector or fact it reads ("" for a
+    capability); `level` the threshold: a level 1-5, a utilisation ceiling (review) or a
+    minimum (track record); unused for evidence."""
+
     capability_id: str
     level: int
+    kind: Kind = "capability"
+    subject: str = ""
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -43,12 +75,17 @@ class Shortfall:
     """A requirement not met: the capability's level now (None: no answers) and the one needed.
 
     `claimed` is the self-reported level when it differs from `current` (evidence lowered it).
+    For other kinds, `label` says what was read and `observed` what it showed.
     """
 
     capability_id: str
     current: int | None
     required: int
     claimed: int | None = None
+    kind: str = "capability"
+    subject: str = ""
+    label: str = ""
+    observed: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +98,10 @@ class RequirementCheck:
     claimed: int | None  # the self-reported level; above `current` when evidence lowered it
     met: bool
     low_confidence: bool  # met, but only on answers of low confidence
+    kind: str = "capability"
+    subject: str = ""
+    label: str = ""  # for kinds other than capability: what was read, as a sentence fragment
+    observed: float | None = None  # for kinds other than capability: the value read
 
 
 @dataclass(frozen=True)
@@ -123,12 +164,19 @@ def load_gates_text(text: str, rubric: Rubric, source: str = "<string>") -> tupl
         if not isinstance(requires, dict):
             add(f"{where}.requires", "must map capability ids to levels")
             requires = {}
+        found = _requirements(requires, f"{where}.requires", capability_ids, add)
+        found += _answer_requirements(item.get("requires_answers"), where, rubric, add)
+        found += _evidence_requirements(item.get("requires_evidence"), where, capability_ids, add)
+        found += _review_requirement(
+            item.get("requires_review_headroom"), where, capability_ids, add
+        )
+        found += _track_record(item.get("requires_track_record"), where, rubric, add)
         gates.append(
             Gate(
                 str(gate_id),
                 str(item.get("title", "")).strip(),
                 " ".join(str(item.get("description", "")).split()),
-                tuple(_requirements(requires, f"{where}.requires", capability_ids, add)),
+                tuple(found),
             )
         )
     if len(gates) < 2:
@@ -154,6 +202,97 @@ def _requirements(
     return result
 
 
+def _answer_requirements(raw: Any, where: str, rubric: Rubric, add: Any) -> list[Requirement]:
+    path = f"{where}.requires_answers"
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        add(path, "must map question ids to levels")
+        return []
+    result = []
+    for qid, level in raw.items():
+        try:
+            question = rubric.question(str(qid))
+        except KeyError:
+            add(f"{path}.{qid}", "unknown question")
+            continue
+        if isinstance(level, bool) or level not in LEVELS:
+            add(f"{path}.{qid}", f"level must be 1-5, not {level!r}")
+            continue
+        result.append(Requirement(question.capability_id, int(level), "answer", question.id))
+    return result
+
+
+def _evidence_requirements(
+    raw: Any, where: str, capability_ids: set[str], add: Any
+) -> list[Requirement]:
+    path = f"{where}.requires_evidence"
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        add(path, "must map capability ids to lists of scan detector ids")
+        return []
+    result = []
+    for cap, detectors in raw.items():
+        if cap not in capability_ids:
+            add(f"{path}.{cap}", "unknown capability")
+            continue
+        if not isinstance(detectors, list) or not detectors:
+            add(f"{path}.{cap}", "must be a non-empty list of scan detector ids")
+            continue
+        for detector in detectors:
+            if not isinstance(detector, str) or not ID_RE.match(detector):
+                add(f"{path}.{cap}", f"{detector!r} is not a detector id")
+                continue
+            result.append(Requirement(str(cap), 0, "evidence", detector))
+    return result
+
+
+def _review_requirement(
+    raw: Any, where: str, capability_ids: set[str], add: Any
+) -> list[Requirement]:
+    path = f"{where}.requires_review_headroom"
+    if raw is None:
+        return []
+    if not isinstance(raw, dict) or set(raw) != {"capability", "max_utilisation"}:
+        add(path, "must be {capability: <id>, max_utilisation: <0-1>}")
+        return []
+    ceiling = raw["max_utilisation"]
+    if raw["capability"] not in capability_ids:
+        add(f"{path}.capability", "unknown capability")
+        return []
+    if isinstance(ceiling, bool) or not isinstance(ceiling, int | float) or not 0 < ceiling < 1:
+        add(f"{path}.max_utilisation", f"must be a number between 0 and 1, not {ceiling!r}")
+        return []
+    return [Requirement(str(raw["capability"]), 0, "review", "", float(ceiling))]
+
+
+def _track_record(raw: Any, where: str, rubric: Rubric, add: Any) -> list[Requirement]:
+    path = f"{where}.requires_track_record"
+    if raw is None:
+        return []
+    if not isinstance(raw, dict) or set(raw) != {"capability", "fact", "at_least"}:
+        add(path, "must be {capability: <id>, fact: <fact id>, at_least: <number>}")
+        return []
+    if raw["capability"] not in {c.id for c in rubric.capabilities}:
+        add(f"{path}.capability", "unknown capability")
+        return []
+    try:
+        fact = rubric.fact(str(raw["fact"]))
+    except KeyError:
+        add(f"{path}.fact", "unknown fact question")
+        return []
+    minimum = raw["at_least"]
+    if (
+        isinstance(minimum, bool)
+        or not isinstance(minimum, int | float)
+        or not fact.minimum < minimum <= fact.maximum
+    ):
+        add(f"{path}.at_least", f"must be a number the fact can reach, not {minimum!r}")
+        return []
+    return [Requirement(str(raw["capability"]), 0, "track-record", fact.id, float(minimum))]
+
+
 def load_gates(path: Path, rubric: Rubric) -> tuple[Gate, ...]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -165,6 +304,11 @@ def load_gates(path: Path, rubric: Rubric) -> tuple[Gate, ...]:
 _CACHE: dict[Rubric, tuple[Gate, ...]] = {}
 
 
+def gates_path(rubric: Rubric) -> Path:
+    """Where the gates for `rubric` live (whether or not the file exists)."""
+    return GATES_DIR / f"{rubric.key}.yaml"
+
+
 def gates_rubric_key(path: Path = GATES_PATH) -> str | None:
     """The rubric key a gates file is written for."""
     data = load_unique(path.read_text(encoding="utf-8"))
@@ -173,10 +317,99 @@ def gates_rubric_key(path: Path = GATES_PATH) -> str | None:
 
 
 def get_gates(rubric: Rubric) -> tuple[Gate, ...]:
-    """The shipped gates for `rubric`, validated once per process; () for another rubric."""
+    """The shipped gates for `rubric`, validated once per process; () for a rubric without
+    a gates file (a custom or test rubric)."""
     if rubric not in _CACHE:
-        _CACHE[rubric] = load_gates(GATES_PATH, rubric) if gates_rubric_key() == rubric.key else ()
+        path = gates_path(rubric)
+        _CACHE[rubric] = (
+            load_gates(path, rubric)
+            if path.is_file() and gates_rubric_key(path) == rubric.key
+            else ()
+        )
     return _CACHE[rubric]
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """What gates read besides capability levels (every field optional: what is missing
+    leaves the requirements that read it unmet).
+
+    answers: each question's median answer; evidence: per scan detector "found", "absent"
+    or "unknown"; review_utilisation: the highest review utilisation at the planned agent
+    volume (or today's when there is no plan); facts: each fact's median; question_texts and
+    fact_texts: for the labels.
+    """
+
+    answers: Mapping[str, float | None] | None = None
+    evidence: Mapping[str, str] | None = None
+    review_utilisation: float | None = None
+    facts: Mapping[str, float | None] | None = None
+    question_texts: Mapping[str, str] | None = None
+    fact_texts: Mapping[str, str] | None = None
+
+
+_EVIDENCE_WORDS = {"absent": "absent", "unknown": "could not be determined", None: "not scanned"}
+
+
+def _check_other(r: Requirement, inputs: GateInputs) -> RequirementCheck:
+    """A requirement of a kind other than capability, read from `inputs`."""
+    observed: float | None
+    if r.kind == "answer":
+        observed = (inputs.answers or {}).get(r.subject)
+        met = observed is not None and observed >= r.level
+        text = (inputs.question_texts or {}).get(r.subject, r.subject)
+        label = f"answers to \u201c{text}\u201d at level {r.level}"
+        current = None if observed is None else int(observed)
+        return RequirementCheck(
+            r.capability_id,
+            r.level,
+            current,
+            current,
+            met,
+            False,
+            r.kind,
+            r.subject,
+            label,
+            observed,
+        )
+    if r.kind == "evidence":
+        status = (inputs.evidence or {}).get(r.subject)
+        met = status == "found"
+        label = f"scan evidence {r.subject} found" + (
+            "" if met else f" ({_EVIDENCE_WORDS.get(status, status)})"
+        )
+        return RequirementCheck(
+            r.capability_id,
+            0,
+            None,
+            None,
+            met,
+            False,
+            r.kind,
+            r.subject,
+            label,
+            1.0 if met else 0.0 if status == "absent" else None,
+        )
+    if r.kind == "review":
+        assert r.threshold is not None
+        observed = inputs.review_utilisation
+        met = observed is not None and observed <= r.threshold
+        label = f"review utilisation at the planned agent volume at most {r.threshold:.0%}" + (
+            " (no review figures)" if observed is None else f" (now {observed:.0%})"
+        )
+        return RequirementCheck(
+            r.capability_id, 0, None, None, met, False, r.kind, r.subject, label, observed
+        )
+    assert r.kind == "track-record" and r.threshold is not None
+    observed = (inputs.facts or {}).get(r.subject)
+    met = observed is not None and observed >= r.threshold
+    text = (inputs.fact_texts or {}).get(r.subject, r.subject)
+    label = f"\u201c{text}\u201d at least {r.threshold:g}" + (
+        " (no answer)" if observed is None else f" (now {observed:g})"
+    )
+    return RequirementCheck(
+        r.capability_id, 0, None, None, met, False, r.kind, r.subject, label, observed
+    )
 
 
 def evaluate(
@@ -185,20 +418,26 @@ def evaluate(
     levels: Mapping[str, int | None],
     claimed: Mapping[str, int | None] | None = None,
     low_confidence: frozenset[str] = frozenset(),
+    inputs: GateInputs | None = None,
 ) -> Autonomy | None:
     """The autonomy granted for these capability levels; None when there are no gates.
 
     levels: what each gate reads; claimed: the self-reported levels, when `levels` were lowered
     by evidence (default: the same); low_confidence: capabilities whose answers are of low
-    confidence, which mark a step they help meet.
+    confidence, which mark a step they help meet; inputs: what requirements of other kinds
+    read (answers, scan evidence, review headroom, track record).
     """
     if not gates:
         return None
     claimed = levels if claimed is None else claimed
+    inputs = inputs or GateInputs()
     steps = []
     for gate in gates:
         checks = []
         for r in gate.requires:
+            if r.kind != "capability":
+                checks.append(_check_other(r, inputs))
+                continue
             current = levels.get(r.capability_id)
             met = (current or 0) >= r.level
             checks.append(
@@ -217,6 +456,10 @@ def evaluate(
                 c.current,
                 c.required,
                 c.claimed if c.claimed != c.current else None,
+                c.kind,
+                c.subject,
+                c.label,
+                c.observed,
             )
             for c in checks
             if not c.met
@@ -239,13 +482,14 @@ def evaluate(
     if next_index >= len(steps):
         return Autonomy(gates[granted], granted, tuple(steps), None, ())
     # Everything unmet up to and including the next step (cumulative requirements), each
-    # capability once with the highest level asked of it.
-    shortfalls: dict[str, Shortfall] = {}
+    # requirement once (a capability with the highest level asked of it).
+    shortfalls: dict[tuple[str, str, str], Shortfall] = {}
     for status in steps[: next_index + 1]:
         for s in status.missing:
-            known = shortfalls.get(s.capability_id)
+            key = (s.kind, s.capability_id, s.subject)
+            known = shortfalls.get(key)
             if known is None or s.required > known.required:
-                shortfalls[s.capability_id] = s
+                shortfalls[key] = s
     return Autonomy(
         gates[granted], granted, tuple(steps), gates[next_index], tuple(shortfalls.values())
     )

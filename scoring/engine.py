@@ -41,7 +41,7 @@ from scoring.result import (
     ReviewResult,
     to_plain,
 )
-from scoring.roadmap import Signals, build_roadmap
+from scoring.roadmap import GateNeed, Signals, build_roadmap
 from scoring.rubric import AUDIENCES, LEVELS, Rubric
 from scoring.scores import (
     COLUMNS,
@@ -270,6 +270,21 @@ def score_assessment(
     review = _review(facts, review_overrides, warnings)
     measured = delivery_metrics.compute(delivery, now=now) if delivery is not None else None
     overclaims = frozenset(c.id for c in capabilities if c.evidence.direction == "overclaim")
+    autonomy = autonomy_gates.evaluate(
+        gates=autonomy_gates.get_gates(rubric),
+        levels={c.id: _gate_level(c) for c in capabilities},
+        claimed={c.id: c.level for c in capabilities},
+        low_confidence=frozenset(c.id for c in capabilities if c.low_confidence),
+        inputs=autonomy_gates.GateInputs(
+            answers={qid: q.median for qid, q in questions.items()},
+            evidence=_detector_status(evidence),
+            review_utilisation=_planned_utilisation(review),
+            facts={fid: f.median for fid, f in facts.items()},
+            question_texts={q.id: q.text for q in rubric.questions},
+            fact_texts={f.id: f.text for f in rubric.facts},
+        ),
+    )
+
     signals = Signals(
         capability_levels={c.id: c.level for c in capabilities},
         capability_titles={c.id: c.title for c in capabilities},
@@ -292,6 +307,7 @@ def score_assessment(
             [qid for qid, q in questions_shown(questions).items() if q.withheld]
             + [fid for fid, f in facts_shown(facts).items() if f.withheld]
         ),
+        gate_needs=_gate_needs(autonomy),
     )
     catalogue = recommendations if recommendations is not None else shipped_catalogue(rubric)
     if catalogue is None:
@@ -299,13 +315,6 @@ def score_assessment(
         roadmap = []
     else:
         roadmap = build_roadmap(catalogue=catalogue, signals=signals)
-    autonomy = autonomy_gates.evaluate(
-        gates=autonomy_gates.get_gates(rubric),
-        levels={c.id: _gate_level(c) for c in capabilities},
-        claimed={c.id: c.level for c in capabilities},
-        low_confidence=frozenset(c.id for c in capabilities if c.low_confidence),
-    )
-
     respondents = prepared.frame.drop_duplicates("respondent_id")
     by_role = respondents["role"].value_counts()
     answered = prepared.per_respondent["respondent_id"].nunique()
@@ -339,6 +348,47 @@ def score_assessment(
         evidence_register=tuple(register),
         room=room,
     )
+
+
+def _gate_needs(autonomy: autonomy_gates.Autonomy | None) -> tuple[GateNeed, ...]:
+    """The gates not granted yet, next first, with what each lacks (for the roadmap)."""
+    if autonomy is None:
+        return ()
+    return tuple(
+        GateNeed(
+            gate_id=step.gate.id,
+            gate_title=step.gate.title,
+            capabilities=frozenset(m.capability_id for m in step.missing if m.kind != "answer"),
+            questions=frozenset(m.subject for m in step.missing if m.kind == "answer"),
+        )
+        for step in autonomy.steps[autonomy.granted_index + 1 :]
+    )
+
+
+def _detector_status(findings: Sequence[EvidenceFinding]) -> dict[str, str]:
+    """Per scan detector: "absent" when any scan found the practice missing, else "found" when
+    any found it, else "unknown". A control must hold everywhere it was looked for."""
+    status: dict[str, str] = {}
+    for finding in findings:
+        known = status.get(finding.detector)
+        if known == "absent" or finding.status == "absent":
+            status[finding.detector] = "absent"
+        elif known == "found" or finding.status == "found":
+            status[finding.detector] = "found"
+        else:
+            status[finding.detector] = "unknown"
+    return status
+
+
+def _planned_utilisation(review: ReviewResult) -> float | None:
+    """Review utilisation at the planned agent volume: the highest of the planned horizons,
+    or today's when no plan was given; None without review figures."""
+    projection = review.projection
+    if projection is None:
+        return None
+    if projection.planned:
+        return max(state.utilisation for state in projection.planned)
+    return 1 / projection.saturation_multiplier if projection.saturation_multiplier > 0 else None
 
 
 def _gate_level(capability: CapabilityResult) -> int | None:

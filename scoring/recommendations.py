@@ -21,7 +21,17 @@ from scoring.yamlutil import load_unique
 
 CATALOGUES_DIR = Path(__file__).resolve().parent / "recommendations"
 _ENTRY = {"id", "title", "capability", "trigger", "why", "steps", "impact", "effort"}
-_OPTIONAL = {"prerequisites"}
+_OPTIONAL = {
+    "prerequisites",
+    "first_30_days",
+    "done_when",
+    "owner_role",
+    "effort_weeks",
+    "raises_to",
+}
+# How the roadmap orders work: "value" (impact / effort; version 1's catalogue) or "gates"
+# (what the next autonomy gate needs first, then what unblocks most; see roadmap.py).
+ORDERINGS = ("value", "gates")
 CONDITIONS = {
     "capability_below",  # capability level (fully reached) below N
     "dimension_below",  # {dimension: id, level: N}: dimension level below N
@@ -66,12 +76,18 @@ class Recommendation:
     impact: int
     effort: int
     prerequisites: tuple[str, ...]
+    first_30_days: str = ""  # what to have done after the first 30 days
+    done_when: str = ""  # the observable state that ends the work
+    owner_role: str = ""  # who should own it
+    effort_weeks: float | None = None  # person-weeks, an order of magnitude
+    raises_to: int | None = None  # the capability level the work brings the organisation to
 
 
 @dataclass(frozen=True)
 class Catalogue:
     rubric_key: str
     items: Mapping[str, Recommendation]
+    ordering: str = "value"
 
 
 def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> Catalogue:
@@ -94,8 +110,11 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
     if not isinstance(entries, list) or not entries:
         raise RubricError([RubricIssue(source, "recommendations", "must be a non-empty list")])
     assert isinstance(data, dict)
-    for key in sorted(set(data) - {"rubric", "recommendations"}, key=str):
-        add(str(key), "unknown key; a catalogue has rubric and recommendations")
+    for key in sorted(set(data) - {"rubric", "recommendations", "ordering"}, key=str):
+        add(str(key), "unknown key; a catalogue has rubric, ordering and recommendations")
+    ordering = data.get("ordering", "value")
+    if ordering not in ORDERINGS:
+        add("ordering", f"must be one of {', '.join(ORDERINGS)}, not {ordering!r}")
     if "rubric" in data and data["rubric"] != rubric.key:
         add("rubric", f"catalogue is for {data['rubric']!r}, not {rubric.key!r}")
     items: dict[str, Recommendation] = {}
@@ -141,6 +160,19 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
         for key in ("title", "why"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
                 add(f"{path}.{key}", "must be non-empty text")
+        for key in ("first_30_days", "done_when", "owner_role"):
+            if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+                add(f"{path}.{key}", "must be non-empty text when given")
+        weeks = entry.get("effort_weeks")
+        if weeks is not None and (
+            isinstance(weeks, bool) or not isinstance(weeks, int | float) or not 0 < weeks <= 52
+        ):
+            add(f"{path}.effort_weeks", f"must be a number of person-weeks, 0-52, not {weeks!r}")
+            weeks = None
+        raises_to = entry.get("raises_to")
+        if raises_to is not None and (type(raises_to) is not int or raises_to not in (2, 3, 4, 5)):
+            add(f"{path}.raises_to", f"must be a level from 2 to 5, not {raises_to!r}")
+            raises_to = None
         items[rec_id] = Recommendation(
             id=rec_id,
             title=str(entry.get("title", "")).strip(),
@@ -151,6 +183,11 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
             impact=_one_to_three(entry.get("impact")),
             effort=_one_to_three(entry.get("effort")),
             prerequisites=tuple(str(p) for p in prerequisites),
+            first_30_days=" ".join(str(entry.get("first_30_days", "")).split()),
+            done_when=" ".join(str(entry.get("done_when", "")).split()),
+            owner_role=" ".join(str(entry.get("owner_role", "")).split()),
+            effort_weeks=float(weeks) if weeks is not None else None,
+            raises_to=raises_to,
         )
     for rec in items.values():
         for prerequisite in rec.prerequisites:
@@ -169,7 +206,7 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
         add("recommendations", "prerequisites form a cycle: " + " -> ".join(cycle))
     if issues:
         raise RubricError(issues)
-    return Catalogue(rubric.key, items)
+    return Catalogue(rubric.key, items, str(ordering))
 
 
 def _conditions(

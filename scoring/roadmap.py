@@ -17,12 +17,20 @@
    items and higher value; Now holds at most NOW_LIMIT items and Next NEXT_LIMIT, overflow
    moving on in that order, and an item never sits in an earlier bucket than its
    prerequisites.
+
+A catalogue with `ordering: gates` (version 2) orders by what autonomy needs instead of by
+value alone: an item serves a gate when its capability has an unmet requirement there (for a
+requirement on one answer, when the item is triggered by that question). Base bucket: Now when
+urgent or it serves the next gate, Next when it serves the gate after or its value is >= 1.5,
+else Later. A prerequisite takes the nearest gate of what it enables. Among ready items:
+earliest bucket, urgent, nearest gate served, most roadmap items unblocked (transitively),
+highest value, highest impact, then catalogue order: never the id.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -62,6 +70,7 @@ class Signals:
     # Questions and facts fewer than three people answered: a reason may rest on them but
     # never quotes their figure, which would be one or two people's answers.
     few_answers: frozenset[str] = frozenset()
+    gate_needs: tuple[GateNeed, ...] = ()  # the gates not yet granted, next first
 
 
 def _unquoted(kind: str, question_id: str, question: str, wanted: Any) -> Reason:
@@ -70,6 +79,17 @@ def _unquoted(kind: str, question_id: str, question: str, wanted: Any) -> Reason
         "so no figure is shown)."
     )
     return Reason(kind, question_id, None, float(wanted), text)
+
+
+@dataclass(frozen=True)
+class GateNeed:
+    """A gate not granted yet and what it lacks: capabilities with an unmet requirement of any
+    kind but a single answer, and the questions whose answer is below what it requires."""
+
+    gate_id: str
+    gate_title: str
+    capabilities: frozenset[str]
+    questions: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,14 @@ class RoadmapItem:
     kind: Literal["recommended", "enabler"] = "recommended"
     triggers: tuple[Reason, ...] = ()
     enables: tuple[str, ...] = ()  # roadmap items that list this one as a prerequisite
+    gate_id: str = ""  # the nearest gate not granted that this item helps unlock ("" none)
+    gate_title: str = ""
+    unblocks: int = 0  # roadmap items that wait on this one, directly or through others
+    first_30_days: str = ""
+    done_when: str = ""
+    owner_role: str = ""
+    effort_weeks: float | None = None
+    raises_to: int | None = None
 
 
 def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Reason | None, bool]:
@@ -265,6 +293,39 @@ def _base_bucket(item: Triggered) -> int:
     return 0 if value >= 1.5 else 1 if value >= 1 else 2
 
 
+_NO_GATE = 10**6
+
+
+def _gate_rank(rec: Recommendation, needs: tuple[GateNeed, ...]) -> int:
+    """Index of the nearest ungranted gate the recommendation helps unlock (_NO_GATE: none)."""
+    questions = {c.question_id for c in rec.trigger if c.kind == "answer_at_most"}
+    for index, need in enumerate(needs):
+        if rec.capability_id in need.capabilities or questions & need.questions:
+            return index
+    return _NO_GATE
+
+
+def _gates_bucket(item: Triggered, rank: int) -> int:
+    """Gate ordering: Now for urgent work and what the next gate needs; Next for the gate
+    after, or high value; otherwise Later. Enablers start last and are pulled forward."""
+    if item.urgent or rank == 0:
+        return 0
+    if item.enabler:
+        return 2
+    return 1 if rank == 1 or item.rec.impact / item.rec.effort >= 1.5 else 2
+
+
+def _descendants(rid: str, dependents: Mapping[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(dependents[rid])
+    while stack:
+        d = stack.pop()
+        if d not in seen:
+            seen.add(d)
+            stack.extend(dependents[d])
+    return seen
+
+
 def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem]:
     """The roadmap: every triggered recommendation (and enabler), prerequisites first."""
     chosen = triggered(catalogue=catalogue, signals=signals)
@@ -273,18 +334,42 @@ def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem
     for rid, ps in prereqs.items():
         for p in ps:
             dependents[p].append(rid)
-    bucket = {rid: _base_bucket(c) for rid, c in chosen.items()}
+    by_gates = catalogue.ordering == "gates"
+    needs = signals.gate_needs
+    rank = {rid: _gate_rank(c.rec, needs) for rid, c in chosen.items()}
+    unblocks = {rid: len(_descendants(rid, dependents)) for rid in chosen}
+    catalogue_index = {rid: i for i, rid in enumerate(catalogue.items)}
+    if by_gates:
+        bucket = {rid: _gates_bucket(c, rank[rid]) for rid, c in chosen.items()}
+    else:
+        bucket = {rid: _base_bucket(c) for rid, c in chosen.items()}
     urgent = {rid: c.urgent for rid, c in chosen.items()}
 
+    def key(rid: str) -> tuple[Any, ...]:
+        rec = chosen[rid].rec
+        if by_gates:
+            return (
+                bucket[rid],
+                0 if urgent[rid] else 1,
+                rank[rid],
+                -unblocks[rid],
+                -rec.impact / rec.effort,
+                -rec.impact,
+                catalogue_index[rid],
+                rid,
+            )
+        return (bucket[rid], 0 if urgent[rid] else 1, -rec.impact / rec.effort, -rec.impact, rid)
+
     # Reverse topological order (dependents before their prerequisites) pulls prerequisites
-    # forward: a prerequisite takes its dependent's earlier bucket, and the prerequisite of
-    # urgent work is urgent too.
-    for rid in reversed(_topological(chosen, prereqs, dependents, bucket, urgent)):
+    # forward: a prerequisite takes its dependent's earlier bucket and nearer gate, and the
+    # prerequisite of urgent work is urgent too.
+    for rid in reversed(_topological(prereqs, dependents, key)):
         for p in prereqs[rid]:
             bucket[p] = min(bucket[p], bucket[rid])
             urgent[p] = urgent[p] or urgent[rid]
+            rank[p] = min(rank[p], rank[rid])
 
-    order = _topological(chosen, prereqs, dependents, bucket, urgent)
+    order = _topological(prereqs, dependents, key)
     counts = [0, 0, 0]
     limits = (NOW_LIMIT, NEXT_LIMIT, 10**9)
     for rid in order:
@@ -316,27 +401,29 @@ def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem
                 kind="enabler" if c.enabler else "recommended",
                 triggers=c.reasons,
                 enables=tuple(sorted(dependents[rid], key=index.__getitem__)),
+                gate_id=needs[rank[rid]].gate_id if rank[rid] < len(needs) else "",
+                gate_title=needs[rank[rid]].gate_title if rank[rid] < len(needs) else "",
+                unblocks=unblocks[rid],
+                first_30_days=rec.first_30_days,
+                done_when=rec.done_when,
+                owner_role=rec.owner_role,
+                effort_weeks=rec.effort_weeks,
+                raises_to=rec.raises_to,
             )
         )
     return items
 
 
 def _topological(
-    chosen: Mapping[str, Triggered],
     prereqs: Mapping[str, list[str]],
     dependents: Mapping[str, list[str]],
-    bucket: Mapping[str, int],
-    urgent: Mapping[str, bool],
+    key: Callable[[str], tuple[Any, ...]],
 ) -> list[str]:
-    """Kahn's algorithm; among ready items the earliest bucket, then urgent ones, then the
-    highest value, then the highest impact, then the id (a total order: deterministic)."""
-
-    def key(rid: str) -> tuple[int, int, float, int, str]:
-        rec = chosen[rid].rec
-        return (bucket[rid], 0 if urgent[rid] else 1, -rec.impact / rec.effort, -rec.impact, rid)
-
+    """Kahn's algorithm; among ready items the smallest `key` (a total order: deterministic).
+    Version 1 (value): earliest bucket, urgent, highest value, highest impact, id. Gates:
+    see the module docstring."""
     waiting = {rid: len(ps) for rid, ps in prereqs.items()}
-    ready = [key(rid) for rid, n in waiting.items() if n == 0]
+    ready = [(key(rid), rid) for rid, n in waiting.items() if n == 0]
     heapq.heapify(ready)
     order = []
     while ready:
@@ -345,5 +432,5 @@ def _topological(
         for d in dependents[rid]:
             waiting[d] -= 1
             if waiting[d] == 0:
-                heapq.heappush(ready, key(d))
+                heapq.heappush(ready, (key(d), d))
     return order

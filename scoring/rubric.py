@@ -27,7 +27,7 @@ import yaml
 LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)
 AUDIENCES: tuple[str, ...] = ("leadership", "engineering", "operations", "product")
 RUBRICS_DIR: Path = Path(__file__).resolve().parent / "rubrics"
-DEFAULT_RUBRIC: tuple[str, int] = ("operationalization", 1)
+DEFAULT_RUBRIC: tuple[str, int] = ("operationalization", 2)
 
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z0-9-]+)*$")
 # Greedy id, then the last "-<digits>": "acme-2024-3.yaml" is id "acme-2024", version 3.
@@ -786,6 +786,41 @@ def load_rubric(path: str | os.PathLike[str]) -> Rubric:
     named = FILENAME_RE.fullmatch(path.name)
     expected = (named["id"], int(named["version"])) if named else None
     return _load(text, str(path), expected)
+
+
+# --- Authoring rules a program can check ---------------------------------------------------
+
+_CLAUSE = re.compile(r"[.;:]\s+|\.$")
+
+
+def authoring_problems(rubric: Rubric) -> list[str]:
+    """Breaks of docs/rubric.md's authoring rules that a program can see, one line each:
+    a question is one question (a single question mark, at the end); no clause of four words
+    or more is repeated across the levels of one question (levels must differ in what they
+    say, not only in their connectives); every capability maps to at least one framework.
+    The loader does not refuse these (a fork may be work in progress); validate_rubric does.
+    """
+    problems = []
+    for question in rubric.questions:
+        if question.text.count("?") != 1 or not question.text.endswith("?"):
+            problems.append(
+                f"questions[{question.id}].text: ask exactly one question, ending in '?'"
+            )
+        seen: dict[str, int] = {}
+        for level, text in question.levels.items():
+            for clause in (c.strip().lower() for c in _CLAUSE.split(text)):
+                if len(clause.split()) < 4:
+                    continue
+                first = seen.setdefault(clause, level)
+                if first != level:
+                    problems.append(
+                        f"questions[{question.id}].levels.{level}: repeats level {first}: "
+                        f"{clause!r}"
+                    )
+    for capability in rubric.capabilities:
+        if not capability.crosswalk:
+            problems.append(f"capabilities[{capability.id}].crosswalk: map to a framework")
+    return problems
 
 
 # --- Shipped rubrics ------------------------------------------------------------------------

@@ -70,9 +70,34 @@ def test_validate_rubric_counts_the_shipped_rubric() -> None:
     assert result.returncode == 0, result.stderr
     assert (
         result.stdout.strip()
-        == "4 dimensions, 20 capabilities, " + result.stdout.split(", ")[2].strip()
+        == "4 dimensions, 24 capabilities, " + result.stdout.split(", ")[2].strip()
     )
     assert result.stdout.strip().endswith("questions")
+
+
+def test_validate_rubric_still_passes_version_1() -> None:
+    from scoring.rubric import rubric_path
+
+    result = _manage("validate_rubric", str(rubric_path("operationalization", 1)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("4 dimensions, 20 capabilities, 50 questions")
+
+
+def test_validate_rubric_enforces_the_authoring_rules_a_program_can_check(
+    tmp_path: Path,
+) -> None:
+    from scoring.rubric import rubric_path
+
+    data = yaml.safe_load(rubric_path("operationalization", 2).read_text())
+    question = data["dimensions"][0]["capabilities"][0]["questions"][0]
+    question["text"] = "Is there a list? Does it have owners?"
+    question["levels"][4] = question["levels"][3] + " Also reviewed."
+    fork = tmp_path / "operationalization-2.yaml"
+    fork.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = _manage("validate_rubric", str(fork))
+    assert result.returncode == 1
+    assert "ask exactly one question" in result.stderr
+    assert "levels.4: repeats level 3" in result.stderr
 
 
 def test_validate_rubric_reports_every_error_and_exits_1(tmp_path: Path) -> None:

@@ -250,9 +250,12 @@ def _ladder(result: dict[str, Any]) -> list[GateView]:
                 id=str(gate.get("id", "")),
                 title=str(gate.get("title", "")),
                 granted=index <= granted,
+                # Level shortfalls only: scan evidence, review headroom and track record
+                # (rubric version 2) have no level to reach; the results page lists them.
                 missing=tuple(
                     (str(m["capability_id"]), m.get("current"), int(m["required"]))
                     for m in step.get("missing") or []
+                    if m.get("kind", "capability") in ("capability", "answer")
                 ),
             )
         )

@@ -62,6 +62,18 @@ def test_owner_creates_an_assessment_pinned_to_the_rubric_version(personas: Pers
     assert list(assessment.teams.all()) == [personas.team_a]
 
 
+def test_the_new_assessment_form_offers_version_2_first_and_keeps_version_1(
+    personas: Personas,
+) -> None:
+    html = (
+        login(personas.alice)
+        .get(reverse("assessments:create", args=[personas.org_a.pk]))
+        .content.decode()
+    )
+    assert '<option value="operationalization-2" selected>' in html
+    assert '<option value="operationalization-1">' in html
+
+
 def test_assessment_form_refuses_another_orgs_team_and_unknown_rubric(personas: Personas) -> None:
     client = login(personas.alice)
     url = reverse("assessments:create", args=[personas.org_a.pk])

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from scoring import rubric as rubric_module
 from scoring.rubric import (
     AUDIENCES,
-    DEFAULT_RUBRIC,
     LEVELS,
     RUBRICS_DIR,
     Rubric,
@@ -34,7 +33,9 @@ from scoring.rubric import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = rubric_path(*DEFAULT_RUBRIC)
+# Version 1's shape: version 2 is checked in test_rubric_versions.py.
+V1 = ("operationalization", 1)
+SHIPPED = rubric_path(*V1)
 
 DIMENSIONS = {
     "observability": [
@@ -81,7 +82,7 @@ FACTS = [
 
 @pytest.fixture(scope="module")
 def shipped() -> Rubric:
-    return get_rubric(*DEFAULT_RUBRIC)
+    return get_rubric(*V1)
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +231,7 @@ def test_loaded_rubric_is_immutable_and_hashable(shipped: Rubric) -> None:
     with pytest.raises(AttributeError):
         shipped.title = "changed"  # type: ignore[misc]
     assert len(set(shipped.questions)) == len(shipped.questions)
-    assert {shipped: 1}[get_rubric(*DEFAULT_RUBRIC)] == 1
+    assert {shipped: 1}[get_rubric(*V1)] == 1
 
 
 def test_loading_twice_gives_equal_rubrics(shipped: Rubric) -> None:

@@ -6,11 +6,23 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assessments.scans.engine import load_catalogue
-from scoring.rubric import DEFAULT_RUBRIC, RubricError, load_rubric, rubric_path
+from scoring.autonomy import Gate, gates_path, load_gates
+from scoring.recommendations import catalogue_path
+from scoring.recommendations import load_catalogue as load_recommendations
+from scoring.rubric import (
+    DEFAULT_RUBRIC,
+    RubricError,
+    authoring_problems,
+    load_rubric,
+    rubric_path,
+)
 
 
 class Command(BaseCommand):
-    help = "Check a rubric file (default: the shipped one) and print what it holds."
+    help = (
+        "Check a rubric file (default: the shipped default), its authoring rules, and the "
+        "autonomy gates and recommendations shipped for its version; print what it holds."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,6 +47,23 @@ class Command(BaseCommand):
             for q in rubric.questions
             for d in q.evidence
             if d not in detectors
+        ]
+        unknown += [f"{path}: {line}" for line in authoring_problems(rubric)]
+        # The gates and the catalogue are versioned with the rubric: check them against it.
+        gates: tuple[Gate, ...] = ()
+        try:
+            if gates_path(rubric).is_file():
+                gates = load_gates(gates_path(rubric), rubric)
+            if catalogue_path(rubric.id, rubric.version).is_file():
+                load_recommendations(catalogue_path(rubric.id, rubric.version), rubric)
+        except RubricError as exc:
+            unknown += [str(issue) for issue in exc.issues]
+        unknown += [
+            f"{gates_path(rubric)}: gates[{gate.id}].requires_evidence: {r.subject!r} is not "
+            "a scan detector"
+            for gate in gates
+            for r in gate.requires
+            if r.kind == "evidence" and r.subject not in detectors
         ]
         if unknown:
             for line in unknown:
