@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -30,6 +29,7 @@ from assessments.jobs import (
 from assessments.models import Assessment
 from assessments.scans import secrets
 from assessments.scans.engine import MappingError, delivery_findings
+from assessments.scans.engine.deliveryfindings import delivery_data
 from assessments.scans.engine import model as engine_model
 from assessments.scans.engine.scan import (
     parse_delivery_export,
@@ -133,6 +133,7 @@ def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
             "rows": len(imported.rows),
             "total_rows": imported.total_rows,
             "columns": list(imported.columns),
+            "read_as": list(imported.notes),
         },
         warnings=[str(e) for e in imported.errors[:500]] + list(imported.warnings),
         partial=bool(imported.errors),
@@ -190,15 +191,13 @@ def delivery_findings_refresh(*, assessment: Assessment) -> None:
     if holder is None:
         return
 
-    def rows(kind: str) -> list[dict[str, Any]] | None:
-        chosen = [s for s in exports if s.kind == kind]
-        return [r for s in chosen for r in s.records] if chosen else None
-
+    deployments, incidents, changes = _delivery_rows(assessment)
     result = delivery_findings(
-        deployments=rows(ScanSource.Kind.DEPLOYMENTS) or [],
-        incidents=rows(ScanSource.Kind.INCIDENTS),
-        changes=rows(ScanSource.Kind.CHANGES),
+        deployments=deployments,
+        incidents=incidents,
+        changes=changes,
         now=timezone.now(),
+        environments=production_environments(),
     )
     ScanFinding.objects.filter(
         run_id=holder.current_run_id, detector__startswith="delivery."
@@ -466,21 +465,45 @@ def evidence_for(assessment: Assessment) -> list[EvidenceFinding]:
     ]
 
 
-def delivery_for(assessment: Assessment) -> DeliveryData | None:
-    """Deployments and incidents from exports, changes from exports or repository history."""
+def production_environments() -> tuple[str, ...] | None:
+    """The environment names counted as production (settings.DELIVERY_ENVIRONMENTS); None
+    (an empty setting) counts every environment."""
+    names = tuple(settings.DELIVERY_ENVIRONMENTS)
+    return names or None
+
+
+def _delivery_rows(
+    assessment: Assessment,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """Deployments and incidents from exports, changes from exports and repository history.
+    Incidents or changes are None when nothing supplies them; an incident export without
+    rows gives an empty list (no failed deployment), not None."""
     sources = list(assessment.scan_sources.select_related("current_run"))
     deployments = [r for s in sources if s.kind == ScanSource.Kind.DEPLOYMENTS for r in s.records]
-    if not deployments:
-        return None
-    incidents = [r for s in sources if s.kind == ScanSource.Kind.INCIDENTS for r in s.records]
+    incident_sources = [s for s in sources if s.kind == ScanSource.Kind.INCIDENTS]
+    imported = [
+        s
+        for s in incident_sources
+        if s.current_run is not None and s.current_run.status == BackgroundJob.Status.SUCCEEDED
+    ]
+    incidents = [r for s in incident_sources for r in s.records] if imported else None
     changes = [r for s in sources if s.kind == ScanSource.Kind.CHANGES for r in s.records]
     for s in sources:
         if s.kind in ScanSource.REPOSITORY_KINDS and s.current_run is not None:
             changes += _history_changes(s.current_run.facts)
-    return DeliveryData(
-        deployments=pd.DataFrame(deployments),
-        changes=pd.DataFrame(changes) if changes else None,
-        incidents=pd.DataFrame(incidents) if incidents else None,
+    return deployments, incidents, changes or None
+
+
+def delivery_for(assessment: Assessment) -> DeliveryData | None:
+    """The delivery records the results and the findings both measure (one definition)."""
+    deployments, incidents, changes = _delivery_rows(assessment)
+    if not deployments:
+        return None
+    return delivery_data(
+        deployments=deployments,
+        incidents=incidents,
+        changes=changes,
+        environments=production_environments(),
     )
 
 
