@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from assessments.scans.engine.detectors import Catalogue, Detector, GlobSet
-from assessments.scans.engine.gitrunner import GitProcess, GitRunner
+from assessments.scans.engine.gitrunner import GitError, GitProcess, GitRunner
 from assessments.scans.engine.manifests import MANIFESTS, ManifestError, parse_manifest
 from assessments.scans.engine.model import Finding, Limits, Pointer, ScanError
 from assessments.scans.engine.workflows import (
@@ -86,12 +87,18 @@ def _split(proc: GitProcess, sep: bytes) -> Iterator[bytes]:
 
 
 class BlobReader:
-    """Reads blobs through one `git cat-file --batch` process, within byte budgets.
+    """Reads blobs through a `git cat-file --batch` process, within byte budgets, one file at
+    a time: a file that cannot be read never stops the others.
 
-    `read()` returns None (and says why in `reason`) for a blob over the per-blob limit, once
-    the total budget is spent, or after the process failed; the caller then reports
-    "could not determine" for whatever needed that blob.
+    `read()` returns None (and says why) for a blob over the per-blob limit, once the total
+    budget is spent, for an object missing from the copy (a partial or shallow clone, a
+    promisor remote, a damaged pack), or when git failed on that object; the caller then
+    reports "could not determine" for whatever needed that blob. A cat-file process that dies
+    or answers out of step is replaced (at most MAX_RESTARTS times) and the blob tried once
+    more.
     """
+
+    MAX_RESTARTS = 5
 
     def __init__(self, *, runner: GitRunner, git_dir: Path, limits: Limits) -> None:
         self.runner = runner
@@ -99,47 +106,86 @@ class BlobReader:
         self.limits = limits
         self.bytes_read = 0
         self.blobs_read = 0
+        self.restarts = 0
         self.broken = False
         self._context: Any = None
         self._proc: GitProcess | None = None
 
     def __enter__(self) -> BlobReader:
+        self._start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is None:
+            return
+        context, self._context, self._proc = self._context, None, None
+        if exc[0] is not None:
+            context.__exit__(*exc)
+            return
+        try:
+            context.__exit__(None, None, None)
+        except GitError:
+            # Every blob it could not give was already reported, file by file.
+            pass
+
+    def _start(self) -> None:
         self._context = self.runner.stream(
             ["cat-file", "--batch"], git_dir=self.git_dir, stdin=True, stage="files", percent=50
         )
         self._proc = self._context.__enter__()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _discard(self) -> None:
+        """Kill the current process (its output can no longer be trusted)."""
         if self._context is not None:
-            self._context.__exit__(*exc)
+            context, self._context, self._proc = self._context, None, None
+            failure = _ReaderFailed()
+            with suppress(GitError, _ReaderFailed):
+                context.__exit__(_ReaderFailed, failure, None)
 
     def read(self, sha: str, size: int) -> tuple[bytes | None, str]:
         if size > self.limits.max_blob_bytes:
             return None, f"larger than {self.limits.max_blob_bytes // 1024} KiB"
         if self.bytes_read + size > self.limits.max_blob_bytes_read:
             return None, "the scan's read budget was spent"
-        if self.broken or self._proc is None:
-            return None, "git cat-file failed"
-        try:
-            self._proc.stdin.write(sha.encode("ascii") + b"\n")
-            self._proc.stdin.flush()
-            header = self._proc.stdout.readline()
-            parts = header.split()
-            if len(parts) != 3 or parts[1] != b"blob":
-                self.broken = True
-                return None, "git cat-file returned no blob"
-            length = int(parts[2])
-            data = self._proc.stdout.read(length + 1)[:length]
-            if len(data) != length:
-                self.broken = True
-                return None, "git cat-file output ended early"
-        except (OSError, ValueError):
-            self.broken = True
-            return None, "git cat-file failed"
-        self.bytes_read += length
-        self.blobs_read += 1
-        return data, ""
+        why = "git cat-file failed"
+        for _attempt in range(2):
+            if self._proc is None:
+                if self.restarts >= self.MAX_RESTARTS:
+                    self.broken = True
+                    return None, "git cat-file failed too often"
+                self.restarts += 1
+                self._start()
+            assert self._proc is not None
+            try:
+                self._proc.stdin.write(sha.encode("ascii") + b"\n")
+                self._proc.stdin.flush()
+                header = self._proc.stdout.readline()
+                parts = header.split()
+                if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
+                    # cat-file answers and carries on: only this file is affected.
+                    return None, "its object is missing from the repository copy"
+                if len(parts) != 3 or parts[1] != b"blob":
+                    why = "git cat-file returned no blob"
+                    self._discard()
+                    continue
+                length = int(parts[2])
+                data = self._proc.stdout.read(length + 1)[:length]
+                if len(data) != length:
+                    why = "git cat-file output ended early"
+                    self._discard()
+                    continue
+            except (OSError, ValueError):
+                why = "git cat-file failed"
+                self._discard()
+                continue
+            self.bytes_read += length
+            self.blobs_read += 1
+            return data, ""
+        return None, why
+
+
+class _ReaderFailed(Exception):
+    """Raised into a cat-file stream to kill it."""
 
 
 @dataclass
@@ -363,7 +409,9 @@ def scan_files(
             "were examined."
         )
     if unreadable:
-        warnings.append(f"{len(unreadable)} file(s) could not be read (size or read limits).")
+        listed = "; ".join(f"{path} ({why})" for path, why in sorted(unreadable.items())[:10])
+        more = f"; and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""
+        warnings.append(f"{len(unreadable)} file(s) could not be read: {listed}{more}.")
     facts = {
         "tree_entries": entries,
         "ignored_entries": ignored,

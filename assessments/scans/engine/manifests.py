@@ -142,9 +142,16 @@ def _packagejson(text: str) -> list[str]:
 
 
 def _gomod(text: str) -> list[str]:
+    """Direct requirements only: a `// indirect` requirement is a dependency of a dependency,
+    not something the project uses (go mod tidy marks it so)."""
     names, in_block = [], False
     for raw in text.splitlines():
-        line = raw.split("//", 1)[0].strip()
+        line, _, comment = raw.partition("//")
+        line = line.strip()
+        if comment.strip().startswith("indirect"):
+            if line.startswith(")"):
+                in_block = False
+            continue
         if in_block:
             if line.startswith(")"):
                 in_block = False
