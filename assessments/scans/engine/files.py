@@ -337,7 +337,12 @@ def scan_files(
                 continue
             match = rule.pattern.search(text[:cap])
             if match:
-                line = text.count("\n", 0, match.start()) + 1
+                # A pattern with a group named `at` points at that group's line (the `kind:`
+                # of a manifest whose pattern also checks the lines before it).
+                at = match.start()
+                if "at" in rule.pattern.groupindex and match.start("at") >= 0:
+                    at = match.start("at")
+                line = text.count("\n", 0, at) + 1
                 states[d_index].hit(Pointer("file", tree_file.path, line))
 
     # Manifests: dependency name -> first (path, line).
