@@ -343,7 +343,9 @@ def compute(
         )
 
     rework_rate = _rework(in_window, notes)
-    weekly = _weekly(in_window, lead_rows, restores, failed if incidents is not None else None, weeks)
+    weekly = _weekly(
+        in_window, lead_rows, restores, failed if incidents is not None else None, weeks
+    )
     return DeliveryMetrics(
         window_start=start.isoformat(),
         window_end=end.isoformat(),

@@ -29,8 +29,8 @@ from assessments.jobs import (
 from assessments.models import Assessment
 from assessments.scans import secrets
 from assessments.scans.engine import MappingError, delivery_findings
-from assessments.scans.engine.deliveryfindings import delivery_data
 from assessments.scans.engine import model as engine_model
+from assessments.scans.engine.deliveryfindings import delivery_data
 from assessments.scans.engine.scan import (
     parse_delivery_export,
     scan_github,

@@ -438,7 +438,7 @@ def _deployment(row: _RowReader) -> tuple[dict[str, Any], str]:
     if bad:
         row.problem("shas", f"not a change id: {bad[0][:50]!r}")
     status = row.text("status").lower() if "status" in row.mapping else "success"
-    out = {
+    out: dict[str, Any] = {
         "id": ident,
         "time": iso(time) if time else None,
         "status": status or "unknown",

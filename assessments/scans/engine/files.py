@@ -122,11 +122,10 @@ class BlobReader:
         if exc[0] is not None:
             context.__exit__(*exc)
             return
-        try:
+        # A failure exit status is not an error here: every blob it could not give was
+        # already reported, file by file.
+        with suppress(GitError):
             context.__exit__(None, None, None)
-        except GitError:
-            # Every blob it could not give was already reported, file by file.
-            pass
 
     def _start(self) -> None:
         self._context = self.runner.stream(

@@ -12,7 +12,9 @@ from assessments.scans.engine.history import RELEASE_TAG
 from tests.scans.engine.gitbuild import ALICE, RepoBuilder, day
 
 GRAFANA = '{\n  "title": "API",\n  "panels": [{"type": "graph"}],\n  "schemaVersion": 39\n}\n'
-ALERT_RULES = "groups:\n  - name: api\n    rules:\n      - alert: HighErrorRate\n        expr: x > 1\n"
+ALERT_RULES = (
+    "groups:\n  - name: api\n    rules:\n      - alert: HighErrorRate\n        expr: x > 1\n"
+)
 
 
 def _scan(repo: Path, tmp_path: Path) -> ScanResult:
@@ -176,8 +178,12 @@ def test_co_authors_anywhere_in_the_message_and_bot_name_forms(tmp_path: Path) -
         when=day(82),
     )
     # Bot authors by the "-bot" account and the "... Bot" display-name forms.
-    builder.commit("Bump", files={"a.txt": "3"}, when=day(83), author=("deploy-bot", "ci@example.com"))
-    builder.commit("Sync", files={"a.txt": "4"}, when=day(84), author=("Docs Sync Bot", "docs@example.com"))
+    builder.commit(
+        "Bump", files={"a.txt": "3"}, when=day(83), author=("deploy-bot", "ci@example.com")
+    )
+    builder.commit(
+        "Sync", files={"a.txt": "4"}, when=day(84), author=("Docs Sync Bot", "docs@example.com")
+    )
     builder.commit("Human", files={"a.txt": "5"}, when=day(85), author=ALICE)
     facts = _scan(builder.path, tmp_path).facts["history"]
     assert facts["ai"]["co_authored"] == 1

@@ -241,8 +241,7 @@ def test_one_missing_object_leaves_every_other_file_readable(tmp_path: Path) -> 
     for detector, (state, detail) in status.items():
         if state == "unknown" and detail.startswith("Could not determine"):
             assert detail == (
-                "Could not determine: a/alerts.yml: its object is missing from the repository "
-                "copy."
+                "Could not determine: a/alerts.yml: its object is missing from the repository copy."
             ), detector
     assert scan.warnings == (
         "1 file(s) could not be read: a/alerts.yml (its object is missing from the repository "
