@@ -391,7 +391,7 @@ def scan_files(
             status, evidence = "unknown", ()
             detail = "Could not determine: " + "; ".join(reasons) + "."
         else:
-            status, evidence = "absent", ()
+            status, evidence = "absent", _searched(detector, dependencies, content_files, d_index)
             detail = "Not found" + (f": {detector.description}" if detector.description else ".")
         for capability in detector.capabilities:
             findings.append(
@@ -427,6 +427,35 @@ def scan_files(
         "workflows": len(workflow_files),
     }
     return FileScan(tuple(findings), facts, tuple(warnings), truncated or bool(unreadable))
+
+
+def _searched(
+    detector: Detector,
+    dependencies: dict[str, dict[str, Pointer]],
+    content_files: dict[tuple[int, int], list[TreeFile]],
+    d_index: int,
+) -> tuple[Pointer, ...]:
+    """What an absent detector looked at: its path globs, the manifests it read for each
+    ecosystem, and each content pattern with the number of files it searched."""
+    out = [Pointer("searched", f"paths {', '.join(detector.paths)}")] if detector.paths else []
+    for ecosystem, names in detector.dependencies.items():
+        read = len(dependencies.get(ecosystem, {}))
+        shown = ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+        out.append(
+            Pointer(
+                "searched",
+                f"{ecosystem} dependencies ({read} found in manifests) for {shown}",
+            )
+        )
+    for r_index, rule in enumerate(detector.content):
+        files = len(content_files.get((d_index, r_index), []))
+        pattern = rule.pattern.pattern
+        if len(pattern) > 120:
+            pattern = pattern[:117] + "..."
+        out.append(
+            Pointer("searched", f"{files} file(s) matching {', '.join(rule.files)} for /{pattern}/")
+        )
+    return tuple(out)
 
 
 def _found_detail(state: _State) -> str:

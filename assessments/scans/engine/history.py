@@ -611,4 +611,10 @@ def scan_history(
     )
     stream_history(runner=runner, git_dir=git_dir, stats=stats)
     facts = stats.facts(window_days=window_days, head=head, tag_total=tag_total)
+    if stats.commits == 0:
+        # A quiet repository is not one without the practice: say when it was last active.
+        out = runner.run(["log", "-1", "--format=%ct", head], git_dir=git_dir, stage="history")
+        stamp = out.decode("ascii", "replace").strip()
+        if stamp.isdigit():
+            facts["last_commit_at"] = datetime.fromtimestamp(int(stamp), UTC).isoformat()
     return history_findings(catalogue, facts, head=head), facts

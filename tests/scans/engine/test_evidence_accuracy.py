@@ -190,3 +190,22 @@ def test_co_authors_anywhere_in_the_message_and_bot_name_forms(tmp_path: Path) -
     assert facts["ai"]["by_identity"] == {"Claude": 1}
     assert facts["bots"]["other_changes"] == 3
     assert facts["trailers"]["co-authored-by"] == 2
+
+
+def test_a_quiet_repository_says_when_it_was_last_active_instead_of_absent(
+    tmp_path: Path,
+) -> None:
+    builder = RepoBuilder(tmp_path / "repo")
+    builder.commit("Only commit", files={"a.txt": "0"}, when=day(1))
+    job = tmp_path / "job"
+    job.mkdir()
+    result = scan_repository(
+        source=builder.path, kind="path", workdir=job, now=day(400), allowed_roots=[tmp_path]
+    )
+    finding = result.finding("history.commit-frequency")
+    assert finding.status == "unknown"
+    assert finding.detail == (
+        "No activity in the last 180 days; last commit on 2026-01-02. Scan the window ending "
+        "at the last commit to measure it."
+    )
+    assert result.facts["history"]["last_commit_at"] == "2026-01-02T12:00:00+00:00"

@@ -249,3 +249,20 @@ def test_one_missing_object_leaves_every_other_file_readable(tmp_path: Path) -> 
     )
     assert scan.partial is True
     assert "limit" not in " ".join(scan.warnings)
+
+
+def test_every_absent_finding_says_what_it_searched(polyglot_repo: Path, workdir: Path) -> None:
+    result = _scan(polyglot_repo, workdir)
+    for finding in result.findings:
+        if finding.detector.startswith("repo.") and finding.status == "absent":
+            assert finding.evidence, f"{finding.detector} is absent with no pointer"
+    pulumi = result.finding("repo.pulumi")
+    assert pulumi.status == "absent"
+    assert all(p.kind == "searched" for p in pulumi.evidence)
+    assert pulumi.evidence[0].ref.startswith("paths ")
+    sentry_like = [
+        f
+        for f in result.findings
+        if f.status == "absent" and f.evidence[0].ref.find("dependencies") >= 0
+    ]
+    assert all("found in manifests" in f.evidence[0].ref for f in sentry_like)
