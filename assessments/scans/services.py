@@ -415,6 +415,45 @@ def _record(run: ScanRun, result: engine_model.ScanResult, attempt: int) -> None
             source.save(update_fields=["current_run"])
 
 
+def scan_result_record(
+    *,
+    assessment: Assessment,
+    kind: str,
+    location: str,
+    label: str,
+    result: engine_model.ScanResult,
+    user: Any,
+) -> ScanSource:
+    """A source with one finished run holding an engine result made elsewhere (the demo's
+    repository, scanned when it is seeded), current at once; delivery findings follow."""
+    now = timezone.now()
+    with transaction.atomic():
+        source = ScanSource.objects.create(
+            assessment=assessment,
+            kind=kind,
+            location=location,
+            label=label,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        run = ScanRun.objects.create(
+            source=source,
+            assessment=assessment,
+            status=BackgroundJob.Status.SUCCEEDED,
+            stage="Done",
+            progress=100,
+            started_at=now,
+            finished_at=now,
+            facts=_json_safe(result.facts),
+            warnings=list(result.warnings),
+            partial=result.partial,
+        )
+        ScanFinding.objects.bulk_create(_finding_rows(run.pk, result.findings))
+        source.current_run = run
+        source.save(update_fields=["current_run"])
+        delivery_findings_refresh(assessment=assessment)
+    return source
+
+
 def _finding_rows(run_id: Any, findings: Sequence[engine_model.Finding]) -> list[ScanFinding]:
     return [
         ScanFinding(

@@ -81,6 +81,10 @@ def _unknown(detector: Detector) -> str:
             "a file to search could not be read (size, read budget, a missing object) or "
             "there were more files than the per-rule limit"
         )
+    if detector.remote_workflows:
+        reasons.append(
+            "a workflow calls a reusable workflow of another repository (which cannot be read)"
+        )
     return "; ".join(reasons) + ", and nothing else matched"
 
 

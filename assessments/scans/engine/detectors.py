@@ -35,7 +35,7 @@ _REPO_ID = re.compile(r"^repo\.[a-z0-9]+(-[a-z0-9]+)*$")
 _MEASURE_ID = re.compile(r"^(history|github|delivery)\.[a-z0-9]+(-[a-z0-9]+)*$")
 _DETECTOR_KEYS = {"id", "capability", "also", "title", "strength", "description", "matches"}
 _MEASURE_KEYS = {"id", "capability", "also", "title", "strength", "description"}
-_MATCH_KEYS = {"paths", "dependencies", "content", "check"}
+_MATCH_KEYS = {"paths", "dependencies", "content", "check", "remote_workflows"}
 _CONTENT_KEYS = {"files", "pattern", "max_kb", "ignore_case"}
 
 
@@ -67,6 +67,9 @@ class Detector:
     dependencies: Mapping[str, tuple[str, ...]]
     content: tuple[ContentRule, ...]
     check: str | None
+    # True: when nothing matched and a workflow calls a reusable workflow of another
+    # repository (which the scan cannot read), the detector could not determine.
+    remote_workflows: bool = False
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -280,6 +283,9 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
             )
     elif not (paths or dependencies or content):
         problems.append(f"{where}: matches nothing (give paths, dependencies, content or check)")
+    remote = matches.get("remote_workflows", False)
+    if not isinstance(remote, bool):
+        problems.append(f"{where}.remote_workflows: must be true or false")
     return Detector(
         id=ident,
         capability=common[1],
@@ -291,6 +297,7 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
         dependencies=dependencies,
         content=content,
         check=check if isinstance(check, str) else None,
+        remote_workflows=remote is True,
     )
 
 

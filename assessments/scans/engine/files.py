@@ -12,6 +12,7 @@ they matched something else.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from assessments.scans.engine.workflows import (
 )
 
 MAX_POINTERS = 20
+_REMOTE_WORKFLOW = re.compile(
+    r"^\s*(?:-\s*)?uses:\s*['\"]?([\w.-]+/[\w.-]+/\.github/workflows/[^\s@'\"]+@[^\s'\"]+)", re.M
+)
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,21 @@ def scan_files(
             names.setdefault(name, Pointer("file", tree_file.path, at_line))
     for d_index, detector in enumerate(catalogue.detectors):
         _match_dependencies(detector, states[d_index], dependencies, broken_ecosystems)
+
+    # Reusable workflows of other repositories: what they run cannot be read here.
+    remote_calls = [
+        (tree_file.path, match.group(1))
+        for tree_file in workflow_files
+        for match in _REMOTE_WORKFLOW.finditer(texts.get(tree_file.path, ""))
+    ]
+    for d_index, detector in enumerate(catalogue.detectors):
+        if detector.remote_workflows and not states[d_index].matched and remote_calls:
+            path, ref = remote_calls[0]
+            more = f" (and {len(remote_calls) - 1} more)" if len(remote_calls) > 1 else ""
+            states[d_index].cannot(
+                f"{path} calls the reusable workflow {ref}{more} of another repository, which "
+                "the scan cannot read"
+            )
 
     # Built-in checks.
     workflows: list[Workflow] = []

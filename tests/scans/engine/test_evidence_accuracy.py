@@ -209,3 +209,20 @@ def test_a_quiet_repository_says_when_it_was_last_active_instead_of_absent(
         "at the last commit to measure it."
     )
     assert result.facts["history"]["last_commit_at"] == "2026-01-02T12:00:00+00:00"
+
+
+def test_a_remote_reusable_workflow_that_cannot_be_read_leaves_sast_undetermined(
+    tmp_path: Path,
+) -> None:
+    files = {
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  checks:\n    uses: acme/shared/.github/workflows/checks.yml@v3\n"
+        )
+    }
+    finding = _scan(_repo(tmp_path, files), tmp_path).finding("repo.sast-codeql")
+    assert finding.status == "unknown"
+    assert finding.detail == (
+        "Could not determine: .github/workflows/ci.yml calls the reusable workflow "
+        "acme/shared/.github/workflows/checks.yml@v3 of another repository, which the scan "
+        "cannot read."
+    )
