@@ -67,6 +67,8 @@ FIELDS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
                 "head_sha",
                 "revision",
                 "git_sha",
+                "changes",
+                "change_ids",
             ),
         ),
         "environment": (False, ("environment", "env", "stage", "target")),
