@@ -413,6 +413,10 @@ def _record(run: ScanRun, result: engine_model.ScanResult, attempt: int) -> None
         if current is None or current.created_at <= run.created_at:
             source.current_run = run
             source.save(update_fields=["current_run"])
+            if source.kind in ScanSource.REPOSITORY_KINDS:
+                # Its commits are the changes lead time is measured from: the delivery
+                # findings must measure what the results page measures.
+                delivery_findings_refresh(assessment=source.assessment)
 
 
 def scan_result_record(
