@@ -104,7 +104,8 @@ def _requirements(text: str) -> list[str]:
         if sources is None:
             return True  # not a compiled file, or no annotation: listed by hand
         return not sources or any(
-            s.startswith(("-r", "-c", "-e", ".")) or s.endswith((".in", ".txt", ".toml", ".cfg"))
+            s.startswith(("-r", "-c", "-e", "."))
+            or s.endswith((".in", ".txt", ".toml", ".cfg"))
             or s.startswith(("pyproject", "setup"))
             for s in sources
         )
