@@ -2,25 +2,31 @@
 
 Definitions and buckets follow Google's fourkeys project (dora-team/fourkeys, METRICS.md and
 the queries of its dashboard), computed with pandas over the same window fourkeys uses: the
-three calendar months up to and including the day of `now` (never earlier than the first
-record). Only the date of `now` matters, so a result can be cached for the day.
+three calendar months up to and including the day of `now`, records strictly after its first
+midnight (never earlier than the first record for the frequency grid). Only the date of `now`
+matters, so a result can be cached for the day. Only production deployments count when the
+export names environments (`DeliveryData.environments`). docs/methodology.md section 12 gives
+every definition and each deliberate difference from fourkeys, with its test.
 
 - Deployment frequency: successful deployments, counted on a grid of every day in the window
   grouped into Sunday-start weeks (BigQuery's WEEK). "Daily" when the median number of days
   with a deployment per week is at least 3; "Weekly" when the median week has a deployment;
   "Monthly" when the median (over weeks) number of deploying weeks in the week's month is at
   least 1; else "Yearly".
-- Lead time for changes: median of (deployment time - change time) over changes first shipped
-  by a deployment in the window; changes with a non-positive difference are excluded, as
-  fourkeys does for automated pushes. Buckets: under 24 h "One day", 168 h "One week",
-  730 h "One month", 4380 h "Six months", else "One year".
+- Lead time for changes: median, in whole minutes (fourkeys' TIMESTAMP_DIFF MINUTE), of
+  (deployment time - change time) over changes first shipped by a deployment in the window;
+  changes with 0 whole minutes or less are excluded, as fourkeys does for automated pushes.
+  Buckets: under 24 h "One day", 168 h "One week", 730 h "One month", 4380 h "Six months",
+  else "One year".
 - Change failure rate: share of the window's successful deployments linked to an incident (by
-  deployment id, or by a shipped sha). Buckets: up to 15 % "0-15%", under 46 % "16-45%", else
-  "46-60%". (fourkeys counts incident-change rows, which double-counts, see its issue #213;
-  this counts failed deployments, DORA's own definition.)
-- Failed deployment recovery time: median of (resolved - start) over resolved incidents linked
-  to a deployment, where start is the earlier of the incident's creation and the deployment's
-  time (fourkeys' time_created). Same buckets as lead time.
+  deployment id, or by a shipped commit: the first deployment in the window that shipped it
+  no later than the incident). An incident export without rows gives 0. Buckets: up to 15 %
+  "0-15%", under 46 % "16-45%", else "46-60%".
+- Time to restore (failed deployment recovery time): median of exact (resolved - start) over
+  resolved incidents starting in the window, where start is the earlier of the incident's
+  creation and its deployment's time (fourkeys' time_created); unlinked incidents count from
+  their creation. Same buckets as lead time.
+- Rework rate (DORA's fifth measure): share of deployments marked unplanned (`rework`).
 
 Where changes are marked AI-assisted, lead time and change failure rate are also split
 between AI-assisted changes (and the deployments that shipped them) and the others.
