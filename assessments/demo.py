@@ -116,7 +116,13 @@ class DemoInfo:
     created: bool
 
 
-def seed_demo(*, reset: bool = False) -> DemoInfo:
+def seed_demo(
+    *, reset: bool = False, evidence: bool = False, now: datetime | None = None
+) -> DemoInfo:
+    """The demo organisations and assessment. `evidence` also scans a demo repository and
+    imports demo delivery exports (assessments/demo_evidence.py) into a new demo, so its
+    results show agreements, contradictions and DORA metrics (`manage.py seed_demo` does;
+    tests that do not need it skip the git work)."""
     with transaction.atomic():
         if reset:
             Organisation.objects.filter(pk__in=[DEMO_ORG_ID, DEMO_CLIENT_ID]).delete()
@@ -124,6 +130,14 @@ def seed_demo(*, reset: bool = False) -> DemoInfo:
         users = _users()
         if created:
             _build(users)
+            if evidence:
+                from assessments.demo_evidence import demo_evidence_add
+
+                demo_evidence_add(
+                    assessment=Assessment.objects.get(pk=DEMO_ASSESSMENT_ID),
+                    user=users[DEMO_USERNAME],
+                    now=now or datetime.now(UTC),
+                )
     return DemoInfo(DEMO_USERNAME, DEMO_PASSWORD, DEMO_ORG_ID, DEMO_ASSESSMENT_ID, created)
 
 

@@ -316,6 +316,9 @@ SCAN_ALLOWED_ROOTS = [Path(p) for p in env_list("SCAN_ALLOWED_ROOTS", [])]
 SCAN_TIMEOUT_SECONDS = env_int("SCAN_TIMEOUT_SECONDS", 900)
 SCAN_MAX_UPLOAD_BYTES = env_int("SCAN_MAX_UPLOAD_BYTES", 500 * 1024 * 1024)
 EXPORT_MAX_UPLOAD_BYTES = env_int("EXPORT_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Environment names that DORA measures count as production (comma-separated, any case);
+# deployments that name another environment are left out. Empty counts every environment.
+DELIVERY_ENVIRONMENTS = env_list("DELIVERY_ENVIRONMENTS", ["production", "prod", "prd", "live"])
 PROCESS_LOG_MAX_UPLOAD_BYTES = env_int("PROCESS_LOG_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 30)
 MEMBER_INVITATION_TTL_DAYS = env_int("MEMBER_INVITATION_TTL_DAYS", 14)

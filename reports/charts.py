@@ -625,16 +625,26 @@ def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
 
 
 def delivery_weeks_table(result: dict[str, Any]) -> list[list[str]]:
-    """The delivery chart's numbers: deployments and median lead time, week by week."""
+    """The delivery chart's numbers week by week: deployments, and where there are any, the
+    median lead time, the change failure rate and the median time to restore (fourkeys'
+    dashboard series)."""
     delivery = result.get("delivery")
     if not delivery or not delivery.get("weekly"):
         return []
     weeks = delivery["weekly"]
-    if not any(w["median_lead_time_hours"] is not None for w in weeks):
-        return [["Week of", "Deployments"], *([w["week"], str(w["deployments"])] for w in weeks)]
-    rows = [["Week of", "Deployments", "Median lead time"]]
+    columns: list[tuple[str, str, Any]] = [
+        ("Median lead time", "median_lead_time_hours", _hours),
+        ("Change failure rate", "change_failure_rate", lambda v: f"{v:.0%}"),
+        ("Median time to restore", "median_restore_hours", _hours),
+    ]
+    shown = [c for c in columns if any(w.get(c[1]) is not None for w in weeks)]
+    rows = [["Week of", "Deployments", *(title for title, _key, _fmt in shown)]]
     for week in weeks:
         rows.append(
-            [week["week"], str(week["deployments"]), _hours(week["median_lead_time_hours"])]
+            [
+                week["week"],
+                str(week["deployments"]),
+                *("-" if week.get(key) is None else fmt(week[key]) for _title, key, fmt in shown),
+            ]
         )
     return rows

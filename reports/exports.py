@@ -468,6 +468,10 @@ def delivery_table(result: dict[str, Any]) -> pd.DataFrame | None:
             delivery["recovery_bucket"],
         ),
     ]
+    if delivery.get("rework_rate") is not None:
+        rows.append(
+            row("Rework rate", delivery["rework_rate"], "share of deployments", "unplanned")
+        )
     frame = pd.DataFrame(rows, columns=DELIVERY_COLUMNS)
     for column in ("ai_assisted_n", "other_n"):
         frame[column] = frame[column].astype("Int64")

@@ -2,25 +2,31 @@
 
 Definitions and buckets follow Google's fourkeys project (dora-team/fourkeys, METRICS.md and
 the queries of its dashboard), computed with pandas over the same window fourkeys uses: the
-three calendar months up to and including the day of `now` (never earlier than the first
-record). Only the date of `now` matters, so a result can be cached for the day.
+three calendar months up to and including the day of `now`, records strictly after its first
+midnight (never earlier than the first record for the frequency grid). Only the date of `now`
+matters, so a result can be cached for the day. Only production deployments count when the
+export names environments (`DeliveryData.environments`). docs/methodology.md section 12 gives
+every definition and each deliberate difference from fourkeys, with its test.
 
 - Deployment frequency: successful deployments, counted on a grid of every day in the window
   grouped into Sunday-start weeks (BigQuery's WEEK). "Daily" when the median number of days
   with a deployment per week is at least 3; "Weekly" when the median week has a deployment;
   "Monthly" when the median (over weeks) number of deploying weeks in the week's month is at
   least 1; else "Yearly".
-- Lead time for changes: median of (deployment time - change time) over changes first shipped
-  by a deployment in the window; changes with a non-positive difference are excluded, as
-  fourkeys does for automated pushes. Buckets: under 24 h "One day", 168 h "One week",
-  730 h "One month", 4380 h "Six months", else "One year".
+- Lead time for changes: median, in whole minutes (fourkeys' TIMESTAMP_DIFF MINUTE), of
+  (deployment time - change time) over changes first shipped by a deployment in the window;
+  changes with 0 whole minutes or less are excluded, as fourkeys does for automated pushes.
+  Buckets: under 24 h "One day", 168 h "One week", 730 h "One month", 4380 h "Six months",
+  else "One year".
 - Change failure rate: share of the window's successful deployments linked to an incident (by
-  deployment id, or by a shipped sha). Buckets: up to 15 % "0-15%", under 46 % "16-45%", else
-  "46-60%". (fourkeys counts incident-change rows, which double-counts, see its issue #213;
-  this counts failed deployments, DORA's own definition.)
-- Failed deployment recovery time: median of (resolved - start) over resolved incidents linked
-  to a deployment, where start is the earlier of the incident's creation and the deployment's
-  time (fourkeys' time_created). Same buckets as lead time.
+  deployment id, or by a shipped commit: the first deployment in the window that shipped it
+  no later than the incident). An incident export without rows gives 0. Buckets: up to 15 %
+  "0-15%", under 46 % "16-45%", else "46-60%".
+- Time to restore (failed deployment recovery time): median of exact (resolved - start) over
+  resolved incidents starting in the window, where start is the earlier of the incident's
+  creation and its deployment's time (fourkeys' time_created); unlinked incidents count from
+  their creation. Same buckets as lead time.
+- Rework rate (DORA's fifth measure): share of deployments marked unplanned (`rework`).
 
 Where changes are marked AI-assisted, lead time and change failure rate are also split
 between AI-assisted changes (and the deployments that shipped them) and the others.
@@ -44,6 +50,9 @@ TIME_BUCKETS = (
     (4380.0, "Six months"),
 )
 SUCCESS = {"success", "succeeded", "successful", "ok", "deployed", "completed"}
+# Environment names that mean production when an export says where each deployment went.
+PRODUCTION = ("production", "prod", "prd", "live")
+MAX_EVIDENCE = 10
 
 
 def time_bucket(hours: float) -> str:
@@ -68,14 +77,19 @@ class DeliveryData:
     """Delivery records as DataFrames (times: datetimes or ISO strings; naive means UTC).
 
     deployments: id, time, status (success values: see SUCCESS), shas (list of commit ids
-        shipped; a single string is one sha)
+        shipped; a single string is one sha), environment (optional; see `environments`), rework (optional yes/no: an unplanned
+        deployment made to fix a user-facing problem)
     changes: sha, time, ai_assisted (bool, optional)
-    incidents: id, created, resolved (may be empty), deployment_id and/or sha (may be empty)
+    incidents: id, created, resolved (may be empty), deployment_id and/or sha (may be empty).
+        None means no incident export; an empty frame means an export with no incident.
+    environments: the environment names counted as production (case-insensitive); rows naming
+        no environment are kept. None counts every environment.
     """
 
     deployments: pd.DataFrame
     changes: pd.DataFrame | None = None
     incidents: pd.DataFrame | None = None
+    environments: tuple[str, ...] | None = PRODUCTION
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,22 @@ class WeekPoint:
     week: str  # ISO date of the week's Sunday (fourkeys' weeks)
     deployments: int
     median_lead_time_hours: float | None
+    # Failed deployments / deployments that week (None without an incident export or without
+    # deployments); median restore time of the incidents that started that week.
+    change_failure_rate: float | None = None
+    median_restore_hours: float | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The records behind the measures, for pointers: ids only, at most MAX_EVIDENCE each."""
+
+    latest_deployments: tuple[str, ...] = ()
+    failed_deployments: tuple[str, ...] = ()
+    slowest_changes: tuple[tuple[str, str], ...] = ()  # (deployment id, sha)
+    slowest_restores: tuple[str, ...] = ()  # incident ids
+    lead_time_changes: int = 0
+    restored_incidents: int = 0
 
 
 @dataclass(frozen=True)
@@ -110,6 +140,10 @@ class DeliveryMetrics:
     failure_rate_split: Split | None
     weekly: tuple[WeekPoint, ...]
     notes: tuple[str, ...]
+    rework_rate: float | None = None
+    environments: tuple[str, ...] = ()  # the production filter applied, empty when none
+    excluded_deployments: int = 0
+    evidence: Evidence = Evidence()
 
 
 def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
@@ -158,21 +192,25 @@ def _as_list(value: object) -> list[str]:
 def compute(
     data: DeliveryData, *, now: datetime, months: int = WINDOW_MONTHS
 ) -> DeliveryMetrics | None:
-    """The four keys over the window ending with the day of `now`; None without deployments."""
+    """The DORA measures over the window ending with the day of `now`; None without
+    deployments in it."""
     if now.tzinfo is None:
         raise ScoringInputError(["now must be a timezone-aware datetime"])
     today = pd.Timestamp(now).tz_convert("UTC").floor("D")
     end = today + pd.Timedelta(days=1)
     window_start = today - pd.DateOffset(months=months)
+    notes: list[str] = []
 
     _require(data.deployments, "deployments", ("id", "time", "status", "shas"))
     deployments = data.deployments.copy()
     deployments["time"] = _utc(deployments["time"], "deployments.time")
     deployments["id"] = deployments["id"].astype(str)
+    deployments, environments, excluded = _production(deployments, data.environments, notes)
     ok = deployments["status"].astype(str).str.lower().isin(SUCCESS) & deployments["time"].notna()
     successful = deployments.loc[ok & (deployments["time"] < end)].sort_values(["time", "id"])
     successful = successful.drop_duplicates("id")
-    in_window = successful.loc[successful["time"] >= window_start]
+    # fourkeys: `time_created > TIMESTAMP(DATE_SUB(CURRENT_DATE(), INTERVAL 3 MONTH))`.
+    in_window = successful.loc[successful["time"] > window_start]
     if in_window.empty:
         return None
 
@@ -190,31 +228,34 @@ def compute(
     else:
         changes = None
 
-    # The window starts at the first record (fourkeys: the first raw event), if that is later.
+    # The grid starts at the first record's day when that is later than the window's start.
+    # (fourkeys starts the day after its first raw event; see docs/methodology.md.)
     first_record = deployments["time"].min()
     if changes is not None:
         first_record = min(first_record, changes["time"].min())
     start = max(window_start, first_record.floor("D"))
-    notes: list[str] = []
 
     frequency, per_week, weeks = _frequency(in_window["time"], start, today)
 
-    # One row per (deployment, sha) for the deployment that first shipped each sha.
+    # One row per (deployment, sha), in deployment order.
     shipped = successful[["id", "time", "shas"]].copy()
     shipped["shas"] = shipped["shas"].map(_as_list)
     shipped = shipped.explode("shas").dropna(subset=["shas"])
     shipped = shipped.rename(columns={"id": "deployment_id", "time": "deployed", "shas": "sha"})
-    first_shipped = shipped.drop_duplicates("sha")  # sorted by time above: the first deployment
+    first_shipped = shipped.drop_duplicates("sha")
 
     lead_hours: float | None = None
     lead_split: Split | None = None
-    lead_rows = pd.DataFrame(columns=["deployment_id", "deployed", "hours", "ai_assisted"])
+    lead_rows = pd.DataFrame(columns=["deployment_id", "deployed", "hours", "ai_assisted", "sha"])
     if changes is not None:
-        rows = first_shipped.loc[first_shipped["deployed"] >= window_start].merge(
+        rows = first_shipped.loc[first_shipped["deployed"] > window_start].merge(
             changes.drop_duplicates("sha"), on="sha", how="inner"
         )
-        rows["hours"] = (rows["deployed"] - rows["time"]).dt.total_seconds() / 3600
-        lead_rows = rows.loc[rows["hours"] > 0]
+        # fourkeys: TIMESTAMP_DIFF(deployed, committed, MINUTE) > 0, i.e. whole minutes, and a
+        # change deployed less than 60 s after it was made is an automated push, left out.
+        minutes = ((rows["deployed"] - rows["time"]).dt.total_seconds() // 60).astype("float64")
+        rows["hours"] = minutes / 60
+        lead_rows = rows.loc[minutes > 0]
         if not lead_rows.empty:
             lead_hours = float(lead_rows["hours"].median())
             ai = lead_rows.loc[lead_rows["ai_assisted"], "hours"]
@@ -231,64 +272,86 @@ def compute(
     failure_rate: float | None = None
     recovery: float | None = None
     failure_split: Split | None = None
+    failed: set[str] = set()
+    restores = pd.DataFrame(columns=["id", "start", "hours"])
     incidents = data.incidents
-    if incidents is not None and not incidents.empty:
-        _require(incidents, "incidents", ("id", "created"))
-        incidents = incidents.copy()
-        incidents["created"] = _utc(incidents["created"], "incidents.created")
-        resolved = (
-            incidents["resolved"]
-            if "resolved" in incidents.columns
-            else pd.Series(None, index=incidents.index, dtype=object)
-        )
-        incidents["resolved"] = _utc(resolved, "incidents.resolved")
-        sha_to_deploy = first_shipped.set_index("sha")["deployment_id"]
-        by_id = _column(incidents, "deployment_id")
-        by_sha = _column(incidents, "sha").map(sha_to_deploy).fillna("")
-        incidents["deployment_id"] = by_id.where(by_id != "", by_sha)
-        deploy_time = successful.set_index("id")["time"]
-        linked = incidents.loc[incidents["deployment_id"].isin(deploy_time.index)].copy()
-        unlinked = len(incidents) - len(linked)
-        if unlinked:
+    window_ids = set(in_window["id"])
+    if incidents is not None:
+        if incidents.empty:
+            failure_rate = 0.0
             notes.append(
-                f"{unlinked} incident(s) could not be linked to a deployment and are not counted."
+                "The incident export holds no incidents: change failure rate 0 %, "
+                "and no recovery time to measure."
             )
-        window_ids = set(in_window["id"])
-        failed = set(linked["deployment_id"]) & window_ids
-        failure_rate = len(failed) / len(in_window)
-
-        linked["start"] = (
-            linked[["created"]]
-            .assign(deployed=linked["deployment_id"].map(deploy_time))
-            .min(axis=1)
-        )
-        recent = linked.loc[linked["start"] >= window_start]
-        hours = (recent["resolved"] - recent["start"]).dt.total_seconds() / 3600
-        open_count = int(hours.isna().sum())
-        hours = hours.dropna()
-        hours = hours.loc[hours >= 0]
-        if len(hours):
-            recovery = float(hours.median())
-        if open_count:
-            notes.append(f"{open_count} linked incident(s) are not resolved yet.")
-
-        if not lead_rows.empty and lead_rows["ai_assisted"].any():
-            ai_deploys = set(lead_rows.loc[lead_rows["ai_assisted"], "deployment_id"])
-            ai_mask = in_window["id"].isin(ai_deploys)
-            n_ai, n_other = int(ai_mask.sum()), int((~ai_mask).sum())
-            if n_ai and n_other:
-                failure_split = Split(
-                    len(failed & ai_deploys) / n_ai,
-                    len(failed - ai_deploys) / n_other,
-                    n_ai,
-                    n_other,
+        else:
+            _require(incidents, "incidents", ("id", "created"))
+            incidents = incidents.copy()
+            incidents["id"] = incidents["id"].astype(str)
+            incidents["created"] = _utc(incidents["created"], "incidents.created")
+            resolved = (
+                incidents["resolved"]
+                if "resolved" in incidents.columns
+                else pd.Series(None, index=incidents.index, dtype=object)
+            )
+            incidents["resolved"] = _utc(resolved, "incidents.resolved")
+            deploy_time = successful.set_index("id")["time"]
+            by_id = _column(incidents, "deployment_id")
+            by_sha = pd.Series(
+                [
+                    _cause(sha, created, shipped, window_start)
+                    for sha, created in zip(
+                        _column(incidents, "sha"), incidents["created"], strict=True
+                    )
+                ],
+                index=incidents.index,
+                dtype="string",
+            )
+            linked_id = by_id.where(by_id.isin(deploy_time.index), by_sha)
+            incidents["deployment_id"] = linked_id.where(linked_id.isin(deploy_time.index), "")
+            linked = incidents["deployment_id"] != ""
+            unlinked = int((~linked).sum())
+            if unlinked:
+                notes.append(
+                    f"{unlinked} incident(s) could not be linked to a deployment: they count for "
+                    "recovery time (from their creation) but not for change failure rate."
                 )
+            failed = set(incidents.loc[linked, "deployment_id"]) & window_ids
+            failure_rate = len(failed) / len(in_window)
+
+            # fourkeys' time_created: the earlier of the incident's creation and the time of
+            # the deployment that caused it; unlinked incidents start at their creation.
+            deployed = incidents["deployment_id"].map(deploy_time)
+            incidents["start"] = incidents[["created"]].assign(deployed=deployed).min(axis=1)
+            recent = incidents.loc[incidents["start"] > window_start]
+            hours = (recent["resolved"] - recent["start"]).dt.total_seconds() / 3600
+            open_count = int(hours.isna().sum())
+            restores = recent.assign(hours=hours).dropna(subset=["hours"])
+            restores = restores.loc[restores["hours"] >= 0, ["id", "start", "hours"]]
+            if len(restores):
+                recovery = float(restores["hours"].median())
+            if open_count:
+                notes.append(f"{open_count} incident(s) are not resolved yet.")
+
+            if not lead_rows.empty and lead_rows["ai_assisted"].any():
+                ai_deploys = set(lead_rows.loc[lead_rows["ai_assisted"], "deployment_id"])
+                ai_mask = in_window["id"].isin(ai_deploys)
+                n_ai, n_other = int(ai_mask.sum()), int((~ai_mask).sum())
+                if n_ai and n_other:
+                    failure_split = Split(
+                        len(failed & ai_deploys) / n_ai,
+                        len(failed - ai_deploys) / n_other,
+                        n_ai,
+                        n_other,
+                    )
     else:
         notes.append(
             "No incident records: change failure rate and recovery time need an incident export."
         )
 
-    weekly = _weekly(in_window["time"], lead_rows, weeks)
+    rework_rate = _rework(in_window, notes)
+    weekly = _weekly(
+        in_window, lead_rows, restores, failed if incidents is not None else None, weeks
+    )
     return DeliveryMetrics(
         window_start=start.isoformat(),
         window_end=end.isoformat(),
@@ -305,6 +368,83 @@ def compute(
         failure_rate_split=failure_split,
         weekly=weekly,
         notes=tuple(notes),
+        rework_rate=rework_rate,
+        environments=environments,
+        excluded_deployments=excluded,
+        evidence=_evidence(in_window, lead_rows, failed, restores),
+    )
+
+
+def _production(
+    deployments: pd.DataFrame, wanted: tuple[str, ...] | None, notes: list[str]
+) -> tuple[pd.DataFrame, tuple[str, ...], int]:
+    """Only the deployments to the chosen environments (case-insensitive); rows that name no
+    environment are kept, since the export does not say where they went."""
+    if wanted is None or "environment" not in deployments.columns:
+        return deployments, (), 0
+    names = _column(deployments, "environment").str.strip().str.lower()
+    allowed = {w.strip().lower() for w in wanted}
+    keep = (names == "") | names.isin(allowed)
+    excluded = int((~keep).sum())
+    if not (names != "").any():
+        return deployments, (), 0
+    chosen = tuple(sorted(allowed))
+    if excluded:
+        others = ", ".join(sorted(set(names[~keep])))
+        notes.append(
+            f"Production deployments only (environment {', '.join(chosen)}): "
+            f"{excluded} deployment(s) to {others} left out."
+        )
+    return deployments.loc[keep], chosen, excluded
+
+
+def _cause(
+    sha: str, created: pd.Timestamp, shipped: pd.DataFrame, window_start: pd.Timestamp
+) -> str:
+    """The deployment an incident's commit points at: the first deployment in the window that
+    shipped it no later than the incident was opened; else the first in the window; else the
+    first ever. A commit shipped again later (a redeploy) is then attributed where it counts."""
+    if not sha:
+        return ""
+    rows = shipped.loc[shipped["sha"] == sha]
+    if rows.empty:
+        rows = shipped.loc[shipped["sha"].str.lower() == sha.lower()]
+        if rows.empty:
+            return ""
+    in_window = rows.loc[rows["deployed"] > window_start]
+    before = in_window.loc[in_window["deployed"] <= created] if pd.notna(created) else in_window
+    for candidates in (before, in_window, rows):
+        if not candidates.empty:
+            return str(candidates["deployment_id"].iloc[0])
+    return ""
+
+
+def _rework(in_window: pd.DataFrame, notes: list[str]) -> float | None:
+    """DORA's rework rate: the share of deployments that were unplanned, made to fix a
+    user-facing problem, from a yes/no `rework` column; None when the export has none."""
+    if "rework" not in in_window.columns:
+        return None
+    text = _column(in_window, "rework").str.strip()
+    if not (text != "").any():
+        return None
+    flags = _flags(in_window["rework"], "deployments.rework")
+    return float(flags.sum()) / len(in_window)
+
+
+def _evidence(
+    in_window: pd.DataFrame, lead_rows: pd.DataFrame, failed: set[str], restores: pd.DataFrame
+) -> Evidence:
+    slowest = lead_rows.sort_values(["hours", "sha"], ascending=[False, True]).head(MAX_EVIDENCE)
+    slow_restores = restores.sort_values(["hours", "id"], ascending=[False, True])
+    return Evidence(
+        latest_deployments=tuple(str(i) for i in in_window["id"].tail(5)[::-1]),
+        failed_deployments=tuple(sorted(failed)[:MAX_EVIDENCE]),
+        slowest_changes=tuple(
+            (str(d), str(s)) for d, s in zip(slowest["deployment_id"], slowest["sha"], strict=True)
+        ),
+        slowest_restores=tuple(str(i) for i in slow_restores["id"].head(MAX_EVIDENCE)),
+        lead_time_changes=len(lead_rows),
+        restored_incidents=len(restores),
     )
 
 
@@ -342,20 +482,40 @@ def _frequency(
 
 
 def _weekly(
-    times: pd.Series, lead_rows: pd.DataFrame, weeks: pd.DatetimeIndex
+    in_window: pd.DataFrame,
+    lead_rows: pd.DataFrame,
+    restores: pd.DataFrame,
+    failed: set[str] | None,
+    weeks: pd.DatetimeIndex,
 ) -> tuple[WeekPoint, ...]:
+    """fourkeys' dashboard series, by week: deployments, median lead time, change failure
+    rate and median time to restore."""
     # Weeks are keyed by their Sunday at midnight: floor to the day first, or a deployment at
     # 14:00 lands on "Sunday 14:00" and matches no week of the window.
-    counts = pd.Series(1, index=_week_start(times.dt.floor("D"))).groupby(level=0).size()
+    deploy_weeks = _week_start(in_window["time"].dt.floor("D"))
+    counts = pd.Series(1, index=deploy_weeks).groupby(level=0).size()
+    failures: pd.Series = pd.Series(dtype="float64")
+    if failed is not None:
+        flags = pd.Series(in_window["id"].isin(failed).to_numpy(), index=deploy_weeks)
+        failures = flags.groupby(level=0).mean()
     lead: pd.Series = pd.Series(dtype="float64")
     if not lead_rows.empty:
         deployed_days = lead_rows["deployed"].dt.floor("D")
         lead = lead_rows.groupby(_week_start(deployed_days))["hours"].median()
+    restore: pd.Series = pd.Series(dtype="float64")
+    if not restores.empty:
+        restore = restores.groupby(_week_start(restores["start"].dt.floor("D")))["hours"].median()
+
+    def value(series: pd.Series, week: pd.Timestamp) -> float | None:
+        return float(series[week]) if week in series.index else None
+
     return tuple(
         WeekPoint(
             week.date().isoformat(),
             int(counts.get(week, 0)),
-            float(lead[week]) if week in lead.index else None,
+            value(lead, week),
+            value(failures, week),
+            value(restore, week),
         )
         for week in weeks
     )

@@ -682,9 +682,11 @@ def inputs_hash(
     canonical = _canonical_answers(answers)
     digest.update(pd.util.hash_pandas_object(canonical, index=False).to_numpy().tobytes())
     if delivery is not None:
+        digest.update(json.dumps(delivery.environments).encode())
         for name in ("deployments", "changes", "incidents"):
             part = getattr(delivery, name)
-            digest.update(name.encode())
+            # An empty export (no incidents: failure rate 0) differs from no export (unknown).
+            digest.update(name.encode() + (b"-" if part is None else b"+"))
             if part is not None and not part.empty:
                 records = _canonical_records(part)
                 digest.update(",".join(records.columns).encode())

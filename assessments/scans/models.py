@@ -117,5 +117,7 @@ class ScanFinding(models.Model):
                 ref = f"{ref}:{line}"
             elif pointer.get("kind") == "row":
                 ref = f"row {ref}"
+            elif pointer.get("kind") == "searched":
+                ref = f"searched {ref}"
             out.append(ref)
         return out

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -31,6 +30,7 @@ from assessments.models import Assessment
 from assessments.scans import secrets
 from assessments.scans.engine import MappingError, delivery_findings
 from assessments.scans.engine import model as engine_model
+from assessments.scans.engine.deliveryfindings import delivery_data
 from assessments.scans.engine.detectors import load_catalogue
 from assessments.scans.engine.scan import (
     parse_delivery_export,
@@ -134,6 +134,7 @@ def export_import(*, source: ScanSource, mapping: dict[str, str] | None) -> Any:
             "rows": len(imported.rows),
             "total_rows": imported.total_rows,
             "columns": list(imported.columns),
+            "read_as": list(imported.notes),
         },
         warnings=[str(e) for e in imported.errors[:500]] + list(imported.warnings),
         partial=bool(imported.errors),
@@ -191,15 +192,13 @@ def delivery_findings_refresh(*, assessment: Assessment) -> None:
     if holder is None:
         return
 
-    def rows(kind: str) -> list[dict[str, Any]] | None:
-        chosen = [s for s in exports if s.kind == kind]
-        return [r for s in chosen for r in s.records] if chosen else None
-
+    deployments, incidents, changes = _delivery_rows(assessment)
     result = delivery_findings(
-        deployments=rows(ScanSource.Kind.DEPLOYMENTS) or [],
-        incidents=rows(ScanSource.Kind.INCIDENTS),
-        changes=rows(ScanSource.Kind.CHANGES),
+        deployments=deployments,
+        incidents=incidents,
+        changes=changes,
         now=timezone.now(),
+        environments=production_environments(),
     )
     ScanFinding.objects.filter(
         run_id=holder.current_run_id, detector__startswith="delivery."
@@ -415,6 +414,49 @@ def _record(run: ScanRun, result: engine_model.ScanResult, attempt: int) -> None
         if current is None or current.created_at <= run.created_at:
             source.current_run = run
             source.save(update_fields=["current_run"])
+            if source.kind in ScanSource.REPOSITORY_KINDS:
+                # Its commits are the changes lead time is measured from: the delivery
+                # findings must measure what the results page measures.
+                delivery_findings_refresh(assessment=source.assessment)
+
+
+def scan_result_record(
+    *,
+    assessment: Assessment,
+    kind: str,
+    location: str,
+    label: str,
+    result: engine_model.ScanResult,
+    user: Any,
+) -> ScanSource:
+    """A source with one finished run holding an engine result made elsewhere (the demo's
+    repository, scanned when it is seeded), current at once; delivery findings follow."""
+    now = timezone.now()
+    with transaction.atomic():
+        source = ScanSource.objects.create(
+            assessment=assessment,
+            kind=kind,
+            location=location,
+            label=label,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        run = ScanRun.objects.create(
+            source=source,
+            assessment=assessment,
+            status=BackgroundJob.Status.SUCCEEDED,
+            stage="Done",
+            progress=100,
+            started_at=now,
+            finished_at=now,
+            facts=_json_safe(result.facts),
+            warnings=list(result.warnings),
+            partial=result.partial,
+        )
+        ScanFinding.objects.bulk_create(_finding_rows(run.pk, result.findings))
+        source.current_run = run
+        source.save(update_fields=["current_run"])
+        delivery_findings_refresh(assessment=assessment)
+    return source
 
 
 def _finding_rows(run_id: Any, findings: Sequence[engine_model.Finding]) -> list[ScanFinding]:
@@ -565,21 +607,45 @@ def evidence_for(assessment: Assessment) -> list[EvidenceFinding]:
     return evidence
 
 
-def delivery_for(assessment: Assessment) -> DeliveryData | None:
-    """Deployments and incidents from exports, changes from exports or repository history."""
+def production_environments() -> tuple[str, ...] | None:
+    """The environment names counted as production (settings.DELIVERY_ENVIRONMENTS); None
+    (an empty setting) counts every environment."""
+    names = tuple(settings.DELIVERY_ENVIRONMENTS)
+    return names or None
+
+
+def _delivery_rows(
+    assessment: Assessment,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None, list[dict[str, Any]] | None]:
+    """Deployments and incidents from exports, changes from exports and repository history.
+    Incidents or changes are None when nothing supplies them; an incident export without
+    rows gives an empty list (no failed deployment), not None."""
     sources = list(assessment.scan_sources.select_related("current_run"))
     deployments = [r for s in sources if s.kind == ScanSource.Kind.DEPLOYMENTS for r in s.records]
-    if not deployments:
-        return None
-    incidents = [r for s in sources if s.kind == ScanSource.Kind.INCIDENTS for r in s.records]
+    incident_sources = [s for s in sources if s.kind == ScanSource.Kind.INCIDENTS]
+    imported = [
+        s
+        for s in incident_sources
+        if s.current_run is not None and s.current_run.status == BackgroundJob.Status.SUCCEEDED
+    ]
+    incidents = [r for s in incident_sources for r in s.records] if imported else None
     changes = [r for s in sources if s.kind == ScanSource.Kind.CHANGES for r in s.records]
     for s in sources:
         if s.kind in ScanSource.REPOSITORY_KINDS and s.current_run is not None:
             changes += _history_changes(s.current_run.facts)
-    return DeliveryData(
-        deployments=pd.DataFrame(deployments),
-        changes=pd.DataFrame(changes) if changes else None,
-        incidents=pd.DataFrame(incidents) if incidents else None,
+    return deployments, incidents, changes or None
+
+
+def delivery_for(assessment: Assessment) -> DeliveryData | None:
+    """The delivery records the results and the findings both measure (one definition)."""
+    deployments, incidents, changes = _delivery_rows(assessment)
+    if not deployments:
+        return None
+    return delivery_data(
+        deployments=deployments,
+        incidents=incidents,
+        changes=changes,
+        environments=production_environments(),
     )
 
 

@@ -84,3 +84,45 @@ def test_seed_demo_never_takes_over_a_real_account_named_demo() -> None:
     real.refresh_from_db()
     assert real.check_password("her own password")
     assert not real.check_password(DEMO_PASSWORD)
+
+
+def test_the_demo_shows_evidence_agreements_contradictions_and_dora_metrics() -> None:
+    from datetime import UTC, datetime
+
+    from assessments.demo import seed_demo
+    from assessments.scans.models import ScanFinding, ScanSource
+    from reports.services import result_compute
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    seed_demo(evidence=True, now=now)
+    assessment = Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+    kinds = sorted(assessment.scan_sources.values_list("kind", flat=True))
+    assert kinds == ["deployments", "incidents", "repo_path"]
+    findings = ScanFinding.objects.filter(run__source__assessment=assessment)
+    statuses = set(findings.values_list("status", flat=True))
+    assert {"found", "absent"} <= statuses
+    assert findings.filter(detector="delivery.recovery-time").exists()
+    result = result_compute(assessment=assessment, now=now).data
+    verdicts = {c["evidence"]["verdict"] for c in result["capabilities"]}
+    assert {"agrees", "contradicts"} <= verdicts, verdicts
+    delivery = result["delivery"]
+    assert delivery["deployment_frequency"] == "Daily"
+    assert delivery["lead_time_hours"] is not None
+    assert delivery["change_failure_rate"] is not None and delivery["recovery_hours"] is not None
+    assert delivery["rework_rate"] is not None
+    assert delivery["excluded_deployments"] > 0  # the staging deployments
+    # The findings page's time to restore is the results page's.
+    restore = findings.filter(detector="delivery.recovery-time").first()
+    assert restore is not None
+    assert restore.detail.startswith(f"Median {delivery['recovery_hours']:.1f} h to restore")
+    # The results page shows the measures, the production filter and the rework rate.
+    client = Client()
+    client.login(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    page = client.get(f"/assessments/{DEMO_ASSESSMENT_ID}/results/").content.decode()
+    assert "Delivery metrics (DORA)" in page and "Rework rate" in page
+    assert "Counted: deployments to live, prd, prod, production (production)" in page
+    assert "deployment(s) to staging left out" in page
+    # Reproducible: the same day builds the same repository.
+    source = ScanSource.objects.get(assessment=assessment, kind="repo_path")
+    assert source.current_run is not None
+    assert source.current_run.facts["history"]["ai"]["co_authored"] > 0

@@ -619,3 +619,53 @@ def test_a_running_scan_is_cancelled_by_a_real_worker(
     assert not run.findings.exists() and source.current_run_id is None
     page = client.get(reverse("scans:run", args=[assessment.pk, run.pk])).content.decode()
     assert "Cancelled." in page
+
+
+@pytest.mark.django_db
+def test_the_mapping_page_says_how_change_ids_were_read(personas: Personas) -> None:
+    client = _login(personas.alice)
+    csv = b'id,deployed_at,status,changes\nd1,2026-10-01T10:00:00Z,success,"[""PROJ-1"", ""PROJ-2""]"\n'
+    response = client.post(
+        reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+        {"file": SimpleUploadedFile("deploys.csv", csv), "kind": "deployments"},
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "Change ids read per cell: 1 as a JSON list (first: PROJ-1, PROJ-2)." in page
+    assert ScanSource.objects.get().records[0]["shas"] == ["PROJ-1", "PROJ-2"]
+
+
+@pytest.mark.django_db
+def test_an_empty_incident_export_and_staging_deployments(
+    personas: Personas,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    lines = ["id,time,status,shas,environment"]
+    for i in range(1, 30):
+        when = (now - timedelta(days=i)).isoformat()
+        lines += [
+            f"p{i},{when},success,{i:07x}a,production",
+            f"s{i},{when},success,{i:07x}a,staging",
+        ]
+    client = _login(personas.alice)
+    for name, kind, data in (
+        ("deploys.csv", "deployments", "\n".join(lines).encode()),
+        ("incidents.csv", "incidents", b"id,created,resolved,deployment_id\n"),
+    ):
+        client.post(
+            reverse("scans:add", args=[personas.assessment_a.pk, "export"]),
+            {"file": SimpleUploadedFile(name, data), "kind": kind},
+        )
+    from assessments.scans.services import current_findings
+
+    findings = {f.detector: f for f in current_findings(personas.assessment_a)}
+    assert findings["delivery.change-failure-rate"].status == "found"
+    assert "holds no incidents" in findings["delivery.change-failure-rate"].detail
+    result = result_compute(assessment=personas.assessment_a).data
+    assert result["delivery"]["deployments"] == 29  # production only
+    assert result["delivery"]["change_failure_rate"] == 0.0
+    assert result["delivery"]["excluded_deployments"] == 29
+    assert any("29 deployment(s) to staging left out" in n for n in result["delivery"]["notes"])

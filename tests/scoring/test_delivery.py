@@ -241,7 +241,7 @@ def test_incidents_without_a_resolved_column_count_as_open() -> None:
     assert metrics is not None
     assert metrics.change_failure_rate == pytest.approx(1 / 2)
     assert metrics.recovery_hours is None
-    assert any("1 linked incident(s) are not resolved yet" in note for note in metrics.notes)
+    assert any("1 incident(s) are not resolved yet" in note for note in metrics.notes)
 
 
 @pytest.mark.parametrize(

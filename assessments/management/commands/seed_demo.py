@@ -16,6 +16,11 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Delete the demo organisations and rebuild them."
         )
         parser.add_argument(
+            "--without-evidence",
+            action="store_true",
+            help="Skip the demo repository scan and delivery exports (no git needed).",
+        )
+        parser.add_argument(
             "--allow-without-debug",
             action="store_true",
             help="Seed even with DEBUG=0 (a staging site). The demo logins have a published "
@@ -29,7 +34,7 @@ class Command(BaseCommand):
                 "runs only with DEBUG=1. On a staging site, pass --allow-without-debug."
             )
         try:
-            info = seed_demo(reset=options["reset"])
+            info = seed_demo(reset=options["reset"], evidence=not options["without_evidence"])
         except DemoUserConflict as exc:
             raise CommandError(str(exc)) from None
         verb = "Created" if info.created else "Found existing"

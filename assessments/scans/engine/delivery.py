@@ -67,9 +67,15 @@ FIELDS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
                 "head_sha",
                 "revision",
                 "git_sha",
+                "changes",
+                "change_ids",
             ),
         ),
         "environment": (False, ("environment", "env", "stage", "target")),
+        "rework": (
+            False,
+            ("rework", "is_rework", "unplanned", "is_unplanned", "hotfix", "is_hotfix"),
+        ),
     },
     "incidents": {
         "id": (
@@ -136,6 +142,8 @@ FIELDS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
     },
 }
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
+# A change id: a commit sha, or any other key a tracker or export uses (PROJ-123, 42, a UUID).
+_CHANGE_ID = re.compile(r"^[\w.:/#@+-]{1,200}$")
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f", ""}
 
@@ -182,6 +190,7 @@ class DeliveryImport:
     source_format: str
     total_rows: int
     warnings: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # how values were read, e.g. change id lists
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,6 +206,7 @@ class DeliveryImport:
             "source_format": self.source_format,
             "total_rows": self.total_rows,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
 
@@ -294,6 +304,32 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def change_ids(value: Any) -> tuple[list[str], str]:
+    """The change ids in one cell and how they were read: a JSON list (`["a1b2c3d", "PROJ-7"]`,
+    also as text inside a CSV cell), or ids separated by `;`, `,` or white space. Hex commit
+    shas are lowercased; other ids are kept as written."""
+    how = "list"
+    if isinstance(value, list | tuple):
+        items = [str(v).strip() for v in value if v is not None]
+        how = "JSON list"
+    else:
+        text = _cell(value).strip()
+        items = []
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                items = [str(v).strip() for v in parsed if v is not None]
+                how = "JSON list"
+        if how != "JSON list":
+            items = [s for s in re.split(r"[\s,;]+", text) if s]
+            how = "separated list" if len(items) > 1 else "single id"
+    ids = [i.lower() if _SHA.match(i) else i for i in items if i]
+    return list(dict.fromkeys(ids)), how
+
+
 def _read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     if len(data) > MAX_BYTES:
         raise ScanError(f"The export is larger than {MAX_BYTES // (1024 * 1024)} MiB.")
@@ -370,6 +406,7 @@ class _RowReader:
         self.mapping = mapping
         self.errors: list[RowError] = []
         self.naive = 0
+        self.read_as = ""
 
     def value(self, name: str) -> Any:
         column = self.mapping.get(name)
@@ -398,18 +435,23 @@ def _deployment(row: _RowReader) -> tuple[dict[str, Any], str]:
     if not ident:
         row.problem("id", "missing value")
     time = row.time("time", required=True)
-    shas = [s for s in re.split(r"[\s,;]+", row.text("shas")) if s]
-    bad = [s for s in shas if not _SHA.match(s)]
+    shas, row.read_as = change_ids(row.value("shas"))
+    bad = [s for s in shas if not _CHANGE_ID.match(s)]
     if bad:
-        row.problem("shas", f"not a commit sha: {bad[0][:50]!r}")
+        row.problem("shas", f"not a change id: {bad[0][:50]!r}")
     status = row.text("status").lower() if "status" in row.mapping else "success"
-    out = {
+    out: dict[str, Any] = {
         "id": ident,
         "time": iso(time) if time else None,
         "status": status or "unknown",
-        "shas": [s.lower() for s in shas],
+        "shas": shas,
         "environment": row.text("environment") or None,
     }
+    if "rework" in row.mapping:
+        flag = row.text("rework").lower()
+        if flag not in _TRUE | _FALSE:
+            row.problem("rework", f"{flag!r} is not yes or no")
+        out["rework"] = flag in _TRUE
     return out, ident
 
 
@@ -420,14 +462,14 @@ def _incident(row: _RowReader) -> tuple[dict[str, Any], str]:
     if created and resolved and resolved < created:
         row.problem("resolved", "resolved before it was created")
     sha = row.text("sha")
-    if sha and not _SHA.match(sha):
-        row.problem("sha", f"not a commit sha: {sha[:50]!r}")
+    if sha and not _CHANGE_ID.match(sha):
+        row.problem("sha", f"not a change id: {sha[:50]!r}")
     out = {
         "id": ident,
         "created": iso(created) if created else None,
         "resolved": iso(resolved) if resolved else None,
         "deployment_id": row.text("deployment_id"),
-        "sha": sha.lower(),
+        "sha": sha.lower() if _SHA.match(sha) else sha,
         "title": row.text("title")[:300],
     }
     return out, ident
@@ -435,14 +477,15 @@ def _incident(row: _RowReader) -> tuple[dict[str, Any], str]:
 
 def _change(row: _RowReader) -> tuple[dict[str, Any], str]:
     sha = row.text("sha")
-    if not _SHA.match(sha):
-        row.problem("sha", "missing value" if not sha else f"not a commit sha: {sha[:50]!r}")
+    if not _CHANGE_ID.match(sha):
+        row.problem("sha", "missing value" if not sha else f"not a change id: {sha[:50]!r}")
+    sha = sha.lower() if _SHA.match(sha) else sha
     time = row.time("time", required=True)
     flag = row.text("ai_assisted").lower()
     if flag not in _TRUE | _FALSE:
         row.problem("ai_assisted", f"{flag!r} is not true or false")
-    out = {"sha": sha.lower(), "time": iso(time) if time else None, "ai_assisted": flag in _TRUE}
-    return out, sha.lower()
+    out = {"sha": sha, "time": iso(time) if time else None, "ai_assisted": flag in _TRUE}
+    return out, sha
 
 
 _ROW_PARSERS = {"deployments": _deployment, "incidents": _incident, "changes": _change}
@@ -487,6 +530,7 @@ def parse_export(
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     naive = 0
+    read_as: dict[str, int] = {}
     for number, raw in raw_rows:
         if not raw:
             errors.append(RowError(number, None, "not an object"))
@@ -494,6 +538,8 @@ def parse_export(
         reader = _RowReader(number, raw, chosen)
         out, ident = _ROW_PARSERS[kind](reader)
         naive += reader.naive
+        if reader.read_as and out.get("shas"):
+            read_as[reader.read_as] = read_as.get(reader.read_as, 0) + 1
         if not reader.errors and ident:
             if ident in seen:
                 id_column = chosen.get("sha" if kind == "changes" else "id")
@@ -510,6 +556,12 @@ def parse_export(
             continue
         rows.append(out)
     warnings = []
+    notes = []
+    if read_as:
+        first = next((r for r in rows if r.get("shas")), None)
+        example = f" (first: {', '.join(first['shas'][:5])})" if first else ""
+        ways = ", ".join(f"{n} as a {how}" for how, n in sorted(read_as.items()))
+        notes.append(f"Change ids read per cell: {ways}{example}.")
     if naive:
         warnings.append(f"{naive} time(s) had no time zone and were read as UTC.")
     if len(errors) >= MAX_ERRORS:
@@ -524,4 +576,5 @@ def parse_export(
         source_format=detect_format(columns),
         total_rows=len(raw_rows),
         warnings=tuple(warnings),
+        notes=tuple(notes),
     )

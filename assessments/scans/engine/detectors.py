@@ -44,7 +44,7 @@ _DETECTOR_KEYS = {
     "group",
 }
 _MEASURE_KEYS = {"id", "capability", "also", "title", "strength", "description"}
-_MATCH_KEYS = {"paths", "dependencies", "content", "check"}
+_MATCH_KEYS = {"paths", "dependencies", "content", "check", "remote_workflows"}
 _CONTENT_KEYS = {"files", "pattern", "max_kb", "ignore_case"}
 
 
@@ -79,6 +79,9 @@ class Detector:
     # Detectors sharing a group are alternatives (GitHub Actions or Jenkins): evidence reads
     # them as one fact, in place when any one is found. "" for a detector on its own.
     group: str = ""
+    # True: when nothing matched and a workflow calls a reusable workflow of another
+    # repository (which the scan cannot read), the detector could not determine.
+    remote_workflows: bool = False
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -296,6 +299,9 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
     if not isinstance(group, str) or (group and not group.strip()):
         problems.append(f"{where[: -len('.matches')]}.group: must be a short non-empty label")
         group = ""
+    remote = matches.get("remote_workflows", False)
+    if not isinstance(remote, bool):
+        problems.append(f"{where}.remote_workflows: must be true or false")
     return Detector(
         id=ident,
         capability=common[1],
@@ -308,6 +314,7 @@ def _detector(raw: Any, where: str, problems: list[str], seen: set[str]) -> Dete
         content=content,
         check=check if isinstance(check, str) else None,
         group=group.strip(),
+        remote_workflows=remote is True,
     )
 
 

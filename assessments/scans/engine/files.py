@@ -12,14 +12,16 @@ they matched something else.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from assessments.scans.engine.detectors import Catalogue, Detector, GlobSet
-from assessments.scans.engine.gitrunner import GitProcess, GitRunner
+from assessments.scans.engine.gitrunner import GitError, GitProcess, GitRunner
 from assessments.scans.engine.manifests import MANIFESTS, ManifestError, parse_manifest
 from assessments.scans.engine.model import Finding, Limits, Pointer, ScanError
 from assessments.scans.engine.workflows import (
@@ -30,6 +32,9 @@ from assessments.scans.engine.workflows import (
 )
 
 MAX_POINTERS = 20
+_REMOTE_WORKFLOW = re.compile(
+    r"^\s*(?:-\s*)?uses:\s*['\"]?([\w.-]+/[\w.-]+/\.github/workflows/[^\s@'\"]+@[^\s'\"]+)", re.M
+)
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,18 @@ def _split(proc: GitProcess, sep: bytes) -> Iterator[bytes]:
 
 
 class BlobReader:
-    """Reads blobs through one `git cat-file --batch` process, within byte budgets.
+    """Reads blobs through a `git cat-file --batch` process, within byte budgets, one file at
+    a time: a file that cannot be read never stops the others.
 
-    `read()` returns None (and says why in `reason`) for a blob over the per-blob limit, once
-    the total budget is spent, or after the process failed; the caller then reports
-    "could not determine" for whatever needed that blob.
+    `read()` returns None (and says why) for a blob over the per-blob limit, once the total
+    budget is spent, for an object missing from the copy (a partial or shallow clone, a
+    promisor remote, a damaged pack), or when git failed on that object; the caller then
+    reports "could not determine" for whatever needed that blob. A cat-file process that dies
+    or answers out of step is replaced (at most MAX_RESTARTS times) and the blob tried once
+    more.
     """
+
+    MAX_RESTARTS = 5
 
     def __init__(self, *, runner: GitRunner, git_dir: Path, limits: Limits) -> None:
         self.runner = runner
@@ -99,47 +110,85 @@ class BlobReader:
         self.limits = limits
         self.bytes_read = 0
         self.blobs_read = 0
+        self.restarts = 0
         self.broken = False
         self._context: Any = None
         self._proc: GitProcess | None = None
 
     def __enter__(self) -> BlobReader:
+        self._start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._context is None:
+            return
+        context, self._context, self._proc = self._context, None, None
+        if exc[0] is not None:
+            context.__exit__(*exc)
+            return
+        # A failure exit status is not an error here: every blob it could not give was
+        # already reported, file by file.
+        with suppress(GitError):
+            context.__exit__(None, None, None)
+
+    def _start(self) -> None:
         self._context = self.runner.stream(
             ["cat-file", "--batch"], git_dir=self.git_dir, stdin=True, stage="files", percent=50
         )
         self._proc = self._context.__enter__()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _discard(self) -> None:
+        """Kill the current process (its output can no longer be trusted)."""
         if self._context is not None:
-            self._context.__exit__(*exc)
+            context, self._context, self._proc = self._context, None, None
+            failure = _ReaderFailed()
+            with suppress(GitError, _ReaderFailed):
+                context.__exit__(_ReaderFailed, failure, None)
 
     def read(self, sha: str, size: int) -> tuple[bytes | None, str]:
         if size > self.limits.max_blob_bytes:
             return None, f"larger than {self.limits.max_blob_bytes // 1024} KiB"
         if self.bytes_read + size > self.limits.max_blob_bytes_read:
             return None, "the scan's read budget was spent"
-        if self.broken or self._proc is None:
-            return None, "git cat-file failed"
-        try:
-            self._proc.stdin.write(sha.encode("ascii") + b"\n")
-            self._proc.stdin.flush()
-            header = self._proc.stdout.readline()
-            parts = header.split()
-            if len(parts) != 3 or parts[1] != b"blob":
-                self.broken = True
-                return None, "git cat-file returned no blob"
-            length = int(parts[2])
-            data = self._proc.stdout.read(length + 1)[:length]
-            if len(data) != length:
-                self.broken = True
-                return None, "git cat-file output ended early"
-        except (OSError, ValueError):
-            self.broken = True
-            return None, "git cat-file failed"
-        self.bytes_read += length
-        self.blobs_read += 1
-        return data, ""
+        why = "git cat-file failed"
+        for _attempt in range(2):
+            if self._proc is None:
+                if self.restarts >= self.MAX_RESTARTS:
+                    self.broken = True
+                    return None, "git cat-file failed too often"
+                self.restarts += 1
+                self._start()
+            assert self._proc is not None
+            try:
+                self._proc.stdin.write(sha.encode("ascii") + b"\n")
+                self._proc.stdin.flush()
+                header = self._proc.stdout.readline()
+                parts = header.split()
+                if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
+                    # cat-file answers and carries on: only this file is affected.
+                    return None, "its object is missing from the repository copy"
+                if len(parts) != 3 or parts[1] != b"blob":
+                    why = "git cat-file returned no blob"
+                    self._discard()
+                    continue
+                length = int(parts[2])
+                data = self._proc.stdout.read(length + 1)[:length]
+                if len(data) != length:
+                    why = "git cat-file output ended early"
+                    self._discard()
+                    continue
+            except (OSError, ValueError):
+                why = "git cat-file failed"
+                self._discard()
+                continue
+            self.bytes_read += length
+            self.blobs_read += 1
+            return data, ""
+        return None, why
+
+
+class _ReaderFailed(Exception):
+    """Raised into a cat-file stream to kill it."""
 
 
 @dataclass
@@ -291,7 +340,12 @@ def scan_files(
                 continue
             match = rule.pattern.search(text[:cap])
             if match:
-                line = text.count("\n", 0, match.start()) + 1
+                # A pattern with a group named `at` points at that group's line (the `kind:`
+                # of a manifest whose pattern also checks the lines before it).
+                at = match.start()
+                if "at" in rule.pattern.groupindex and match.start("at") >= 0:
+                    at = match.start("at")
+                line = text.count("\n", 0, at) + 1
                 states[d_index].hit(Pointer("file", tree_file.path, line))
 
     # Manifests: dependency name -> first (path, line).
@@ -313,6 +367,21 @@ def scan_files(
             names.setdefault(name, Pointer("file", tree_file.path, at_line))
     for d_index, detector in enumerate(catalogue.detectors):
         _match_dependencies(detector, states[d_index], dependencies, broken_ecosystems)
+
+    # Reusable workflows of other repositories: what they run cannot be read here.
+    remote_calls = [
+        (tree_file.path, match.group(1))
+        for tree_file in workflow_files
+        for match in _REMOTE_WORKFLOW.finditer(texts.get(tree_file.path, ""))
+    ]
+    for d_index, detector in enumerate(catalogue.detectors):
+        if detector.remote_workflows and not states[d_index].matched and remote_calls:
+            path, ref = remote_calls[0]
+            more = f" (and {len(remote_calls) - 1} more)" if len(remote_calls) > 1 else ""
+            states[d_index].cannot(
+                f"{path} calls the reusable workflow {ref}{more} of another repository, which "
+                "the scan cannot read"
+            )
 
     # Built-in checks.
     workflows: list[Workflow] = []
@@ -341,7 +410,7 @@ def scan_files(
             status, evidence = "unknown", ()
             detail = "Could not determine: " + "; ".join(reasons) + "."
         else:
-            status, evidence = "absent", ()
+            status, evidence = "absent", _searched(detector, dependencies, content_files, d_index)
             detail = "Not found" + (f": {detector.description}" if detector.description else ".")
         for capability in detector.capabilities:
             findings.append(
@@ -363,7 +432,9 @@ def scan_files(
             "were examined."
         )
     if unreadable:
-        warnings.append(f"{len(unreadable)} file(s) could not be read (size or read limits).")
+        listed = "; ".join(f"{path} ({why})" for path, why in sorted(unreadable.items())[:10])
+        more = f"; and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""
+        warnings.append(f"{len(unreadable)} file(s) could not be read: {listed}{more}.")
     facts = {
         "tree_entries": entries,
         "ignored_entries": ignored,
@@ -375,6 +446,35 @@ def scan_files(
         "workflows": len(workflow_files),
     }
     return FileScan(tuple(findings), facts, tuple(warnings), truncated or bool(unreadable))
+
+
+def _searched(
+    detector: Detector,
+    dependencies: dict[str, dict[str, Pointer]],
+    content_files: dict[tuple[int, int], list[TreeFile]],
+    d_index: int,
+) -> tuple[Pointer, ...]:
+    """What an absent detector looked at: its path globs, the manifests it read for each
+    ecosystem, and each content pattern with the number of files it searched."""
+    out = [Pointer("searched", f"paths {', '.join(detector.paths)}")] if detector.paths else []
+    for ecosystem, names in detector.dependencies.items():
+        read = len(dependencies.get(ecosystem, {}))
+        shown = ", ".join(names[:6]) + (" ..." if len(names) > 6 else "")
+        out.append(
+            Pointer(
+                "searched",
+                f"{ecosystem} dependencies ({read} found in manifests) for {shown}",
+            )
+        )
+    for r_index, rule in enumerate(detector.content):
+        files = len(content_files.get((d_index, r_index), []))
+        pattern = rule.pattern.pattern
+        if len(pattern) > 120:
+            pattern = pattern[:117] + "..."
+        out.append(
+            Pointer("searched", f"{files} file(s) matching {', '.join(rule.files)} for /{pattern}/")
+        )
+    return tuple(out)
 
 
 def _found_detail(state: _State) -> str:

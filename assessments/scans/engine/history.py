@@ -52,8 +52,16 @@ LOG_FORMAT = (
 WEB_FLOW = b"noreply@github.com"  # the committer of changes merged in GitHub's web UI
 _REVERTS = re.compile(rb"This reverts commit ([0-9a-f]{7,40})")
 _SHA_FIELD = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-# Release tags: optional prefix, optional v, 2-4 numeric parts, no pre-release suffix.
-RELEASE_TAG = re.compile(r"^(?:[A-Za-z0-9._-]*[-/_@])?[vV]?\d+(?:\.\d+){1,3}$")
+# Release tags: optional prefix (a chart-releaser `chart-1.2.3`, a `module/v1.2`), optional v,
+# 2-4 numeric parts and a Maven final-release suffix, but no pre-release suffix; or a
+# Jenkins/Maven incrementals version `852.v317db_5d17a_b_0` (a build number and a commit).
+RELEASE_TAG = re.compile(
+    r"^(?:(?:[A-Za-z0-9._-]*[-/_@])?[vV]?\d+(?:\.\d+){1,3}(?:[.-](?:RELEASE|Final|GA))?"
+    r"|\d+\.v[0-9a-f][0-9a-f_]{5,}\d*)$"
+)
+# Co-authored-by lines anywhere in the body, not only in git's trailer block (squash merges
+# list them mid-message).
+_BODY_COAUTHOR = re.compile(rb"(?im)^[ \t>*-]*co-authored-by:[ \t]*(.+?)[ \t]*$")
 _EPOCH_MONDAY = date(1969, 12, 29)
 SAMPLE_CAP = 100_000
 MAX_RELEASE_RECORDS = 5000
@@ -251,15 +259,27 @@ class HistoryStats:
         is_merge = len(parents) > 1
         trailer_keys: set[bytes] = set()
         ai_coauthor = None
+        bot_coauthor = False
+        coauthors: list[bytes] = []
         if trailers:
             for item in trailers.split(b"\x1c"):
                 key, _, value = item.partition(b":")
                 key = key.strip().lower()
                 trailer_keys.add(key)
                 if key == b"co-authored-by":
-                    identity = classify_trailer(value.decode("utf-8", "replace"))
-                    if identity is not None and identity.kind == "ai-agent":
-                        ai_coauthor = identity
+                    coauthors.append(value.strip())
+        if b"-authored-by" in body.lower():
+            for found in _BODY_COAUTHOR.findall(body):
+                if found not in coauthors:
+                    coauthors.append(found)
+                    trailer_keys.add(b"co-authored-by")
+        for value in coauthors:
+            identity = classify_trailer(value.decode("utf-8", "replace"))
+            if identity is not None and identity.kind == "ai-agent":
+                ai_coauthor = ai_coauthor or identity
+            elif identity is not None:
+                bot_coauthor = True
+        if trailer_keys:
             for key in trailer_keys:
                 name = key.decode("ascii", "replace")
                 self.trailers[name] = self.trailers.get(name, 0) + 1
@@ -304,7 +324,8 @@ class HistoryStats:
         if bot:
             self.dependency_bot_changes += 1
             week.bots += 1
-        elif who is not None and who.kind == "bot":
+        elif (who is not None and who.kind == "bot") or (who is None and bot_coauthor):
+            # A bot that appears only as a co-author still made the change with a person.
             self.other_bot_changes += 1
         revert = subject.startswith(b'Revert "') or b"This reverts commit " in body
         if revert:
@@ -590,4 +611,10 @@ def scan_history(
     )
     stream_history(runner=runner, git_dir=git_dir, stats=stats)
     facts = stats.facts(window_days=window_days, head=head, tag_total=tag_total)
+    if stats.commits == 0:
+        # A quiet repository is not one without the practice: say when it was last active.
+        out = runner.run(["log", "-1", "--format=%ct", head], git_dir=git_dir, stage="history")
+        stamp = out.decode("ascii", "replace").strip()
+        if stamp.isdigit():
+            facts["last_commit_at"] = datetime.fromtimestamp(int(stamp), UTC).isoformat()
     return history_findings(catalogue, facts, head=head), facts

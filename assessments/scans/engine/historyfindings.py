@@ -32,7 +32,15 @@ def history_findings(catalogue: Catalogue, facts: dict[str, Any], *, head: str) 
     out: dict[str, tuple[str, str]] = {}
 
     per_week = facts["landings_per_week"]
-    if landings == 0:
+    last = facts.get("last_commit_at")
+    if facts["commits"] == 0 and last:
+        # Quiet, not absent: nothing in the window says how the team works.
+        out["history.commit-frequency"] = (
+            "unknown",
+            f"No activity in {window}; last commit on {last[:10]}. Scan the window ending at "
+            "the last commit to measure it.",
+        )
+    elif landings == 0:
         out["history.commit-frequency"] = (
             "absent",
             f"No commit reached the default branch in {window}.",

@@ -65,15 +65,52 @@ def _pep508(items: Iterable[Any]) -> list[str]:
 
 
 def _requirements(text: str) -> list[str]:
-    names = []
-    for line in text.splitlines():
-        line = line.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")) or "://" in line:
+    """Requirement names. A compiled lock file (pip-compile, `uv pip compile`) annotates each
+    pin with `# via`: a pin brought in only by other packages, not by a `-r`/`-c` input file
+    or the project itself, is a dependency of a dependency and is left out."""
+    names: list[str] = []
+    current: str | None = None
+    via: dict[str, list[str]] = {}
+    in_via = False
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if stripped.startswith("#"):
+            comment = stripped.lstrip("#").strip()
+            if current is not None and comment.startswith("via"):
+                rest = comment[3:].strip()
+                via.setdefault(current, []).extend([rest] if rest else [])
+                in_via = True
+            elif current is not None and in_via and comment:
+                via.setdefault(current, []).append(comment)
+            continue
+        in_via = False
+        line, _, inline = raw.partition(" #")
+        line = line.strip()
+        if not line or line.startswith("-") or "://" in line:
+            current = None
             continue
         match = _PEP508_NAME.match(line)
-        if match:
-            names.append(match.group(1))
-    return names
+        current = match.group(1) if match else None
+        if current is not None:
+            names.append(current)
+            inline = inline.strip().lstrip("#").strip()
+            if inline.startswith("via"):
+                rest = inline[3:].strip()
+                via.setdefault(current, []).extend([rest] if rest else [])
+                in_via = True
+
+    def direct(name: str) -> bool:
+        sources = via.get(name)
+        if sources is None:
+            return True  # not a compiled file, or no annotation: listed by hand
+        return not sources or any(
+            s.startswith(("-r", "-c", "-e", "."))
+            or s.endswith((".in", ".txt", ".toml", ".cfg"))
+            or s.startswith(("pyproject", "setup"))
+            for s in sources
+        )
+
+    return [name for name in names if direct(name)]
 
 
 def _toml(text: str) -> dict[str, Any]:
@@ -142,9 +179,16 @@ def _packagejson(text: str) -> list[str]:
 
 
 def _gomod(text: str) -> list[str]:
+    """Direct requirements only: a `// indirect` requirement is a dependency of a dependency,
+    not something the project uses (go mod tidy marks it so)."""
     names, in_block = [], False
     for raw in text.splitlines():
-        line = raw.split("//", 1)[0].strip()
+        line, _, comment = raw.partition("//")
+        line = line.strip()
+        if comment.strip().startswith("indirect"):
+            if line.startswith(")"):
+                in_block = False
+            continue
         if in_block:
             if line.startswith(")"):
                 in_block = False

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["found", "absent", "unknown"]
-PointerKind = Literal["file", "commit", "api", "row"]
+# "searched": what an absent finding looked at (a path glob, manifests, a content pattern).
+PointerKind = Literal["file", "commit", "api", "row", "searched"]
 
 # (stage label, percent 0..100). The callback may raise ScanCancelled to stop the scan: the
 # engine calls it between steps and while long git processes run, then kills what it started.
@@ -53,8 +54,8 @@ KIB = 1024
 
 @dataclass(frozen=True)
 class Pointer:
-    """Where a finding's evidence is: a file path (and line), a commit sha, an API URL or an
-    export row number (as text)."""
+    """Where a finding's evidence is: a file path (and line), a commit sha, an API URL, an
+    export row number (as text), or for an absent finding what was searched."""
 
     kind: PointerKind
     ref: str

@@ -67,7 +67,7 @@ POLYGLOT: dict[str, str] = {
     ".devcontainer/devcontainer.json": '{"image": "python:3.13"}\n',
     "README.md": "# X\n\nSet up with `uv sync`, then run `make test`.\n",
     "Makefile": "test:\n\tpytest\n",
-    "grafana/dashboards/api.json": "{}\n",
+    "grafana/dashboards/api.json": '{"title": "API", "panels": [], "schemaVersion": 39}\n',
     # Vendored files are never evidence.
     "vendor/github.com/acme/Pulumi.yaml": "name: acme\n",
     "node_modules/x/.gitlab-ci.yml": "x: 1\n",

@@ -118,7 +118,7 @@ d1,2026-02-01T10:00:00Z,success,aaaaaaa1;bbbbbbb2,production
 d2,2026-02-02T10:00:00Z,failure,ccccccc3,production
 d3,2026-02-03 10:00:00,success,ddddddd4,production
 ,2026-02-04T10:00:00Z,success,eeeeeee5,production
-d5,2026-02-05T10:00:00Z,success,not-a-sha,production
+d5,2026-02-05T10:00:00Z,success,bad!id,production
 d6,,success,fffffff6,production
 """
 
@@ -132,7 +132,7 @@ def test_deployments_import_good_rows_and_report_bad_ones() -> None:
     }  # fmt: skip
     assert result.errors == (
         RowError(5, "id", "missing value"),
-        RowError(6, "commit_shas", "not a commit sha: 'not-a-sha'"),
+        RowError(6, "commit_shas", "not a change id: 'bad!id'"),
         RowError(7, "deployed_at", "missing value"),
     )
     assert result.warnings == ("1 time(s) had no time zone and were read as UTC.",)
@@ -233,19 +233,21 @@ def test_delivery_findings_follow_the_dora_definitions() -> None:
         deployments=deployments, incidents=incidents, changes=changes, now=now
     )
     found = {f.detector: (f.status, f.detail) for f in result.findings}
-    assert found["delivery.deployment-frequency"][0] == "found"  # 20 in 90 days: 1.56 per week
+    assert found["delivery.deployment-frequency"][0] == "found"  # daily in February
     assert found["delivery.lead-time"] == (
         "found",
-        "Median 6.0 h from commit to deployment over 20 changes (threshold 168 h).",
+        "Median 6.0 h from commit to deployment over 20 changes: One day (under 168 h counts).",
     )
     assert found["delivery.change-failure-rate"][0] == "found"  # 2 of 20: 10%
+    # Restore runs from the deployment that caused each incident (fourkeys): 3 h and 5 h.
     assert found["delivery.recovery-time"] == (
         "found",
-        "Median 3.0 h to recover over 2 incidents (threshold 24 h).",
+        "Median 4.0 h to restore over 2 incidents: One day (under 24 h counts).",
     )
     assert result.facts == {
-        "window_days": 90, "successful_deployments": 20, "per_week": 1.56, "lead_time_hours": 6.0,
-        "change_failure_rate": 0.1, "recovery_hours": 3.0,
+        "window_start": "2026-02-01T00:00:00+00:00", "window_end": "2026-03-02T00:00:00+00:00",
+        "successful_deployments": 20, "per_week": 4.83, "deployment_frequency": "Daily",
+        "lead_time_hours": 6.0, "change_failure_rate": 0.1, "recovery_hours": 4.0,
     }  # fmt: skip
     missing = delivery_findings(deployments=deployments, incidents=None, changes=None, now=now)
     assert {f.detector: f.status for f in missing.findings} == {
@@ -290,9 +292,10 @@ def _dora_rows(
         {"sha": f"{i:07x}a", "time": f"2026-02-{i + 1:02d}T09:00:00Z"} for i in range(20)
     ]
     changes[3]["time"] = f"2026-02-0{4 - lead_hours // 24}T{10 - lead_hours % 24:02d}:00:00Z"
+    # Each incident opens when its deployment lands and is resolved recovery_hours later.
     incidents: list[dict[str, object]] = [
-        {"id": f"i{i}", "created": "2026-02-10T00:00:00Z", "deployment_id": f"d{i}",
-         "resolved": f"2026-02-{10 + recovery_hours // 24:02d}T{recovery_hours % 24:02d}:00:00Z"}
+        {"id": f"i{i}", "created": f"2026-02-{i + 1:02d}T10:00:00Z", "deployment_id": f"d{i}",
+         "resolved": f"2026-02-{i + 1 + recovery_hours // 24:02d}T{10 + recovery_hours % 24:02d}:00:00Z"}
         for i in range(failures)
     ]  # fmt: skip
     return deployments, changes, incidents

@@ -91,7 +91,8 @@ def test_file_facts(polyglot_repo: Path, workdir: Path) -> None:
     assert facts["tree_entries"] == 32
     assert facts["ignored_entries"] == 2
     assert facts["truncated"] is False
-    assert facts["dependencies"] == {"go": 2, "javascript": 6, "python": 5}
+    # go.mod's zap is `// indirect`: a dependency of a dependency, not the project's.
+    assert facts["dependencies"] == {"go": 1, "javascript": 6, "python": 5}
     assert facts["workflows"] == 2
 
 
@@ -194,3 +195,74 @@ def test_pinned_actions_accept_shas_local_actions_and_digests() -> None:
         "      - uses: ./local-action\n      - uses: docker://alpine@sha256:abc\n"
     )
     assert check_pinned_actions([parse_workflow("w.yml", text)], 0).status == "found"
+
+
+def _damaged_copy(tmp_path: Path, files: dict[str, str], lose: str) -> Path:
+    """A bare copy of a repository with `files`, missing the blob of the file `lose`, as a
+    partial clone or a damaged pack leaves it."""
+    builder = RepoBuilder(tmp_path / "src")
+    builder.commit("Layout", files=files, when=day(1))
+    bare = tmp_path / "job" / "copy.git"
+    bare.parent.mkdir()
+    builder.git("clone", "-q", "--bare", "--no-hardlinks", str(builder.path), str(bare))
+    sha = builder.git("rev-parse", f"HEAD:{lose}").strip()
+    (bare / "objects" / sha[:2] / sha[2:]).unlink()
+    return bare
+
+
+def test_one_missing_object_leaves_every_other_file_readable(tmp_path: Path) -> None:
+    from assessments.scans.engine.files import scan_files
+    from assessments.scans.engine.gitrunner import GitRunner
+
+    files = {
+        # Sorted before the others, so every later read follows the failure.
+        "a/alerts.yml": "groups:\n  - name: api\n    rules:\n      - alert: HighLatency\n",
+        "package.json": '{"dependencies": {"@sentry/node": "8"}}\n',
+        "requirements.txt": "structlog\n",
+        "deploy/app.yaml": "apiVersion: apps/v1\nkind: Deployment\n",
+    }
+    bare = _damaged_copy(tmp_path, files, lose="a/alerts.yml")
+    scan = scan_files(
+        catalogue=load_catalogue(),
+        runner=GitRunner(job_root=bare.parent),
+        git_dir=bare,
+        limits=Limits(),
+    )
+    status = {f.detector: (f.status, f.detail) for f in scan.findings}
+    assert status["repo.sentry"][0] == "found"
+    assert status["repo.structured-logging"][0] == "found"
+    assert status["repo.kubernetes"][0] == "found"
+    # The detector that needed the lost file cannot tell, and it says which and why.
+    assert status["repo.alert-rules"] == (
+        "unknown",
+        "Could not determine: a/alerts.yml: its object is missing from the repository copy.",
+    )
+    # Every other detector that could not say names that file; none blames a limit.
+    for detector, (state, detail) in status.items():
+        if state == "unknown" and detail.startswith("Could not determine"):
+            assert detail == (
+                "Could not determine: a/alerts.yml: its object is missing from the repository copy."
+            ), detector
+    assert scan.warnings == (
+        "1 file(s) could not be read: a/alerts.yml (its object is missing from the repository "
+        "copy).",
+    )
+    assert scan.partial is True
+    assert "limit" not in " ".join(scan.warnings)
+
+
+def test_every_absent_finding_says_what_it_searched(polyglot_repo: Path, workdir: Path) -> None:
+    result = _scan(polyglot_repo, workdir)
+    for finding in result.findings:
+        if finding.detector.startswith("repo.") and finding.status == "absent":
+            assert finding.evidence, f"{finding.detector} is absent with no pointer"
+    pulumi = result.finding("repo.pulumi")
+    assert pulumi.status == "absent"
+    assert all(p.kind == "searched" for p in pulumi.evidence)
+    assert pulumi.evidence[0].ref.startswith("paths ")
+    sentry_like = [
+        f
+        for f in result.findings
+        if f.status == "absent" and f.evidence[0].ref.find("dependencies") >= 0
+    ]
+    assert all("found in manifests" in f.evidence[0].ref for f in sentry_like)
