@@ -16,7 +16,7 @@ round (A B A B ...), so both sides see the same machine load, and medians are re
   change in the last 200 days; the small one has ten times fewer older commits).
 
 The peak memory of each scan is the largest resident set of the scan process or any git it ran
-(`wait4`). Histories are written by `git fast-import` (small edits across ~2,000 files, topic
+(`wait4`). Histories are written by `git fast-import` (small edits across ~2,000 files that keep their size, topic
 branches merged back, trailers, bot and agent authors, reverts, large changes, release tags),
 spread over ten years, and cached under var/bench-scan/ (delete it to regenerate). The last
 line is
@@ -43,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "var" / "bench-scan"
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 YEARS = 10
 RECENT_DAYS = 200
@@ -58,7 +58,23 @@ GIT_ENV = {
 HUMANS = [(f"Dev {i}", f"dev{i}@example.com") for i in range(30)]
 DEPENDABOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 COPILOT = ("Copilot", "198982749+Copilot@users.noreply.github.com")
-WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi".split()
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+]
 
 
 def _data(payload: bytes) -> bytes:
@@ -88,18 +104,30 @@ class _Writer:
         out = []
         for name in paths:
             body = self.files.get(name)
-            if body is None:
+            if name.startswith("data/"):  # a large change: the whole file rewritten
+                body = self.files[name] = [line() for _ in range(600)]
+            elif body is None:
                 body = self.files[name] = [line() for _ in range(rng.randint(20, 80))]
             else:
                 for _ in range(rng.randint(1, 6)):
                     body[rng.randrange(len(body))] = line()
                 if rng.random() < 0.3:
                     body += [line() for _ in range(rng.randint(1, 10))]
+                # Files keep their size however long the history: the same recent activity
+                # then means the same work, whatever came before it.
+                while len(body) > 90:
+                    del body[rng.randrange(len(body))]
             out.append(b"M 100644 inline %s\n" % name.encode() + _data("".join(body).encode()))
         return b"".join(out)
 
     def commit(
-        self, ref: str, when: int, who: tuple[str, str], message: str, body: bytes, parents: list[int]
+        self,
+        ref: str,
+        when: int,
+        who: tuple[str, str],
+        message: str,
+        body: bytes,
+        parents: list[int],
     ) -> int:
         self.mark += 1
         ident = f"{who[0]} <{who[1]}> {when} +0000".encode()
@@ -152,8 +180,8 @@ class _Writer:
                 paths = rng.sample(pool, 1)
                 message = f'Revert "Change {self.made - 5}"\n\nThis reverts the change.'
             elif roll < 0.28:
-                paths = [f"data/generated_{self.made}.txt"]
-                message = f"Add large fixture {self.made}"
+                paths = [f"data/fixture_{rng.randrange(5)}.txt"]
+                message = f"Regenerate fixtures {self.made}"
             else:
                 paths = rng.sample(pool, rng.randint(1, 4))
                 message = f"polys: change {self.made}\n\nReviewed-by: {rng.choice(HUMANS)[0]} <r@example.com>"
@@ -190,7 +218,9 @@ def generate(path: Path, commits: int) -> None:
         "requirements.txt": "sentry-sdk\nstructlog\n",
         "README.md": "Run `make test`.\n",
     }
-    first = b"".join(b"M 100644 inline %s\n" % k.encode() + _data(v.encode()) for k, v in seed.items())
+    first = b"".join(
+        b"M 100644 inline %s\n" % k.encode() + _data(v.encode()) for k, v in seed.items()
+    )
     writer.main = writer.commit("refs/heads/main", start, HUMANS[0], "Initial commit", first, [])
     writer.activity(random.Random(11), commits - 1 - RECENT_COMMITS, start + 3600, recent_start)
     writer.activity(random.Random(29), RECENT_COMMITS, recent_start, end - 3600)
@@ -246,7 +276,10 @@ def git_log(repo: Path, window_days: int) -> Callable[[], tuple[float, float]]:
 
 
 def paired(
-    label: str, a: Callable[[], tuple[float, float]], b: Callable[[], tuple[float, float]], rounds: int
+    label: str,
+    a: Callable[[], tuple[float, float]],
+    b: Callable[[], tuple[float, float]],
+    rounds: int,
 ) -> dict[str, float]:
     a(), b()  # warm the page cache for both sides
     times_a, times_b, ratios, peaks_a, peaks_b = [], [], [], [], []

@@ -12,13 +12,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from assessments.scans.engine.delivery import DeliveryImport, parse_export
 from assessments.scans.engine.detectors import Catalogue, load_catalogue
 from assessments.scans.engine.files import read_head, scan_files
-from assessments.scans.engine.github import GitHubClient
-from assessments.scans.engine.githubscan import scan_github_repository
 from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.history import scan_history, window_start
 from assessments.scans.engine.historyfindings import unknown_history_findings
@@ -32,6 +29,10 @@ from assessments.scans.engine.model import (
 )
 from assessments.scans.engine.sources import prepare_bare_copy
 from assessments.scans.engine.urls import Resolver
+
+if TYPE_CHECKING:  # imported where used: a git scan needs neither the GitHub client nor CSV
+    from assessments.scans.engine.delivery import DeliveryImport
+    from assessments.scans.engine.github import GitHubClient
 
 SourceKind = Literal["url", "archive", "path"]
 
@@ -212,6 +213,9 @@ def scan_github(
     that resets within `max_wait_seconds` is waited out with `sleep`, a longer one stops the
     scan with a partial result. 401 raises ScanError("GitHub rejected the token").
     """
+    from assessments.scans.engine.github import GitHubClient
+    from assessments.scans.engine.githubscan import scan_github_repository
+
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     client = client or GitHubClient(token=token, sleep=sleep, max_wait_seconds=max_wait_seconds)
@@ -239,4 +243,6 @@ def parse_delivery_export(
     column and problem. A missing required column raises ScanError naming it and the
     columns that were found.
     """
+    from assessments.scans.engine.delivery import parse_export
+
     return parse_export(data=data, filename=filename, kind=kind, mapping=mapping)

@@ -42,6 +42,7 @@ MAX_SEARCH_DEPTH = 4
 
 NO_COMMITS_SINCE = "no commits selected for shallow requests"
 MAX_WINDOW_ROUNDS = 20
+WINDOW_MARGIN_SECONDS = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -190,13 +191,17 @@ def window_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits, 
     3. the shallow list is rewritten to the commits whose parents are still missing, all
        older than the window.
 
-    A history that needs more than MAX_WINDOW_ROUNDS rounds is copied whole. When no commit
+    The clone starts a week before the window (WINDOW_MARGIN_SECONDS), so in a busy history
+    step 1 has nothing to fetch. A history that needs more than MAX_WINDOW_ROUNDS rounds is
+    copied whole. When no commit
     is as new as `since`, HEAD alone is copied (`--depth=1`) for the file detectors. Every
     step goes through upload-pack like the full copy, so nothing of the source's own
     configuration, hooks or attributes runs or travels. Returns whether the copy is limited
     to the window.
     """
-    after = f"--shallow-since={git_date(since)}"
+    # A margin before the window: in a busy history the parents of the window's oldest
+    # commits then come with the clone, and no repair round (a fetch each) is needed.
+    after = f"--shallow-since={git_date(max(0, since - WINDOW_MARGIN_SECONDS))}"
     try:
         _clone(runner=runner, source=source, dest=dest, limits=limits, depth=(after,))
     except GitError:
@@ -305,7 +310,9 @@ def _write_shallow(git_dir: Path, shas: Sequence[str]) -> None:
     os.replace(temporary, target)
 
 
-def _commits(runner: GitRunner, git_dir: Path, shas: Iterable[str]) -> dict[str, tuple[int, list[str]]]:
+def _commits(
+    runner: GitRunner, git_dir: Path, shas: Iterable[str]
+) -> dict[str, tuple[int, list[str]]]:
     """Each commit's committer time and parents, from the raw objects (a shallow copy hides
     the parents of the commits it cut). Objects that are missing or not commits are left out.
     """

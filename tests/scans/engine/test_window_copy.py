@@ -106,9 +106,7 @@ def test_a_window_copy_holds_no_history_older_than_the_window(
         runner.cleanup()
 
 
-def test_a_window_without_commits_copies_head_for_the_files(
-    tangled: Path, tmp_path: Path
-) -> None:
+def test_a_window_without_commits_copies_head_for_the_files(tangled: Path, tmp_path: Path) -> None:
     workdir = tmp_path / "job"
     workdir.mkdir()
     result = scan_repository(
