@@ -155,3 +155,47 @@ def test_git_reads_every_timestamp_as_one() -> None:
     assert git_date(12_345) == "@12345 +0000"
     with pytest.raises(ValueError):
         git_date(-1)
+
+
+def test_the_repair_fetches_run_nothing_from_a_hostile_source(tmp_path: Path) -> None:
+    """The fetches after the clone go through upload-pack too: the source's hooks, config
+    programs and attributes stay inert (the lab's traps, on a history the window cuts)."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Old", files={"a.txt": lines(5), ".gitattributes": "* diff=evil\n"}, when=day(1))
+    repo.tag("v1.0.0", when=day(1))
+    repo.branch("old")
+    repo.commit("Old branch", files={"o.txt": lines(2)}, when=day(2))
+    repo.checkout("main")
+    repo.commit("Recent", files={"a.txt": lines(6)}, when=day(60))
+    repo.tag("v1.1.0", when=day(60))
+    repo.merge("old", "Merge branch 'old'", when=day(61))
+    git_dir = repo.path / ".git"
+
+    def trap(path: Path, name: str) -> str:
+        path.write_text(f'#!/bin/sh\ntouch "{markers}/{name}"\nexit 0\n')
+        path.chmod(0o755)
+        return str(path)
+
+    for hook in ("pre-upload-pack", "post-upload-pack", "reference-transaction", "post-checkout"):
+        trap(git_dir / "hooks" / hook, f"hook-{hook}")
+    programs = {
+        "core.fsmonitor": "fsmonitor", "uploadpack.packObjectsHook": "pack-hook",
+        "core.alternateRefsCommand": "alternate-refs", "diff.evil.textconv": "textconv",
+        "diff.external": "external", "gpg.program": "gpg", "core.pager": "pager",
+    }  # fmt: skip
+    for key, name in programs.items():
+        repo.git("config", key, trap(tmp_path / name, f"config-{name}"))
+    repo.git("config", "log.showSignature", "true")
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(70), window_days=30,
+        allowed_roots=[tmp_path],
+    )  # fmt: skip
+    assert sorted(m.name for m in markers.iterdir()) == []
+    history = result.facts["history"]
+    assert (history["commits"], history["releases"]["release_tags_in_window"]) == (2, 1)
+    assert result.facts["repository"]["copied"] == "window"
+    assert list(workdir.iterdir()) == []
