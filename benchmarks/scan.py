@@ -8,8 +8,9 @@ What a user waits for is the whole process: `manage.py scan PATH --json` (start-
 copy, the file detectors, the history). Each comparison is run in pairs, A then B, round after
 round (A B A B ...), so both sides see the same machine load, and medians are reported:
 
-- full history: the scan over a window covering every commit, against
-  `git log --numstat` over the same range (the least work that reads the same history);
+- full history: the scan over the longest window (back to 1970, `--window-days` at its
+  maximum), against `git log --numstat` over the same range (the least work that reads the
+  same history);
 - default window (180 days): the scan against `git log --numstat --since` of that window;
 - history that is not read: the default-window scan of the large history against the same
   scan of a small history with the same recent activity (same dates, authors and kinds of
@@ -323,7 +324,7 @@ def main() -> None:
     large, small = history(args.commits), history(args.small)
     if args.generate_only:
         return
-    full_days = YEARS * 366 + 30
+    full_days = int(NOW.timestamp()) // 86400  # the longest window: back to 1970
     full = paired(
         f"full history, {args.commits} commits: scan (A) vs git log --numstat (B)",
         scan(large, full_days), git_log(large, full_days), args.rounds,

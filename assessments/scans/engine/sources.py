@@ -43,6 +43,7 @@ MAX_SEARCH_DEPTH = 4
 NO_COMMITS_SINCE = "no commits selected for shallow requests"
 MAX_WINDOW_ROUNDS = 20
 WINDOW_MARGIN_SECONDS = 7 * 86400
+WHOLE_HISTORY_BEFORE = 86400  # a window starting on 1970-01-01 (the longest there is)
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,11 @@ def sanitising_clone(
     """Copy a local repository through upload-pack into a fresh bare repository.
 
     With `since` (epoch seconds), copy only the history from then on (`window_copy`);
-    returns whether the copy was limited that way.
+    returns whether the copy was limited that way. A window reaching back to 1970 reads every
+    commit: the plain clone is then cheaper (git can use the source's bitmaps, and needs no
+    connectivity walk) than a shallow one that cuts nothing.
     """
-    if since is not None:
+    if since is not None and since >= WHOLE_HISTORY_BEFORE:
         return window_copy(runner=runner, source=source, dest=dest, limits=limits, since=since)
     _clone(runner=runner, source=source, dest=dest, limits=limits)
     return False

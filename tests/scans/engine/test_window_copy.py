@@ -134,6 +134,9 @@ def test_a_long_window_reads_the_whole_history(tangled: Path, tmp_path: Path) ->
             allowed_roots=[tangled.parent],
         )  # fmt: skip
         assert result.facts["history"]["commits"] == 7
+        # The longest window reads everything: a plain clone is the cheaper copy then.
+        expected = "all" if window_days == longest else "window"
+        assert result.facts["repository"]["copied"] == expected
 
 
 @pytest.mark.parametrize("window_days", [0, -5, 30_000, 10**9])
