@@ -8,6 +8,12 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["scan"]:
+        # The scan engine needs no Django: skip settings, apps, Celery and pandas, whose
+        # imports would be most of a small scan's time (assessments/scans/engine/cli.py).
+        from assessments.scans.engine.cli import main as scan
+
+        sys.exit(scan(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

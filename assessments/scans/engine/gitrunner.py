@@ -62,6 +62,17 @@ _DIFFING = frozenset({"log", "diff", "show"})
 POLL_SECONDS = 0.2
 
 
+def git_date(epoch: int) -> str:
+    """A timestamp git reads as one whatever its size.
+
+    `@N` alone is taken as seconds only when N has nine digits or more (approxidate); with the
+    zone after it, it is git's own object-header form, which always is.
+    """
+    if epoch < 0:
+        raise ValueError("git cannot represent dates before 1970")
+    return f"@{epoch} +0000"
+
+
 class GitError(ScanError):
     """A git command failed. `str()` is safe for users; `stderr` (redacted) is for logs."""
 

@@ -31,9 +31,9 @@ from typing import IO, Any
 
 from assessments.scans.engine.agents import classify, classify_trailer
 from assessments.scans.engine.detectors import Catalogue
-from assessments.scans.engine.gitrunner import GitRunner
+from assessments.scans.engine.gitrunner import GitRunner, git_date
 from assessments.scans.engine.historyfindings import history_findings
-from assessments.scans.engine.model import Finding, Limits
+from assessments.scans.engine.model import Finding, Limits, ScanError
 
 TRAILER_KEYS = (
     "Reviewed-by",
@@ -527,7 +527,7 @@ def log_args(*, since: int) -> list[str]:
         "--topo-order",
         "--numstat",
         f"--format={LOG_FORMAT}",
-        f"--since=@{since}",
+        f"--since={git_date(since)}",
         "HEAD",
         "--",
     ]
@@ -588,6 +588,22 @@ def stream_history(
                 runner.check("history", low + int((high - low) * done))
 
 
+def window_start(now: datetime, window_days: int) -> int:
+    """The first second of a window of `window_days` days ending at `now` (epoch seconds).
+
+    Raises ScanError for a window git cannot read: under one day, or starting before
+    1970-01-01 (git stores no earlier date).
+    """
+    until = int(now.timestamp())
+    longest = until // 86400
+    if not 1 <= window_days <= longest:
+        raise ScanError(
+            f"The history window must be between 1 and {longest:,} days (a longer one would "
+            f"start before 1970, before any git commit); {window_days:,} was asked for."
+        )
+    return until - window_days * 86400
+
+
 def scan_history(
     *,
     runner: GitRunner,
@@ -600,7 +616,7 @@ def scan_history(
 ) -> tuple[list[Finding], dict[str, Any]]:
     """History findings and facts for the window ending at `now`."""
     until = int(now.timestamp())
-    since = until - window_days * 86400
+    since = window_start(now, window_days)
     tags, tag_total = read_release_tags(runner=runner, git_dir=git_dir)
     stats = HistoryStats(
         head=head.encode("ascii"),

@@ -12,15 +12,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from assessments.scans.engine.delivery import DeliveryImport, parse_export
 from assessments.scans.engine.detectors import Catalogue, load_catalogue
 from assessments.scans.engine.files import read_head, scan_files
-from assessments.scans.engine.github import GitHubClient
-from assessments.scans.engine.githubscan import scan_github_repository
 from assessments.scans.engine.gitrunner import GitRunner
-from assessments.scans.engine.history import scan_history
+from assessments.scans.engine.history import scan_history, window_start
 from assessments.scans.engine.historyfindings import unknown_history_findings
 from assessments.scans.engine.model import (
     Finding,
@@ -32,6 +29,10 @@ from assessments.scans.engine.model import (
 )
 from assessments.scans.engine.sources import prepare_bare_copy
 from assessments.scans.engine.urls import Resolver
+
+if TYPE_CHECKING:  # imported where used: a git scan needs neither the GitHub client nor CSV
+    from assessments.scans.engine.delivery import DeliveryImport
+    from assessments.scans.engine.github import GitHubClient
 
 SourceKind = Literal["url", "archive", "path"]
 
@@ -79,8 +80,7 @@ def scan_repository(
         raise ValueError("now must be timezone-aware")
     if kind not in ("url", "archive", "path"):
         raise ScanError(f"Unknown source kind {kind!r}: expected url, archive or path.")
-    if window_days < 1:
-        raise ValueError("window_days must be at least 1")
+    since = window_start(now, window_days)  # ScanError for a window git cannot read
     workdir = Path(workdir)
     if not workdir.is_dir():
         raise ScanError("The job folder does not exist.")
@@ -102,6 +102,7 @@ def scan_repository(
             allowed_roots=tuple(allowed_roots),
             resolver=resolver,
             token=token,
+            since=since,
             _allow_private_for_tests=_allow_private_for_tests,
         )
         size, objects = _repo_size(runner, bare.path)
@@ -115,10 +116,12 @@ def scan_repository(
                 f"The repository has more than {limits.max_objects:,} objects, the limit for a scan."
             )
         head, branch = read_head(runner=runner, git_dir=bare.path)
-        shallow = (
-            runner.run(["rev-parse", "--is-shallow-repository"], git_dir=bare.path).strip()
-            == b"true"
-        )
+        shallow = bare.source_shallow
+        if shallow is None:  # a complete copy: shallow only if its source was
+            shallow = (
+                runner.run(["rev-parse", "--is-shallow-repository"], git_dir=bare.path).strip()
+                == b"true"
+            )
         if shallow:
             # A shallow copy (a CI checkout, say) holds only part of the history: every
             # history measure would silently undercount.
@@ -175,6 +178,7 @@ def scan_repository(
                 "size_bytes": size,
                 "objects": objects,
                 "shallow": shallow,
+                "copied": "window" if bare.windowed else "all",
             },
             "files": files.facts,
             "history": history_facts,
@@ -209,6 +213,9 @@ def scan_github(
     that resets within `max_wait_seconds` is waited out with `sleep`, a longer one stops the
     scan with a partial result. 401 raises ScanError("GitHub rejected the token").
     """
+    from assessments.scans.engine.github import GitHubClient
+    from assessments.scans.engine.githubscan import scan_github_repository
+
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     client = client or GitHubClient(token=token, sleep=sleep, max_wait_seconds=max_wait_seconds)
@@ -236,4 +243,6 @@ def parse_delivery_export(
     column and problem. A missing required column raises ScanError naming it and the
     columns that were found.
     """
+    from assessments.scans.engine.delivery import parse_export
+
     return parse_export(data=data, filename=filename, kind=kind, mapping=mapping)

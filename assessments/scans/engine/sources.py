@@ -10,6 +10,13 @@ git never runs inside a directory the app did not create (docs/SECURITY.md "Safe
   tree is deleted; a git bundle is cloned directly;
 - path: must resolve (realpath) under one of the allowed roots, then copied the same way.
 
+Given the start of the history window (`since`), a local copy holds only what the scan reads:
+`--shallow-since` brings the commits of the window (and HEAD's tree for the file detectors),
+then one `fetch --depth=1` through upload-pack adds the parents just outside the window of the
+commits where the copy was cut, so those commits diff against their real parents and a merge
+of an old branch does not hide the window behind it (see `window_copy`). The cost of a scan
+then follows its window, not the length of the repository's history.
+
 The sanitising clone is the only git call that allows the `file` transport. Repositories
 that borrow objects from elsewhere (alternates, linked worktrees, `.git` files pointing away,
 symlinks leaving the repository) are refused: they could read data outside the source.
@@ -20,11 +27,12 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from assessments.scans.engine.archives import extract_archive, sniff_archive
-from assessments.scans.engine.gitrunner import GitError, GitRunner
+from assessments.scans.engine.gitrunner import GitError, GitRunner, git_date
 from assessments.scans.engine.model import Limits, ScanError
 from assessments.scans.engine.urls import RemoteTarget, Resolver, resolve_remote
 
@@ -32,10 +40,20 @@ FILE_ALLOWED = (("protocol.file.allow", "always"),)
 MAX_SEARCH_DEPTH = 4
 
 
+NO_COMMITS_SINCE = "no commits selected for shallow requests"
+MAX_WINDOW_ROUNDS = 20
+WINDOW_MARGIN_SECONDS = 7 * 86400
+WHOLE_HISTORY_BEFORE = 86400  # a window starting on 1970-01-01 (the longest there is)
+
+
 @dataclass(frozen=True)
 class BareCopy:
     path: Path
     display: str  # what to show as the scanned source (no credentials, no server paths)
+    # Whether the SOURCE is a shallow repository (None: read it from the copy, which is then
+    # complete); a window copy is shallow on purpose, which says nothing about the source.
+    source_shallow: bool | None = None
+    windowed: bool = False
 
 
 def _clone_message(exc: GitError, what: str) -> ScanError:
@@ -108,8 +126,30 @@ def clone_remote(
         raise _clone_message(exc, "The repository could not be cloned") from None
 
 
-def sanitising_clone(*, runner: GitRunner, source: Path, dest: Path, limits: Limits) -> None:
-    """Copy a local repository through upload-pack into a fresh bare repository."""
+def sanitising_clone(
+    *,
+    runner: GitRunner,
+    source: Path,
+    dest: Path,
+    limits: Limits,
+    since: int | None = None,
+) -> bool:
+    """Copy a local repository through upload-pack into a fresh bare repository.
+
+    With `since` (epoch seconds), copy only the history from then on (`window_copy`);
+    returns whether the copy was limited that way. A window reaching back to 1970 reads every
+    commit: the plain clone is then cheaper (git can use the source's bitmaps, and needs no
+    connectivity walk) than a shallow one that cuts nothing.
+    """
+    if since is not None and since >= WHOLE_HISTORY_BEFORE:
+        return window_copy(runner=runner, source=source, dest=dest, limits=limits, since=since)
+    _clone(runner=runner, source=source, dest=dest, limits=limits)
+    return False
+
+
+def _clone(
+    *, runner: GitRunner, source: Path, dest: Path, limits: Limits, depth: Sequence[str] = ()
+) -> None:
     try:
         runner.run(
             [
@@ -119,6 +159,7 @@ def sanitising_clone(*, runner: GitRunner, source: Path, dest: Path, limits: Lim
                 "--no-hardlinks",
                 "--single-branch",
                 "--quiet",
+                *depth,
                 "--",
                 str(source),
                 str(dest),
@@ -132,7 +173,203 @@ def sanitising_clone(*, runner: GitRunner, source: Path, dest: Path, limits: Lim
             fsize_limit=limits.max_repo_bytes,
         )
     except GitError as exc:
+        if depth and NO_COMMITS_SINCE in exc.stderr:
+            raise
         raise _clone_message(exc, "The repository could not be copied") from None
+
+
+def window_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits, since: int) -> bool:
+    """A bare copy of the history since `since`, read by `git log --since` as a full copy is.
+
+    `clone --shallow-since` brings the commits reachable from the branch through commits of
+    the window (with HEAD's tree and the tags on them), but git cuts the copy at every commit
+    whose parents are not all in the window and pretends that commit has no parents: its
+    numstat would count its whole tree as added, and behind a merge of an old branch the
+    rest of the window would be missing altogether. So, until no commit of the window is cut:
+
+    1. the parents the copy lacks of the cut commits are fetched with `--depth=1` (each
+       commit with its tree: what a diff against it needs);
+    2. those that belong to the window are fetched again with `--shallow-since`, which brings
+       the window behind them;
+    3. the shallow list is rewritten to the commits whose parents are still missing, all
+       older than the window.
+
+    The clone starts a week before the window (WINDOW_MARGIN_SECONDS), so in a busy history
+    step 1 has nothing to fetch. A history that needs more than MAX_WINDOW_ROUNDS rounds is
+    copied whole. When no commit
+    is as new as `since`, HEAD alone is copied (`--depth=1`) for the file detectors. Every
+    step goes through upload-pack like the full copy, so nothing of the source's own
+    configuration, hooks or attributes runs or travels. Returns whether the copy is limited
+    to the window.
+    """
+    # A margin before the window: in a busy history the parents of the window's oldest
+    # commits then come with the clone, and no repair round (a fetch each) is needed.
+    after = f"--shallow-since={git_date(max(0, since - WINDOW_MARGIN_SECONDS))}"
+    try:
+        _clone(runner=runner, source=source, dest=dest, limits=limits, depth=(after,))
+    except GitError:
+        shutil.rmtree(dest, ignore_errors=True)
+        _clone(runner=runner, source=source, dest=dest, limits=limits, depth=("--depth=1",))
+        return True
+    for _round in range(MAX_WINDOW_ROUNDS):
+        graph = _commits(runner, dest, _shallow_list(dest))
+        present = _present(runner, dest, {p for _t, ps in graph.values() for p in ps})
+        cut = {sha: ps for sha, (ctime, ps) in graph.items() if not set(ps) <= present}
+        _write_shallow(dest, sorted(cut))
+        missing = sorted(
+            {p for sha, ps in cut.items() if graph[sha][0] >= since for p in ps} - present
+        )
+        if not missing:
+            if _round:
+                _fetch_tags(runner, dest, limits)
+            return True
+        _fetch(runner, dest, limits, ("--depth=1",), missing)
+        fetched = _commits(runner, dest, missing)
+        recent = sorted(sha for sha, (ctime, _ps) in fetched.items() if ctime >= since)
+        if recent:
+            _fetch(runner, dest, limits, (after,), recent)
+    shutil.rmtree(dest, ignore_errors=True)
+    _clone(runner=runner, source=source, dest=dest, limits=limits)
+    return False
+
+
+def _fetch_tags(runner: GitRunner, git_dir: Path, limits: Limits) -> None:
+    """Add the source's tags that point at commits fetched after the clone (a fetch by id
+    does not follow tags), so release tags in the window are all there."""
+    try:
+        out = runner.run(
+            ["ls-remote", "--tags", "origin"],
+            git_dir=git_dir,
+            allow_file=True,
+            extra_config=FILE_ALLOWED,
+            stage="copying",
+            percent=35,
+        )
+    except GitError as exc:
+        raise _clone_message(exc, "The repository could not be copied") from None
+    targets: dict[str, str] = {}
+    for line in out.decode("utf-8", "replace").splitlines():
+        sha, _, ref = line.partition("\t")
+        if not _is_sha(sha) or not ref.startswith("refs/tags/") or ":" in ref:
+            continue
+        if ref.endswith("^{}"):
+            targets[ref[:-3]] = sha  # an annotated tag's commit
+        else:
+            targets.setdefault(ref, sha)
+    have = set(
+        runner.run(["for-each-ref", "--format=%(refname)", "refs/tags"], git_dir=git_dir)
+        .decode("utf-8", "replace")
+        .splitlines()
+    )
+    present = _present(runner, git_dir, targets.values())
+    wanted = sorted(ref for ref, sha in targets.items() if sha in present and ref not in have)
+    if wanted:
+        _fetch(runner, git_dir, limits, (), [f"{ref}:{ref}" for ref in wanted])
+
+
+def _fetch(
+    runner: GitRunner, git_dir: Path, limits: Limits, depth: Sequence[str], shas: Sequence[str]
+) -> None:
+    """Fetch commits by id (or refspecs) from the source (origin) through upload-pack."""
+    try:
+        runner.run(
+            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", *depth, "--stdin", "origin"],
+            git_dir=git_dir,
+            allow_file=True,
+            extra_config=FILE_ALLOWED,
+            stage="copying",
+            percent=30,
+            watch_dir=git_dir,
+            max_dir_bytes=limits.max_repo_bytes,
+            fsize_limit=limits.max_repo_bytes,
+            input_bytes="".join(f"{sha}\n" for sha in shas).encode("ascii"),
+        )
+    except GitError as exc:
+        raise _clone_message(exc, "The repository could not be copied") from None
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and set(text) <= _HEX
+
+
+def _shallow_list(git_dir: Path) -> list[str]:
+    try:
+        lines = (git_dir / "shallow").read_text("ascii").split()
+    except FileNotFoundError:
+        return []
+    return [line for line in lines if _is_sha(line)]
+
+
+def _write_shallow(git_dir: Path, shas: Sequence[str]) -> None:
+    target = git_dir / "shallow"
+    if not shas:
+        target.unlink(missing_ok=True)
+        return
+    temporary = git_dir / "shallow.opready"
+    temporary.write_text("".join(f"{sha}\n" for sha in shas), "ascii")
+    os.replace(temporary, target)
+
+
+def _commits(
+    runner: GitRunner, git_dir: Path, shas: Iterable[str]
+) -> dict[str, tuple[int, list[str]]]:
+    """Each commit's committer time and parents, from the raw objects (a shallow copy hides
+    the parents of the commits it cut). Objects that are missing or not commits are left out.
+    """
+    wanted = [sha for sha in shas if _is_sha(sha)]
+    if not wanted:
+        return {}
+    out = runner.run(
+        ["cat-file", "--batch"],
+        git_dir=git_dir,
+        stage="copying",
+        percent=30,
+        input_bytes="".join(f"{sha}\n" for sha in wanted).encode("ascii"),
+    )
+    graph: dict[str, tuple[int, list[str]]] = {}
+    position = 0
+    while position < len(out):
+        end = out.index(b"\n", position)
+        header = out[position:end].split()
+        position = end + 1
+        if len(header) != 3 or not header[2].isdigit():
+            continue  # "<sha> missing"
+        size = int(header[2])
+        body = out[position : position + size]
+        position += size + 1
+        if header[1] != b"commit":
+            continue
+        parents, ctime = [], 0
+        for line in body.split(b"\n\n", 1)[0].split(b"\n"):
+            if line.startswith(b"parent "):
+                parents.append(line[7:].decode("ascii"))
+            elif line.startswith(b"committer "):
+                stamp = line.rsplit(b" ", 2)
+                ctime = int(stamp[1]) if len(stamp) == 3 and stamp[1].isdigit() else 0
+        graph[header[0].decode("ascii")] = (ctime, parents)
+    return graph
+
+
+def _present(runner: GitRunner, git_dir: Path, shas: Iterable[str]) -> set[str]:
+    wanted = sorted({sha for sha in shas if _is_sha(sha)})
+    if not wanted:
+        return set()
+    out = runner.run(
+        ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        git_dir=git_dir,
+        stage="copying",
+        percent=30,
+        input_bytes="".join(f"{sha}\n" for sha in wanted).encode("ascii"),
+    )
+    present = set()
+    for line in out.decode("ascii", "replace").splitlines():
+        sha, _, kind = line.partition(" ")
+        if kind == "commit":
+            present.add(sha)
+    return present
 
 
 def clone_bundle(*, runner: GitRunner, bundle: Path, dest: Path, limits: Limits) -> None:
@@ -244,9 +481,15 @@ def prepare_bare_copy(
     allowed_roots: tuple[Path, ...] = (),
     resolver: Resolver | None = None,
     token: str | None = None,
+    since: int | None = None,
     _allow_private_for_tests: bool = False,
 ) -> BareCopy:
-    """Make `<workdir>/repo.git` from the source. Cleans its own temporary upload folder."""
+    """Make `<workdir>/repo.git` from the source. Cleans its own temporary upload folder.
+
+    `since` (epoch seconds): a local repository (path or extracted archive) is copied from
+    then on only (`window_copy`), unless it is itself shallow; remote clones and bundles
+    are copied whole.
+    """
     dest = workdir / "repo.git"
     if dest.exists():
         raise ScanError("The job folder already holds a repository copy.")
@@ -277,17 +520,30 @@ def prepare_bare_copy(
             )
             root, git_dir = locate_repository(upload)
             check_git_dir(git_dir, upload)
-            sanitising_clone(runner=runner, source=root, dest=dest, limits=limits)
+            shallow = is_shallow_source(git_dir)
+            windowed = sanitising_clone(
+                runner=runner, source=root, dest=dest, limits=limits,
+                since=None if shallow else since,
+            )  # fmt: skip
         finally:
             shutil.rmtree(upload, ignore_errors=True)
-        return BareCopy(dest, archive.name)
+        return BareCopy(dest, archive.name, shallow, windowed)
     if kind == "path":
         real = resolve_local_path(Path(source), allowed_roots)
         root, git_dir = locate_repository_at(real)
         check_git_dir(git_dir, real)
-        sanitising_clone(runner=runner, source=root, dest=dest, limits=limits)
-        return BareCopy(dest, str(source))
+        shallow = is_shallow_source(git_dir)
+        windowed = sanitising_clone(
+            runner=runner, source=root, dest=dest, limits=limits, since=None if shallow else since
+        )
+        return BareCopy(dest, str(source), shallow, windowed)
     raise ScanError(f"Unknown source kind {kind!r}: expected url, archive or path.")
+
+
+def is_shallow_source(git_dir: Path) -> bool:
+    """Whether a repository is itself shallow (git keeps its cut commits in `shallow`)."""
+    shallow = git_dir / "shallow"
+    return shallow.is_file() and not shallow.is_symlink() and shallow.stat().st_size > 0
 
 
 def locate_repository_at(path: Path) -> tuple[Path, Path]:

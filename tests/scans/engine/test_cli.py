@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from assessments.scans.engine import Finding, Pointer, ScanResult, render_json, render_table
+from tests.scans.engine.gitbuild import RepoBuilder, day
+
+ROOT = Path(__file__).resolve().parents[3]
 
 RESULT = ScanResult(
     source="https://github.com/acme/widgets.git",
@@ -56,3 +63,39 @@ def test_json_has_findings_with_status_and_evidence_and_facts() -> None:
         {"kind": "file", "ref": "pyproject.toml", "line": 7, "url": None},
     ]
     assert data["partial"] is True
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "manage.py", "scan", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_command_line_scan_starts_without_django_celery_or_pandas(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"CODEOWNERS": "* @a\n"}, when=day(1))
+    done = _cli(str(repo.path), "--json", "--now", day(30).isoformat())
+    assert done.returncode == 0, done.stderr[-2000:]
+    document = json.loads(done.stdout)
+    assert document["facts"]["history"]["commits"] == 1
+    assert document["facts"]["repository"]["copied"] == "window"
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert imported.isdisjoint({"django", "celery", "kombu", "pandas", "numpy", "redis", "config"})
+
+
+def test_the_command_line_refuses_an_impossible_window_clearly(tmp_path: Path) -> None:
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"a.txt": "a\n"}, when=day(1))
+    done = _cli(str(repo.path), "--window-days", "25000", "--now", day(30).isoformat())
+    assert done.returncode == 1
+    assert (
+        "CommandError: The history window must be between 1 and 20,484 days (a longer one "
+        "would start before 1970, before any git commit); 25,000 was asked for."
+    ) in done.stderr
+    assert done.stdout == ""

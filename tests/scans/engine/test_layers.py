@@ -100,8 +100,11 @@ def test_the_runner_alone_runs_nothing_from_the_repository(
 ) -> None:
     # The sanitising copy switched off: the repository's own .git, config, hooks and
     # attributes included, is what the scan reads.
-    def plain_copy(*, runner: object, source: Path, dest: Path, limits: Limits) -> None:
+    def plain_copy(
+        *, runner: object, source: Path, dest: Path, limits: Limits, since: int | None = None
+    ) -> bool:
         shutil.copytree(source / ".git", dest, symlinks=True)
+        return False  # the whole history, config and hooks included
 
     monkeypatch.setattr(sources, "sanitising_clone", plain_copy)
     _clear(hostile.markers)

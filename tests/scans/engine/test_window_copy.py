@@ -1,0 +1,204 @@
+"""The scan copies only the history its window reads, and reads it exactly as a full copy would.
+
+`clone --shallow-since` alone cuts the copy at every commit of the window with a parent older
+than the window and pretends that commit has no parents: its numstat counts its whole tree, and
+behind a merge of an old branch the rest of the window disappears. These tests build exactly
+those shapes and compare every history fact with a scan of a complete copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assessments.scans.engine import ScanError, load_catalogue, scan_repository
+from assessments.scans.engine.gitrunner import GitRunner, git_date
+from assessments.scans.engine.history import scan_history, window_start
+from assessments.scans.engine.model import Limits
+from assessments.scans.engine.sources import sanitising_clone
+from tests.scans.engine.gitbuild import BOB, RepoBuilder, day
+
+
+def lines(n: int, prefix: str = "line") -> str:
+    return "".join(f"{prefix} {i}\n" for i in range(n))
+
+
+@pytest.fixture(scope="module")
+def tangled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Old history, an old branch merged inside the window, and a gap at the window's edge.
+
+    The window (30 days before day 400) starts at day 370. In it: c5 and c6 on main, whose
+    parent c4 (day 200) is older; the merge (day 390) of a branch whose tip c3 is from day 100;
+    c7 after it. A large file from long ago makes a parentless c5 look like a huge change.
+    """
+    repo = RepoBuilder(tmp_path_factory.mktemp("tangled") / "repo")
+    repo.commit("Initial", files={"big.txt": lines(900), "a.txt": lines(3)}, when=day(1))
+    repo.tag("v0.1.0", when=day(2))
+    repo.branch("old")
+    repo.commit("Old work", files={"old.txt": lines(7)}, when=day(100), author=BOB)
+    repo.checkout("main")
+    repo.commit("Before the window", files={"a.txt": lines(4)}, when=day(200))
+    repo.commit("First in the window", files={"a.txt": lines(6)}, when=day(375))
+    repo.commit("Second", files={"b.txt": lines(2)}, when=day(380))
+    repo.tag("v0.2.0", when=day(381))
+    repo.merge("old", "Merge branch 'old'", when=day(390), committer=BOB)
+    repo.commit("After the merge", files={"c.txt": lines(5)}, when=day(395))
+    return repo.path
+
+
+def _history(source: Path, tmp_path: Path, name: str, since: int | None) -> dict[str, Any]:
+    job = tmp_path / name
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    bare = job / "repo.git"
+    try:
+        sanitising_clone(runner=runner, source=source, dest=bare, limits=Limits(), since=since)
+        head = runner.run(["rev-parse", "HEAD"], git_dir=bare).decode().strip()
+        _findings, facts = scan_history(
+            runner=runner, git_dir=bare, catalogue=load_catalogue(), head=head,
+            now=day(400), window_days=30, limits=Limits(),
+        )  # fmt: skip
+        return facts
+    finally:
+        runner.cleanup()
+
+
+def test_a_window_copy_reads_the_window_exactly_as_a_full_copy(
+    tangled: Path, tmp_path: Path
+) -> None:
+    since = window_start(day(400), 30)
+    full = _history(tangled, tmp_path, "full", None)
+    window = _history(tangled, tmp_path, "window", since)
+    assert full["commits"] == 4  # c5, c6, the merge and c7
+    releases_full, releases_window = full.pop("releases"), window.pop("releases")
+    assert window == full
+    # Tags are counted on the copied history (the window and the commits just before it), so
+    # the totals shrink; the releases in the window, their dates and lead times do not.
+    for key in ("release_tags_in_window", "per_30_days", "records"):
+        assert releases_window[key] == releases_full[key]
+    assert releases_full["release_tags_in_window"] == 1  # v0.2.0, on a commit fetched late
+    assert (releases_window["tags_total"], releases_full["tags_total"]) == (1, 2)
+
+
+def test_a_window_copy_holds_no_history_older_than_the_window(
+    tangled: Path, tmp_path: Path
+) -> None:
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    bare = job / "repo.git"
+    try:
+        windowed = sanitising_clone(
+            runner=runner, source=tangled, dest=bare, limits=Limits(),
+            since=window_start(day(400), 30),
+        )  # fmt: skip
+        assert windowed is True
+        subjects = runner.run(["log", "--format=%s", "HEAD"], git_dir=bare).decode().splitlines()
+        # The window, plus the parents just outside it (kept so the window diffs correctly).
+        assert subjects == [
+            "After the merge", "Merge branch 'old'", "Second", "First in the window",
+            "Before the window", "Old work",
+        ]  # fmt: skip
+        assert "Initial" not in subjects
+    finally:
+        runner.cleanup()
+
+
+def test_a_window_without_commits_copies_head_for_the_files(tangled: Path, tmp_path: Path) -> None:
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=tangled, kind="path", workdir=workdir, now=day(900), window_days=30,
+        allowed_roots=[tangled.parent],
+    )  # fmt: skip
+    assert result.facts["history"]["commits"] == 0
+    assert result.facts["repository"]["copied"] == "window"
+    assert result.facts["repository"]["shallow"] is False  # the source is complete
+    assert result.partial is False
+    assert result.facts["files"]  # the file detectors read HEAD
+
+
+def test_a_long_window_reads_the_whole_history(tangled: Path, tmp_path: Path) -> None:
+    """`--since=@N` with fewer than nine digits is not read as a timestamp by git: a window
+    reaching back to 1970-1973 once read zero commits."""
+    now = day(400)
+    longest = int(now.timestamp()) // 86400
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    for window_days in (longest, longest - 1000, 19_700):
+        assert window_start(now, window_days) < 100_000_000  # eight digits at most
+        result = scan_repository(
+            source=tangled, kind="path", workdir=workdir, now=now, window_days=window_days,
+            allowed_roots=[tangled.parent],
+        )  # fmt: skip
+        assert result.facts["history"]["commits"] == 7
+        # The longest window reads everything: a plain clone is the cheaper copy then.
+        expected = "all" if window_days == longest else "window"
+        assert result.facts["repository"]["copied"] == expected
+
+
+@pytest.mark.parametrize("window_days", [0, -5, 30_000, 10**9])
+def test_an_impossible_window_is_refused_clearly(
+    tangled: Path, tmp_path: Path, window_days: int
+) -> None:
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    with pytest.raises(ScanError, match=r"between 1 and 20,854 days .* before 1970"):
+        scan_repository(
+            source=tangled, kind="path", workdir=workdir, now=day(400), window_days=window_days,
+            allowed_roots=[tangled.parent],
+        )  # fmt: skip
+    assert list(workdir.iterdir()) == []
+
+
+def test_git_reads_every_timestamp_as_one() -> None:
+    assert git_date(0) == "@0 +0000"
+    assert git_date(12_345) == "@12345 +0000"
+    with pytest.raises(ValueError):
+        git_date(-1)
+
+
+def test_the_repair_fetches_run_nothing_from_a_hostile_source(tmp_path: Path) -> None:
+    """The fetches after the clone go through upload-pack too: the source's hooks, config
+    programs and attributes stay inert (the lab's traps, on a history the window cuts)."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Old", files={"a.txt": lines(5), ".gitattributes": "* diff=evil\n"}, when=day(1))
+    repo.tag("v1.0.0", when=day(1))
+    repo.branch("old")
+    repo.commit("Old branch", files={"o.txt": lines(2)}, when=day(2))
+    repo.checkout("main")
+    repo.commit("Recent", files={"a.txt": lines(6)}, when=day(60))
+    repo.tag("v1.1.0", when=day(60))
+    repo.merge("old", "Merge branch 'old'", when=day(61))
+    git_dir = repo.path / ".git"
+
+    def trap(path: Path, name: str) -> str:
+        path.write_text(f'#!/bin/sh\ntouch "{markers}/{name}"\nexit 0\n')
+        path.chmod(0o755)
+        return str(path)
+
+    for hook in ("pre-upload-pack", "post-upload-pack", "reference-transaction", "post-checkout"):
+        trap(git_dir / "hooks" / hook, f"hook-{hook}")
+    programs = {
+        "core.fsmonitor": "fsmonitor", "uploadpack.packObjectsHook": "pack-hook",
+        "core.alternateRefsCommand": "alternate-refs", "diff.evil.textconv": "textconv",
+        "diff.external": "external", "gpg.program": "gpg", "core.pager": "pager",
+    }  # fmt: skip
+    for key, name in programs.items():
+        repo.git("config", key, trap(tmp_path / name, f"config-{name}"))
+    repo.git("config", "log.showSignature", "true")
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(70), window_days=30,
+        allowed_roots=[tmp_path],
+    )  # fmt: skip
+    assert sorted(m.name for m in markers.iterdir()) == []
+    history = result.facts["history"]
+    assert (history["commits"], history["releases"]["release_tags_in_window"]) == (2, 1)
+    assert result.facts["repository"]["copied"] == "window"
+    assert list(workdir.iterdir()) == []
