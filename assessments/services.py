@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assessments.inputs import inputs_changed
 from assessments.models import (
     Answer,
     Assessment,
@@ -516,6 +517,8 @@ def respondent_submit(*, respondent: Respondent, now: datetime | None = None) ->
             pk=respondent.pk,
             status__in=[Respondent.Status.INVITED, Respondent.Status.IN_PROGRESS],
         ).update(status=Respondent.Status.SUBMITTED, submitted_at=now)
+        if changed:
+            inputs_changed(assessment_ids=[respondent.assessment_id])
     respondent.refresh_from_db()
     return changed == 1
 
