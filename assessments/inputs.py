@@ -71,7 +71,11 @@ def token_for(assessment: Assessment) -> str:
 # --- Receivers ------------------------------------------------------------------------------
 
 
-def _respondent_saved(sender: Any, instance: Respondent, update_fields: Any, **kw: Any) -> None:
+def _respondent_saved(
+    sender: Any, instance: Respondent, created: bool, update_fields: Any, **kw: Any
+) -> None:
+    if created and instance.status != Respondent.Status.SUBMITTED:
+        return  # someone invited or starting: nothing counts until they submit
     if update_fields is not None and set(update_fields) <= _RESPONDENT_FIELDS_UNREAD:
         return
     inputs_changed(assessment_ids=[instance.assessment_id])
