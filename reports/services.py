@@ -12,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from assessments.inputs import token_for
@@ -48,12 +51,15 @@ def answers_frame(assessment: Assessment) -> pd.DataFrame:
             respondent__excluded_at__isnull=True,
         )
         .exclude(choice=Answer.Choice.NONE)
-        .values_list(
-            "respondent_id", "respondent__role", "question_id", "choice", "level", "number"
-        )
+        # The id as text: turning every row's id into a UUID object cost more than scoring.
+        .annotate(rid=Cast("respondent_id", output_field=CharField()))
+        .values_list("rid", "respondent__role", "question_id", "choice", "level", "number")
     )
     frame = pd.DataFrame.from_records(list(rows), columns=ANSWER_COLUMNS)
-    frame["respondent_id"] = frame["respondent_id"].astype(str)
+    # One canonical spelling (str(uuid)) whatever the database's: converted once per respondent.
+    codes, ids = pd.factorize(frame["respondent_id"])
+    canonical = np.array([str(uuid.UUID(str(i))) for i in ids], dtype=object)
+    frame["respondent_id"] = canonical[codes] if len(codes) else frame["respondent_id"].astype(str)
     return frame
 
 
