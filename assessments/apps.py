@@ -10,6 +10,9 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Assessments"
 
     def ready(self) -> None:
+        from assessments import inputs
+
+        inputs.connect()
         # A broken shipped rubric must stop start-up with a message naming the problem,
         # not surface later as a 500 in the middle of someone's survey.
         # `validate_rubric` is how an author finds what is wrong with a file being written:

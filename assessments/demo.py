@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from assessments.inputs import inputs_changed
 from assessments.models import (
     Answer,
     Assessment,
@@ -247,6 +248,7 @@ def _respondent(
         value = min(fact.maximum, max(fact.minimum, value))
         answers.append(_answer(respondent, fact.id, "number", None, float(value), "", seq))
     Answer.objects.bulk_create(answers)
+    inputs_changed(assessment_ids=[respondent.assessment_id])
 
 
 def _answer(

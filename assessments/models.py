@@ -384,6 +384,22 @@ class Answer(models.Model):
         return f"{self.number:g}" if self.number is not None else ""
 
 
+class InputsVersion(models.Model):
+    """A token that changes whenever anything the assessment's result is computed from changes
+    (see assessments.inputs), so a cached result is found by one indexed lookup instead of by
+    reading and hashing every answer. Kept apart from Assessment so that saving a stale
+    Assessment instance can never write an old token back."""
+
+    assessment = models.OneToOneField(
+        Assessment, models.CASCADE, primary_key=True, related_name="inputs_version"
+    )
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Inputs of {self.assessment_id} ({self.token[:8]})"
+
+
 class WorkerHeartbeat(models.Model):
     """A Celery worker process that is up: each writes its row every WORKER_HEARTBEAT_SECONDS
     and removes it when it stops, so pages can say "no worker is running" instead of showing a
@@ -425,6 +441,7 @@ __all__ = [
     "Dissent",
     "EngagementTemplate",
     "EventLog",
+    "InputsVersion",
     "Invitation",
     "MemberInvitation",
     "Membership",

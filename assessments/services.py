@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from assessments.inputs import inputs_changed
 from assessments.models import (
     Answer,
     Assessment,
@@ -361,6 +363,8 @@ def parse_seq(raw: str | None) -> int:
 class SaveOutcome:
     answer: Answer
     stale: bool  # True when a newer write was already stored and this one changed nothing
+    # The respondent's answers once this one is stored, by question id (for progress).
+    answers: dict[str, Answer] = field(default_factory=dict)
 
 
 def answer_save(
@@ -372,13 +376,22 @@ def answer_save(
     seq: int,
     now: datetime | None = None,
 ) -> SaveOutcome:
-    """Validate and store one answer unless a newer one (higher seq) is already stored."""
+    """Validate and store one answer unless a newer one (higher seq) is already stored.
+
+    Four statements in the transaction: lock the respondent (reading whether answers may still
+    change), read its answers, write this one, note the time of the last answer."""
     parsed = parse_answer(
         respondent=respondent, question_id=question_id, value=value, comment=comment
     )
+    now = now or timezone.now()
     with transaction.atomic():
         _lock_open_respondent(respondent)
-        return _store(respondent, question_id, parsed, seq, now or timezone.now())
+        answers = {a.question_id: a for a in respondent.answers.all()}
+        outcome = _store(respondent, question_id, parsed, seq, now, answers.get(question_id))
+        if not outcome.stale:
+            _touch(respondent, now)
+    answers[question_id] = outcome.answer
+    return SaveOutcome(outcome.answer, outcome.stale, answers)
 
 
 def _store(
@@ -387,12 +400,16 @@ def _store(
     parsed: ParsedAnswer,
     seq: int,
     now: datetime,
+    stored: Answer | None,
     *,
     same_seq_wins: bool = False,
 ) -> SaveOutcome:
-    """A conditional UPDATE (`seq < new seq`), falling back to an INSERT guarded by the unique
-    constraint; if a concurrent request inserted first, the conditional UPDATE runs once more.
-    Whatever the interleaving, the row ends with the values of the highest seq.
+    """Inside the respondent's lock, given the stored row (read under that lock): an UPDATE
+    of that row conditional on its `seq` being older, or an INSERT guarded by the unique
+    constraint. Where the database has no row locks (SQLite) a concurrent write can still
+    come between the read and the write; then the row is read again and the sequence numbers
+    compared once more. Whatever the interleaving, the row ends with the values of the
+    highest seq.
 
     A page post resent from the same page (the back button) carries the seq it wrote before:
     `same_seq_wins` lets it replace its own earlier write."""
@@ -406,44 +423,53 @@ def _store(
     }
     rows = Answer.objects.filter(respondent=respondent, question_id=question_id)
     for _attempt in range(2):
-        with transaction.atomic():
-            newer = rows.filter(seq__lte=seq) if same_seq_wins else rows.filter(seq__lt=seq)
-            if newer.update(**values):
-                _touch(respondent, now)
-                return SaveOutcome(rows.get(), stale=False)
-            if rows.exists():
-                return SaveOutcome(rows.get(), stale=True)
+        if stored is None:
             try:
                 with transaction.atomic():
                     answer = Answer.objects.create(
                         respondent=respondent, question_id=question_id, **values
                     )
-            except IntegrityError:
-                continue  # another request inserted first: compare sequence numbers again
-            _touch(respondent, now)
+            except IntegrityError:  # another request inserted first
+                stored = rows.first()
+                continue
             return SaveOutcome(answer, stale=False)
+        if stored.seq > seq or (stored.seq == seq and not same_seq_wins):
+            return SaveOutcome(stored, stale=True)
+        older = Q(seq__lte=seq) if same_seq_wins else Q(seq__lt=seq)
+        if Answer.objects.filter(older, pk=stored.pk).update(**values):
+            for name, new in values.items():
+                setattr(stored, name, new)
+            return SaveOutcome(stored, stale=False)
+        stored = rows.first()  # written in between: compare again
     return SaveOutcome(rows.get(), stale=True)
 
 
 def _lock_open_respondent(respondent: Respondent) -> None:
-    """Inside a transaction: lock the respondent's row, then check that answers may change.
-    Submitting takes the same lock, so no answer slips in after the submission."""
-    Respondent.objects.select_for_update().filter(pk=respondent.pk).first()
-    _check_can_answer(respondent)
-
-
-def _check_can_answer(respondent: Respondent) -> None:
-    status = Respondent.objects.filter(pk=respondent.pk).values_list("status", flat=True).first()
+    """Inside a transaction: lock the respondent's row and, in the same statement, check that
+    answers may change. Submitting takes the same lock, so no answer slips in after the
+    submission."""
+    row = (
+        Respondent.objects.select_for_update(of=("self",))
+        .filter(pk=respondent.pk)
+        .values_list("status", "assessment__status")
+        .first()
+    )
+    if row is None:
+        raise SurveyClosedError("This survey link no longer works.")
+    status, assessment_status = row
     if status == Respondent.Status.SUBMITTED:
         raise SurveyClosedError("You have already submitted your answers; they can't be changed.")
-    if not Assessment.objects.filter(pk=respondent.assessment_id, status="open").exists():
+    if assessment_status != Assessment.Status.OPEN:
         raise SurveyClosedError("This assessment is closed and no longer takes answers.")
 
 
 def _touch(respondent: Respondent, now: datetime) -> None:
-    Respondent.objects.filter(pk=respondent.pk).update(last_answer_at=now)
-    Respondent.objects.filter(pk=respondent.pk, status=Respondent.Status.INVITED).update(
-        status=Respondent.Status.IN_PROGRESS, started_at=now
+    """One UPDATE: the time of the last answer, and "started" the first time."""
+    invited = Q(status=Respondent.Status.INVITED)
+    Respondent.objects.filter(pk=respondent.pk).update(
+        last_answer_at=now,
+        status=Case(When(invited, then=Value(Respondent.Status.IN_PROGRESS)), default=F("status")),
+        started_at=Case(When(invited, then=Value(now)), default=F("started_at")),
     )
 
 
@@ -490,6 +516,7 @@ def answers_save_page(
     with transaction.atomic():
         _lock_open_respondent(respondent)
         stored = {a.question_id: a for a in respondent.answers.filter(question_id__in=parsed)}
+        written = False
         for qid, answer in parsed.items():
             old = stored.get(qid)
             if old is None:
@@ -505,7 +532,10 @@ def answers_save_page(
             elif old.seq > seq:
                 conflicts.append(qid)
                 continue
-            _store(respondent, qid, answer, seq, now, same_seq_wins=True)
+            outcome = _store(respondent, qid, answer, seq, now, old, same_seq_wins=True)
+            written = written or not outcome.stale
+        if written:
+            _touch(respondent, now)
     return conflicts
 
 
@@ -524,6 +554,8 @@ def respondent_submit(*, respondent: Respondent, now: datetime | None = None) ->
             pk=respondent.pk,
             status__in=[Respondent.Status.INVITED, Respondent.Status.IN_PROGRESS],
         ).update(status=Respondent.Status.SUBMITTED, submitted_at=now)
+        if changed:
+            inputs_changed(assessment_ids=[respondent.assessment_id])
     respondent.refresh_from_db()
     return changed == 1
 

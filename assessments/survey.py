@@ -351,7 +351,7 @@ def answer(request: HttpRequest, respondent_id: str) -> HttpResponse:
         return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
     except SurveyInputError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    sections = services.respondent_progress(respondent)
+    sections = services.respondent_progress(respondent, outcome.answers)
     section_id = _section_of(respondent, question_id)
     response = render(
         request,

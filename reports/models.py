@@ -21,6 +21,14 @@ class ResultSnapshot(models.Model):
     inputs_hash = models.CharField(max_length=64)
     data = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # How views find it without reading the inputs (reports.services.result_compute): the
+    # assessment's inputs token and settings when it was computed, and the day it holds for
+    # when delivery metrics make it depend on the date.
+    inputs_token = models.CharField(max_length=32, blank=True, default="")
+    settings_key = models.CharField(max_length=64, blank=True, default="")
+    valid_on = models.DateField(null=True, blank=True)
+    # What the results page draws from it (plotly figures), built on first view.
+    figures = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

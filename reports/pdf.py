@@ -4,13 +4,16 @@ The fetcher serves data: URIs and the app's own static files; anything else (fil
 to anywhere, attachments, paths escaping the static roots) is refused, so report content can
 never make the renderer read a local file or reach the network. Charts are the browser's
 plotly figures turned into SVG by kaleido, with one kaleido browser per process reused across
-charts and stopped with the process.
+charts and jobs (a Celery worker starts it with the process) and stopped with the process;
+each drawn chart is cached by a digest of its figure.
 """
 
 from __future__ import annotations
 
 import atexit
 import base64
+import hashlib
+import logging
 import tempfile
 import threading
 import warnings
@@ -19,10 +22,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from reports.rendering import STATIC_BASE
+
+logger = logging.getLogger(__name__)
 
 
 class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
@@ -99,9 +105,57 @@ def stop_kaleido() -> None:
             _kaleido_started = False
 
 
+def warm_kaleido_in_background() -> threading.Thread:
+    """Start the chart renderer while the caller does other work (a fresh process pays
+    Chromium's start once, overlapped with imports, scoring and templates); a failure is left
+    for the first chart to report."""
+
+    def start() -> None:
+        try:
+            _ensure_kaleido()
+        except Exception:  # no browser here: the first chart raises with the reason
+            logger.warning("Could not start the chart renderer ahead of use", exc_info=True)
+
+    thread = threading.Thread(target=start, name="kaleido-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+# Drawn charts by a digest of their figure, size and the renderer's versions: a report
+# rendered again with unchanged charts draws nothing, and with a shared cache (Redis) neither
+# does another worker.
+SVG_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _svg_key(figure: Any, width: int, height: int) -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(figure.to_json(validate=False, remove_uids=True).encode())
+    digest.update(f"{width}x{height}|{version('plotly')}|{version('kaleido')}".encode())
+    return "chart-svg:" + digest.hexdigest()
+
+
 def svg_data_uris(figures: dict[str, tuple[Any, int, int]]) -> dict[str, str]:
-    """Several figures as SVG data URIs in one batch: kaleido draws them in parallel tabs.
-    `figures` maps a name to (figure, width, height)."""
+    """Several figures as SVG data URIs in one batch: kaleido draws the ones not already in
+    the cache, in parallel tabs. `figures` maps a name to (figure, width, height)."""
+    keys = {name: _svg_key(*spec) for name, spec in figures.items()}
+    try:
+        found: dict[str, str] = cache.get_many(list(set(keys.values())))
+    except Exception:  # the cache is an optimisation: without it, draw everything
+        logger.warning("Chart cache unavailable", exc_info=True)
+        found = {}
+    missing = {name: spec for name, spec in figures.items() if keys[name] not in found}
+    if missing:
+        drawn = _draw(missing)
+        try:
+            cache.set_many({keys[n]: uri for n, uri in drawn.items()}, SVG_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Chart cache unavailable", exc_info=True)
+        found.update({keys[n]: uri for n, uri in drawn.items()})
+    return {name: found[keys[name]] for name in figures}
+
+
+def _draw(figures: dict[str, tuple[Any, int, int]]) -> dict[str, str]:
     _ensure_kaleido()
     import kaleido
 

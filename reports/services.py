@@ -3,27 +3,37 @@
 Rows become the engine's plain inputs here (and only here); the engine's result is cached as
 JSON by a hash of those inputs, so it is recomputed exactly when something it depends on
 changes: an answer, a submission, the targets or weights, scan evidence, a level agreed in a
-workshop or the engine itself.
+workshop or the engine itself. Views find it without reading the inputs: by the assessment's
+inputs token (assessments.inputs), which every such change replaces.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from assessments.models import Answer, Assessment, Respondent
+from assessments.inputs import token_for
+from assessments.models import Answer, Assessment, InputsVersion, Respondent
 from assessments.processes import services as processes
 from assessments.scans import services as scans
 from assessments.workshops import services as workshops
+from reports import charts
 from reports.models import ResultSnapshot
 from scoring.delivery import DeliveryData
-from scoring.engine import inputs_hash, score_assessment
+from scoring.engine import ENGINE_VERSION, inputs_hash, score_assessment
 from scoring.errors import ScoringInputError
 from scoring.evidence import EvidenceFinding
 
@@ -41,12 +51,15 @@ def answers_frame(assessment: Assessment) -> pd.DataFrame:
             respondent__excluded_at__isnull=True,
         )
         .exclude(choice=Answer.Choice.NONE)
-        .values_list(
-            "respondent_id", "respondent__role", "question_id", "choice", "level", "number"
-        )
+        # The id as text: turning every row's id into a UUID object cost more than scoring.
+        .annotate(rid=Cast("respondent_id", output_field=CharField()))
+        .values_list("rid", "respondent__role", "question_id", "choice", "level", "number")
     )
     frame = pd.DataFrame.from_records(list(rows), columns=ANSWER_COLUMNS)
-    frame["respondent_id"] = frame["respondent_id"].astype(str)
+    # One canonical spelling (str(uuid)) whatever the database's: converted once per respondent.
+    codes, ids = pd.factorize(frame["respondent_id"])
+    canonical = np.array([str(uuid.UUID(str(i))) for i in ids], dtype=object)
+    frame["respondent_id"] = canonical[codes] if len(codes) else frame["respondent_id"].astype(str)
     return frame
 
 
@@ -67,15 +80,61 @@ class ResultView:
     inputs_hash: str
     computed_at: datetime
     fresh: bool  # computed by this call rather than read from the cache
+    snapshot_id: Any = None
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 class ResultUnavailable(Exception):
     """The stored inputs cannot be scored; the message is safe to show."""
 
 
+def _settings_key(assessment: Assessment) -> str:
+    """What the cache key takes straight from the assessment row: the engine, the pinned
+    rubric, targets and weights. Everything else the result reads is in the inputs token."""
+    head = {
+        "engine": ENGINE_VERSION,
+        "rubric": assessment.rubric.key,
+        "targets": assessment.targets or {},
+        "weights": assessment.weights or {},
+    }
+    return hashlib.sha256(json.dumps(head, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _cached(assessment: Assessment, now: datetime) -> ResultSnapshot | None:
+    """One query: the snapshot stored under the assessment's current inputs token and settings,
+    and, for results with delivery metrics (which measure up to today), computed today."""
+    token = InputsVersion.objects.filter(assessment=assessment).values("token")[:1]
+    return (
+        ResultSnapshot.objects.filter(
+            assessment=assessment, settings_key=_settings_key(assessment), inputs_token=token
+        )
+        .filter(Q(valid_on__isnull=True) | Q(valid_on=now.date()))
+        .first()
+    )
+
+
+def _view(snapshot: ResultSnapshot, *, fresh: bool) -> ResultView:
+    return ResultView(
+        snapshot.data,
+        snapshot.inputs_hash,
+        snapshot.created_at,
+        fresh=fresh,
+        snapshot_id=snapshot.pk,
+        figures=snapshot.figures or {},
+    )
+
+
 def result_compute(*, assessment: Assessment, now: datetime | None = None) -> ResultView:
-    """The assessment's result, from the cache when its inputs are unchanged."""
+    """The assessment's result: found by one lookup while its inputs token and settings are
+    unchanged (the time does not grow with the number of answers); otherwise the inputs are
+    read, and scored unless a snapshot of the same inputs (by hash) already exists."""
     now = now or timezone.now()
+    cached = _cached(assessment, now)
+    if cached is not None:
+        return _view(cached, fresh=False)
+    # The token is read before the inputs: a change committed in between gives a new token,
+    # so what is stored below under this one is never served as current.
+    token = token_for(assessment)
     rubric = assessment.rubric
     answers = answers_frame(assessment)
     evidence = evidence_for(assessment)
@@ -93,9 +152,15 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
         workshop=agreed,
         now=now,
     )
-    cached = ResultSnapshot.objects.filter(assessment=assessment, inputs_hash=digest).first()
-    if cached is not None:
-        return ResultView(cached.data, digest, cached.created_at, fresh=False)
+    lookup = {
+        "settings_key": _settings_key(assessment),
+        "inputs_token": token,
+        "valid_on": now.date() if delivery is not None else None,
+    }
+    same = ResultSnapshot.objects.filter(assessment=assessment, inputs_hash=digest).first()
+    if same is not None:
+        ResultSnapshot.objects.filter(pk=same.pk).update(**lookup)
+        return _view(same, fresh=False)
     try:
         result = score_assessment(
             rubric=rubric,
@@ -114,12 +179,40 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
     try:
         with transaction.atomic():
             snapshot = ResultSnapshot.objects.create(
-                assessment=assessment, inputs_hash=digest, data=data, created_at=now
+                assessment=assessment, inputs_hash=digest, data=data, created_at=now, **lookup
             )
     except IntegrityError:  # computed concurrently by another request: same inputs, same data
         snapshot = ResultSnapshot.objects.get(assessment=assessment, inputs_hash=digest)
     ResultSnapshot.objects.filter(assessment=assessment).exclude(pk=snapshot.pk).delete()
-    return ResultView(snapshot.data, digest, snapshot.created_at, fresh=True)
+    return _view(snapshot, fresh=True)
+
+
+def _charts_fingerprint() -> str:
+    """The chart builders' code and plotly's version: a change to either redraws."""
+    import plotly
+
+    digest = hashlib.sha256(Path(charts.__file__).read_bytes())
+    digest.update(plotly.__version__.encode())
+    return digest.hexdigest()[:16]
+
+
+CHARTS_VERSION = _charts_fingerprint()
+
+
+def result_figures(view: ResultView) -> dict[str, Any]:
+    """The results page's plotly figures, built once per result and stored beside it."""
+    if view.figures.get("version") == CHARTS_VERSION:
+        return view.figures
+    result = view.data
+    figures = {
+        "version": CHARTS_VERSION,
+        "radar": charts.figure_json(charts.radar(result)),
+        "heatmap": charts.figure_json(charts.heatmap(result)),
+        "review": charts.figure_json(charts.review_wall(result)),
+    }
+    if view.snapshot_id is not None:
+        ResultSnapshot.objects.filter(pk=view.snapshot_id).update(figures=figures)
+    return figures
 
 
 def settings_update(

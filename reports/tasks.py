@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_process_shutdown
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from assessments.jobs import ClaimOutcome
 from reports import jobs
@@ -20,6 +20,15 @@ def render_report_pdf(self: Task, job_id: str) -> None:
         # Another worker holds the job: look again when its heartbeat would be stale, so the
         # job is taken over if that worker died without this message being lost.
         raise self.retry(countdown=claim.retry_in)
+
+
+@worker_process_init.connect
+def _start_kaleido(**_kwargs: Any) -> None:
+    # Warm before the first job rather than inside it: the browser's start (about 2 s) is
+    # paid once per worker process, in the background, not by someone waiting for a PDF.
+    from reports.pdf import warm_kaleido_in_background
+
+    warm_kaleido_in_background()
 
 
 @worker_process_shutdown.connect

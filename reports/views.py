@@ -31,7 +31,7 @@ from reports.models import Branding, PlanDecision, ReportJob, ShareLink
 from reports.presenters import present
 from reports.rendering import Branding as RenderBranding
 from reports.rendering import branding_for, render_hash, report_context
-from reports.services import ResultUnavailable, result_compute, settings_update
+from reports.services import ResultUnavailable, result_compute, result_figures, settings_update
 
 RESULTS_DENIED = "Results are shown to the organisation's owners and facilitators."
 # Inputs that cannot be scored are the request's content, not a server fault.
@@ -99,11 +99,7 @@ def _render_results(
             "result": result,
             "computed_at": view.computed_at,
             "p": present(result, assessment.rubric),
-            "charts": {
-                "radar": charts.figure_json(charts.radar(result)),
-                "heatmap": charts.figure_json(charts.heatmap(result)),
-                "review": charts.figure_json(charts.review_wall(result)),
-            },
+            "charts": result_figures(view),
             "tables": {
                 "radar": charts.radar_table(result),
                 "heatmap": charts.heatmap_table(result),

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from assessments.inputs import organisation_inputs_changed
 from assessments.jobs import (
     BackgroundJob,
     Claim,
@@ -236,6 +237,7 @@ def log_apply(*, log: EventLog, user: Any, now: datetime | None = None) -> Proce
                 ProcessStep(process=process, position=start + i, name=name[:200], measured=True)
                 for i, name in enumerate(values["steps"][:50])
             )
+            organisation_inputs_changed(process.organisation_id)
         log.applied_at = now
         log.save(update_fields=["process", "applied_at"])
     return process

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
+from assessments.inputs import organisation_inputs_changed
 from assessments.models import Assessment, Organisation
 from assessments.processes.core import coverage as coverage_rules
 from assessments.processes.core import table
@@ -207,6 +208,7 @@ def catalogue_import(
                     )
                     for i, s in enumerate(row.steps, start=1)
                 )
+                organisation_inputs_changed(organisation.pk)
             existing[row.name.lower()] = process
             created += is_new
             updated += not is_new

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from assessments.inputs import inputs_changed
 from assessments.jobs import (
     BackgroundJob,
     Claim,
@@ -204,6 +205,7 @@ def delivery_findings_refresh(*, assessment: Assessment) -> None:
         run_id=holder.current_run_id, detector__startswith="delivery."
     ).delete()
     ScanFinding.objects.bulk_create(_finding_rows(holder.current_run_id, result.findings))
+    inputs_changed(assessment_ids=[holder.assessment_id])
 
 
 def run_active(*, source: ScanSource) -> ScanRun | None:

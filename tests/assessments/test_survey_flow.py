@@ -544,3 +544,34 @@ def test_comment_markup_is_shown_as_text(personas: Personas) -> None:
     ).content.decode()
     assert payload not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# Session, respondent (the access check), then in the transaction: lock with the open check,
+# the respondent's answers, the write, the time of the last answer. The two savepoint
+# statements are the transaction itself inside the test's own transaction.
+AUTOSAVE_QUERIES = 8
+AUTOSAVE_FIRST_ANSWER_QUERIES = AUTOSAVE_QUERIES + 2  # the INSERT's own savepoint
+
+
+def test_an_autosave_runs_a_fixed_handful_of_statements(
+    personas: Personas, django_assert_num_queries: Any
+) -> None:
+    respondent, token = invite(personas.assessment_a)
+    client = Client()
+    _redeem(client, token)
+    first, second = respondent.assessment.rubric.questions_for(respondent.role)[:2]
+    with django_assert_num_queries(AUTOSAVE_FIRST_ANSWER_QUERIES):
+        assert _autosave(client, respondent, first.id, "3", seq=1).status_code == 200
+    with django_assert_num_queries(AUTOSAVE_QUERIES):
+        response = _autosave(client, respondent, first.id, "4", seq=2)
+    assert response.status_code == 200 and b"Saved" in response.content
+    with django_assert_num_queries(AUTOSAVE_QUERIES - 2):  # stale: nothing written
+        response = _autosave(client, respondent, first.id, "2", seq=1)
+    assert b"a newer edit" in response.content
+    _autosave(client, respondent, second.id, "5", seq=3)
+    respondent.refresh_from_db()
+    assert respondent.status == Respondent.Status.IN_PROGRESS and respondent.started_at
+    assert {(a.question_id, a.level, a.seq) for a in respondent.answers.all()} == {
+        (first.id, 4, 2),
+        (second.id, 5, 3),
+    }

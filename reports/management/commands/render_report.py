@@ -37,6 +37,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         assessment = self._assessment(options["assessment"])
+        if options["format"] != "pdf":
+            self._write(assessment, options)
+            return
+        # Chromium starts while the result is read and the report laid out.
+        from reports.pdf import stop_kaleido, warm_kaleido_in_background
+
+        warm_kaleido_in_background()
+        try:
+            self._write(assessment, options)
+        finally:
+            stop_kaleido()
+
+    def _write(self, assessment: Assessment, options: dict[str, Any]) -> None:
         try:
             result = result_compute(assessment=assessment).data
         except ResultUnavailable as exc:
