@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
@@ -90,12 +91,17 @@ class ResultUnavailable(Exception):
 
 def _settings_key(assessment: Assessment) -> str:
     """What the cache key takes straight from the assessment row: the engine, the pinned
-    rubric, targets and weights. Everything else the result reads is in the inputs token."""
+    rubric, targets, weights, the repositories in scope and the production environments.
+    Everything else the result reads is in the inputs token."""
     head = {
         "engine": ENGINE_VERSION,
         "rubric": assessment.rubric.key,
         "targets": assessment.targets or {},
         "weights": assessment.weights or {},
+        # Evidence weighs by the share of the organisation scanned (issue 10), and delivery
+        # counts the environments named production: both change the result without an input.
+        "repositories_in_scope": assessment.repositories_in_scope,
+        "environments": list(settings.DELIVERY_ENVIRONMENTS),
     }
     return hashlib.sha256(json.dumps(head, sort_keys=True, default=str).encode()).hexdigest()
 

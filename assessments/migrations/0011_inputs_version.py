@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0008_eventlog_job_fields'),
+        ('assessments', '0010_rubric_version_2'),
     ]
 
     operations = [
