@@ -71,8 +71,8 @@ def test_a_report_does_not_compare_twelve_respondents_with_three() -> None:
         organisation=demo.organisation,
         title="Spring 2027",
         created_by=owner,
-        rubric_id="operationalization",
-        rubric_version=1,
+        rubric_id=demo.rubric_id,
+        rubric_version=demo.rubric_version,  # alike but for the number of respondents
     )
     for _ in range(3):
         respondent, _token = invite(later, role="engineering")

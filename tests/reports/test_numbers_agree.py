@@ -104,6 +104,7 @@ def test_sentences_name_the_level_as_printed_and_the_real_target(demo: Assessmen
 def test_a_dimension_nobody_answered_is_not_assessed_and_the_headline_says_so(
     demo: Assessment,
 ) -> None:
+    from assessments.inputs import inputs_changed
     from assessments.models import Answer
 
     before = result_compute(assessment=demo).data["readiness"]
@@ -112,6 +113,9 @@ def test_a_dimension_nobody_answered_is_not_assessed_and_the_headline_says_so(
     # the weakest-link rule no longer seeing it.
     review = [q.id for q in demo.rubric.questions if q.dimension_id == "review"]
     Answer.objects.filter(respondent__assessment=demo, question_id__in=review).delete()
+    # Submitted answers change only through the survey, which marks the inputs changed; a
+    # bulk delete behind its back says so itself.
+    inputs_changed(assessment_ids=[demo.pk])
     result = result_compute(assessment=demo).data
     assert result["readiness"]["not_assessed"] == ["review"]
     title = next(d["title"] for d in result["dimensions"] if d["id"] == "review")

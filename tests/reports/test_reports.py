@@ -307,14 +307,16 @@ def test_the_pdf_renderer_fetches_nothing_but_static_files(tmp_path: Path) -> No
     assert len(fetcher.refused) >= 6
 
 
-def _three_engineers(assessment: Assessment, *, name: str = "Pat", comment: str = "") -> None:
-    for i in range(3):
+def _three_engineers(
+    assessment: Assessment, *, name: str = "Pat", comment: str = "", count: int = 3
+) -> None:
+    for i in range(count):
         respondent, _ = invite(assessment, role="engineering", name=name)
         for question in assessment.rubric.questions_for("engineering")[:6]:
             services.answer_save(
                 respondent=respondent,
                 question_id=question.id,
-                value=str(i + 2),
+                value=str(i % 3 + 2),
                 comment=comment or XSS[i % 3],
                 seq=1,
             )
@@ -331,13 +333,14 @@ def test_markup_in_names_titles_and_comments_is_text_in_html_and_pdf(personas: P
     assessment.save()
     personas.org_a.name = XSS[1]
     personas.org_a.save()
-    _three_engineers(assessment, name=XSS[2])
+    # Five on each side: fewer are not compared automatically (methodology section 17).
+    _three_engineers(assessment, name=XSS[2], count=5)
     # An earlier assessment, so that the trend chart names both in its labels.
     earlier = make_assessment(personas.org_a, personas.alice, title=PLOTLY_MARKUP)
     Assessment.objects.filter(pk=earlier.pk).update(
         created_at=assessment.created_at - timedelta(days=90)
     )
-    _three_engineers(earlier, comment="fine")
+    _three_engineers(earlier, comment="fine", count=5)
     html = (
         login(personas.alice).get(reverse("reports:report", args=[assessment.pk])).content.decode()
     )
