@@ -108,13 +108,13 @@ def test_a_whole_worker_killed_and_restarted_recovers_its_job_at_start_up(
     assert run.status == ScanRun.Status.RUNNING  # frozen: nothing runs it any more
     started = time.monotonic()
     restarted = chaos.worker(concurrency=1)
-    _finished(run, timeout=60)
+    _finished(run, timeout=180)
     assert run.status == ScanRun.Status.SUCCEEDED, run.error
     assert run.attempts == 2
     assert run.findings.exists()
     assert "Recovered scan job" in restarted.output()
     # Far below the broker's one-hour visibility timeout.
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 180  # loaded CI machines: minutes, never the hour
 
 
 def test_redis_killed_while_a_task_runs_does_not_stop_the_worker(
