@@ -109,7 +109,7 @@ def _clone_message(
             )
         if limit is not None and source_bytes is not None:
             return ScanError(
-                f"{what}: git stopped while writing the copy's objects, well under the size "
+                f"{what}: git stopped while writing the copy's objects, under the size "
                 f"limit{_limit_text(limit)} (the source holds {source_bytes:,} bytes of "
                 "objects), which points to a corrupt or truncated repository."
             )

@@ -552,3 +552,16 @@ def test_a_damaged_repository_is_not_blamed_on_the_size_limit(tmp_path: Path, ho
     assert "corrupt, truncated or missing" in message
     assert str(tmp_path) not in message
     assert list(workdir.iterdir()) == []
+
+
+def test_a_writer_dying_silently_blames_the_limit_only_when_the_source_reaches_it() -> None:
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _clone_message
+
+    silent = GitError("x", returncode=128, stderr="fatal: fetch-pack: invalid index-pack output")
+    mib = 1024 * 1024
+    over = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=3 * mib))
+    assert over == "Copy: the repository is larger than the size limit of 2 MiB."
+    under = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=1000))
+    assert "size limit of 2 MiB (the source holds 1,000 bytes of objects)" in under
+    assert "corrupt or truncated repository" in under and "larger than" not in under
