@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -415,6 +415,19 @@ def test_scan_command_prints_json_without_a_database(
     assert {"detector", "capability", "status", "evidence"} <= set(finding)
     assert finding["status"] == "found"
     assert any(f["status"] == "absent" for f in document["findings"])
+
+
+def test_scan_command_takes_since_and_until_and_refuses_them_with_window_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = _repo(tmp_path)
+    first = day(300).date().isoformat()
+    call_command("scan", str(repo), "--json", "--since", first, "--until", first)
+    history = json.loads(capsys.readouterr().out)["facts"]["history"]
+    assert history["commits"] == 1
+    assert history["window_days"] == 1
+    with pytest.raises(CommandError, match="Give either --window-days or --since/--until"):
+        call_command("scan", str(repo), "--since", first, "--window-days", "30")
 
 
 @pytest.mark.django_db

@@ -25,6 +25,8 @@ class Command(BaseCommand):
                 options["source"],
                 as_json=options["json"],
                 window_days=options["window_days"],
+                since=options["since"],
+                until=options["until"],
                 timeout=options["timeout"],
                 now=options["now"],
                 progress=None if options["json"] else terminal_progress(sys.stderr),

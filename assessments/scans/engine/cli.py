@@ -1,5 +1,10 @@
 """The command-line scan: `manage.py scan <url-or-path> [--json]`, and its rendering.
 
+The history window is either `--window-days N` (the N days up to now, 180 by default) or
+`--since YYYY-MM-DD` and/or `--until YYYY-MM-DD` (whole UTC days, both included): the scan
+then runs as of the midnight ending `--until`, over exactly the days from `--since`, so the
+window copy (sources.window_copy) and the history measures cover the same [since, until].
+
 `manage.py` hands `scan` straight to `main()` before Django starts: a scan needs no settings,
 database, Celery or pandas, and a user waits for the whole process, start-up included. The
 Django command (assessments/management/commands/scan.py) wraps the same functions, for
@@ -14,7 +19,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +29,7 @@ ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".bundle")
 URL_PREFIXES = ("https://", "http://", "git@", "ssh://", "git://", "file://")
 
 _ORDER = {"found": 0, "absent": 1, "unknown": 2}
+DEFAULT_WINDOW_DAYS = 180
 
 
 def _evidence(finding: Finding) -> str:
@@ -69,6 +75,14 @@ def render_table(result: ScanResult) -> str:
         + (" (partial result)" if result.partial else "")
     )
     lines += [f"warning: {w}" for w in result.warnings]
+    history = result.facts.get("history") or {}
+    suggested = history.get("suggested_window")
+    if history.get("commits") == 0 and suggested:
+        lines.append(
+            f"note: no commits in the window; the last commit was on {suggested['until']}. "
+            f"To measure the team at work: --since {suggested['since']} "
+            f"--until {suggested['until']}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -97,8 +111,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-days",
         type=int,
-        default=180,
-        help="How much history to read, in days up to now (default 180; at most back to 1970).",
+        default=None,
+        help=f"How much history to read, in days up to now (default {DEFAULT_WINDOW_DAYS}; at "
+        "most back to 1970). Not with --since/--until.",
+    )
+    parser.add_argument(
+        "--since",
+        type=_day,
+        default=None,
+        help="Read the history from this day (YYYY-MM-DD, UTC, included); default: "
+        f"{DEFAULT_WINDOW_DAYS} days before --until.",
+    )
+    parser.add_argument(
+        "--until",
+        type=_day,
+        default=None,
+        help="Read the history up to this day (YYYY-MM-DD, UTC, included); default: today.",
     )
     parser.add_argument(
         "--timeout", type=float, default=900, help="Give up after this many seconds."
@@ -109,6 +137,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Scan as of this ISO date-time (UTC unless it says otherwise); default: now.",
     )
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+EPOCH = date(1970, 1, 1)
+
+
+def history_window(
+    *,
+    now: datetime,
+    window_days: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[datetime, int]:
+    """(the instant the scan runs as of, window length in days) for the options given.
+
+    With `since`/`until` (whole UTC days, both included) the scan runs as of the midnight
+    that ends `until`, over the days from `since`: the window starts at `since`'s midnight
+    exactly. Raises ScanError, worded for the command line, for a window that cannot be read.
+    """
+    if since is None and until is None:
+        return now, DEFAULT_WINDOW_DAYS if window_days is None else window_days
+    if window_days is not None:
+        raise ScanError(
+            "Give either --window-days or --since/--until, not both: --window-days counts back "
+            "from now, --since/--until name the days."
+        )
+    today = now.astimezone(UTC).date()
+    for name, value in (("--since", since), ("--until", until)):
+        if value is None:
+            continue
+        if value > today:
+            raise ScanError(
+                f"{name} {value.isoformat()} is in the future (today is {today.isoformat()}, "
+                "UTC): there is no history to read there yet."
+            )
+        if value < EPOCH:
+            raise ScanError(
+                f"{name} {value.isoformat()} is before 1970-01-01: git stores no earlier date."
+            )
+    last = until or today
+    first = since or max(EPOCH, last - timedelta(days=DEFAULT_WINDOW_DAYS - 1))
+    if last < first:
+        raise ScanError(
+            f"--until {last.isoformat()} is before --since {first.isoformat()}: the window "
+            "would be empty."
+        )
+    end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+    return end, (last - first).days + 1
 
 
 def _aware(text: str) -> datetime:
@@ -123,13 +205,19 @@ def run(
     source: str,
     *,
     as_json: bool = False,
-    window_days: int = 180,
+    window_days: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
     timeout: float = 900,
     now: datetime | None = None,
     progress: Progress | None = None,
 ) -> str:
     """Scan `source` and return the rendered result. Raises ScanError with a user-safe message."""
     from assessments.scans.engine.scan import scan_repository
+
+    as_of, days = history_window(
+        now=now or datetime.now(UTC), window_days=window_days, since=since, until=until
+    )
 
     path = Path(source)
     target: str | Path
@@ -151,8 +239,8 @@ def run(
             source=target,
             kind=kind,  # type: ignore[arg-type]
             workdir=Path(workdir),
-            now=now or datetime.now(UTC),
-            window_days=window_days,
+            now=as_of,
+            window_days=days,
             allowed_roots=roots,
             limits=Limits(timeout_seconds=timeout),
             progress=progress,
@@ -185,6 +273,8 @@ def main(
             options.source,
             as_json=options.json,
             window_days=options.window_days,
+            since=options.since,
+            until=options.until,
             timeout=options.timeout,
             now=options.now,
             progress=None if options.json else terminal_progress(err),

@@ -632,5 +632,13 @@ def scan_history(
         out = runner.run(["log", "-1", "--format=%ct", head], git_dir=git_dir, stage="history")
         stamp = out.decode("ascii", "replace").strip()
         if stamp.isdigit():
-            facts["last_commit_at"] = datetime.fromtimestamp(int(stamp), UTC).isoformat()
+            last = datetime.fromtimestamp(int(stamp), UTC)
+            facts["last_commit_at"] = last.isoformat()
+            # The window of the same length ending on the day of the last commit (never
+            # before 1970): what `--since/--until` would scan to measure the team at work.
+            start = max(last.date() - timedelta(days=window_days - 1), date(1970, 1, 1))
+            facts["suggested_window"] = {
+                "since": start.isoformat(),
+                "until": last.date().isoformat(),
+            }
     return history_findings(catalogue, facts, head=head), facts

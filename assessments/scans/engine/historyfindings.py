@@ -38,7 +38,12 @@ def history_findings(catalogue: Catalogue, facts: dict[str, Any], *, head: str) 
         out["history.commit-frequency"] = (
             "unknown",
             f"No activity in {window}; last commit on {last[:10]}. Scan the window ending at "
-            "the last commit to measure it.",
+            "the last commit to measure it"
+            + (
+                f" (from {suggested['since']} to {suggested['until']})."
+                if (suggested := facts.get("suggested_window"))
+                else "."
+            ),
         )
     elif landings == 0:
         out["history.commit-frequency"] = (

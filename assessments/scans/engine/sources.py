@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assessments.scans.engine.archives import extract_archive, sniff_archive
-from assessments.scans.engine.gitrunner import GitError, GitRunner, git_date
+from assessments.scans.engine.gitrunner import GitError, GitRunner, _dir_bytes, git_date
 from assessments.scans.engine.model import Limits, ScanError
 from assessments.scans.engine.urls import RemoteTarget, Resolver, resolve_remote
 
@@ -56,12 +56,68 @@ class BareCopy:
     windowed: bool = False
 
 
-def _clone_message(exc: GitError, what: str) -> ScanError:
+# What git says when the source's objects are damaged (a corrupt or truncated object or pack,
+# blobs a partial clone never fetched): upload-pack gives up and the copy's writer then dies
+# with "invalid index-pack output", which on its own would look like the size limit.
+DAMAGE = (
+    "corrupt",
+    "early eof",
+    "does not match index",
+    "not our ref",
+    "unable to unpack",
+    "inflate:",
+    "bad object",
+    "missing blob",
+    "missing tree",
+    "did not send all necessary objects",
+    "pack has bad object",
+    "pack-objects died",
+)
+
+
+def _limit_text(limit: int | None) -> str:
+    return f" of {limit // (1024 * 1024)} MiB" if limit else ""
+
+
+def _clone_message(
+    exc: GitError, what: str, *, limit: int | None = None, source_bytes: int | None = None
+) -> ScanError:
+    """A user-safe reason for a failed clone, copy or fetch, worded from what happened.
+
+    The size limit is blamed only when it was reached: the writer died of SIGXFSZ (git says
+    so), or the writer died without a word while the source's objects (`source_bytes`, a
+    local source's object folder) are at least the limit. Damaged objects say so; an
+    unexplained death of the writer under the limit says the copy failed, not the limit.
+    """
     text = exc.stderr.lower()
-    # RLIMIT_FSIZE kills the writer (index-pack or unpack-objects) with SIGXFSZ; git reports
-    # the dead child, not the signal, so both of its messages map to the size limit.
-    if exc.returncode in (-25, 153) or "signal 25" in text or "invalid index-pack output" in text:
-        return ScanError(f"{what}: the repository is larger than the size limit.")
+    if exc.returncode in (-25, 153) or "signal 25" in text:
+        return ScanError(
+            f"{what}: the repository is larger than the size limit{_limit_text(limit)}."
+        )
+    if any(needle in text for needle in DAMAGE):
+        return ScanError(
+            f"{what}: some of its objects are corrupt, truncated or missing (a damaged "
+            "repository, or a partial or shallow clone lacking objects), so git could not "
+            "copy it."
+        )
+    if "invalid index-pack output" in text:
+        # RLIMIT_FSIZE kills the writer (index-pack) with SIGXFSZ and git reports only the
+        # missing output, so the limit is the cause only if the copy could have reached it.
+        if limit is not None and source_bytes is not None and source_bytes >= limit:
+            return ScanError(
+                f"{what}: the repository is larger than the size limit{_limit_text(limit)}."
+            )
+        if limit is not None and source_bytes is not None:
+            return ScanError(
+                f"{what}: git stopped while writing the copy's objects, under the size "
+                f"limit{_limit_text(limit)} (the source holds {source_bytes:,} bytes of "
+                "objects), which points to a corrupt or truncated repository."
+            )
+        return ScanError(
+            f"{what}: git stopped while writing the copy's objects without saying why (a "
+            f"corrupt or truncated repository, or a copy reaching the size "
+            f"limit{_limit_text(limit)})."
+        )
     reasons = (
         (
             "dubious ownership",
@@ -123,7 +179,9 @@ def clone_remote(
             fsize_limit=limits.max_repo_bytes,
         )
     except GitError as exc:
-        raise _clone_message(exc, "The repository could not be cloned") from None
+        raise _clone_message(
+            exc, "The repository could not be cloned", limit=limits.max_repo_bytes
+        ) from None
 
 
 def sanitising_clone(
@@ -175,7 +233,21 @@ def _clone(
     except GitError as exc:
         if depth and NO_COMMITS_SINCE in exc.stderr:
             raise
-        raise _clone_message(exc, "The repository could not be copied") from None
+        raise _clone_message(
+            exc,
+            "The repository could not be copied",
+            limit=limits.max_repo_bytes,
+            source_bytes=_object_bytes(source),
+        ) from None
+
+
+def _object_bytes(source: Path) -> int | None:
+    """The size of a local repository's object folder (read by stat alone, no git runs in
+    the source), or None when it cannot be found."""
+    for objects in (source / ".git" / "objects", source / "objects"):
+        if objects.is_dir() and not objects.is_symlink():
+            return _dir_bytes(objects)
+    return None
 
 
 def window_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits, since: int) -> bool:
@@ -285,7 +357,9 @@ def _fetch(
             input_bytes="".join(f"{sha}\n" for sha in shas).encode("ascii"),
         )
     except GitError as exc:
-        raise _clone_message(exc, "The repository could not be copied") from None
+        raise _clone_message(
+            exc, "The repository could not be copied", limit=limits.max_repo_bytes
+        ) from None
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -385,7 +459,12 @@ def clone_bundle(*, runner: GitRunner, bundle: Path, dest: Path, limits: Limits)
             fsize_limit=limits.max_repo_bytes,
         )
     except GitError as exc:
-        raise _clone_message(exc, "The git bundle could not be read") from None
+        raise _clone_message(
+            exc,
+            "The git bundle could not be read",
+            limit=limits.max_repo_bytes,
+            source_bytes=bundle.stat().st_size,
+        ) from None
 
 
 def _looks_bare(path: Path) -> bool:

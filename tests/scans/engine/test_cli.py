@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from assessments.scans.engine import Finding, Pointer, ScanResult, render_json, render_table
 from tests.scans.engine.gitbuild import RepoBuilder, day
@@ -99,3 +102,75 @@ def test_the_command_line_refuses_an_impossible_window_clearly(tmp_path: Path) -
         "would start before 1970, before any git commit); 25,000 was asked for."
     ) in done.stderr
     assert done.stdout == ""
+
+
+def _quiet_repo(tmp_path: Path) -> RepoBuilder:
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Old", files={"a.txt": "a\n"}, when=day(1))
+    repo.commit("In the window", files={"b.txt": "b\n"}, when=day(10))
+    repo.commit("Also in it", files={"c.txt": "c\n"}, when=day(20))
+    repo.commit("After it", files={"d.txt": "d\n"}, when=day(40))
+    return repo
+
+
+def test_since_and_until_name_the_window_and_the_copy_covers_it(tmp_path: Path) -> None:
+    repo = _quiet_repo(tmp_path)
+    since, until = day(10).date().isoformat(), day(20).date().isoformat()
+    now = day(300).isoformat()
+    done = _cli(str(repo.path), "--json", "--since", since, "--until", until, "--now", now)
+    assert done.returncode == 0, done.stderr[-2000:]
+    facts = json.loads(done.stdout)["facts"]
+    history = facts["history"]
+    assert history["commits"] == 2  # day 10 and day 20, both days included; not 1 nor 40
+    assert history["since"].startswith(f"{since}T00:00:00")
+    assert history["window_days"] == 11
+    assert facts["repository"]["copied"] == "window"
+    # Only --since: up to today (--now); only --until: the default 180 days ending then.
+    done = _cli(str(repo.path), "--json", "--since", since, "--now", now)
+    assert json.loads(done.stdout)["facts"]["history"]["commits"] == 3
+    done = _cli(str(repo.path), "--json", "--until", until, "--now", now)
+    assert json.loads(done.stdout)["facts"]["history"]["commits"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "2026-03-01", "--until", "2026-02-01"), "--until 2026-02-01 is before --since 2026-03-01: the window would be empty."),
+        (("--until", "2026-09-01"), "--until 2026-09-01 is in the future (today is 2026-06-30, UTC)"),
+        (("--since", "2026-07-01"), "--since 2026-07-01 is in the future (today is 2026-06-30, UTC)"),
+        (("--since", "1969-12-31"), "--since 1969-12-31 is before 1970-01-01: git stores no earlier date."),
+        (("--since", "2026-01-01", "--window-days", "30"), "Give either --window-days or --since/--until, not both"),
+    ],
+)  # fmt: skip
+def test_since_and_until_are_validated_clearly(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    from assessments.scans.engine.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main([str(tmp_path), *args, "--now", "2026-06-30T10:00:00"], stdout=out, stderr=err)
+    assert status == 1
+    assert f"CommandError: {message}" in err.getvalue()
+    assert out.getvalue() == ""
+
+
+def test_a_date_that_is_not_one_is_refused_by_the_parser(tmp_path: Path) -> None:
+    from assessments.scans.engine.cli import main
+
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--since", "2026-13-01"], stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_a_quiet_window_offers_the_window_ending_at_the_last_commit(tmp_path: Path) -> None:
+    repo = _quiet_repo(tmp_path)
+    done = _cli(str(repo.path), "--now", day(400).isoformat())
+    assert done.returncode == 0, done.stderr[-2000:]
+    note = (
+        "note: no commits in the window; the last commit was on 2026-02-10. To measure the "
+        "team at work: --since 2025-08-15 --until 2026-02-10"
+    )
+    assert note in done.stdout
+    done = _cli(str(repo.path), "--json", "--since", "2025-08-15", "--until", "2026-02-10")
+    history = json.loads(done.stdout)["facts"]["history"]
+    assert history["commits"] == 4
+    assert "suggested_window" not in history

@@ -212,8 +212,12 @@ def test_a_quiet_repository_says_when_it_was_last_active_instead_of_absent(
     assert finding.status == "unknown"
     assert finding.detail == (
         "No activity in the last 180 days; last commit on 2026-01-02. Scan the window ending "
-        "at the last commit to measure it."
+        "at the last commit to measure it (from 2025-07-07 to 2026-01-02)."
     )
+    assert result.facts["history"]["suggested_window"] == {
+        "since": "2025-07-07",
+        "until": "2026-01-02",
+    }
     assert result.facts["history"]["last_commit_at"] == "2026-01-02T12:00:00+00:00"
 
 

@@ -489,7 +489,8 @@ def test_a_repository_over_the_object_limit_is_refused_and_removed(tmp_path: Pat
     [
         ("fatal: detected dubious ownership in repository at '/srv/x/.git'", 128, "belongs to another user account"),
         ("error: index-pack died of signal 25\nfatal: index-pack failed", 128, "larger than the size limit"),
-        ("fatal: fetch-pack: invalid index-pack output", 128, "larger than the size limit"),
+        ("fatal: fetch-pack: invalid index-pack output", 128, "without saying why"),
+        ("remote: fatal: loose object 0c (stored in ./objects/0c/fb) is corrupt\nfatal: early EOF\nfatal: fetch-pack: invalid index-pack output", 128, "corrupt, truncated or missing"),
         ("fatal: Authentication failed for 'https://github.com/a/b.git/'", 128, "asked for credentials"),
         ("remote: Repository not found.\nfatal: repository 'https://github.com/a/b.git/' not found", 128, "was not found"),
         ("fatal: unable to access 'https://x/': Failed to connect to x port 443", 128, "could not be reached"),
@@ -508,3 +509,59 @@ def test_clone_failures_become_plain_reasons(stderr: str, returncode: int, reaso
     )
     assert reason in message
     assert "/srv/x" not in message and "github.com" not in message
+
+
+def _broken(tmp_path: Path, how: str) -> Path:
+    """A real repository whose objects are damaged: a loose blob overwritten, or its only
+    pack cut in half."""
+    repo = RepoBuilder(tmp_path / how)
+    for n in range(3):
+        repo.commit(f"c{n}", files={f"f{n}.bin": os.urandom(20_000)}, when=day(1 + n))
+    git_dir = repo.path / ".git"
+    if how == "truncated":
+        subprocess.run(["git", "gc", "-q"], cwd=repo.path, check=True, capture_output=True)
+        (pack,) = (git_dir / "objects" / "pack").glob("*.pack")
+        pack.chmod(0o644)
+        size = pack.stat().st_size
+        with pack.open("r+b") as handle:
+            handle.truncate(size // 2)
+    else:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD~1:f1.bin"], cwd=repo.path, check=True,
+            capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+        loose = git_dir / "objects" / sha[:2] / sha[2:]
+        loose.chmod(0o644)
+        loose.write_bytes(b"garbage")
+    return repo.path
+
+
+@pytest.mark.parametrize("how", ["corrupt", "truncated"])
+def test_a_damaged_repository_is_not_blamed_on_the_size_limit(tmp_path: Path, how: str) -> None:
+    source = _broken(tmp_path, how)
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    with pytest.raises(ScanError) as caught:
+        scan_repository(
+            source=source, kind="path", workdir=workdir, now=day(30), allowed_roots=[tmp_path],
+            window_days=3650,
+        )  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith("The repository could not be copied")
+    assert "size limit" not in message and "larger than" not in message
+    assert "corrupt, truncated or missing" in message
+    assert str(tmp_path) not in message
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_writer_dying_silently_blames_the_limit_only_when_the_source_reaches_it() -> None:
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _clone_message
+
+    silent = GitError("x", returncode=128, stderr="fatal: fetch-pack: invalid index-pack output")
+    mib = 1024 * 1024
+    over = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=3 * mib))
+    assert over == "Copy: the repository is larger than the size limit of 2 MiB."
+    under = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=1000))
+    assert "size limit of 2 MiB (the source holds 1,000 bytes of objects)" in under
+    assert "corrupt or truncated repository" in under and "larger than" not in under
