@@ -39,10 +39,15 @@ from tests.test_xss import _patterns
 pytestmark = pytest.mark.django_db
 
 # Numbers only the small groups give (the leader: pull requests and reviewers; the two
-# operations people: deployments a week). No output may show any of them.
+# operations people: deployments a week; two of the engineers: the observed wait to a first
+# review). No output may show any of them. The engineers all give the review wall's other two
+# inputs, so the wall could be drawn from the leader's figures: it must not be.
 LEADER_FACTS = {"fact.prs-per-week": "7919", "fact.active-reviewers": "4973"}
 OPS_FACTS = [{"fact.deploys-per-week": "7877"}, {"fact.deploys-per-week": "7883"}]
-MARKER_NUMBERS = ("7919", "4973", "7877", "7883", "7880")  # 7880: the two ops' median
+ENG_FACTS = {"fact.review-hours-per-pr": "1", "fact.reviewer-hours-per-week": "10"}
+ENG_WAITS = ("1913", "1931")  # only two engineers give one
+# 7880 and 1922: the medians of the two operations people's and the two engineers' numbers.
+MARKER_NUMBERS = ("7919", "4973", "7877", "7883", "7880", "1913", "1931", "1922")
 SMALL_NAMES = ("Lena Leader", "Olga Ops", "Otto Ops")
 SMALL_COMMENTS = ("remark-of-lena", "remark-of-olga", "remark-of-otto")
 # Statistics that must not stand beside a count of one or two people.
@@ -115,7 +120,14 @@ def world() -> World:
     )
     for target in (earlier, assessment):
         for n in range(3):
-            _respond(target, role="engineering", name=f"Eng {n}", level=3, facts={})
+            waits = {"fact.hours-to-first-review": ENG_WAITS[n]} if n < len(ENG_WAITS) else {}
+            _respond(
+                target,
+                role="engineering",
+                name=f"Eng {n}",
+                level=3,
+                facts={**ENG_FACTS, **waits},
+            )
     _respond(
         assessment,
         role="leadership",
@@ -297,6 +309,13 @@ def test_no_output_of_the_assessment_shows_a_group_of_one_or_two(world: World) -
     assert by_role == {"engineering": 3, "leadership": 1, "operations": 2}
     assert result["facts"]["fact.prs-per-week"]["n"] == 1
     assert result["facts"]["fact.prs-per-week"]["withheld"]
+    # The review wall had every input, two of them from one person: it is not drawn, and says
+    # why instead.
+    assert result["review"]["projection"] is None
+    assert result["review"]["too_few"] == {"prs_per_week": 1, "reviewers": 1}
+    page = owner.get(reverse("reports:results", args=[world.assessment.pk])).content.decode()
+    assert "needs at least three answers to each of its inputs" in page
+    assert "pull requests merged per week: 1 answered" in page
 
 
 def test_the_walk_would_see_a_small_group_if_one_were_shown(world: World) -> None:
