@@ -434,9 +434,7 @@ def review_too_few(too_few: dict[str, int] | None) -> dict[str, Any] | None:
         return None
 
     def text(keys: list[str]) -> str:
-        return "; ".join(
-            f"{REVIEW_INPUT_NAMES.get(k, k)}: {too_few[k]} answered" for k in keys
-        )
+        return "; ".join(f"{REVIEW_INPUT_NAMES.get(k, k)}: {too_few[k]} answered" for k in keys)
 
     ordered = [k for k in REVIEW_INPUT_NAMES if k in too_few]
     required = [k for k in ordered if k in REQUIRED_REVIEW_INPUTS]

@@ -45,8 +45,8 @@ from scoring.roadmap import GateNeed, Signals, build_roadmap
 from scoring.rubric import AUDIENCES, LEVELS, Rubric
 from scoring.scores import (
     COLUMNS,
-    POINTS_PER_LEVEL,
     MIN_GROUP,
+    POINTS_PER_LEVEL,
     FactValue,
     answer_confidence,
     capability_stats,
