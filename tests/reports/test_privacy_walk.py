@@ -20,8 +20,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -30,10 +32,14 @@ from assessments.models import Assessment, Membership, Respondent, hash_token
 from reports.jobs import comparison_for
 from reports.models import ReportJob, ShareLink
 from reports.pdf import render_pdf
+from reports.presenters import review_too_few, review_wall
 from reports.rendering import render_html, report_context
 from reports.services import result_compute
 from reports.views import EXPORT_KINDS
+from scoring.engine import score_assessment
+from scoring.rubric import get_rubric
 from tests.factories import add_member, make_org, make_user
+from tests.scoring.helpers import frame
 from tests.test_xss import _patterns
 
 pytestmark = pytest.mark.django_db
@@ -335,3 +341,38 @@ def test_named_answers_export_is_announced_on_the_start_page(world: World) -> No
     assert "export each respondent's answers" not in client.get(home).content.decode()
     Assessment.objects.filter(pk=world.assessment.pk).update(export_named_answers=True)
     assert "export each respondent's answers" in client.get(home).content.decode()
+
+
+def test_the_wall_names_what_it_leaves_out_and_shows_none_of_it() -> None:
+    """Drawn from three people's numbers, the wall leaves out a wait two people gave and an
+    agent share one gave, says so, and prints neither."""
+    facts = {
+        "fact.prs-per-week": 120,
+        "fact.active-reviewers": 20,
+        "fact.review-hours-per-pr": 0.5,
+        "fact.reviewer-hours-per-week": 6,
+    }
+    rows = [(f"e{i}", "engineering", f, v) for f, v in facts.items() for i in range(3)]
+    rows += [
+        ("e0", "engineering", "fact.hours-to-first-review", 1913),
+        ("e1", "engineering", "fact.hours-to-first-review", 1931),
+        ("e0", "engineering", "fact.ai-authored-share", 37),
+    ]
+    result = score_assessment(
+        rubric=get_rubric("operationalization", 1), answers=frame(rows), now=timezone.now()
+    ).to_dict()
+    review = result["review"]
+    assert review["projection"] is not None
+    p = {
+        "review": review_wall(review["projection"], review["too_few"]),
+        "review_too_few": review_too_few(review["too_few"]),
+        "review_reviewers": 20,
+    }
+    html = render_to_string("reports/_review_reconcile.html", {"p": p})
+    assert "Fewer than three people gave the observed wait to a first review (2 did)" in html
+    assert "the observed wait to a first review: 2 answered" in html
+    assert "the share of merged changes made by agents: 1 answered" in html
+    assert "fewer than three answers, 1: counted as none" in html
+    outputs = Outputs()
+    outputs.text("the wall", html, report=True)
+    assert not outputs.problems and "37%" not in html
