@@ -117,7 +117,8 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "room": result.get("room"),
         "sources": source_counts(result),
         "review_planned": planned,
-        "review": review_wall(projection),
+        "review": review_wall(projection, result["review"].get("too_few")),
+        "review_too_few": review_too_few(result["review"].get("too_few")),
         "review_reviewers": projection["inputs"]["reviewers"] if projection else None,
         "readiness": {
             **readiness,
@@ -411,12 +412,51 @@ def hours_text(value: float | None) -> str:
     return f"{num(value, 1)} h"
 
 
-def review_wall(projection: dict[str, Any] | None) -> dict[str, Any] | None:
+# The review wall's inputs by review-input key (scoring.engine.REVIEW_INPUTS and the optional
+# ones), as a sentence names them; the first four are the ones the wall cannot be drawn without.
+REVIEW_INPUT_NAMES = {
+    "prs_per_week": "pull requests merged per week",
+    "reviewers": "people who review in a typical week",
+    "hours_per_pr": "reviewer hours per pull request",
+    "reviewer_hours_per_week": "review hours each reviewer can give per week",
+    "hours_to_first_review": "the observed wait to a first review",
+    "agent_share": "the share of merged changes made by agents",
+    "agent_prs_6m": "agent pull requests planned a week in 6 months",
+    "agent_prs_12m": "agent pull requests planned a week in 12 months",
+}
+REQUIRED_REVIEW_INPUTS = ("prs_per_week", "reviewers", "hours_per_pr", "reviewer_hours_per_week")
+
+
+def review_too_few(too_few: dict[str, int] | None) -> dict[str, Any] | None:
+    """The review-wall inputs fewer than three people answered, in words: the wall prints
+    its inputs, so it uses none of them (groups of three or more, in every output)."""
+    if not too_few:
+        return None
+
+    def text(keys: list[str]) -> str:
+        return "; ".join(f"{REVIEW_INPUT_NAMES.get(k, k)}: {too_few[k]} answered" for k in keys)
+
+    ordered = [k for k in REVIEW_INPUT_NAMES if k in too_few]
+    required = [k for k in ordered if k in REQUIRED_REVIEW_INPUTS]
+    optional = [k for k in ordered if k not in REQUIRED_REVIEW_INPUTS]
+    return {
+        "required": required,
+        "optional": optional,
+        "required_text": text(required),
+        "optional_text": text(optional),
+        "observed": too_few.get("hours_to_first_review"),
+    }
+
+
+def review_wall(
+    projection: dict[str, Any] | None, too_few: dict[str, int] | None = None
+) -> dict[str, Any] | None:
     """The review wall in words: the model's wait beside the observed one, the reviewers
     needed to stay under the target today and at the planned volumes, and where each agent
     PR parameter comes from."""
     if not projection:
         return None
+    too_few = too_few or {}
     inputs = projection["inputs"]
     reviewers = inputs["reviewers"]
     needed = [
@@ -465,7 +505,11 @@ def review_wall(projection: dict[str, Any] | None) -> dict[str, Any] | None:
                 "value": f"{num(agent['share'] * 100, 0)}%",
                 "source": source("agent_share")
                 + (
-                    " (no answer: counted as none)"
+                    (
+                        f" (fewer than three answers, {too_few['agent_share']}: counted as none)"
+                        if "agent_share" in too_few
+                        else " (no answer: counted as none)"
+                    )
                     if sources.get("agent_share") == "assumption"
                     else ""
                 ),

@@ -45,6 +45,7 @@ from scoring.roadmap import GateNeed, Signals, build_roadmap
 from scoring.rubric import AUDIENCES, LEVELS, Rubric
 from scoring.scores import (
     COLUMNS,
+    MIN_GROUP,
     POINTS_PER_LEVEL,
     FactValue,
     answer_confidence,
@@ -507,7 +508,10 @@ AGENT_SHARE_FACT = "fact.ai-authored-share"
 
 
 def _agent_parameters(
-    facts: Mapping[str, FactValue], overrides: Mapping[str, float], hours_per_pr: float
+    facts: Mapping[str, FactValue],
+    overrides: Mapping[str, float],
+    hours_per_pr: float,
+    too_few: dict[str, int],
 ) -> review_capacity.AgentParameters:
     sources: dict[str, str] = {}
 
@@ -520,6 +524,10 @@ def _agent_parameters(
 
     share_fact = facts.get(AGENT_SHARE_FACT)
     share_median = share_fact.median if share_fact else None
+    if share_fact and 0 < share_fact.n < MIN_GROUP and "agent_share" not in overrides:
+        # One or two people's share would be printed as the survey's: counted as unanswered.
+        too_few["agent_share"] = share_fact.n
+        share_median = None
     if share_median is not None and "agent_share" not in overrides:
         share, sources["agent_share"] = share_median / 100.0, "survey"
     else:
@@ -546,6 +554,9 @@ def _review(
 ) -> ReviewResult:
     """The review-wall projection from fact medians, with explicit overrides winning.
 
+    A fact fewer than MIN_GROUP people answered is not used (groups of three or more, in
+    every output: the wall prints its inputs): a required one leaves no projection, an
+    optional one counts as unanswered; `too_few` says which and how many answered.
     An override the model refuses raises ScoringInputError; survey facts are already within
     the rubric's bounds, and a projection they cannot support is skipped with a warning.
     """
@@ -564,13 +575,21 @@ def _review(
         raise ScoringInputError(problems)
     source = "overrides" if overrides else "survey"
 
+    too_few: dict[str, int] = {}
+
     def value(key: str, fact_id: str) -> float | None:
         if key in overrides:
             return float(overrides[key])
         fact = facts.get(fact_id)
+        if fact is not None and fact.median is not None and fact.n < MIN_GROUP:
+            too_few[key] = fact.n
+            return None
         return fact.median if fact else None
 
     values = {key: value(key, fact_id) for key, fact_id in REVIEW_INPUTS.items()}
+    if too_few:
+        missing = tuple(k for k, v in values.items() if v is None and k not in too_few)
+        return ReviewResult(None, missing, source, too_few)
     missing = tuple(k for k, v in values.items() if v is None)
     if missing:
         return ReviewResult(None, missing, source)
@@ -602,15 +621,15 @@ def _review(
         observed_hours_to_first_review=value(
             "hours_to_first_review", OPTIONAL_REVIEW_INPUTS["hours_to_first_review"]
         ),
-        agent=_agent_parameters(facts, overrides, hours_per_pr),
+        agent=_agent_parameters(facts, overrides, hours_per_pr, too_few),
     )
     try:
-        return ReviewResult(review_capacity.project(inputs), (), source)
+        return ReviewResult(review_capacity.project(inputs), (), source, too_few)
     except ScoringInputError as exc:
         if overrides:
             raise  # explicit input: refuse it loudly
         warnings.append(f"The review wall could not be projected: {exc}")
-        return ReviewResult(None, (), source)
+        return ReviewResult(None, (), source, too_few)
 
 
 # --- Cache keys -----------------------------------------------------------------------------

@@ -108,6 +108,9 @@ class ReviewResult:
     projection: ReviewProjection | None  # None when an input is missing (see `missing`)
     missing: tuple[str, ...]
     source: str  # "survey", or "overrides" when any input was given explicitly
+    # Inputs (by review-input key) that fewer than MIN_GROUP people answered, with how many
+    # did: the wall neither uses nor prints them. A required one leaves no projection.
+    too_few: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

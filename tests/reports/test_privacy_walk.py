@@ -20,8 +20,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -30,19 +32,28 @@ from assessments.models import Assessment, Membership, Respondent, hash_token
 from reports.jobs import comparison_for
 from reports.models import ReportJob, ShareLink
 from reports.pdf import render_pdf
+from reports.presenters import review_too_few, review_wall
 from reports.rendering import render_html, report_context
 from reports.services import result_compute
 from reports.views import EXPORT_KINDS
+from scoring.engine import score_assessment
+from scoring.rubric import get_rubric
 from tests.factories import add_member, make_org, make_user
+from tests.scoring.helpers import frame
 from tests.test_xss import _patterns
 
 pytestmark = pytest.mark.django_db
 
 # Numbers only the small groups give (the leader: pull requests and reviewers; the two
-# operations people: deployments a week). No output may show any of them.
+# operations people: deployments a week; two of the engineers: the observed wait to a first
+# review). No output may show any of them. The engineers all give the review wall's other two
+# inputs, so the wall could be drawn from the leader's figures: it must not be.
 LEADER_FACTS = {"fact.prs-per-week": "7919", "fact.active-reviewers": "4973"}
 OPS_FACTS = [{"fact.deploys-per-week": "7877"}, {"fact.deploys-per-week": "7883"}]
-MARKER_NUMBERS = ("7919", "4973", "7877", "7883", "7880")  # 7880: the two ops' median
+ENG_FACTS = {"fact.review-hours-per-pr": "1", "fact.reviewer-hours-per-week": "10"}
+ENG_WAITS = ("1913", "1931")  # only two engineers give one
+# 7880 and 1922: the medians of the two operations people's and the two engineers' numbers.
+MARKER_NUMBERS = ("7919", "4973", "7877", "7883", "7880", "1913", "1931", "1922")
 SMALL_NAMES = ("Lena Leader", "Olga Ops", "Otto Ops")
 SMALL_COMMENTS = ("remark-of-lena", "remark-of-olga", "remark-of-otto")
 # Statistics that must not stand beside a count of one or two people.
@@ -115,7 +126,14 @@ def world() -> World:
     )
     for target in (earlier, assessment):
         for n in range(3):
-            _respond(target, role="engineering", name=f"Eng {n}", level=3, facts={})
+            waits = {"fact.hours-to-first-review": ENG_WAITS[n]} if n < len(ENG_WAITS) else {}
+            _respond(
+                target,
+                role="engineering",
+                name=f"Eng {n}",
+                level=3,
+                facts={**ENG_FACTS, **waits},
+            )
     _respond(
         assessment,
         role="leadership",
@@ -297,6 +315,13 @@ def test_no_output_of_the_assessment_shows_a_group_of_one_or_two(world: World) -
     assert by_role == {"engineering": 3, "leadership": 1, "operations": 2}
     assert result["facts"]["fact.prs-per-week"]["n"] == 1
     assert result["facts"]["fact.prs-per-week"]["withheld"]
+    # The review wall had every input, two of them from one person: it is not drawn, and says
+    # why instead.
+    assert result["review"]["projection"] is None
+    assert result["review"]["too_few"] == {"prs_per_week": 1, "reviewers": 1}
+    page = owner.get(reverse("reports:results", args=[world.assessment.pk])).content.decode()
+    assert "needs at least three answers to each of its inputs" in page
+    assert "pull requests merged per week: 1 answered" in page
 
 
 def test_the_walk_would_see_a_small_group_if_one_were_shown(world: World) -> None:
@@ -316,3 +341,38 @@ def test_named_answers_export_is_announced_on_the_start_page(world: World) -> No
     assert "export each respondent's answers" not in client.get(home).content.decode()
     Assessment.objects.filter(pk=world.assessment.pk).update(export_named_answers=True)
     assert "export each respondent's answers" in client.get(home).content.decode()
+
+
+def test_the_wall_names_what_it_leaves_out_and_shows_none_of_it() -> None:
+    """Drawn from three people's numbers, the wall leaves out a wait two people gave and an
+    agent share one gave, says so, and prints neither."""
+    facts = {
+        "fact.prs-per-week": 120,
+        "fact.active-reviewers": 20,
+        "fact.review-hours-per-pr": 0.5,
+        "fact.reviewer-hours-per-week": 6,
+    }
+    rows = [(f"e{i}", "engineering", f, v) for f, v in facts.items() for i in range(3)]
+    rows += [
+        ("e0", "engineering", "fact.hours-to-first-review", 1913),
+        ("e1", "engineering", "fact.hours-to-first-review", 1931),
+        ("e0", "engineering", "fact.ai-authored-share", 37),
+    ]
+    result = score_assessment(
+        rubric=get_rubric("operationalization", 1), answers=frame(rows), now=timezone.now()
+    ).to_dict()
+    review = result["review"]
+    assert review["projection"] is not None
+    p = {
+        "review": review_wall(review["projection"], review["too_few"]),
+        "review_too_few": review_too_few(review["too_few"]),
+        "review_reviewers": 20,
+    }
+    html = render_to_string("reports/_review_reconcile.html", {"p": p})
+    assert "Fewer than three people gave the observed wait to a first review (2 did)" in html
+    assert "the observed wait to a first review: 2 answered" in html
+    assert "the share of merged changes made by agents: 1 answered" in html
+    assert "fewer than three answers, 1: counted as none" in html
+    outputs = Outputs()
+    outputs.text("the wall", html, report=True)
+    assert not outputs.problems and "37%" not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -22,14 +23,14 @@ BOT = "rev.policy-ownership.bot-bypass"
 
 def _answers(level: int = 4) -> list[tuple[object, ...]]:
     rows = [(f"e{i}", "engineering", BOT, level) for i in range(3)]
-    rows += [
-        ("e0", "engineering", "fact.prs-per-week", 120),
-        ("e1", "engineering", "fact.active-reviewers", 20),
-    ]
-    rows += [
-        ("e0", "engineering", "fact.review-hours-per-pr", 0.5),
-        ("e1", "engineering", "fact.reviewer-hours-per-week", 6),
-    ]
+    # Every review-wall fact from three people: fewer are not used (see test_review_*_few).
+    facts = {
+        "fact.prs-per-week": 120,
+        "fact.active-reviewers": 20,
+        "fact.review-hours-per-pr": 0.5,
+        "fact.reviewer-hours-per-week": 6,
+    }
+    rows += [(f"e{i}", "engineering", f, v) for f, v in facts.items() for i in range(3)]
     return rows
 
 
@@ -197,8 +198,7 @@ def test_review_overrides_win_over_the_survey() -> None:
 
 def test_a_median_reviewer_count_ending_in_half_rounds_up() -> None:
     rows = [r for r in _answers() if r[2] != "fact.active-reviewers"]
-    rows += [("e0", "engineering", "fact.active-reviewers", 2)]
-    rows += [("e1", "engineering", "fact.active-reviewers", 3)]
+    rows += [(f"e{i}", "engineering", "fact.active-reviewers", 2 + i // 2) for i in range(4)]
     projection = score_assessment(rubric=RUBRIC, answers=frame(rows), now=NOW).review.projection
     assert projection is not None and projection.inputs.reviewers == 3
 
@@ -227,10 +227,56 @@ def test_review_overrides_are_validated() -> None:
 
 def test_zero_prs_a_week_from_the_survey_skips_the_wall_with_a_warning() -> None:
     rows = [r for r in _answers() if r[2] != "fact.prs-per-week"]
-    rows += [("e0", "engineering", "fact.prs-per-week", 0)]
+    rows += [(f"e{i}", "engineering", "fact.prs-per-week", 0) for i in range(3)]
     result = score_assessment(rubric=RUBRIC, answers=frame(rows), now=NOW)
     assert result.review.projection is None and result.review.missing == ("prs_per_week",)
     assert any("above zero" in w for w in result.warnings)
+
+
+def test_review_facts_from_fewer_than_three_people_leave_no_wall_and_say_so() -> None:
+    # Groups of three or more, in every output: the wall prints its inputs (pull requests a
+    # week, reviewers), so one person's number would be shown as the organisation's.
+    rows = [r for r in _answers() if r[2] != "fact.prs-per-week"]
+    rows += [("e0", "engineering", "fact.prs-per-week", 7919)]
+    result = score_assessment(rubric=RUBRIC, answers=frame(rows), now=NOW)
+    review = result.review
+    assert review.projection is None
+    assert dict(review.too_few) == {"prs_per_week": 1} and review.missing == ()
+    assert "7919" not in json.dumps(result.to_dict())
+    # Three answers draw it.
+    rows += [(f"e{i}", "engineering", "fact.prs-per-week", 120) for i in (1, 2)]
+    review = score_assessment(rubric=RUBRIC, answers=frame(rows), now=NOW).review
+    assert review.projection is not None and not review.too_few
+    # An explicit figure for the assessment needs no answers.
+    rows = [r for r in rows if r[2] != "fact.prs-per-week" or r[0] == "e0"]
+    review = score_assessment(
+        rubric=RUBRIC, answers=frame(rows), review_overrides={"prs_per_week": 120}, now=NOW
+    ).review
+    assert review.projection is not None and not review.too_few
+
+
+def test_review_optional_facts_from_fewer_than_three_people_are_left_out() -> None:
+    rows = _answers() + [
+        ("e0", "engineering", "fact.hours-to-first-review", 1913),
+        ("e1", "engineering", "fact.hours-to-first-review", 1931),
+        ("e0", "engineering", "fact.ai-authored-share", 37),
+        ("e0", "engineering", "fact.agent-prs-per-week-6m", 7877),
+    ]
+    result = score_assessment(rubric=RUBRIC, answers=frame(rows), now=NOW)
+    review = result.review
+    assert review.projection is not None
+    inputs = review.projection.inputs
+    assert inputs.observed_hours_to_first_review is None and inputs.agent_prs_6m is None
+    assert review.projection.reconciliation is None and not review.projection.planned
+    assert inputs.agent is not None and inputs.agent.share == 0
+    assert inputs.agent.sources["agent_share"] == "assumption"
+    assert dict(review.too_few) == {
+        "hours_to_first_review": 2,
+        "agent_share": 1,
+        "agent_prs_6m": 1,
+    }
+    plain = json.dumps(result.to_dict())
+    assert not any(n in plain for n in ("1913", "1931", "1922", "7877"))
 
 
 def test_inputs_hash_ignores_row_order_and_notices_a_changed_answer() -> None:

@@ -24,7 +24,8 @@ def _facts(**extra: float) -> list[tuple[object, ...]]:
         "fact.reviewer-hours-per-week": 10,
         **{f"fact.{k.replace('_', '-')}": v for k, v in extra.items()},
     }
-    return [("e0", "engineering", fact, value) for fact, value in values.items()]
+    # Three people give each number: fewer are not used (groups of three or more).
+    return [(f"e{i}", "engineering", f, v) for f, v in values.items() for i in range(3)]
 
 
 def _projection(rows: list[tuple[object, ...]], **overrides: float) -> rc.ReviewProjection:

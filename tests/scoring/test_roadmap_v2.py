@@ -54,7 +54,7 @@ def _organisation(
             role = q.audience[0]
             rows.append((f"{role}{r}", role, q.id, level_of(q)))
     for fid, value in {**ROOMY_REVIEW, **(facts or {})}.items():
-        rows.append(("engineering0", "engineering", fid, value))
+        rows += [(f"engineering{r}", "engineering", fid, value) for r in range(3)]
     evidence = [EvidenceFinding(d, c, scans, 2, d) for d, c in GATE_DETECTORS] if scans else []
     return score_assessment(
         rubric=RUBRIC, answers=frame(rows), evidence=evidence, recommendations=catalogue, now=NOW

@@ -499,7 +499,8 @@ def test_review_saturates_exactly_when_arrivals_reach_capacity(
 
 def _review_facts(reviewers: Sequence[int]) -> pd.DataFrame:
     rows: list[tuple] = []
-    for i, count in enumerate(reviewers):
+    # Each answer twice, so that every fact has at least three numbers (the median is the same).
+    for i, count in enumerate(reviewers * 2):
         rows += [
             (f"r{i}", "engineering", "fact.prs-per-week", 10),
             (f"r{i}", "engineering", "fact.active-reviewers", count),
