@@ -2,7 +2,8 @@
 
 The same seed always gives the same answers, so screenshots, reports and tests built on the
 demo data are reproducible. `seed_demo` is idempotent: running it again finds the existing
-demo rows (by fixed ids) and changes nothing unless asked to reset.
+demo rows (by fixed ids) and changes nothing unless asked to reset (a demo seeded before
+the process catalogue existed gets its catalogue, once).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from assessments.demo_processes import demo_processes_add
 from assessments.inputs import inputs_changed
 from assessments.models import (
     Answer,
@@ -27,6 +29,7 @@ from assessments.models import (
     Team,
     hash_token,
 )
+from assessments.processes.models import Process
 from scoring.rubric import DEFAULT_RUBRIC, Rubric, get_rubric
 
 SEED = 2026
@@ -131,14 +134,20 @@ def seed_demo(
         users = _users()
         if created:
             _build(users)
-            if evidence:
-                from assessments.demo_evidence import demo_evidence_add
+        if not Process.objects.filter(organisation_id=DEMO_ORG_ID).exists():
+            demo_processes_add(
+                organisation=Organisation.objects.get(pk=DEMO_ORG_ID),
+                user=users[DEMO_USERNAME],
+                now=STARTED,
+            )
+        if created and evidence:
+            from assessments.demo_evidence import demo_evidence_add
 
-                demo_evidence_add(
-                    assessment=Assessment.objects.get(pk=DEMO_ASSESSMENT_ID),
-                    user=users[DEMO_USERNAME],
-                    now=now or datetime.now(UTC),
-                )
+            demo_evidence_add(
+                assessment=Assessment.objects.get(pk=DEMO_ASSESSMENT_ID),
+                user=users[DEMO_USERNAME],
+                now=now or datetime.now(UTC),
+            )
     return DemoInfo(DEMO_USERNAME, DEMO_PASSWORD, DEMO_ORG_ID, DEMO_ASSESSMENT_ID, created)
 
 

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
 
 from assessments.demo import DEMO_ASSESSMENT_ID, DEMO_PASSWORD, DEMO_USERNAME
 from assessments.models import Answer, Assessment, Respondent
@@ -126,3 +127,54 @@ def test_the_demo_shows_evidence_agreements_contradictions_and_dora_metrics() ->
     source = ScanSource.objects.get(assessment=assessment, kind="repo_path")
     assert source.current_run is not None
     assert source.current_run.facts["history"]["ai"]["co_authored"] > 0
+
+
+def test_seed_demo_catalogues_processes_one_measured_and_ranks_a_pilot_backlog() -> None:
+    from assessments.demo import DEMO_ORG_ID
+    from assessments.processes import services as process_services
+    from assessments.processes.models import EventLog, Process
+    from reports.rendering import render_html, report_context
+    from reports.services import result_compute
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # idempotent: adds no processes or logs
+    processes = Process.objects.filter(organisation_id=DEMO_ORG_ID)
+    assert processes.count() == 6
+    assert all(p.steps.exists() and p.team_id for p in processes)
+    # One process is measured from a generated event log run through the real analysis.
+    log = EventLog.objects.get(organisation_id=DEMO_ORG_ID)
+    assert log.status == "succeeded" and log.analysis["cases"] == 180
+    refunds = processes.get(name="Customer refunds")
+    assert log.process_id == refunds.pk and log.applied_at is not None
+    assert set(refunds.measured) == {"runs_per_week", "error_rate", "recording"}
+    assert refunds.runs_per_week == log.analysis["cases_per_week"]
+    assert 25 < refunds.runs_per_week < 40
+    assert 10 < refunds.error_rate < 25  # cases waiting for photos are checked twice
+    steps = list(refunds.steps.values_list("name", "system", "measured"))
+    assert steps[0] == ("Refund requested", "Zendesk", True) and len(steps) == 5
+
+    assessment = Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+    result = result_compute(assessment=assessment).data
+    rows = process_services.backlog_rows(assessment, result)
+    order = [r["process"] for r in rows]
+    assert order[0] == "Dependency updates" and order[-1] == "Month-end freight accrual"
+    assert len({r["gate"] for r in rows}) == 2  # some pilots only suggest, others change
+    assert len({r["first_step"] for r in rows}) >= 4
+    scores = [r["pilot_score"] for r in rows]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 5 * scores[-1]
+
+    client = Client()
+    assert client.login(username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    catalogue = client.get(
+        reverse("processes:catalogue", kwargs={"org_id": DEMO_ORG_ID})
+    ).content.decode()
+    assert "Carrier invoice approval" in catalogue and "Incident triage" in catalogue
+    html = render_html(
+        report_context(assessment=assessment, result=result, for_pdf=False), standalone=True
+    )
+    section = html[html.index('id="process-observability"') :]
+    assert "Halvorsen Logistics has catalogued 6 processes" in section
+    assert "1 measured from event logs" in section
+    assert "Customer refunds, measured" in section
+    ranked = [section.index(f"{n}. {name}") for n, name in enumerate(order[:5], start=1)]
+    assert ranked == sorted(ranked)

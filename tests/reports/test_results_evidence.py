@@ -169,6 +169,12 @@ def test_evidence_adjusted_scores_sit_beside_the_self_reported_ones(scanned: Ass
 
 
 def test_without_scans_no_adjusted_readiness_and_claims_are_unverified(demo: Assessment) -> None:
+    from assessments.inputs import organisation_inputs_changed
+    from assessments.processes.models import Process
+
+    # The demo's process catalogue is evidence too: without it, the demo has none.
+    Process.objects.filter(organisation=demo.organisation).delete()
+    organisation_inputs_changed(demo.organisation_id)
     html = _owner_client(demo).get(reverse("reports:results", args=[demo.pk])).content.decode()
     assert 'id="readiness-adjusted"' not in html
     assert "until then every claim is unverified" in _text(_section(html, "evidence-title"))

@@ -357,7 +357,8 @@ class _Codes:
         else:
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
         lookup = np.empty(len(uniques), dtype=np.int64)
-        for i, name in enumerate(uniques):
+        # A plain list: item by item, a pandas string array costs more than the look-ups.
+        for i, name in enumerate(uniques.tolist()):
             text = str(name)
             code = self.index.get(text)
             if code is None:
