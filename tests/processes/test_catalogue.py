@@ -100,7 +100,10 @@ def test_steps_are_added_reordered_and_removed_with_htmx(
     # The suitability card comes along out of band: steps change what its factors say.
     assert 'id="suitability" aria-labelledby="suit-title" hx-swap-oob="true"' in body
     assert "3 steps known" in body
-    names = lambda: list(process.steps.values_list("name", flat=True))  # noqa: E731
+
+    def names() -> list[str]:
+        return list(process.steps.values_list("name", flat=True))
+
     assert names() == ["Receive invoice", "Approve", "File the invoice"]
     last = process.steps.get(name="File the invoice")
     owner_client.post(
