@@ -176,6 +176,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media"))) / _TEST_WORKER
 MEDIA_URL = "/media/"
+# Charts drawn for PDFs, by a digest of their figure (reports.chartcache): a local cache that
+# outlives processes, bounded in size, safe to delete at any time.
+CHART_CACHE_DIR = Path(env_str("CHART_CACHE_DIR", str(VAR_DIR / "chart-cache"))) / _TEST_WORKER
+CHART_CACHE_MAX_BYTES = env_int("CHART_CACHE_MAX_MB", 64) * 1024 * 1024
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import atexit
 import base64
+import functools
 import hashlib
 import logging
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from django.core.cache import cache
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from reports.chartcache import ChartCache
 from reports.rendering import STATIC_BASE
 
 logger = logging.getLogger(__name__)
@@ -122,37 +125,89 @@ def warm_kaleido_in_background() -> threading.Thread:
 
 
 # Drawn charts by a digest of their figure, size and the renderer's versions: a report
-# rendered again with unchanged charts draws nothing, and with a shared cache (Redis) neither
-# does another worker.
+# rendered again with unchanged charts draws nothing. Two layers: files on this machine
+# (reports.chartcache: they outlive the process, so a fresh `render_report` draws nothing
+# either) and the shared cache (Redis in production: another worker's drawings).
 SVG_CACHE_SECONDS = 7 * 24 * 3600
 
 
-def _svg_key(figure: Any, width: int, height: int) -> str:
+@functools.cache
+def _renderer_versions() -> str:
     from importlib.metadata import version
 
+    return f"{version('plotly')}|{version('kaleido')}"
+
+
+def _svg_digest(figure: Any, width: int, height: int) -> str:
     digest = hashlib.sha256(figure.to_json(validate=False, remove_uids=True).encode())
-    digest.update(f"{width}x{height}|{version('plotly')}|{version('kaleido')}".encode())
-    return "chart-svg:" + digest.hexdigest()
+    digest.update(f"{width}x{height}|{_renderer_versions()}".encode())
+    return digest.hexdigest()
+
+
+def _disk_cache() -> ChartCache:
+    return ChartCache(settings.CHART_CACHE_DIR, max_bytes=settings.CHART_CACHE_MAX_BYTES)
 
 
 def svg_data_uris(figures: dict[str, tuple[Any, int, int]]) -> dict[str, str]:
     """Several figures as SVG data URIs in one batch: kaleido draws the ones not already in
-    the cache, in parallel tabs. `figures` maps a name to (figure, width, height)."""
-    keys = {name: _svg_key(*spec) for name, spec in figures.items()}
-    try:
-        found: dict[str, str] = cache.get_many(list(set(keys.values())))
-    except Exception:  # the cache is an optimisation: without it, draw everything
-        logger.warning("Chart cache unavailable", exc_info=True)
-        found = {}
-    missing = {name: spec for name, spec in figures.items() if keys[name] not in found}
-    if missing:
-        drawn = _draw(missing)
+    a cache, in parallel tabs. `figures` maps a name to (figure, width, height)."""
+    return svg_data_uris_start(figures)()
+
+
+def svg_data_uris_start(
+    figures: dict[str, tuple[Any, int, int]],
+) -> Callable[[], dict[str, str]]:
+    """`svg_data_uris` in two steps: look the figures up in the caches now and start drawing
+    the missing ones in the background (the browser starts only if one is missing); the
+    returned function waits for them and gives the data URIs. The caller prepares the rest of
+    its page meanwhile."""
+    digests = {name: _svg_digest(*spec) for name, spec in figures.items()}
+    disk = _disk_cache()
+    found: dict[str, str] = {}
+    for digest in set(digests.values()):
+        value = disk.get(digest)
+        if value is not None:
+            found[digest] = value
+    if len(found) < len(set(digests.values())):
+        wanted = [f"chart-svg:{d}" for d in set(digests.values()) if d not in found]
         try:
-            cache.set_many({keys[n]: uri for n, uri in drawn.items()}, SVG_CACHE_SECONDS)
+            shared: dict[str, str] = cache.get_many(wanted)
+        except Exception:  # the cache is an optimisation: without it, draw everything
+            logger.warning("Chart cache unavailable", exc_info=True)
+            shared = {}
+        for key, value in shared.items():
+            found[key.removeprefix("chart-svg:")] = value
+            disk.put(key.removeprefix("chart-svg:"), value)
+    missing = {name: spec for name, spec in figures.items() if digests[name] not in found}
+    if not missing:
+        return lambda: {name: found[digests[name]] for name in figures}
+    outcome: dict[str, Any] = {}
+
+    def draw() -> None:
+        try:
+            outcome["drawn"] = _draw(missing)
+        except BaseException as exc:  # handed to the caller, in its thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=draw, name="charts-draw", daemon=True)
+    worker.start()
+
+    def finish() -> dict[str, str]:
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        drawn: dict[str, str] = outcome["drawn"]
+        fresh = {digests[name]: uri for name, uri in drawn.items()}
+        for digest, uri in fresh.items():
+            disk.put(digest, uri)
+        try:
+            cache.set_many({f"chart-svg:{d}": uri for d, uri in fresh.items()}, SVG_CACHE_SECONDS)
         except Exception:
             logger.warning("Chart cache unavailable", exc_info=True)
-        found.update({keys[n]: uri for n, uri in drawn.items()})
-    return {name: found[keys[name]] for name in figures}
+        found.update(fresh)
+        return {name: found[digests[name]] for name in figures}
+
+    return finish
 
 
 def _draw(figures: dict[str, tuple[Any, int, int]]) -> dict[str, str]:

@@ -6,6 +6,7 @@ This module builds the template context (shared by the page, the PDF and the sha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -125,8 +126,6 @@ def report_context(
     generated_at: Any = None,
 ) -> dict[str, Any]:
     rubric = assessment.rubric
-    p = present(result, rubric)
-    plan = plans.plan_for(assessment, result)
     figures: dict[str, Any] = {
         "radar": charts.radar(result),
         "review": charts.review_wall(result),
@@ -150,21 +149,19 @@ def report_context(
         sized["trend"] = (figures["trend"], 720, 340)
     if delivery_figure is not None:
         sized["delivery"] = (delivery_figure, 720, 300)
+    drawing: Callable[[], dict[str, Any]]
     if for_pdf:
-        from reports.pdf import svg_data_uris  # kaleido and a browser only where PDFs are made
+        # kaleido and a browser only where PDFs are made, and only for charts not drawn
+        # before; they draw while the rest of the report is prepared.
+        from reports.pdf import svg_data_uris_start
 
-        drawn: dict[str, Any] = svg_data_uris(sized)
+        drawing = svg_data_uris_start(sized)
     else:
-        drawn = {name: charts.figure_json(fig) for name, (fig, _w, _h) in sized.items()}
-    if progress:
-        progress("Drawing charts", 60)
-    rendered = {
-        "radar": drawn["radar"],
-        "review": drawn.get("review"),
-        "dimensions": {key: drawn[f"dimension:{key}"] for key in figures["dimensions"]},
-        "trend": drawn.get("trend"),
-        "delivery": drawn.get("delivery"),
-    }
+        drawing = functools.partial(
+            dict, {name: charts.figure_json(fig) for name, (fig, _w, _h) in sized.items()}
+        )
+    p = present(result, rubric)
+    plan = plans.plan_for(assessment, result)
     level_meanings = {c.id: dict(c.levels) for c in rubric.capabilities}
     questions = [
         {
@@ -174,7 +171,7 @@ def report_context(
         }
         for q in rubric.questions
     ]
-    return {
+    context = {
         "assessment": assessment,
         "organisation": assessment.organisation,
         "cover_text": cover_text(assessment),
@@ -186,7 +183,6 @@ def report_context(
         "for_pdf": for_pdf,
         "paper": PAPER_SIZES.get(paper, "A4"),
         "branding": branding,
-        "charts": rendered,
         "tables": {
             "radar": charts.radar_table(result),
             "review": charts.review_table(result),
@@ -206,6 +202,17 @@ def report_context(
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,
     }
+    drawn = drawing()
+    if progress:
+        progress("Drawing charts", 60)
+    context["charts"] = {
+        "radar": drawn["radar"],
+        "review": drawn.get("review"),
+        "dimensions": {key: drawn[f"dimension:{key}"] for key in figures["dimensions"]},
+        "trend": drawn.get("trend"),
+        "delivery": drawn.get("delivery"),
+    }
+    return context
 
 
 def render_html(context: dict[str, Any], *, standalone: bool) -> str:

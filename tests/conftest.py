@@ -133,3 +133,10 @@ def celery_worker(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(autouse=True)
+def _chart_cache_of_this_run(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Charts drawn for PDFs are cached on disk; tests share one folder per run, never the
+    developer's var/chart-cache, so a test run starts with no chart drawn."""
+    settings.CHART_CACHE_DIR = tmp_path_factory.getbasetemp() / "chart-cache"

@@ -40,10 +40,10 @@ class Command(BaseCommand):
         if options["format"] != "pdf":
             self._write(assessment, options)
             return
-        # Chromium starts while the result is read and the report laid out.
-        from reports.pdf import stop_kaleido, warm_kaleido_in_background
+        # Chromium starts only if a chart is not in the chart cache, and draws while the
+        # rest of the report is prepared (reports.pdf.svg_data_uris_start).
+        from reports.pdf import stop_kaleido
 
-        warm_kaleido_in_background()
         try:
             self._write(assessment, options)
         finally:
