@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -40,7 +40,12 @@ def _survive_redis_loss_with_tasks_in_flight() -> None:
     kombu_redis.Channel._connparams = _connparams  # type: ignore[method-assign]
 
 
-_survive_redis_loss_with_tasks_in_flight()
+@worker_init.connect
+def _patch_the_consumer(**_kwargs: Any) -> None:
+    # Only a worker consumes; a web process or a command (render_report, migrate) that merely
+    # sends tasks does not pay redis's import (about a third of a second) for it.
+    _survive_redis_loss_with_tasks_in_flight()
+
 
 app = Celery("opready")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -20,9 +20,13 @@ are in historyfindings.py (documented in docs/scans.md).
 from __future__ import annotations
 
 import array
+import contextlib
 import os
 import random
 import re
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -533,6 +537,63 @@ def log_args(*, since: int) -> list[str]:
     ]
 
 
+# A long history is read by two `git log` processes at once (see stream_history); below this
+# many commits the second process and the count cost more than they save.
+SPLIT_MIN_COMMITS = 4000
+
+
+def _feed(stream: IO[bytes], stats: HistoryStats, runner: GitRunner, low: int, high: int) -> None:
+    """Parse one `git log` output and hand each commit to `stats`, in order."""
+    span = max(1, stats.until - stats.since)
+    add = stats.add
+    count = 0
+    for record in _records(stream):
+        if record is None:
+            stats.malformed += 1
+            continue
+        if not record:
+            continue
+        # The numstat block follows the LAST \x1d: a commit message may hold \x1d itself,
+        # while numstat paths never do (git quotes control characters in paths).
+        head, sep, rest = record.rpartition(b"\x1d")
+        fields = head.split(b"\x1f", 9)
+        numstat = _numstat(rest) if sep else None
+        if (
+            numstat is None
+            or len(fields) != 10
+            or not _SHA_FIELD.fullmatch(fields[0])
+            or not fields[6].isdigit()
+        ):
+            stats.malformed += 1
+            continue
+        added, deleted, files = numstat
+        ctime = int(fields[6])
+        add(
+            fields[0],
+            fields[1].split(),
+            (fields[2], fields[3]),
+            (fields[4], fields[5]),
+            ctime,
+            fields[7],
+            fields[8],
+            fields[9],
+            added,
+            deleted,
+            files,
+        )
+        count += 1
+        if count % 2000 == 0:
+            done = min(1.0, max(0.0, (stats.until - ctime) / span))
+            runner.check("history", low + int((high - low) * done))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def stream_history(
     *,
     runner: GitRunner,
@@ -540,52 +601,71 @@ def stream_history(
     stats: HistoryStats,
     percent: tuple[int, int] = (60, 95),
 ) -> None:
-    """Feed every commit of the window to `stats` from one `git log` process."""
-    span = max(1, stats.until - stats.since)
+    """Feed every commit of the window to `stats`, newest first in topological order.
+
+    Diffing dominates a long history and `git log` diffs on one core. From `split_min`
+    commits on (and with two cores or more) two processes share it: the first `--max-count=K`
+    commits are parsed as they stream, while a second process diffs the rest (`--skip=K`) into
+    a file in the job folder, parsed once the first is done. Both walk the same history with
+    the same arguments, so the two outputs joined are exactly the one process's output.
+    """
     low, high = percent
-    add = stats.add
-    with runner.stream(
-        log_args(since=stats.since), git_dir=git_dir, stage="history", percent=low, buffered=True
-    ) as proc:
-        count = 0
-        for record in _records(proc.stdout):
-            if record is None:
-                stats.malformed += 1
-                continue
-            if not record:
-                continue
-            # The numstat block follows the LAST \x1d: a commit message may hold \x1d itself,
-            # while numstat paths never do (git quotes control characters in paths).
-            head, sep, rest = record.rpartition(b"\x1d")
-            fields = head.split(b"\x1f", 9)
-            numstat = _numstat(rest) if sep else None
-            if (
-                numstat is None
-                or len(fields) != 10
-                or not _SHA_FIELD.fullmatch(fields[0])
-                or not fields[6].isdigit()
-            ):
-                stats.malformed += 1
-                continue
-            added, deleted, files = numstat
-            ctime = int(fields[6])
-            add(
-                fields[0],
-                fields[1].split(),
-                (fields[2], fields[3]),
-                (fields[4], fields[5]),
-                ctime,
-                fields[7],
-                fields[8],
-                fields[9],
-                added,
-                deleted,
-                files,
+    args = log_args(since=stats.since)
+    total = 0
+    if _cores() >= 2:
+        counted = runner.run(
+            ["rev-list", "--count", f"--since={git_date(stats.since)}", "HEAD", "--"],
+            git_dir=git_dir,
+            stage="history",
+            percent=low,
+        )
+        total = int(counted.strip() or 0)
+    if total < max(SPLIT_MIN_COMMITS, 2):
+        with runner.stream(
+            args, git_dir=git_dir, stage="history", percent=low, buffered=True
+        ) as proc:
+            _feed(proc.stdout, stats, runner, low, high)
+        return
+    first = total // 2
+    middle = (low + high) // 2
+    head = args.index("HEAD")
+    newer_args = [*args[:head], f"--max-count={first}", *args[head:]]
+    older_args = [*args[:head], f"--skip={first}", *args[head:]]
+    with tempfile.TemporaryFile(dir=runner.job_root, prefix="history-") as rest:
+        with runner.stream(
+            older_args, git_dir=git_dir, stage="history", percent=low, buffered=True
+        ) as older:
+            failed: list[OSError | ValueError] = []
+            drain = threading.Thread(
+                target=_drain,
+                args=(older.stdout, rest, failed),
+                name="history-older",
+                daemon=True,
             )
-            count += 1
-            if count % 2000 == 0:
-                done = min(1.0, max(0.0, (stats.until - ctime) / span))
-                runner.check("history", low + int((high - low) * done))
+            drain.start()
+            with runner.stream(
+                newer_args, git_dir=git_dir, stage="history", percent=low, buffered=True
+            ) as newer:
+                _feed(newer.stdout, stats, runner, low, middle)
+            drain.join()
+            if failed:
+                raise ScanError(
+                    "The history could not be read: the job folder could not be written."
+                ) from failed[0]
+        # Leaving `older` checked its exit status (or raised ScanTimeout): its output is whole.
+        rest.seek(0)
+        _feed(rest, stats, runner, middle, high)
+
+
+def _drain(source: IO[bytes], target: IO[bytes], failed: list[OSError | ValueError]) -> None:
+    """Copy a process's output to a file; on a write failure (a full disk), note it and close
+    the pipe so the process stops rather than block on it forever."""
+    try:
+        shutil.copyfileobj(source, target, 1 << 20)
+    except (OSError, ValueError) as exc:
+        failed.append(exc)
+        with contextlib.suppress(OSError):
+            source.close()
 
 
 def window_start(now: datetime, window_days: int) -> int:

@@ -270,8 +270,8 @@ def test_history_runs_one_log_process_and_no_per_commit_processes(
     commands = [
         next(a for a in argv[1:] if not a.startswith("-") and "=" not in a) for argv in spawned
     ]
-    assert commands == ["for-each-ref", "log"]
-    log = spawned[1]
+    assert commands == ["for-each-ref", "rev-list", "log"]  # rev-list: the count, for a split
+    log = spawned[2]
     for flag in (
         "--no-textconv",
         "--no-ext-diff",
@@ -281,6 +281,52 @@ def test_history_runs_one_log_process_and_no_per_commit_processes(
     ):
         assert flag in log
     assert log[-2:] == ["HEAD", "--"]
+    runner.cleanup()
+
+
+def test_a_long_history_read_by_two_processes_gives_the_same_facts(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `git log` processes (the newest commits streamed, the rest diffed alongside into a
+    file) measure exactly what one does; here every history counts as long."""
+    from assessments.scans.engine import history as module
+
+    runner = GitRunner(job_root=tmp_path)
+    bare = tmp_path / "repo.git"
+    sanitising_clone(runner=runner, source=history.path, dest=bare, limits=Limits())
+    spawned: list[list[str]] = []
+    original = GitRunner._spawn
+
+    def spy(self: GitRunner, argv: list[str], *args: Any, **kwargs: Any) -> Any:
+        spawned.append(argv)
+        return original(self, argv, *args, **kwargs)
+
+    monkeypatch.setattr(GitRunner, "_spawn", spy)
+
+    def facts(cores: int) -> dict[str, Any]:
+        monkeypatch.setattr(module, "_cores", lambda: cores)
+        monkeypatch.setattr(module, "SPLIT_MIN_COMMITS", 2)
+        spawned.clear()
+        _findings, found = scan_history(
+            runner=runner,
+            git_dir=bare,
+            catalogue=load_catalogue(),
+            head=history.shas["c11"],
+            now=day(100),
+            window_days=180,
+            limits=Limits(max_change_records=5),
+        )
+        return found
+
+    one = facts(1)
+    assert sum(1 for argv in spawned if "log" in argv) == 1
+    two = facts(2)
+    logs = [argv for argv in spawned if "log" in argv]
+    assert len(logs) == 2
+    assert any("--max-count=6" in argv for argv in logs)
+    assert any("--skip=6" in argv for argv in logs)
+    assert two == one
+    assert one["commits"] == 12
     runner.cleanup()
 
 
