@@ -68,5 +68,9 @@ if [ -x .venv/bin/python ] && ! .venv/bin/python -c 'import sys; sys.exit(0 if s
   rm -rf .venv
 fi
 echo "==> Installing dependencies from uv.lock"
-"$UV" sync --frozen --python "$PY" --all-groups
+# --compile-bytecode: pip writes .pyc files at install time, uv only when asked. Without them a
+# process started where bytecode cannot be written (PYTHONDONTWRITEBYTECODE=1, a read-only
+# install) compiles every module it imports, every time: about 1,800 modules and most of a
+# fresh `render_report`'s start (benchmarks/report.py), and seconds of every test run.
+"$UV" sync --frozen --python "$PY" --all-groups --compile-bytecode
 touch .venv/.installed
