@@ -53,9 +53,10 @@ def main() -> None:
     from django.core.management import call_command
 
     from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
+    from reports.chartimages import stop_kaleido
     from reports.jobs import pdf_render
     from reports.models import ReportJob
-    from reports.pdf import StaticOnlyFetcher, stop_kaleido
+    from reports.pdf import StaticOnlyFetcher
     from reports.rendering import render_html, report_context
     from reports.services import result_compute
 

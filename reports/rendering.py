@@ -153,7 +153,7 @@ def report_context(
     if for_pdf:
         # kaleido and a browser only where PDFs are made, and only for charts not drawn
         # before; they draw while the rest of the report is prepared.
-        from reports.pdf import svg_data_uris_start
+        from reports.chartimages import svg_data_uris_start
 
         drawing = svg_data_uris_start(sized)
     else:

@@ -26,7 +26,7 @@ def render_report_pdf(self: Task, job_id: str) -> None:
 def _start_kaleido(**_kwargs: Any) -> None:
     # Warm before the first job rather than inside it: the browser's start (about 2 s) is
     # paid once per worker process, in the background, not by someone waiting for a PDF.
-    from reports.pdf import warm_kaleido_in_background
+    from reports.chartimages import warm_kaleido_in_background
 
     warm_kaleido_in_background()
 
@@ -34,6 +34,6 @@ def _start_kaleido(**_kwargs: Any) -> None:
 @worker_process_shutdown.connect
 def _stop_kaleido(**_kwargs: Any) -> None:
     # One kaleido browser per worker process, closed with the process.
-    from reports.pdf import stop_kaleido
+    from reports.chartimages import stop_kaleido
 
     stop_kaleido()

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 from django.core.cache import cache
 
-from reports import pdf
+from reports import chartimages as pdf
 from reports.chartcache import ChartCache
 
 

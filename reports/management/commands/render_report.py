@@ -41,8 +41,8 @@ class Command(BaseCommand):
             self._write(assessment, options)
             return
         # Chromium starts only if a chart is not in the chart cache, and draws while the
-        # rest of the report is prepared (reports.pdf.svg_data_uris_start).
-        from reports.pdf import stop_kaleido
+        # rest of the report is prepared (reports.chartimages.svg_data_uris_start).
+        from reports.chartimages import stop_kaleido
 
         try:
             self._write(assessment, options)
@@ -68,12 +68,18 @@ class Command(BaseCommand):
             if fmt == "html":
                 data = html.encode()
             else:
-                from reports.pdf import render_pdf, stop_kaleido
+                import threading
 
+                from reports.chartimages import stop_kaleido
+                from reports.pdf import render_pdf
+
+                # The charts are drawn: the browser closes while WeasyPrint lays out.
+                closing = threading.Thread(target=stop_kaleido, name="kaleido-stop")
+                closing.start()
                 try:
                     data, pages, _fetcher = render_pdf(html)
                 finally:
-                    stop_kaleido()
+                    closing.join()
                 self.stdout.write(f"{pages} pages")
         elif fmt == "json":
             data = exports.to_json(assessment, result)
