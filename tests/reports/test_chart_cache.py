@@ -93,6 +93,20 @@ def test_an_unwritable_cache_still_gives_the_charts(drawn: list[list[str]], fold
     assert pdf.svg_data_uris(_charts([1], [2]))["a"].endswith("base64,a")
 
 
+def test_a_drawing_failure_reaches_the_caller_and_caches_nothing(
+    monkeypatch: pytest.MonkeyPatch, folder: Path
+) -> None:
+    cache.clear()
+
+    def broken(figures: dict[str, tuple[Any, int, int]]) -> dict[str, str]:
+        raise RuntimeError("no browser here")
+
+    monkeypatch.setattr(pdf, "_draw", broken)
+    with pytest.raises(RuntimeError, match="no browser here"):
+        pdf.svg_data_uris(_charts([1], [2]))
+    assert not list(folder.glob("*.chart"))
+
+
 def test_the_cache_stays_within_its_size(tmp_path: Path) -> None:
     store = ChartCache(tmp_path, max_bytes=10_000)
     keys = [f"{i:064x}" for i in range(40)]
