@@ -11,9 +11,9 @@ import pytest
 from assessments.scans.engine import ScanResult, load_catalogue, scan_repository
 from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.history import RELEASE_TAG, Sample, scan_history
-from assessments.scans.engine.model import Limits
+from assessments.scans.engine.model import Limits, ScanCancelled
 from assessments.scans.engine.sources import sanitising_clone
-from tests.scans.engine.gitbuild import BOB, RepoBuilder, day
+from tests.scans.engine.gitbuild import BOB, RepoBuilder, day, processes_with
 
 DEPENDABOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 COPILOT = ("Copilot", "198982749+Copilot@users.noreply.github.com")
@@ -328,6 +328,30 @@ def test_a_long_history_read_by_two_processes_gives_the_same_facts(
     assert two == one
     assert one["commits"] == 12
     runner.cleanup()
+
+
+def test_a_cancel_while_two_processes_read_the_history_stops_both(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessments.scans.engine import history as module
+
+    monkeypatch.setattr(module, "_cores", lambda: 2)
+    monkeypatch.setattr(module, "SPLIT_MIN_COMMITS", 2)
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    history_checks: list[int] = []
+
+    def progress(stage: str, percent: int) -> None:
+        if stage == "history":
+            history_checks.append(percent)
+            if len(history_checks) == 3:  # the count, the older half started, the newer next
+                raise ScanCancelled("cancelled by the user")
+
+    with pytest.raises(ScanCancelled):
+        _scan(history, workdir, progress=progress)
+    assert len(history_checks) == 3
+    assert processes_with(str(workdir)) == []
+    assert list(workdir.iterdir()) == []
 
 
 @pytest.mark.parametrize(
