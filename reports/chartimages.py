@@ -32,7 +32,16 @@ _kaleido_lock = threading.Lock()
 _kaleido_started = False
 
 
-def _ensure_kaleido() -> None:
+# Tabs of the one browser. A worker starts it once and keeps it (several tabs draw a report's
+# charts at once); a process that starts it for one report (render_report) opens one tab:
+# measured in a fresh process on 2 busy cores, one tab drew the demo's charts in 3.2-3.7 s
+# with 1.2 s of browser CPU, three tabs in 6.2-7.2 s with 2.0-2.4 s (each tab's start costs
+# more than it saves on a handful of charts).
+WORKER_TABS = 3
+ONE_REPORT_TABS = 1
+
+
+def _ensure_kaleido(tabs: int = ONE_REPORT_TABS) -> None:
     """Start one kaleido server (one Chromium) for this process, on first use."""
     global _kaleido_started
     with _kaleido_lock:
@@ -40,8 +49,7 @@ def _ensure_kaleido() -> None:
             return
         import kaleido
 
-        # Two tabs let both cores draw charts at once.
-        kaleido.start_sync_server(n=3, mathjax=False, silence_warnings=True)
+        kaleido.start_sync_server(n=tabs, mathjax=False, silence_warnings=True)
         _kaleido_started = True
         atexit.register(stop_kaleido)
 
@@ -59,14 +67,14 @@ def stop_kaleido() -> None:
             _kaleido_started = False
 
 
-def warm_kaleido_in_background() -> threading.Thread:
-    """Start the chart renderer while the caller does other work (a fresh process pays
-    Chromium's start once, overlapped with imports, scoring and templates); a failure is left
-    for the first chart to report."""
+def warm_kaleido_in_background(tabs: int = WORKER_TABS) -> threading.Thread:
+    """Start the chart renderer while the caller does other work (a worker process pays
+    Chromium's start once, before its first job); a failure is left for the first chart to
+    report."""
 
     def start() -> None:
         try:
-            _ensure_kaleido()
+            _ensure_kaleido(tabs)
         except Exception:  # no browser here: the first chart raises with the reason
             logger.warning("Could not start the chart renderer ahead of use", exc_info=True)
 
