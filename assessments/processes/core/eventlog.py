@@ -287,7 +287,20 @@ def detect_format(values: Sequence[str], date_order: str) -> str:
 
 def parse_times(values: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[Any, Any]:
     """int64 nanoseconds since the epoch (UTC); NaT (the minimum int64) where unreadable."""
-    text = _literal(values.astype(object))
+    text = values.astype(object)
+    parsed = _parse_times(text, fmt, zone)
+    # pandas reads "now" and "today" as the current time. Rather than look every value up,
+    # only the values read as a time near now are compared with those words.
+    now = pd.Timestamp.now(tz="UTC").value
+    window = 3 * 24 * NS_PER_HOUR
+    near = np.flatnonzero((parsed > now - window) & (parsed < now + window))
+    if len(near):
+        relative = text.iloc[near].str.strip().isin(_RELATIVE).to_numpy()
+        parsed[near[relative]] = NAT
+    return parsed
+
+
+def _parse_times(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[Any, Any]:
     if fmt in ("epoch-s", "epoch-ms"):
         numbers = pd.to_numeric(text, errors="coerce")
         unit = "ms" if fmt == "epoch-ms" else "s"
@@ -344,30 +357,51 @@ def _parse_mixed(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[A
 
 
 class _Codes:
-    """Text to dense integer codes, across chunks."""
+    """Text to dense integer codes, across chunks, without a Python step per distinct value.
+
+    Each chunk keeps its own codes and its own distinct values; `finish` factorises all the
+    chunks' distinct values at once and maps every chunk's codes onto the shared ones. Memory
+    is the codes (4 bytes an event) plus each chunk's distinct values, which a dictionary of
+    names would hold anyway."""
 
     def __init__(self) -> None:
-        self.index: dict[str, int] = {}
+        self.codes: list[np.ndarray[Any, Any]] = []
+        self.uniques: list[np.ndarray[Any, Any]] = []
         self.names: list[str] = []
 
-    def encode(self, values: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    def add(self, values: pd.Series[Any]) -> None:
         if isinstance(values.dtype, pd.CategoricalDtype):
             codes = values.cat.codes.to_numpy()
-            uniques = values.cat.categories
+            uniques = values.cat.categories.to_numpy(dtype=object)
         else:
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        lookup = np.empty(len(uniques), dtype=np.int64)
-        # A plain list: item by item, a pandas string array costs more than the look-ups.
-        for i, name in enumerate(uniques.tolist()):
-            text = str(name)
-            code = self.index.get(text)
-            if code is None:
-                code = self.index[text] = len(self.names)
-                self.names.append(text)
-            lookup[i] = code
-        out = np.full(len(codes), -1, dtype=np.int64)
-        ok = codes >= 0
-        out[ok] = lookup[codes[ok]]
+            codes, index = pd.factorize(values, use_na_sentinel=True)
+            uniques = np.asarray(index, dtype=object)
+        self.codes.append(codes.astype(np.int32, copy=False))
+        self.uniques.append(uniques)
+
+    def add_missing(self, size: int) -> None:
+        self.codes.append(np.full(size, -1, dtype=np.int32))
+        self.uniques.append(np.empty(0, dtype=object))
+
+    def finish(self) -> np.ndarray[Any, Any]:
+        """All chunks' codes in one int32 array (-1 where the value was missing)."""
+        total = sum(len(c) for c in self.codes)
+        out = np.empty(total, dtype=np.int32)
+        if not self.uniques:
+            return out
+        everything = np.concatenate(self.uniques)
+        # The parser's categories are text already (read_csv reads a category column as text).
+        shared, names = pd.factorize(everything, use_na_sentinel=True)
+        self.names = [str(n) for n in names]
+        position = offset = 0
+        for codes, uniques in zip(self.codes, self.uniques, strict=True):
+            # -1 (missing) picks the appended -1 at the end of the lookup.
+            lookup = np.append(shared[offset : offset + len(uniques)], -1).astype(np.int32)
+            out[position : position + len(codes)] = lookup[codes]
+            position += len(codes)
+            offset += len(uniques)
+        self.codes.clear()
+        self.uniques.clear()
         return out
 
 
@@ -399,7 +433,7 @@ def read_events(
         raise LogMappingError(f"Unknown time zone {options.time_zone!r}.") from None
     columns = {mapping[f]: f for f in FIELDS if mapping.get(f)}
     cases, activities, resources = _Codes(), _Codes(), _Codes()
-    parts: list[tuple[np.ndarray[Any, Any], ...]] = []
+    parts: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
     skips = Skips()
     fmt: str | None = None
     rows_read = 0
@@ -445,20 +479,13 @@ def read_events(
             skips.add("unreadable timestamp", rows[bad], stamps[bad].tolist())
             keep &= ~bad
             chunk = chunk[keep]
-            resource = (
-                resources.encode(chunk["resource"])
-                if "resource" in chunk
-                else np.full(len(chunk), -1, dtype=np.int64)
-            )
-            parts.append(
-                (
-                    cases.encode(chunk["case"]).astype(np.int32),
-                    activities.encode(chunk["activity"]).astype(np.int32),
-                    resource.astype(np.int32),
-                    times[keep],
-                    rows[keep].astype(np.int32),
-                )
-            )
+            cases.add(chunk["case"])
+            activities.add(chunk["activity"])
+            if "resource" in chunk:
+                resources.add(chunk["resource"])
+            else:
+                resources.add_missing(len(chunk))
+            parts.append((times[keep], rows[keep].astype(np.int32)))
             if progress is not None and total_bytes:
                 done = stream.tell() / total_bytes if hasattr(stream, "tell") else 0
                 progress("Reading events", 5 + int(min(1.0, done) * 70))
@@ -472,7 +499,10 @@ def read_events(
         raise
     if not parts:
         raise LogError("The log has no events.")
-    events = _Events(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
+    times_all = np.concatenate([p[0] for p in parts])
+    rows_all = np.concatenate([p[1] for p in parts])
+    parts.clear()
+    events = _Events(cases.finish(), activities.finish(), resources.finish(), times_all, rows_all)
     return events, cases.names, activities.names, resources.names, skips, rows_read, fmt or ""
 
 
@@ -517,9 +547,12 @@ def analyse(
     same = c_sorted[1:] == c_sorted[:-1]
     backwards = same & (t_sorted[1:] < t_sorted[:-1])
     cases_out_of_order = int(np.unique(c_sorted[1:][backwards]).size)
-    # Time order within each case (file order breaks ties), then exact duplicates.
-    order = np.lexsort((row, ts, case))
+    # Time order within each case (file order breaks ties), then exact duplicates. When no case
+    # runs backwards in the file, grouping by case in file order is that order already.
+    order = file_order if not cases_out_of_order else np.lexsort((row, ts, case))
+    del file_order, c_sorted, t_sorted, same, backwards
     case, act, res, ts, row = case[order], act[order], res[order], ts[order], row[order]
+    del order
     # Exact duplicates share case and time, so after the sort they sit in runs of equal
     # (case, time); only rows in such runs are compared, and the first in file order is kept.
     tied = np.zeros(len(case), dtype=bool)
@@ -586,10 +619,7 @@ def analyse(
     nxt = act[np.flatnonzero(inner) + 1]
     wait = ts[np.flatnonzero(inner) + 1] - ts[inner]
     n_act = max(1, len(act_names))
-    pairs = pd.DataFrame({"pair": src.astype(np.int64) * n_act + nxt, "wait": wait})
-    grouped = pairs.groupby("pair", sort=False)["wait"]
-    stats = grouped.agg(["count", "median", "sum"])
-    stats["p90"] = grouped.quantile(0.9)
+    stats = _pair_waits(src.astype(np.int64) * n_act + nxt, wait, n_act * n_act)
     stats["name"] = [(act_names[int(p) // n_act], act_names[int(p) % n_act]) for p in stats.index]
     stats = stats.sort_values(["sum", "name"], ascending=[False, True])
     waits = [
@@ -719,6 +749,42 @@ def analyse(
         ],
         "cases_per_week": round(per_week, 2),
     }
+
+
+def _pair_waits(
+    pair: np.ndarray[Any, Any], wait: np.ndarray[Any, Any], n_pairs: int
+) -> pd.DataFrame:
+    """Count, median, 90th percentile and sum of the waits of each pair, indexed by pair.
+
+    One sort of (pair, wait) packed into one int64 does the work of a group-by with quantiles:
+    the waits are counted in the finest unit (a millisecond, or coarser for very long waits or
+    very many pairs) that lets the pair and the wait share 62 bits; the figures are reported
+    in hours to two decimals, far coarser than that unit. Quantiles interpolate linearly
+    between the two nearest waits, as pandas and numpy do by default."""
+    longest = int(wait.max()) if len(wait) else 0
+    unit = 1_000_000  # nanoseconds in a millisecond
+    while n_pairs * (longest // unit + 1) >= 2**62:
+        unit *= 1_000
+    base = longest // unit + 1
+    packed = np.sort(pair * base + wait // unit)
+    keys = packed // base
+    values = (packed % base).astype(np.float64) * unit
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    counts = np.diff(np.r_[starts, len(keys)])
+
+    def quantile(q: float) -> np.ndarray[Any, Any]:
+        position = (counts - 1) * q
+        low = np.floor(position).astype(np.int64)
+        high = np.ceil(position).astype(np.int64)
+        below, above = values[starts + low], values[starts + high]
+        return np.asarray(below + (above - below) * (position - low))
+
+    pair_keys = keys[starts]
+    sums = np.bincount(np.searchsorted(pair_keys, pair), weights=wait, minlength=len(starts))
+    return pd.DataFrame(
+        {"count": counts, "median": quantile(0.5), "sum": sums, "p90": quantile(0.9)},
+        index=pair_keys,
+    )
 
 
 def _skip_summary(skips: Skips) -> str:
