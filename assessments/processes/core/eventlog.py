@@ -1,7 +1,8 @@
 """Event-log analysis: variants, cycle times, waits, rework, hand-offs and weekly volume.
 
 A log is a CSV with one event per row: a case id, an activity, a timestamp and optionally a
-resource (who did it), the columns chosen in a mapping step. It is read in chunks, and each
+resource (who did it), the columns chosen in a mapping step; or an XES file, which `core.xes`
+streams into the same columns (`source="xes"`). It is read in chunks, and each
 chunk is reduced at once to integer codes (case, activity, resource) and int64 nanoseconds, so
 memory grows with the number of events by about 24 bytes each, not with the text of the file.
 
@@ -26,13 +27,15 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
+
+from assessments.processes.core import xes
 
 REQUIRED = ("case", "activity", "timestamp")
 FIELDS = (*REQUIRED, "resource")
@@ -85,6 +88,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 CHUNK_ROWS = 250_000
+NOT_COMPLETE = "XES event that is not a completion (start, schedule ...; left out)"
 MAX_EXAMPLES = 20
 TOP_VARIANTS = 10
 TOP_WAITS = 12
@@ -422,6 +426,7 @@ def read_events(
     total_bytes: int = 0,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    source: str = "csv",
 ) -> tuple[_Events, list[str], list[str], list[str], Skips, int, str]:
     mapping = dict(options.mapping)
     missing = [f for f in REQUIRED if not mapping.get(f)]
@@ -437,28 +442,36 @@ def read_events(
     skips = Skips()
     fmt: str | None = None
     rows_read = 0
+    reader: Iterable[pd.DataFrame]
+    xes_reader: xes.XesReader | None = None
     try:
-        reader = pd.read_csv(
-            stream,
-            sep=delimiter,
-            usecols=list(columns),
-            # The parser builds categories itself: one string per distinct case, activity or
-            # resource in a chunk instead of one per event.
-            dtype={
-                column: (str if name == "timestamp" else "category")
-                for column, name in columns.items()
-            },
-            keep_default_na=False,
-            na_values=[""],
-            chunksize=chunk_rows,
-            encoding="utf-8",
-            encoding_errors="replace",
-            on_bad_lines="skip",
-        )
+        if source == "xes":
+            reader = xes_reader = xes.XesReader(stream, columns, chunk_rows)
+        else:
+            reader = pd.read_csv(
+                stream,
+                sep=delimiter,
+                usecols=list(columns),
+                # The parser builds categories itself: one string per distinct case, activity
+                # or resource in a chunk instead of one per event.
+                dtype={
+                    column: (str if name == "timestamp" else "category")
+                    for column, name in columns.items()
+                },
+                keep_default_na=False,
+                na_values=[""],
+                chunksize=chunk_rows,
+                encoding="utf-8",
+                encoding_errors="replace",
+                on_bad_lines="skip",
+            )
         for chunk in reader:
-            chunk = chunk.rename(columns=columns)
-            start = rows_read + 2  # spreadsheet rows: the header is row 1
-            rows = np.arange(start, start + len(chunk), dtype=np.int64)
+            if xes_reader is not None:
+                rows = chunk.pop(xes.EVENT_NUMBER).to_numpy(dtype=np.int64)
+            else:
+                chunk = chunk.rename(columns=columns)
+                start = rows_read + 2  # spreadsheet rows: the header is row 1
+                rows = np.arange(start, start + len(chunk), dtype=np.int64)
             rows_read += len(chunk)
             keep = np.ones(len(chunk), dtype=bool)
             for name, reason in (
@@ -491,12 +504,18 @@ def read_events(
                 progress("Reading events", 5 + int(min(1.0, done) * 70))
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise LogError(f"The CSV file could not be read ({str(exc)[:200]}).") from None
+    except xes.XesError as exc:
+        raise LogError(str(exc)) from None
     except ValueError as exc:
         if "Usecols" in str(exc) or "columns expected" in str(exc):
             raise LogMappingError(
                 "A chosen column is not in the file; choose the columns again."
             ) from None
         raise
+    if xes_reader is not None and xes_reader.not_complete:
+        # Counted as read and skipped, so the report adds up to the events in the file.
+        rows_read += xes_reader.not_complete
+        skips.counts[NOT_COMPLETE] += xes_reader.not_complete
     if not parts:
         raise LogError("The log has no events.")
     times_all = np.concatenate([p[0] for p in parts])
@@ -527,6 +546,7 @@ def analyse(
     total_bytes: int = 0,
     progress: Progress | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    source: str = "csv",
 ) -> dict[str, Any]:
     """The analysis of one log as JSON-ready data (see the module docstring)."""
     events, case_names, act_names, res_names, skips, rows_read, fmt = read_events(
@@ -536,6 +556,7 @@ def analyse(
         total_bytes=total_bytes,
         progress=progress,
         chunk_rows=chunk_rows,
+        source=source,
     )
     if progress:
         progress("Ordering events", 78)
@@ -713,6 +734,7 @@ def analyse(
         )
     return {
         "events_read": rows_read,
+        "source": source,
         "events_used": n_events,
         "events_skipped": total_skipped,
         "cases": n_cases,
