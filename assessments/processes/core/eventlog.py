@@ -8,7 +8,9 @@ memory grows with the number of events by about 24 bytes each, not with the text
 
 Bad input never stops the analysis; it is counted and reported:
 - rows without a case id, activity or timestamp, and timestamps that cannot be read, are
-  skipped (with the first examples and their row numbers);
+  skipped (with the first examples and their row numbers); a word such as "now" or "today"
+  in place of a time counts as a missing timestamp (pandas would read it as the moment of
+  the import);
 - exact duplicate events (same case, activity, time and resource) are counted once;
 - events out of order in the file are sorted by time within their case (and reported);
 - cases with a single event are left out (a case needs a start and an end to have a cycle
@@ -309,17 +311,14 @@ def _parse_times(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[A
         numbers = pd.to_numeric(text, errors="coerce")
         unit = "ms" if fmt == "epoch-ms" else "s"
         parsed = pd.to_datetime(numbers, unit=unit, errors="coerce", utc=True)
-        epoch: np.ndarray[Any, Any] = parsed.to_numpy(dtype="datetime64[ns]").view("int64")
-        return epoch
+        return _ns(parsed)
     # The fast path: the whole chunk in one call, all naive or all with the same offset.
     try:
         whole = pd.to_datetime(text, format=fmt, errors="coerce")
     except (ValueError, TypeError):
         whole = None  # mixed offsets, or naive and aware times together
     if whole is not None:
-        fast: np.ndarray[Any, Any] = (
-            _to_utc(whole, zone).to_numpy(dtype="datetime64[ns]").view("int64")
-        )
+        fast = _ns(_to_utc(whole, zone))
         missed = (fast == NAT) & text.notna().to_numpy()
         if not missed.any():
             return fast
@@ -327,6 +326,25 @@ def _parse_times(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[A
         fast[missed] = _parse_mixed(text[missed], fmt, zone)
         return fast
     return _parse_mixed(text, fmt, zone)
+
+
+def _ns(parsed: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """int64 nanoseconds (UTC) of parsed times; NaT for a time outside what they can hold
+    (pandas reads the year 3024 in microseconds, and nanoseconds would overflow)."""
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = parsed.to_numpy()
+    if values.dtype == np.dtype("datetime64[ns]"):
+        exact: np.ndarray[Any, Any] = values.view("int64")
+        return exact
+    # An int64 of nanoseconds holds 1677-09-21 to 2262-04-11; NaT lies below both bounds.
+    unit, count = np.datetime_data(values.dtype)
+    per = count * {"s": 10**9, "ms": 10**6, "us": 10**3}.get(unit, 1)
+    ticks = values.view("int64")
+    inside = (ticks > pd.Timestamp.min.value // per + 1) & (ticks < pd.Timestamp.max.value // per)
+    out = np.full(len(values), NAT, dtype=np.int64)
+    out[inside] = values[inside].astype("datetime64[ns]").view("int64")
+    return out
 
 
 def _to_utc(parsed: pd.Series[Any], zone: ZoneInfo) -> pd.Series[Any]:
@@ -345,7 +363,7 @@ def _parse_mixed(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[A
     with_offset = text.str.contains(_OFFSET, na=False).to_numpy()
     if with_offset.any():
         aware = pd.to_datetime(text[with_offset], format=fmt, errors="coerce", utc=True)
-        out[with_offset] = aware.to_numpy(dtype="datetime64[ns]").view("int64")
+        out[with_offset] = _ns(aware)
     naive_mask = ~with_offset
     if naive_mask.any():
         try:
@@ -353,7 +371,7 @@ def _parse_mixed(text: pd.Series[Any], fmt: str, zone: ZoneInfo) -> np.ndarray[A
         except (ValueError, TypeError):
             return out
         local = _to_utc(naive, zone)
-        out[naive_mask] = local.to_numpy(dtype="datetime64[ns]").view("int64")
+        out[naive_mask] = _ns(local)
     return out
 
 
@@ -448,6 +466,13 @@ def read_events(
         if source == "xes":
             reader = xes_reader = xes.XesReader(stream, columns, chunk_rows)
         else:
+            time_column = mapping["timestamp"]
+            fmt = _head_format(stream, delimiter, time_column, options.date_order)
+            # With the format known, the parser reads the timestamps itself, with no Python
+            # string per event. A chunk it cannot read whole (an unreadable value, mixed
+            # offsets) comes back as text and takes the value-by-value path below. Words
+            # pandas would read as the current time are missing values here.
+            in_parser = fmt is not None and fmt not in ("epoch-s", "epoch-ms")
             reader = pd.read_csv(
                 stream,
                 sep=delimiter,
@@ -457,9 +482,15 @@ def read_events(
                 dtype={
                     column: (str if name == "timestamp" else "category")
                     for column, name in columns.items()
+                    if not (in_parser and name == "timestamp")
                 },
+                parse_dates=[time_column] if in_parser else None,
+                date_format=fmt if in_parser else None,
                 keep_default_na=False,
-                na_values=[""],
+                na_values={
+                    column: ["", *sorted(_RELATIVE)] if name == "timestamp" else [""]
+                    for column, name in columns.items()
+                },
                 chunksize=chunk_rows,
                 encoding="utf-8",
                 encoding_errors="replace",
@@ -473,6 +504,12 @@ def read_events(
                 start = rows_read + 2  # spreadsheet rows: the header is row 1
                 rows = np.arange(start, start + len(chunk), dtype=np.int64)
             rows_read += len(chunk)
+            stamps = chunk["timestamp"]
+            parsed = pd.api.types.is_datetime64_any_dtype(stamps.dtype)
+            if not parsed:
+                # A word pandas would read as the current time gives no time at all (the
+                # CSV parser was told so through na_values).
+                chunk["timestamp"] = stamps = stamps.where(~stamps.isin(_RELATIVE), None)
             keep = np.ones(len(chunk), dtype=bool)
             for name, reason in (
                 ("case", "missing case id"),
@@ -482,26 +519,24 @@ def read_events(
                 empty = chunk[name].isna().to_numpy() & keep
                 skips.add(reason, rows[empty])
                 keep &= ~empty
-            stamps = chunk["timestamp"]
-            if fmt is None:
-                fmt = detect_format(stamps[keep].head(2000).tolist(), options.date_order)
             times = np.full(len(chunk), NAT, dtype=np.int64)
-            if keep.any():
-                times[keep] = parse_times(stamps[keep], fmt, zone)
-            bad = keep & (times == NAT)
-            skips.add("unreadable timestamp", rows[bad], stamps[bad].tolist())
-            keep &= ~bad
-            chunk = chunk[keep]
-            cases.add(chunk["case"])
-            activities.add(chunk["activity"])
-            if "resource" in chunk:
-                resources.add(chunk["resource"])
+            if parsed:
+                # Read by the CSV parser: every value that is not missing is a time.
+                if keep.any():
+                    times[keep] = _ns(_to_utc(stamps[keep], zone))
             else:
-                resources.add_missing(len(chunk))
+                if fmt is None:
+                    fmt = detect_format(stamps[keep].head(2000).tolist(), options.date_order)
+                if keep.any():
+                    times[keep] = parse_times(stamps[keep], fmt, zone)
+            bad = keep & (times == NAT)
+            skips.add("unreadable timestamp", rows[bad], stamps[bad].astype(str).tolist())
+            keep &= ~bad
+            if not keep.all():
+                chunk = chunk[keep]
+            _add_codes(chunk, cases, activities, resources)
             parts.append((times[keep], rows[keep].astype(np.int32)))
-            if progress is not None and total_bytes:
-                done = stream.tell() / total_bytes if hasattr(stream, "tell") else 0
-                progress("Reading events", 5 + int(min(1.0, done) * 70))
+            _report(progress, stream, total_bytes)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise LogError(f"The CSV file could not be read ({str(exc)[:200]}).") from None
     except xes.XesError as exc:
@@ -523,6 +558,47 @@ def read_events(
     parts.clear()
     events = _Events(cases.finish(), activities.finish(), resources.finish(), times_all, rows_all)
     return events, cases.names, activities.names, resources.names, skips, rows_read, fmt or ""
+
+
+def _head_format(stream: IO[bytes], delimiter: str, column: str, date_order: str) -> str | None:
+    """The timestamp format of the file's first rows, read ahead and rewound; None when the
+    stream cannot be rewound or the first rows hold no timestamp (the chunks decide then)."""
+    seekable = getattr(stream, "seekable", None)
+    if seekable is None or not seekable():
+        return None
+    position = stream.tell()
+    try:
+        head = pd.read_csv(
+            stream,
+            sep=delimiter,
+            usecols=[column],
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            nrows=2000,
+            encoding="utf-8",
+            encoding_errors="replace",
+            on_bad_lines="skip",
+        )
+    finally:
+        stream.seek(position)
+    values = head[column].dropna().tolist()
+    return detect_format(values, date_order) if values else None
+
+
+def _add_codes(chunk: pd.DataFrame, cases: _Codes, activities: _Codes, resources: _Codes) -> None:
+    cases.add(chunk["case"])
+    activities.add(chunk["activity"])
+    if "resource" in chunk:
+        resources.add(chunk["resource"])
+    else:
+        resources.add_missing(len(chunk))
+
+
+def _report(progress: Progress | None, stream: IO[bytes], total_bytes: int) -> None:
+    if progress is not None and total_bytes:
+        done = stream.tell() / total_bytes if hasattr(stream, "tell") else 0
+        progress("Reading events", 5 + int(min(1.0, done) * 70))
 
 
 # --- Analysis --------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def _refuse_dtd(*_args: Any) -> None:
     )
 
 
-def _refuse_entity(*_args: Any) -> None:
+def _refuse_entity(*_args: Any) -> int:
     raise XesError("The XES file refers to an external entity; the file is refused.")
 
 
