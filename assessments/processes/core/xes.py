@@ -7,8 +7,8 @@ its own attributes under their keys (`concept:name`, `time:timestamp`, `org:reso
 and its trace's attributes prefixed with `case:` (`case:concept:name`), the names process-mining
 tools use when they flatten XES to CSV. The column mapping then works as for a CSV file.
 
-Reading is streamed with expat, a block at a time, so memory holds one chunk of rows, not the
-document. The parser refuses any document type declaration (DTD): XES has no use for one,
+Reading is streamed with expat, a block at a time, so memory holds one chunk of rows and the
+open trace's events, not the document. The parser refuses any document type declaration (DTD): XES has no use for one,
 and a DTD is how an XML file expands entities to gigabytes ("billion laughs") or pulls in
 other files (external entities). Without a DTD no entity can be declared, and an undeclared
 entity is an error.
