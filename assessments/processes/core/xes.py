@@ -31,6 +31,7 @@ import pandas as pd
 BLOCK_BYTES = 1 << 20
 SNIFF_EVENTS = 200
 SNIFF_BYTES = 4 << 20
+CHUNK_ROWS = 50_000  # an event as Python strings costs far more than a CSV row in pandas
 LIFECYCLE = "lifecycle:transition"
 EVENT_NUMBER = "_event"  # each row's event number in the file, counted from 1
 ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
@@ -73,7 +74,7 @@ class _State:
     trace: dict[str, str] = field(default_factory=dict)
     event: dict[str, str] = field(default_factory=dict)
     pending: list[dict[str, str]] = field(default_factory=list)  # events of the open trace
-    rows: list[dict[str, str]] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)  # dicts when sniffing, else tuples
     keys: dict[str, None] = field(default_factory=dict)  # every flattened key, first seen first
     events: int = 0
     not_complete: int = 0
@@ -140,9 +141,8 @@ def _emit(state: _State) -> None:
             state.keys.update(dict.fromkeys(merged))
             state.rows.append(merged)
         else:
-            row = {out: merged.get(key, "") for key, out in state.wanted.items()}
-            row[EVENT_NUMBER] = state.events  # type: ignore[assignment]
-            state.rows.append(row)
+            # A tuple per event: the wanted values in order, then the event's number.
+            state.rows.append((*(merged.get(key, "") for key in state.wanted), state.events))
     state.pending = []
 
 
@@ -210,7 +210,7 @@ def sample(stream: IO[bytes], key: str, size: int = 2000) -> list[str]:
     except XesError:
         if not state.rows:
             raise
-    return [row["value"] for row in state.rows[:size]]
+    return [row[0] for row in state.rows[:size]]
 
 
 class XesReader:
@@ -219,14 +219,14 @@ class XesReader:
     def __init__(self, stream: IO[bytes], columns: Mapping[str, str], chunk_rows: int) -> None:
         self.stream = stream
         self.state = _State(wanted=dict(columns))
-        self.chunk_rows = chunk_rows
+        self.chunk_rows = min(chunk_rows, CHUNK_ROWS)
         self.names = [*columns.values(), EVENT_NUMBER]
 
     @property
     def not_complete(self) -> int:
         return self.state.not_complete
 
-    def _frame(self, rows: list[dict[str, str]]) -> pd.DataFrame:
+    def _frame(self, rows: list[tuple[Any, ...]]) -> pd.DataFrame:
         frame = pd.DataFrame.from_records(rows, columns=self.names)
         numbers = frame.pop(EVENT_NUMBER).astype("int64")
         # Empty values are missing, as an empty CSV cell is.
