@@ -678,7 +678,8 @@ def analyse(
     sizes = np.bincount(case, minlength=len(case_names))
     single = sizes[case] == 1
     single_cases = int(np.count_nonzero(sizes == 1))
-    skips.counts["case with a single event (left out)"] += single_cases
+    if single_cases:  # no "0 cases with a single event" line in the report
+        skips.counts["case with a single event (left out)"] += single_cases
     keep = ~single
     case, act, res, ts = case[keep], act[keep], res[keep], ts[keep]
     if progress:
