@@ -307,7 +307,6 @@ def run_execute(*, run_id: str) -> Claim:
         return claim
     attempt = claim.attempt
     run = ScanRun.objects.select_related("source", "assessment").get(pk=run_id)
-    source = run.source
     workdir = Path(settings.SCAN_WORK_ROOT) / str(run.pk)
 
     last_check = 0.0
