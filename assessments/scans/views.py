@@ -40,7 +40,8 @@ def _assessment(
 
 
 def _forms(data: Any = None, files: Any = None, which: str = "") -> dict[str, Any]:
-    """The add-a-source forms; only the submitted one is bound."""
+    """The add-a-source forms; only the submitted one is bound. Each names its fields' ids
+    after its kind: the page holds them all, and a label must point at its own field."""
 
     def d(name: str) -> Any:
         return data if which == name else None
@@ -49,21 +50,23 @@ def _forms(data: Any = None, files: Any = None, which: str = "") -> dict[str, An
         return files if which == name else None
 
     return {
-        "repo_url": RepoUrlForm(d("repo_url")),
+        "repo_url": RepoUrlForm(d("repo_url"), auto_id="repo_url_%s"),
         "repo_archive": RepoArchiveForm(
             d("repo_archive"),
             f("repo_archive"),
             limit=settings.SCAN_MAX_UPLOAD_BYTES,
             magic=ARCHIVE_MAGIC,
             kinds="a .zip, .tar.gz or git bundle",
+            auto_id="repo_archive_%s",
         ),
-        "repo_path": RepoPathForm(d("repo_path")),
-        "github": GitHubForm(d("github")),
+        "repo_path": RepoPathForm(d("repo_path"), auto_id="repo_path_%s"),
+        "github": GitHubForm(d("github"), auto_id="github_%s"),
         "export": ExportForm(
             d("export"),
             f("export"),
             limit=settings.EXPORT_MAX_UPLOAD_BYTES,
             kinds="a CSV or JSON export",
+            auto_id="export_%s",
         ),
     }
 
