@@ -20,9 +20,12 @@ Repositories with no local copy are skipped with a line saying so (CI has no net
 them); a copy whose HEAD is not the labelled commit is scanned and flagged, since the labels
 may no longer hold. Per family it prints TP/FP/FN, precision and recall, and ends with
 
-    RESULT repos=... labels=... precision_min=... recall_min=... undetermined=...
+    RESULT repos=... skipped=... labels=... precision_min=... recall_min=...
+           heldout_precision_min=... heldout_recall_min=... undetermined=...
 
-where the minimums are over families (a family with no positive label has no recall).
+where the minimums are over families (a family with no positive label has no recall), for all
+repositories and for the held-out ones alone (`set: held-out` in the labels: labelled after the
+detector fixes the others led to, so their figures were not used to tune anything).
 """
 
 from __future__ import annotations
@@ -94,6 +97,40 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _table(
+    title: str, families: dict[str, Any], counts: dict[str, dict[str, int]]
+) -> tuple[float | None, float | None, int]:
+    """Print one TP/FP/FN table; (lowest precision, lowest recall, undetermined) over families."""
+    print(f"\n[{title}]")
+    print(
+        f"{'family':15} {'TP':>4} {'FP':>4} {'FN':>4} {'TN':>4} {'undet':>5} {'precision':>9} {'recall':>7}"
+    )
+    precisions, recalls, undetermined = [], [], 0
+    for family in families:
+        c = counts[family]
+        tp, fp, fn, tn, und = c["TP"], c["FP"], c["FN"], c["TN"], c["undetermined"]
+        undetermined += und
+        precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        if precision is not None:
+            precisions.append(precision)
+        if recall is not None:
+            recalls.append(recall)
+        print(
+            f"{family:15} {tp:4d} {fp:4d} {fn:4d} {tn:4d} {und:5d} {_fmt(precision):>9} {_fmt(recall):>7}"
+        )
+    total = {k: sum(counts[f][k] for f in families) for k in ("TP", "FP", "FN")}
+    print(
+        f"{'all families':15} {total['TP']:4d} {total['FP']:4d} {total['FN']:4d}{'':11}"
+        f"{_fmt(_ratio(total['TP'], total['TP'] + total['FP'])):>9}"
+        f" {_fmt(_ratio(total['TP'], total['TP'] + total['FN'])):>7}"
+    )
+    return (
+        min(precisions) if precisions else None,
+        min(recalls) if recalls else None,
+        undetermined,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS)
@@ -104,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
 
     spec: dict[str, Any] = yaml.safe_load(options.labels.read_text())
     family_of = {d: fam for fam, ids in spec["families"].items() for d in ids}
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # set ("tuning" or "held-out") -> family -> outcome -> count
+    counts: dict[str, dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(int))
+    )
     scanned, skipped, labels = 0, 0, 0
     for name, entry in spec["repos"].items():
         if options.repo and name not in options.repo:
@@ -127,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             skipped += 1
             continue
         scanned += 1
-        print(f"== {name} ({entry['kind']}){note}")
+        subset = entry.get("set", "tuning")
+        print(f"== {name} ({entry['kind']}; {subset}){note}")
         for detector, (expect, why) in entry["labels"].items():
             family = family_of.get(detector)
             if family is None:
@@ -142,40 +183,28 @@ def main(argv: list[str] | None = None) -> int:
                 outcome = "FP"
             else:
                 outcome = "undetermined" if status == "unknown" else "TN"
-            counts[family][outcome] += 1
+            counts[subset][family][outcome] += 1
             if outcome in ("FP", "FN", "undetermined") or options.verbose:
                 print(
-                    f"  {outcome:4} {detector:28} labelled {expect} ({why}); reported {status}: {detail[:140]} {refs[:3]}"
+                    f"  {outcome:4} {detector:28} labelled {expect} ({why}); "
+                    f"reported {status}: {detail[:140]} {refs[:3]}"
                 )
 
-    print()
-    print(
-        f"{'family':15} {'TP':>4} {'FP':>4} {'FN':>4} {'TN':>4} {'undet':>5} {'precision':>9} {'recall':>7}"
-    )
-    precisions, recalls = [], []
-    undetermined = 0
-    for family in spec["families"]:
-        c = counts[family]
-        tp, fp, fn, tn, und = c["TP"], c["FP"], c["FN"], c["TN"], c["undetermined"]
-        undetermined += und
-        precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
-        if precision is not None:
-            precisions.append(precision)
-        if recall is not None:
-            recalls.append(recall)
-        print(
-            f"{family:15} {tp:4d} {fp:4d} {fn:4d} {tn:4d} {und:5d} {_fmt(precision):>9} {_fmt(recall):>7}"
-        )
-    total = {k: sum(counts[f][k] for f in counts) for k in ("TP", "FP", "FN")}
-    print(
-        f"{'all':15} {total['TP']:4d} {total['FP']:4d} {total['FN']:4d}"
-        f"{'':11}{_fmt(_ratio(total['TP'], total['TP'] + total['FP'])):>9}"
-        f" {_fmt(_ratio(total['TP'], total['TP'] + total['FN'])):>7}"
-    )
+    merged: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for per_family in counts.values():
+        for family, outcomes in per_family.items():
+            for outcome, n in outcomes.items():
+                merged[family][outcome] += n
+    mins: dict[str, tuple[float | None, float | None, int]] = {}
+    for title, table in [*sorted(counts.items()), ("all", merged)]:
+        mins[title] = _table(title, spec["families"], table)
+    precision, recall, undetermined = mins["all"]
+    held = mins.get("held-out", (None, None, 0))
     print(
         f"RESULT repos={scanned} skipped={skipped} labels={labels} "
-        f"precision_min={_fmt(min(precisions) if precisions else None)} "
-        f"recall_min={_fmt(min(recalls) if recalls else None)} undetermined={undetermined}"
+        f"precision_min={_fmt(precision)} recall_min={_fmt(recall)} "
+        f"heldout_precision_min={_fmt(held[0])} heldout_recall_min={_fmt(held[1])} "
+        f"undetermined={undetermined}"
     )
     return 0
 
