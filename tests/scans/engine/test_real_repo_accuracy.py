@@ -129,3 +129,23 @@ def test_a_security_page_that_is_not_a_policy_is_not_one(tmp_path: Path) -> None
     }
     status, evidence = _statuses(tmp_path / "b", policy)["repo.security-policy"]
     assert status == "found" and evidence[0].startswith("SECURITY.md")
+
+
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [
+        ("go test -v -cover ./...", "found"),
+        ("go test -coverprofile=c.out ./...", "found"),
+        ("npx jest --coverage", "found"),
+        ("coverage run -m pytest", "found"),
+        ("go test -v ./...", "absent"),  # tests without coverage measure none
+        ("echo 'discover the tests'", "absent"),
+    ],
+)
+def test_tests_run_with_coverage_in_ci_measure_coverage(
+    tmp_path: Path, command: str, status: str
+) -> None:
+    ci = (
+        WORKFLOW_HEAD + f"  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {command}\n"
+    )
+    assert _statuses(tmp_path, {".github/workflows/ci.yml": ci})["repo.coverage"][0] == status
