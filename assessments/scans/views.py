@@ -232,7 +232,7 @@ def source_rescan(
     if not window.is_valid():
         for errors in window.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("scans:sources", assessment_id=assessment.pk)
     since, until = window.window()
     try:
