@@ -116,6 +116,9 @@ def test_the_job_measures_the_chosen_window(personas: Personas, tmp_path: Path) 
     # Two of the three commits fall in the window; the first is before it.
     assert history["commits"] == 2
     assert history["window_days"] == (last - first).days + 1
+    # The findings name the days measured, not "the last N days" before today.
+    frequency = ScanFinding.objects.get(run=run, detector="history.commit-frequency")
+    assert f"from {first.isoformat()} to {last.isoformat()}" in frequency.detail
     assert "suggested_window" not in history
     assert run.window() == (first, last)
 
