@@ -101,6 +101,8 @@ def test_a_url_source_keeps_its_window_on_the_run(personas: Personas) -> None:
     assert response.status_code == 302
     run = ScanRun.objects.get()
     assert (run.window_since, run.window_until) == (date(2025, 1, 1), date(2025, 6, 30))
+    page = _login(personas.alice).get(reverse("scans:sources", args=[personas.assessment_a.pk]))
+    assert "history 2025-01-01 to 2025-06-30" in page.content.decode()
 
 
 @pytest.mark.django_db
