@@ -149,3 +149,14 @@ def test_tests_run_with_coverage_in_ci_measure_coverage(
         WORKFLOW_HEAD + f"  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {command}\n"
     )
     assert _statuses(tmp_path, {".github/workflows/ci.yml": ci})["repo.coverage"][0] == status
+
+
+def test_a_large_go_tree_without_slog_is_absent_not_undecided(tmp_path: Path) -> None:
+    files = {"go.mod": "module example.com/big\n\ngo 1.22\n"}
+    files.update({f"pkg/p{i}/p.go": f'package p{i}\n\nimport "fmt"\n' for i in range(320)})
+    assert _statuses(tmp_path / "a", files)["repo.structured-logging"][0] == "absent"
+    files["cmd/server/main.go"] = (
+        'package main\n\nimport "log/slog"\n\nfunc main() { slog.Info("up") }\n'
+    )
+    status, evidence = _statuses(tmp_path / "b", files)["repo.structured-logging"]
+    assert (status, evidence) == ("found", ["cmd/server/main.go:3"])
