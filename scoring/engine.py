@@ -367,18 +367,8 @@ def _gate_needs(autonomy: autonomy_gates.Autonomy | None) -> tuple[GateNeed, ...
 
 
 def _detector_status(findings: Sequence[EvidenceFinding]) -> dict[str, str]:
-    """Per scan detector: "absent" when any scan found the practice missing, else "found" when
-    any found it, else "unknown". A control must hold everywhere it was looked for."""
-    status: dict[str, str] = {}
-    for finding in findings:
-        known = status.get(finding.detector)
-        if known == "absent" or finding.status == "absent":
-            status[finding.detector] = "absent"
-        elif known == "found" or finding.status == "found":
-            status[finding.detector] = "found"
-        else:
-            status[finding.detector] = "unknown"
-    return status
+    """Per scan detector over every scanned source (autonomy.detector_status)."""
+    return autonomy_gates.detector_status((f.detector, f.status) for f in findings)
 
 
 def _planned_utilisation(review: ReviewResult) -> float | None:
