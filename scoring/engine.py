@@ -42,7 +42,7 @@ from scoring.result import (
     to_plain,
 )
 from scoring.roadmap import GateNeed, Signals, build_roadmap
-from scoring.rubric import AUDIENCES, LEVELS, Rubric
+from scoring.rubric import LEVELS, Rubric
 from scoring.scores import (
     COLUMNS,
     MIN_GROUP,
@@ -332,7 +332,7 @@ def score_assessment(
         rubric_key=rubric.key,
         computed_at=now.isoformat(),
         respondents=int(len(respondents)),
-        respondents_by_role={role: int(by_role.get(role, 0)) for role in AUDIENCES},
+        respondents_by_role={role: int(by_role.get(role, 0)) for role in rubric.audiences},
         readiness=readiness,
         dimensions=tuple(dimensions),
         capabilities=tuple(capabilities),
