@@ -244,7 +244,8 @@ class Rubric:
     def audiences(self) -> tuple[str, ...]:
         """The roles this rubric asks something of, in AUDIENCES order: a role no question or
         fact is for (security in version 1) cannot be invited to answer it."""
-        asked = {a for item in (*self._questions, *self.facts) for a in item.audience}
+        asked = {a for q in self._questions for a in q.audience}
+        asked.update(a for f in self.facts for a in f.audience)
         return tuple(a for a in AUDIENCES if a in asked)
 
     def questions_for(self, audience: str | None) -> tuple[Question, ...]:

@@ -1,5 +1,6 @@
 """The results page and the report say where each autonomy gate holds: the organisation as a
-whole, each scanned repository on its own scan, each catalogued process on its own risk."""
+whole, each scanned repository on its own scan, each catalogued process on its own risk; the
+pilot backlog names the gate requirements that block a pilot."""
 
 from __future__ import annotations
 
@@ -138,6 +139,9 @@ def test_the_results_page_and_the_report_say_where_each_gate_holds(
     assert "payments-api" in row and "legacy-portal" not in row
     assert "not yet" in row
     assert "legacy-portal" in page.split('class="data-table gate-reach-scopes"')[1]
+    # The pilot backlog names the gate requirement that blocks the pilots, not only levels.
+    blocked = page.split("Blocked on:</strong>")[1].split("</p>")[0]
+    assert "scan evidence github.branch-protection found (absent)" in blocked
     result = result_compute(assessment=assessment).data
     for for_pdf in (False, True):
         context = report_context(assessment=assessment, result=result, for_pdf=for_pdf)
