@@ -220,8 +220,7 @@ def plan_for(assessment: Assessment, result: Mapping[str, Any]) -> dict[str, Any
     plan = compose(result.get("roadmap", []), decisions_for(assessment))
     titles = {c.id: c.title for c in assessment.rubric.capabilities}
     gates = {
-        s["gate"]["id"]: s["gate"]["title"]
-        for s in (result.get("autonomy") or {}).get("steps", [])
+        s["gate"]["id"]: s["gate"]["title"] for s in (result.get("autonomy") or {}).get("steps", [])
     }
     for item in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]:
         item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
