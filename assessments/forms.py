@@ -176,7 +176,8 @@ class InvitationImportForm(CleanFieldsMixin, forms.Form):
         max_length=200_000,
         required=False,
         help_text="One person per line: name, e-mail, role (leadership, engineering, "
-        "operations or product). A header row is fine; so is a column pasted from a sheet.",
+        "operations, product, or security where the rubric asks it). A header row is fine; "
+        "so is a column pasted from a sheet.",
     )
     csv_file = forms.FileField(required=False, label="Or upload a CSV file")
     send_email = forms.BooleanField(
