@@ -645,11 +645,8 @@ def _repository_missing(status: GateStatus, evidence: Mapping[str, str]) -> list
     """What a gate lacks for one repository: the organisation-wide requirements (answers,
     levels, review headroom, track record) as the organisation stands, and the scan evidence
     as this repository's own scan found it."""
-    missing = [
-        c.label or c.capability_id for c in status.checks if c.kind != "evidence" and not c.met
-    ]
-    if missing:
-        missing = [f"{len(missing)} organisation-wide requirement{'s' if len(missing) > 1 else ''}"]
+    n = sum(1 for c in status.checks if c.kind != "evidence" and not c.met)
+    missing = [f"{n} organisation-wide requirement{'s' if n > 1 else ''}"] if n else []
     for r in status.gate.requires:
         if r.kind == "evidence" and evidence.get(r.subject) != "found":
             word = _EVIDENCE_WORDS.get(evidence.get(r.subject), evidence.get(r.subject))
