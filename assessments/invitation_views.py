@@ -61,7 +61,9 @@ def invitations_import(request: AuthenticatedHttpRequest, assessment_id: str) ->
         return back
     try:
         people = invitations.parse_people(
-            form.people_text(), existing_emails=invitations.existing_emails(assessment)
+            form.people_text(),
+            existing_emails=invitations.existing_emails(assessment),
+            roles=assessment.rubric.audiences,
         )
         links = invitations.invitations_import(
             assessment=assessment, people=people, base_url=request.build_absolute_uri("/")[:-1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,9 +52,9 @@ class Person:
     role: str
 
 
-def _role(text: str) -> str | None:
+def _role(text: str, roles: Sequence[str] = AUDIENCES) -> str | None:
     role = text.strip().lower()
-    return role if role in AUDIENCES else None
+    return role if role in roles else None
 
 
 def _split_address(who: str) -> tuple[str, str]:
@@ -81,10 +82,16 @@ def decode_csv(data: bytes) -> str:
             raise InvitationInputError(["The file is not UTF-8 or Windows text."]) from None
 
 
-def parse_people(text: str, *, existing_emails: AbstractSet[str] = frozenset()) -> list[Person]:
+def parse_people(
+    text: str,
+    *,
+    existing_emails: AbstractSet[str] = frozenset(),
+    roles: Sequence[str] = AUDIENCES,
+) -> list[Person]:
     """People from CSV text: `name, email, role` per row (a header row is skipped), or the
     short forms `email, role`, `Name <email>, role` and `role` alone. Semicolons work as
-    separators too (Excel in many locales). Every problem is listed; none means all valid."""
+    separators too (Excel in many locales). `roles`: those the assessment's rubric asks
+    something of. Every problem is listed; none means all valid."""
     sample = text[:2048]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
@@ -104,10 +111,10 @@ def parse_people(text: str, *, existing_emails: AbstractSet[str] = frozenset()) 
                 f"Line {number}: expected name, email, role; found {len(cells)} values."
             )
             continue
-        role = _role(cells[-1])
+        role = _role(cells[-1], roles)
         if role is None:
             problems.append(
-                f"Line {number}: the role must be one of {', '.join(AUDIENCES)} "
+                f"Line {number}: the role must be one of {', '.join(roles)} "
                 f"(found {cells[-1][:40]!r})."
             )
             continue

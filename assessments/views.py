@@ -189,7 +189,7 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
             "setup": AssessmentSetup.objects.filter(assessment=assessment)
             .select_related("previous", "template")
             .first(),
-            "role_choices": ROLE_CHOICES,
+            "role_choices": [(v, label) for v, label in ROLE_CHOICES if v in rubric.audiences],
             "remind_count": sum(
                 1
                 for r in respondents

@@ -25,11 +25,12 @@ from assessments.scans import services as scans
 from reports import charts
 from reports import plan as plans
 from reports.presenters import present, summary_narrative
+from reports.reach import gate_reach
 
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "7"
+TEMPLATE_VERSION = "8"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
@@ -103,6 +104,7 @@ def render_hash(
         "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.report_fingerprint(assessment, result),
         "plan": plans.fingerprint(assessment),
+        "reach": gate_reach(assessment, result),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -203,6 +205,7 @@ def report_context(
         "scan_sources": scans.scan_sources_summary(assessment),
         "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.backlog_context(assessment, result),
+        "reach": gate_reach(assessment, result),
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,
     }
