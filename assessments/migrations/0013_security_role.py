@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0011_inputs_version'),
+        ('assessments', '0012_scan_run_window'),
     ]
 
     operations = [
