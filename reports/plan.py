@@ -229,6 +229,8 @@ def plan_for(assessment: Assessment, result: Mapping[str, Any]) -> dict[str, Any
         item["unlocks_title"] = item.get("gate_title") or gates.get(item.get("unlocks", ""), "")
     for item in plan["rejected"]:
         item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
+    # What the results page lists (each horizon's first few); the rest is on the plan page.
+    plan["on_page"] = {i["id"] for h in plan["horizons"] for i in h["items"]}
     plan["history"] = history_for(assessment)
     return plan
 
