@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessments import members, services
+from assessments import mailouts, members, services
 from assessments.access import (
     AuthenticatedHttpRequest,
     get_assessment_for_user,
@@ -200,6 +200,9 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
         .first()
     )
     brand_profile = Branding.objects.filter(user=request.user).first()
+    shown_mailouts = mailouts.mailouts_on_show(assessment) if membership.can_write else []
+    for mailout in shown_mailouts:
+        mailout.failed_list = mailouts.failed_items(mailout)  # type: ignore[attr-defined]
     if fresh_links:
         # "Download as CSV" gives the links on show, until the next batch replaces them.
         request.session[LINKS_DOWNLOAD.format(assessment.pk)] = fresh_links
@@ -216,6 +219,7 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
             "fresh_links": fresh_links,
             "import_form": InvitationImportForm(),
             "setup": setup,
+            "mailouts": shown_mailouts,
             "brand_profile": brand_profile,
             "template_form": _template_form(setup, brand_profile),
             "role_choices": ROLE_CHOICES,
