@@ -199,7 +199,7 @@ def _send(mailout: Mailout, attempt: int) -> None:
             ):
                 continue  # another attempt has it
             item = MailoutItem.objects.get(pk=pk)
-            link = _unseal(item.sealed)
+            link = _unseal(bytes(item.sealed))
             error = ""
             if link is None:
                 error = "The link could not be read (the encryption key changed): send a new one."

@@ -82,7 +82,7 @@ class ScoringSettingsForm(CleanFieldsMixin, forms.Form):
         ]
 
 
-class BrandingFields(forms.Form):
+class BrandingFields(CleanFieldsMixin, forms.Form):
     """The report branding fields, shared by the branding page and engagement templates."""
 
     MAX_LOGO_BYTES = 300_000
@@ -113,7 +113,7 @@ class BrandingFields(forms.Form):
         raise forms.ValidationError("The logo must be a PNG or JPEG image.")
 
 
-class BrandingForm(CleanFieldsMixin, BrandingFields):
+class BrandingForm(BrandingFields):
     remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
 
 

@@ -13,7 +13,7 @@ from assessments.models import ROLE_CHOICES
 from reports.forms import BrandingFields
 
 
-class TemplateForm(CleanFieldsMixin, BrandingFields):
+class TemplateForm(BrandingFields):
     """A template's name, roles and cover text, and the branding of its clients' reports
     (checked exactly as on the branding page; an empty firm name: no branding)."""
 
