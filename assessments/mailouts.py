@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import smtplib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -112,7 +113,6 @@ def mailout_create(
             requested_by=user if getattr(user, "is_authenticated", False) else None,
             sender=sender[:200],
             total=len(addressed),
-            stage=f"Waiting to send {len(addressed)} {Mailout.Kind(kind).label}s",
         )
         MailoutItem.objects.bulk_create(
             MailoutItem(mailout=mailout, invitation=invitation, sealed=_seal(link))
@@ -227,7 +227,7 @@ def _send(mailout: Mailout, attempt: int) -> None:
                     if not connection.send_messages([message]):
                         error = "The mail server did not accept the message."
                 except (OSError, ValueError) as exc:  # ValueError: a bad header
-                    error = f"Not sent: {exc or type(exc).__name__}"[:300]
+                    error = f"Not sent: {_reason(exc)}"[:300]
                     logger.warning("Mailout %s item %s not sent: %s", mailout.pk, pk, exc)
             if error:
                 MailoutItem.objects.filter(pk=pk).update(error=error, sealed=b"")
@@ -243,6 +243,21 @@ def _send(mailout: Mailout, attempt: int) -> None:
     sent, failed = _settle(mailout)
     stage = f"Sent {sent} of {mailout.total} {label}s" + (f"; {failed} failed" if failed else "")
     job_finish(Mailout, mailout.pk, attempt, stage=stage, sent=sent, failed=failed)
+
+
+def _reason(exc: Exception) -> str:
+    """What the mail server said, in words rather than Python's repr of it."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = [
+            f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+            for code, text in exc.recipients.values()
+        ]
+        return "the mail server refused the address (" + "; ".join(replies) + ")"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error
+        said = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return f"the mail server answered {exc.smtp_code} {said}"
+    return str(exc) or type(exc).__name__
 
 
 def mailouts_on_show(assessment: Assessment) -> list[Mailout]:
