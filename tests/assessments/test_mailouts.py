@@ -227,3 +227,15 @@ def test_a_real_worker_sends_the_invitations_once_even_when_the_task_comes_again
         assert text.count(f"To: person{n}@example.com") == 1, n
     page = client.get(f"/assessments/{assessment.pk}/").content.decode()
     assert "Sent 5 of 5 invitations" in page
+
+
+@pytest.mark.django_db
+def test_a_mailout_whose_message_was_lost_is_found_and_sent_again(personas: Personas) -> None:
+    from assessments.jobs import jobs_recover, jobs_stuck
+
+    mailout = _import(_client(personas.alice), personas.assessment_a)  # on_commit never ran
+    stuck = [s for s in jobs_stuck() if s.kind == "mailout"]
+    assert [s.job.pk for s in stuck] == [mailout.pk] and stuck[0].reason == "never sent"
+    assert jobs_recover() == 1  # published again (the tests' filesystem broker)
+    mailout.refresh_from_db()
+    assert mailout.enqueued_at is not None and mailout.status == "queued"
