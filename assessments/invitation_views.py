@@ -80,9 +80,7 @@ def invitations_import(request: AuthenticatedHttpRequest, assessment_id: str) ->
         without = sum(1 for link in links if not link.email)
         if without:
             messages.info(request, f"{without} without an e-mail address: copy their links below.")
-        if mailout is not None:
-            return redirect(reverse("assessments:detail", args=[assessment.pk]) + "#mailouts")
-    return back
+    return back  # the new links to copy come first, the sending's progress below them
 
 
 @login_required
