@@ -168,6 +168,10 @@ def mailout_send(*, mailout_id: Any) -> Claim:
             "who have not finished.",
             attempt=attempt,
         )
+        # The job is over: nothing left waits for a worker with a link or address in it.
+        mailout.items.filter(sent_at__isnull=True, error="").update(
+            started_at=timezone.now(), error="Not sent: sending stopped.", sealed=b""
+        )
         sent, failed = _settle(mailout)
         Mailout.objects.filter(pk=mailout_id).update(sent=sent, failed=failed)
     return claim

@@ -242,3 +242,33 @@ def test_a_mailout_whose_message_was_lost_is_found_and_sent_again(personas: Pers
     assert jobs_recover() == 1  # published again (the tests' filesystem broker)
     mailout.refresh_from_db()
     assert mailout.enqueued_at is not None and mailout.status == "queued"
+
+
+@pytest.mark.django_db
+def test_a_sending_that_breaks_stops_says_so_and_keeps_no_links(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessments import invitations
+
+    made = invitations.message_for
+    calls = []
+
+    def breaks_on_the_third(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("a bug")
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(invitations, "message_for", breaks_on_the_third)
+    client = _client(personas.alice)
+    mailout = _import(client, personas.assessment_a)
+    mailouts.mailout_send(mailout_id=mailout.pk)
+    mailout.refresh_from_db()
+    assert (mailout.status, mailout.sent, mailout.failed) == ("failed", 2, 3)
+    assert len(mail.outbox) == 2
+    assert set(MailoutItem.objects.values_list("sealed", flat=True)) == {b""}
+    page = client.get(f"/assessments/{personas.assessment_a.pk}/").content.decode()
+    assert "Sending stopped after 2 of 5 invitations" in page
+    # A redelivered task does not start again: nothing is sent twice.
+    mailouts.mailout_send(mailout_id=mailout.pk)
+    assert len(mail.outbox) == 2
