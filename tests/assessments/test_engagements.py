@@ -174,6 +174,8 @@ def test_a_template_captures_branding_and_a_new_client_reports_with_it(
     started = Assessment.objects.get(organisation__name="Nordic Rail")
     setup = AssessmentSetup.objects.get(assessment=started)
     assert (setup.brand_firm_name, setup.brand_colour) == ("Northbridge Partners", "#aa3300")
+    page = client.get(f"/assessments/{started.pk}/").content.decode()
+    assert "Reports are branded Northbridge Partners." in page
     report = client.get(f"/assessments/{started.pk}/report/").content.decode()
     assert "Prepared by Northbridge Partners" in report and "data:image/png;base64," in report
     assert "Prepared by Other" not in report
