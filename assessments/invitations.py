@@ -5,7 +5,8 @@ who have not finished.
 Tokens exist only at the moment a link is made (the database keeps their hashes), so a link is
 e-mailed when it is created, and a reminder carries a new link that replaces the old one (the
 answers stay). Anonymous assessments never store an address, so they can be e-mailed at
-creation only, never reminded.
+creation only, never reminded. The e-mails themselves are sent by a worker
+(assessments.mailouts), never inside the request.
 """
 
 from __future__ import annotations
@@ -166,6 +167,7 @@ class FreshLink:
     role: str
     url: str
     kind: str = "Personal link"
+    invitation: Invitation | None = None  # for e-mailing it (assessments.mailouts)
 
     @property
     def label(self) -> str:
@@ -205,20 +207,17 @@ def invitations_import(
         ]
     return [
         FreshLink(
-            person.name, person.email, person.role, base + reverse("survey:redeem", args=[i.token])
+            person.name,
+            person.email,
+            person.role,
+            base + reverse("survey:redeem", args=[i.token]),
+            invitation=i.invitation,
         )
         for person, i in issued
     ]
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    sent: int
-    without_address: int
-    failed: str = ""  # why sending stopped, when it did
-
-
-def _message(
+def message_for(
     assessment: Assessment, link: FreshLink, *, reminder: bool, sender: str
 ) -> mail.EmailMessage:
     organisation = assessment.organisation.name
@@ -256,29 +255,6 @@ def _message(
     return mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [link.email])
 
 
-def links_send(
-    *,
-    assessment: Assessment,
-    links: list[FreshLink],
-    reminder: bool = False,
-    sender: str = "",
-    now: datetime | None = None,
-) -> SendOutcome:
-    """E-mail each link that has an address, over one connection of the configured back-end
-    (console by default, SMTP when EMAIL_HOST is set)."""
-    addressed = [link for link in links if link.email]
-    messages = [_message(assessment, a, reminder=reminder, sender=sender) for a in addressed]
-    if not messages:
-        return SendOutcome(0, len(links))
-    try:
-        with mail.mailers.default as connection:
-            sent = connection.send_messages(messages) or 0
-    except (OSError, mail.BadHeaderError) as exc:
-        logger.warning("Sending invitations for %s failed: %s", assessment.pk, exc)
-        return SendOutcome(0, len(links) - len(addressed), failed=str(exc) or type(exc).__name__)
-    return SendOutcome(sent, len(links) - len(addressed))
-
-
 def reminders_due(assessment: Assessment) -> list[Respondent]:
     """Personal-link respondents who have not submitted."""
     return list(
@@ -289,12 +265,9 @@ def reminders_due(assessment: Assessment) -> list[Respondent]:
     )
 
 
-def reminders_send(
-    *, assessment: Assessment, sender: str = "", now: datetime | None = None
-) -> tuple[SendOutcome, list[FreshLink]]:
-    """A new link, e-mailed, for everyone with an address who has not finished; the old
-    links stop working and answers are kept. Returns the outcome and the new links of those
-    without an address (to copy by hand)."""
+def reminders_prepare(*, assessment: Assessment, now: datetime | None = None) -> list[FreshLink]:
+    """A new link for everyone with an address who has not finished (the old links stop
+    working; answers are kept), to be e-mailed by assessments.mailouts."""
     if not assessment.is_open:
         raise InvitationInputError(["This assessment is closed: reopen it to send reminders."])
     now = now or timezone.now()
@@ -306,11 +279,14 @@ def reminders_send(
             issued = services.invitation_reissue(invitation=respondent.invitation, now=now)
             links.append(
                 FreshLink(
-                    respondent.name, respondent.email, respondent.role, link_url(issued.token)
+                    respondent.name,
+                    respondent.email,
+                    respondent.role,
+                    link_url(issued.token),
+                    invitation=respondent.invitation,
                 )
             )
-    outcome = links_send(assessment=assessment, links=links, reminder=True, sender=sender, now=now)
-    return outcome, links if outcome.failed else []
+    return links
 
 
 def links_csv(links: list[dict[str, str]]) -> str:

@@ -56,7 +56,15 @@ class Branding:
 
 
 def branding_for(assessment: Assessment, user: Any) -> Branding | None:
-    """A facilitator's firm branding, when the report is made by a facilitator of the org."""
+    """The branding of an assessment's reports. An assessment started from a branded
+    engagement template (or re-assessing one) carries that branding on every report of it,
+    whoever makes the report: it is part of the engagement's set-up. Otherwise a
+    facilitator's own firm branding, when the report is made by a facilitator of the org."""
+    setup = AssessmentSetup.objects.filter(assessment=assessment).first()
+    if setup is not None and setup.has_brand:
+        return Branding(
+            setup.brand_firm_name, setup.brand_colour or "#1d5aa6", setup.brand_logo_data_uri()
+        )
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     is_facilitator = Membership.objects.filter(
