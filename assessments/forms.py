@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -86,7 +87,7 @@ class BulkInvitationForm(CleanFieldsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=20_000,
         help_text="One person per line: name or e-mail, then a comma and their role "
-        "(leadership, engineering, operations or product).",
+        "(leadership, engineering, operations, product or security).",
     )
 
     MAX_PEOPLE = 200
@@ -134,6 +135,14 @@ class JoinForm(CleanFieldsMixin, forms.Form):
     )
     name = forms.CharField(max_length=120, required=False, strip=True, label="Your name (optional)")
 
+    def __init__(self, *args: Any, roles: Sequence[str] | None = None, **kwargs: Any) -> None:
+        """`roles`: the roles the assessment's rubric asks something of (default: all)."""
+        super().__init__(*args, **kwargs)
+        if roles is not None:
+            field = self.fields["role"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(v, label) for v, label in ROLE_CHOICES if v in roles]
+
 
 class MemberForm(CleanFieldsMixin, forms.Form):
     email = forms.EmailField(label="E-mail address", max_length=254)
@@ -167,7 +176,8 @@ class InvitationImportForm(CleanFieldsMixin, forms.Form):
         max_length=200_000,
         required=False,
         help_text="One person per line: name, e-mail, role (leadership, engineering, "
-        "operations or product). A header row is fine; so is a column pasted from a sheet.",
+        "operations, product, or security where the rubric asks it). A header row is fine; "
+        "so is a column pasted from a sheet.",
     )
     csv_file = forms.FileField(required=False, label="Or upload a CSV file")
     send_email = forms.BooleanField(

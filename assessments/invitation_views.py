@@ -6,14 +6,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
 
-from assessments import invitations
+from assessments import invitations, mailouts
 from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.forms import InvitationImportForm
+from assessments.models import Mailout
 from assessments.views import FRESH_LINKS, LINKS_DOWNLOAD
 
 
@@ -31,18 +34,14 @@ def _sender(request: AuthenticatedHttpRequest) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _report(request: AuthenticatedHttpRequest, outcome: invitations.SendOutcome, what: str) -> None:
-    if outcome.failed:
-        messages.error(
-            request,
-            f"The {what} could not be e-mailed ({outcome.failed}). The links below work: copy "
-            "them or download them as CSV.",
-        )
+def _announce(request: AuthenticatedHttpRequest, mailout: Mailout | None, what: str) -> None:
+    if mailout is None:
         return
-    text = f"E-mailed {outcome.sent} {what}{'s' if outcome.sent != 1 else ''}."
-    if outcome.without_address:
-        text += f" {outcome.without_address} without an e-mail address: copy their links below."
-    messages.success(request, text)
+    messages.info(
+        request,
+        f"Sending {mailout.total} {what}{'s' if mailout.total != 1 else ''} in the background: "
+        "the progress is shown below.",
+    )
 
 
 @login_required
@@ -61,7 +60,9 @@ def invitations_import(request: AuthenticatedHttpRequest, assessment_id: str) ->
         return back
     try:
         people = invitations.parse_people(
-            form.people_text(), existing_emails=invitations.existing_emails(assessment)
+            form.people_text(),
+            existing_emails=invitations.existing_emails(assessment),
+            roles=assessment.rubric.audiences,
         )
         links = invitations.invitations_import(
             assessment=assessment, people=people, base_url=request.build_absolute_uri("/")[:-1]
@@ -74,11 +75,14 @@ def invitations_import(request: AuthenticatedHttpRequest, assessment_id: str) ->
     _remember(request, assessment.pk, links)
     messages.success(request, f"Created {len(links)} personal link(s).")
     if form.cleaned_data["send_email"]:
-        outcome = invitations.links_send(
-            assessment=assessment, links=links, sender=_sender(request), now=timezone.now()
+        mailout = mailouts.invitations_send(
+            assessment=assessment, links=links, sender=_sender(request), user=request.user
         )
-        _report(request, outcome, "invitation")
-    return back
+        _announce(request, mailout, "invitation")
+        without = sum(1 for link in links if not link.email)
+        if without:
+            messages.info(request, f"{without} without an e-mail address: copy their links below.")
+    return back  # the new links to copy come first, the sending's progress below them
 
 
 @login_required
@@ -87,17 +91,39 @@ def invitations_remind(request: AuthenticatedHttpRequest, assessment_id: str) ->
     assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
     back = redirect("assessments:detail", assessment_id=assessment.pk)
     try:
-        outcome, unsent = invitations.reminders_send(assessment=assessment, sender=_sender(request))
+        mailout = mailouts.reminders_send(
+            assessment=assessment, sender=_sender(request), user=request.user
+        )
     except invitations.InvitationInputError as exc:
         messages.error(request, " ".join(exc.problems))
         return back
-    if unsent:
-        _remember(request, assessment.pk, unsent)
-    if not outcome.sent and not outcome.failed:
+    if mailout is None:
         messages.info(request, "Nobody to remind: everyone with an e-mail address has finished.")
         return back
-    _report(request, outcome, "reminder")
-    return back
+    _announce(request, mailout, "reminder")
+    return redirect(reverse("assessments:detail", args=[assessment.pk]) + "#mailouts")
+
+
+@login_required
+@require_GET
+def mailout_detail(
+    request: AuthenticatedHttpRequest, assessment_id: str, mailout_id: str
+) -> HttpResponse:
+    """A mailout's progress: for htmx the partial, polled until it ends (then 286 stops the
+    polling); without JavaScript, the assessment page where it is shown."""
+    assessment, _membership = get_assessment_for_user(request, assessment_id, write=True)
+    mailout = get_object_or_404(assessment.mailouts, pk=mailout_id)
+    mailouts.requeue_if_stuck(mailout)
+    if not request.htmx:
+        return redirect(reverse("assessments:detail", args=[assessment.pk]) + "#mailouts")
+    response = render(
+        request,
+        "assessments/_mailout.html",
+        {"assessment": assessment, "mailout": mailout, "failed": mailouts.failed_items(mailout)},
+    )
+    if mailout.done:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 @login_required

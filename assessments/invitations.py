@@ -5,7 +5,8 @@ who have not finished.
 Tokens exist only at the moment a link is made (the database keeps their hashes), so a link is
 e-mailed when it is created, and a reminder carries a new link that replaces the old one (the
 answers stay). Anonymous assessments never store an address, so they can be e-mailed at
-creation only, never reminded.
+creation only, never reminded. The e-mails themselves are sent by a worker
+(assessments.mailouts), never inside the request.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,9 +53,9 @@ class Person:
     role: str
 
 
-def _role(text: str) -> str | None:
+def _role(text: str, roles: Sequence[str] = AUDIENCES) -> str | None:
     role = text.strip().lower()
-    return role if role in AUDIENCES else None
+    return role if role in roles else None
 
 
 def _split_address(who: str) -> tuple[str, str]:
@@ -81,10 +83,16 @@ def decode_csv(data: bytes) -> str:
             raise InvitationInputError(["The file is not UTF-8 or Windows text."]) from None
 
 
-def parse_people(text: str, *, existing_emails: AbstractSet[str] = frozenset()) -> list[Person]:
+def parse_people(
+    text: str,
+    *,
+    existing_emails: AbstractSet[str] = frozenset(),
+    roles: Sequence[str] = AUDIENCES,
+) -> list[Person]:
     """People from CSV text: `name, email, role` per row (a header row is skipped), or the
     short forms `email, role`, `Name <email>, role` and `role` alone. Semicolons work as
-    separators too (Excel in many locales). Every problem is listed; none means all valid."""
+    separators too (Excel in many locales). `roles`: those the assessment's rubric asks
+    something of. Every problem is listed; none means all valid."""
     sample = text[:2048]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
@@ -104,10 +112,10 @@ def parse_people(text: str, *, existing_emails: AbstractSet[str] = frozenset()) 
                 f"Line {number}: expected name, email, role; found {len(cells)} values."
             )
             continue
-        role = _role(cells[-1])
+        role = _role(cells[-1], roles)
         if role is None:
             problems.append(
-                f"Line {number}: the role must be one of {', '.join(AUDIENCES)} "
+                f"Line {number}: the role must be one of {', '.join(roles)} "
                 f"(found {cells[-1][:40]!r})."
             )
             continue
@@ -159,6 +167,7 @@ class FreshLink:
     role: str
     url: str
     kind: str = "Personal link"
+    invitation: Invitation | None = None  # for e-mailing it (assessments.mailouts)
 
     @property
     def label(self) -> str:
@@ -198,20 +207,17 @@ def invitations_import(
         ]
     return [
         FreshLink(
-            person.name, person.email, person.role, base + reverse("survey:redeem", args=[i.token])
+            person.name,
+            person.email,
+            person.role,
+            base + reverse("survey:redeem", args=[i.token]),
+            invitation=i.invitation,
         )
         for person, i in issued
     ]
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    sent: int
-    without_address: int
-    failed: str = ""  # why sending stopped, when it did
-
-
-def _message(
+def message_for(
     assessment: Assessment, link: FreshLink, *, reminder: bool, sender: str
 ) -> mail.EmailMessage:
     organisation = assessment.organisation.name
@@ -249,29 +255,6 @@ def _message(
     return mail.EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [link.email])
 
 
-def links_send(
-    *,
-    assessment: Assessment,
-    links: list[FreshLink],
-    reminder: bool = False,
-    sender: str = "",
-    now: datetime | None = None,
-) -> SendOutcome:
-    """E-mail each link that has an address, over one connection of the configured back-end
-    (console by default, SMTP when EMAIL_HOST is set)."""
-    addressed = [link for link in links if link.email]
-    messages = [_message(assessment, a, reminder=reminder, sender=sender) for a in addressed]
-    if not messages:
-        return SendOutcome(0, len(links))
-    try:
-        with mail.mailers.default as connection:
-            sent = connection.send_messages(messages) or 0
-    except (OSError, mail.BadHeaderError) as exc:
-        logger.warning("Sending invitations for %s failed: %s", assessment.pk, exc)
-        return SendOutcome(0, len(links) - len(addressed), failed=str(exc) or type(exc).__name__)
-    return SendOutcome(sent, len(links) - len(addressed))
-
-
 def reminders_due(assessment: Assessment) -> list[Respondent]:
     """Personal-link respondents who have not submitted."""
     return list(
@@ -282,12 +265,9 @@ def reminders_due(assessment: Assessment) -> list[Respondent]:
     )
 
 
-def reminders_send(
-    *, assessment: Assessment, sender: str = "", now: datetime | None = None
-) -> tuple[SendOutcome, list[FreshLink]]:
-    """A new link, e-mailed, for everyone with an address who has not finished; the old
-    links stop working and answers are kept. Returns the outcome and the new links of those
-    without an address (to copy by hand)."""
+def reminders_prepare(*, assessment: Assessment, now: datetime | None = None) -> list[FreshLink]:
+    """A new link for everyone with an address who has not finished (the old links stop
+    working; answers are kept), to be e-mailed by assessments.mailouts."""
     if not assessment.is_open:
         raise InvitationInputError(["This assessment is closed: reopen it to send reminders."])
     now = now or timezone.now()
@@ -299,11 +279,14 @@ def reminders_send(
             issued = services.invitation_reissue(invitation=respondent.invitation, now=now)
             links.append(
                 FreshLink(
-                    respondent.name, respondent.email, respondent.role, link_url(issued.token)
+                    respondent.name,
+                    respondent.email,
+                    respondent.role,
+                    link_url(issued.token),
+                    invitation=respondent.invitation,
                 )
             )
-    outcome = links_send(assessment=assessment, links=links, reminder=True, sender=sender, now=now)
-    return outcome, links if outcome.failed else []
+    return links
 
 
 def links_csv(links: list[dict[str, str]]) -> str:

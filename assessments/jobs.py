@@ -383,6 +383,8 @@ class StuckJob:
 
 def job_models() -> dict[str, tuple[type[BackgroundJob], Callable[[Any], Callable[[], Any]]]]:
     """Every kind of job, with the function that makes the sender of its task."""
+    from assessments.mailouts import task_sender as mailout_sender
+    from assessments.models import Mailout
     from assessments.processes.logs import task_sender as log_sender
     from assessments.processes.models import EventLog
     from assessments.scans.models import ScanRun
@@ -394,6 +396,7 @@ def job_models() -> dict[str, tuple[type[BackgroundJob], Callable[[Any], Callabl
         "report": (ReportJob, report_sender),
         "scan": (ScanRun, scan_sender),
         "event log": (EventLog, log_sender),
+        "mailout": (Mailout, mailout_sender),
     }
 
 

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from assessments.jobs import BackgroundJob
 from scoring.rubric import AUDIENCES, DEFAULT_RUBRIC, get_rubric
 
 if TYPE_CHECKING:
@@ -417,6 +418,58 @@ class WorkerHeartbeat(models.Model):
         return f"{self.name} ({self.queue})"
 
 
+class Mailout(BackgroundJob):
+    """A batch of invitation or reminder e-mails, sent by a worker (assessments.mailouts):
+    forty messages over SMTP can take longer than a request should. One item per person."""
+
+    class Kind(models.TextChoices):
+        INVITATIONS = "invitations", "invitation"
+        REMINDERS = "reminders", "reminder"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    assessment = models.ForeignKey(Assessment, models.CASCADE, related_name="mailouts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender = models.CharField(max_length=200, blank=True)  # who the invitation says invites
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.total} {self.get_kind_display()}(s) for {self.assessment}"
+
+
+class MailoutItem(models.Model):
+    """One person's message. `sealed` holds the link (and, for an anonymous assessment, the
+    address, which is stored nowhere else) encrypted, only until the message is sent or given
+    up. `started_at` is set, by a conditional update, before the message is handed to the mail
+    server, so a retried task never sends it twice: an item started and not recorded as sent
+    is reported as not known to be sent, never sent again."""
+
+    mailout = models.ForeignKey(Mailout, models.CASCADE, related_name="items")
+    invitation = models.ForeignKey(Invitation, models.CASCADE, related_name="mailout_items")
+    sealed = models.BinaryField(blank=True, default=b"")
+    started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailout", "invitation"], name="one_message_per_invitation_and_mailout"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} of {self.mailout_id}"
+
+
 # Integration scans live in their own module; importing them here registers them with the app.
 from assessments.engagements.models import AssessmentSetup, EngagementTemplate  # noqa: E402
 from assessments.processes.models import (  # noqa: E402
@@ -443,6 +496,8 @@ __all__ = [
     "EventLog",
     "InputsVersion",
     "Invitation",
+    "Mailout",
+    "MailoutItem",
     "MemberInvitation",
     "Membership",
     "Organisation",

@@ -105,6 +105,16 @@ class IssuedLink:
     role: str
 
 
+def _check_role_asked(assessment: Assessment, role: str) -> None:
+    """A role the pinned rubric asks nothing of (security in version 1) cannot answer it."""
+    asked = assessment.rubric.audiences
+    if role not in asked:
+        raise SurveyInputError(
+            f"This assessment's rubric asks no questions of {role}; "
+            f"choose one of {', '.join(asked)}."
+        )
+
+
 def invitation_create_personal(
     *,
     assessment: Assessment,
@@ -115,6 +125,7 @@ def invitation_create_personal(
 ) -> IssuedLink:
     if role not in AUDIENCES:
         raise SurveyInputError(f"Unknown role {role!r}.")
+    _check_role_asked(assessment, role)
     now = now or timezone.now()
     token = new_token()
     with transaction.atomic():
@@ -246,6 +257,7 @@ def respondent_join(
         raise SurveyInputError("This link is not an open link.")
     if role not in AUDIENCES:
         raise SurveyInputError("Choose the role that best describes your work.")
+    _check_role_asked(invitation.assessment, role)
     if not invitation.assessment.is_open:
         raise SurveyClosedError("This assessment is closed and no longer takes answers.")
     now = now or timezone.now()

@@ -120,7 +120,7 @@ def join(request: HttpRequest) -> HttpResponse:
     assessment = invitation.assessment
     if invitation.is_full():
         return render(request, "survey/link_full.html", {"assessment": assessment}, status=409)
-    form = JoinForm(request.POST or None)
+    form = JoinForm(request.POST or None, roles=assessment.rubric.audiences)
     if request.method == "POST" and form.is_valid():
         if _too_many_joins(request, invitation):
             response = render(request, "survey/rate_limited.html", {"joining": True}, status=429)

@@ -50,6 +50,11 @@ urlpatterns = [
         name="invitations_remind",
     ),
     path(
+        "assessments/<uuid:assessment_id>/mailouts/<uuid:mailout_id>/",
+        invitation_views.mailout_detail,
+        name="mailout_detail",
+    ),
+    path(
         "assessments/<uuid:assessment_id>/invitations/links.csv",
         invitation_views.invitation_links_csv,
         name="invitation_links_csv",

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessments import members, services
+from assessments import mailouts, members, services
 from assessments.access import (
     AuthenticatedHttpRequest,
     get_assessment_for_user,
@@ -22,6 +22,7 @@ from assessments.access import (
     get_org_for_user,
 )
 from assessments.automation import automation_for
+from assessments.engagements.forms import TemplateForm
 from assessments.engagements.services import consultant_overview
 from assessments.forms import (
     AssessmentForm,
@@ -34,6 +35,7 @@ from assessments.forms import (
 )
 from assessments.member_views import FRESH_INVITE
 from assessments.models import ROLE_CHOICES, AssessmentSetup, Invitation, Membership, Respondent
+from reports.models import Branding
 from scoring.rubric import AUDIENCES
 
 FRESH_LINKS = "fresh_links:{}"
@@ -143,6 +145,27 @@ def assessment_create(request: AuthenticatedHttpRequest, org_id: str) -> HttpRes
     )
 
 
+def _template_form(setup: AssessmentSetup | None, profile: Branding | None) -> TemplateForm:
+    """ "Save as a template", filled in with this assessment's set-up, and its branding or else
+    the user's own report branding."""
+    if setup is not None and setup.has_brand:
+        firm_name, colour = setup.brand_firm_name, setup.brand_colour
+    elif profile is not None:
+        firm_name, colour = profile.firm_name, profile.colour
+    else:
+        firm_name, colour = "", "#1d5aa6"
+    return TemplateForm(
+        initial={
+            "invitation_roles": setup.invitation_roles if setup else [],
+            "cover_text": setup.cover_text if setup else "",
+            "firm_name": firm_name,
+            "colour": colour or "#1d5aa6",
+            "use_my_logo": bool(profile and profile.logo),
+        },
+        auto_id="template-%s",
+    )
+
+
 @login_required
 def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpResponse:
     assessment, membership = get_assessment_for_user(request, assessment_id)
@@ -171,6 +194,15 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
     for r in respondents:
         r.flags = automation.flagged.get(str(r.pk), []) if automation else []  # type: ignore[attr-defined]
     fresh_links = request.session.pop(FRESH_LINKS.format(assessment.pk), [])
+    setup = (
+        AssessmentSetup.objects.filter(assessment=assessment)
+        .select_related("previous", "template")
+        .first()
+    )
+    brand_profile = Branding.objects.filter(user=request.user).first()
+    shown_mailouts = mailouts.mailouts_on_show(assessment) if membership.can_write else []
+    for mailout in shown_mailouts:
+        mailout.failed_list = mailouts.failed_items(mailout)  # type: ignore[attr-defined]
     if fresh_links:
         # "Download as CSV" gives the links on show, until the next batch replaces them.
         request.session[LINKS_DOWNLOAD.format(assessment.pk)] = fresh_links
@@ -186,10 +218,11 @@ def assessment_detail(request: AuthenticatedHttpRequest, assessment_id: str) -> 
             "open_links": assessment.invitations.filter(kind=Invitation.Kind.OPEN),
             "fresh_links": fresh_links,
             "import_form": InvitationImportForm(),
-            "setup": AssessmentSetup.objects.filter(assessment=assessment)
-            .select_related("previous", "template")
-            .first(),
-            "role_choices": ROLE_CHOICES,
+            "setup": setup,
+            "mailouts": shown_mailouts,
+            "brand_profile": brand_profile,
+            "template_form": _template_form(setup, brand_profile),
+            "role_choices": [(v, label) for v, label in ROLE_CHOICES if v in rubric.audiences],
             "remind_count": sum(
                 1
                 for r in respondents

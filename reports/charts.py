@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from reports.numbers import gap_text, level_text, num
+from scoring.rubric import AUDIENCES
 
 INK = "#17202b"
 GREY = "#8a94a3"
@@ -134,7 +135,7 @@ def heatmap(result: dict[str, Any]) -> go.Figure:
     alone were pooled by the engine when together they reach three respondents, and dropped
     otherwise; pooled groups share one "other roles" column."""
     caps = result["capabilities"]
-    roles = ["leadership", "engineering", "operations", "product"]
+    roles = list(AUDIENCES)
     columns = ["All respondents", *(r.capitalize() for r in roles), "Other roles (merged)"]
     cells: dict[str, dict[str, tuple[float, str]]] = {}
     for gap in result["perception"]:

@@ -82,7 +82,9 @@ class ScoringSettingsForm(CleanFieldsMixin, forms.Form):
         ]
 
 
-class BrandingForm(CleanFieldsMixin, forms.Form):
+class BrandingFields(CleanFieldsMixin, forms.Form):
+    """The report branding fields, shared by the branding page and engagement templates."""
+
     MAX_LOGO_BYTES = 300_000
     firm_name = forms.CharField(max_length=120, required=False, strip=True, label="Firm name")
     colour = forms.RegexField(
@@ -95,7 +97,6 @@ class BrandingForm(CleanFieldsMixin, forms.Form):
         widget=forms.TextInput(attrs={"type": "color"}),
     )
     logo = forms.FileField(required=False, label="Logo (PNG or JPEG, at most 300 KB)")
-    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
 
     def clean_logo(self) -> tuple[bytes, str] | None:
         upload = self.cleaned_data.get("logo")
@@ -110,6 +111,10 @@ class BrandingForm(CleanFieldsMixin, forms.Form):
         if data.startswith(b"\xff\xd8\xff"):
             return data, "image/jpeg"
         raise forms.ValidationError("The logo must be a PNG or JPEG image.")
+
+
+class BrandingForm(BrandingFields):
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
 
 
 class PlanItemForm(CleanFieldsMixin, forms.Form):

@@ -219,10 +219,18 @@ def plan_for(assessment: Assessment, result: Mapping[str, Any]) -> dict[str, Any
     history."""
     plan = compose(result.get("roadmap", []), decisions_for(assessment))
     titles = {c.id: c.title for c in assessment.rubric.capabilities}
+    gates = {
+        s["gate"]["id"]: s["gate"]["title"] for s in (result.get("autonomy") or {}).get("steps", [])
+    }
     for item in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]:
         item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
+        # The nearest gate not yet granted that the item helps unlock, else the gate the
+        # catalogue says the work is for.
+        item["unlocks_title"] = item.get("gate_title") or gates.get(item.get("unlocks", ""), "")
     for item in plan["rejected"]:
         item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
+    # What the results page lists (each horizon's first few); the rest is on the plan page.
+    plan["on_page"] = {i["id"] for h in plan["horizons"] for i in h["items"]}
     plan["history"] = history_for(assessment)
     return plan
 

@@ -26,11 +26,12 @@ from assessments.scans import services as scans
 from reports import charts
 from reports import plan as plans
 from reports.presenters import present, summary_narrative
+from reports.reach import gate_reach
 
 logger = logging.getLogger(__name__)
 
 # Bump when report templates or styles change in a way that should regenerate stored PDFs.
-TEMPLATE_VERSION = "7"
+TEMPLATE_VERSION = "8"
 PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
@@ -56,7 +57,15 @@ class Branding:
 
 
 def branding_for(assessment: Assessment, user: Any) -> Branding | None:
-    """A facilitator's firm branding, when the report is made by a facilitator of the org."""
+    """The branding of an assessment's reports. An assessment started from a branded
+    engagement template (or re-assessing one) carries that branding on every report of it,
+    whoever makes the report: it is part of the engagement's set-up. Otherwise a
+    facilitator's own firm branding, when the report is made by a facilitator of the org."""
+    setup = AssessmentSetup.objects.filter(assessment=assessment).first()
+    if setup is not None and setup.has_brand:
+        return Branding(
+            setup.brand_firm_name, setup.brand_colour or "#1d5aa6", setup.brand_logo_data_uri()
+        )
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     is_facilitator = Membership.objects.filter(
@@ -104,6 +113,7 @@ def render_hash(
         "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.report_fingerprint(assessment, result),
         "plan": plans.fingerprint(assessment),
+        "reach": gate_reach(assessment, result),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -199,6 +209,7 @@ def report_context(
         "scan_sources": scans.scan_sources_summary(assessment),
         "scan_coverage": scans.scan_coverage(assessment),
         "processes": processes.backlog_context(assessment, result),
+        "reach": gate_reach(assessment, result),
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,
     }

@@ -42,6 +42,16 @@ logger = logging.getLogger(__name__)
 ANSWER_COLUMNS = ["respondent_id", "role", "question_id", "choice", "level", "number"]
 
 
+def excluded_count(assessment: Assessment) -> int:
+    """Finished responses that an owner left out of the results (their answers are kept): the
+    results page and the report say how many, so nobody reads a count that silently shrank."""
+    return Respondent.objects.filter(
+        assessment=assessment,
+        status=Respondent.Status.SUBMITTED,
+        excluded_at__isnull=False,
+    ).count()
+
+
 def answers_frame(assessment: Assessment) -> pd.DataFrame:
     """Answers of submitted respondents: a half-finished survey does not count yet, nor one
     that an owner excluded from the results."""
@@ -158,6 +168,10 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
         workshop=agreed,
         now=now,
     )
+    excluded = excluded_count(assessment)
+    # The same answers with a different number left out (an excluded response that had no
+    # counted answer) must not be served the old count.
+    digest = hashlib.sha256(f"{digest}:excluded={excluded}".encode()).hexdigest()
     lookup = {
         "settings_key": _settings_key(assessment),
         "inputs_token": token,
@@ -182,6 +196,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
         logger.warning("Assessment %s cannot be scored: %s", assessment.pk, exc)
         raise ResultUnavailable(str(exc)) from exc
     data = result.to_dict()
+    data["excluded_respondents"] = excluded
     try:
         with transaction.atomic():
             snapshot = ResultSnapshot.objects.create(

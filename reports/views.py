@@ -29,6 +29,7 @@ from reports.forms import BrandingForm, PlanItemForm, ScoringSettingsForm
 from reports.jobs import comparison_for, pdf_request, requeue_if_stuck
 from reports.models import Branding, PlanDecision, ReportJob, ShareLink
 from reports.presenters import present
+from reports.reach import gate_reach
 from reports.rendering import Branding as RenderBranding
 from reports.rendering import branding_for, render_hash, report_context
 from reports.services import ResultUnavailable, result_compute, result_figures, settings_update
@@ -108,6 +109,7 @@ def _render_results(
             "processes": processes.backlog_context(assessment, result),
             "scan_coverage": scans.scan_coverage(assessment),
             "plan": plans.plan_for(assessment, result),
+            "reach": gate_reach(assessment, result),
         }
     )
     return render(request, "reports/results.html", context, status=status)

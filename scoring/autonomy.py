@@ -23,7 +23,7 @@ consultant can read and adapt them, and an assessment pinned to a version keeps 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +44,7 @@ _GATE_KEYS = {
     "requires_evidence",
     "requires_review_headroom",
     "requires_track_record",
+    "requires_process",
 }
 Kind = Literal["capability", "answer", "evidence", "review", "track-record"]
 
@@ -127,6 +128,14 @@ class Autonomy:
 
 def load_gates_text(text: str, rubric: Rubric, source: str = "<string>") -> tuple[Gate, ...]:
     """Parse and validate gates against `rubric`; RubricError lists every problem."""
+    return _parse_gates(text, rubric, source)[0]
+
+
+def _parse_gates(
+    text: str, rubric: Rubric, source: str
+) -> tuple[tuple[Gate, ...], dict[str, ProcessRule]]:
+    """The gates and, per gate id, what a catalogued process must show to run at it."""
+    rules: dict[str, ProcessRule] = {}
     issues: list[RubricIssue] = []
 
     def add(path: str, message: str) -> None:
@@ -171,6 +180,9 @@ def load_gates_text(text: str, rubric: Rubric, source: str = "<string>") -> tupl
             item.get("requires_review_headroom"), where, capability_ids, add
         )
         found += _track_record(item.get("requires_track_record"), where, rubric, add)
+        rule = _process_rule(item.get("requires_process"), where, add)
+        if rule is not None:
+            rules[str(gate_id)] = rule
         gates.append(
             Gate(
                 str(gate_id),
@@ -185,7 +197,7 @@ def load_gates_text(text: str, rubric: Rubric, source: str = "<string>") -> tupl
         add("gates[0]", "the first gate is the baseline and requires nothing")
     if issues:
         raise RubricError(issues)
-    return tuple(gates)
+    return tuple(gates), rules
 
 
 def _requirements(
@@ -293,6 +305,70 @@ def _track_record(raw: Any, where: str, rubric: Rubric, add: Any) -> list[Requir
     return [Requirement(str(raw["capability"]), 0, "track-record", fact.id, float(minimum))]
 
 
+# What the process catalogue records about a process, as the gates read it (the same
+# vocabulary as assessments/processes, which scoring cannot import).
+PROCESS_VERIFICATION = ("automated", "checklist", "sign_off", "none")
+PROCESS_REVERSIBILITY = ("reversible", "effort", "irreversible")
+_PROCESS_RULE_KEYS = {"verification", "reversibility", "max_blast_radius", "documented"}
+_VERIFICATION_TEXT = {
+    "automated": "automated tests or checks",
+    "checklist": "a checklist",
+    "sign_off": "a person's sign-off",
+    "none": "nothing",
+}
+_REVERSIBILITY_TEXT = {
+    "reversible": "fully reversible",
+    "effort": "reversible with effort",
+    "irreversible": "cannot be undone",
+}
+_BLAST_TEXT = {
+    1: "one person or team",
+    2: "several teams",
+    3: "customers or partners",
+    4: "money, legal or safety",
+}
+
+
+@dataclass(frozen=True)
+class ProcessRule:
+    """What one catalogued process must show to run at a gate (`requires_process`): how its
+    result is checked, how far it can be undone, the largest blast radius (1 one team .. 4
+    money, legal or safety) and whether it is written down. Empty tuples accept anything."""
+
+    verification: tuple[str, ...] = ()
+    reversibility: tuple[str, ...] = ()
+    max_blast_radius: int | None = None
+    documented: bool = False
+
+
+def _process_rule(raw: Any, where: str, add: Any) -> ProcessRule | None:
+    path = f"{where}.requires_process"
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw or set(raw) - _PROCESS_RULE_KEYS:
+        add(path, "must map some of " + ", ".join(sorted(_PROCESS_RULE_KEYS)) + " to values")
+        return None
+    lists: dict[str, tuple[str, ...]] = {}
+    for key, allowed in (
+        ("verification", PROCESS_VERIFICATION),
+        ("reversibility", PROCESS_REVERSIBILITY),
+    ):
+        values = raw.get(key, [])
+        if not isinstance(values, list) or any(v not in allowed for v in values):
+            add(f"{path}.{key}", f"must be a list of {', '.join(allowed)}")
+            return None
+        lists[key] = tuple(str(v) for v in values)
+    radius = raw.get("max_blast_radius")
+    if radius is not None and (type(radius) is not int or radius not in _BLAST_TEXT):
+        add(f"{path}.max_blast_radius", f"must be 1-4, not {radius!r}")
+        return None
+    documented = raw.get("documented", False)
+    if not isinstance(documented, bool):
+        add(f"{path}.documented", f"must be true or false, not {documented!r}")
+        return None
+    return ProcessRule(lists["verification"], lists["reversibility"], radius, documented)
+
+
 def load_gates(path: Path, rubric: Rubric) -> tuple[Gate, ...]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -302,11 +378,24 @@ def load_gates(path: Path, rubric: Rubric) -> tuple[Gate, ...]:
 
 
 _CACHE: dict[Rubric, tuple[Gate, ...]] = {}
+_RULES: dict[Rubric, dict[str, ProcessRule]] = {}
 
 
 def gates_path(rubric: Rubric) -> Path:
     """Where the gates for `rubric` live (whether or not the file exists)."""
     return GATES_DIR / f"{rubric.key}.yaml"
+
+
+def get_process_rules(rubric: Rubric) -> dict[str, ProcessRule]:
+    """Per gate id of the shipped gates for `rubric`, what a process must show to run at it
+    ({} for a rubric without a gates file or without process rules)."""
+    if rubric not in _RULES:
+        path = gates_path(rubric)
+        if path.is_file() and gates_rubric_key(path) == rubric.key:
+            _RULES[rubric] = _parse_gates(path.read_text(encoding="utf-8"), rubric, str(path))[1]
+        else:
+            _RULES[rubric] = {}
+    return _RULES[rubric]
 
 
 def gates_rubric_key(path: Path = GATES_PATH) -> str | None:
@@ -493,3 +582,155 @@ def evaluate(
     return Autonomy(
         gates[granted], granted, tuple(steps), gates[next_index], tuple(shortfalls.values())
     )
+
+
+# --- Where each gate holds: per scanned repository and per catalogued process ----------------
+
+
+@dataclass(frozen=True)
+class ProcessScope:
+    """One catalogued process, as process rules read it."""
+
+    name: str
+    verification: str
+    reversibility: str
+    blast_radius: int
+    documented: bool
+
+
+@dataclass(frozen=True)
+class ScopeStatus:
+    """The highest gate that holds for one repository or process (index into the ladder;
+    0 is the baseline) and, for the gate above it, what this repository or process lacks."""
+
+    kind: Literal["repository", "process"]
+    name: str
+    granted_index: int
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GateReach:
+    """Where one gate holds: organisation-wide, and for which repositories and processes."""
+
+    gate: Gate
+    organisation: bool
+    repositories: tuple[str, ...]
+    processes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reach:
+    gates: tuple[GateReach, ...]
+    scopes: tuple[ScopeStatus, ...]
+
+
+def detector_status(findings: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Per scan detector, from (detector, status) pairs: "absent" when any scan found the
+    practice missing, else "found" when any found it, else "unknown". A control must hold
+    everywhere it was looked for."""
+    status: dict[str, str] = {}
+    for detector, found in findings:
+        known = status.get(detector)
+        if known == "absent" or found == "absent":
+            status[detector] = "absent"
+        elif known == "found" or found == "found":
+            status[detector] = "found"
+        else:
+            status[detector] = "unknown"
+    return status
+
+
+def _repository_missing(status: GateStatus, evidence: Mapping[str, str]) -> list[str]:
+    """What a gate lacks for one repository: the organisation-wide requirements (answers,
+    levels, review headroom, track record) as the organisation stands, and the scan evidence
+    as this repository's own scan found it."""
+    n = sum(1 for c in status.checks if c.kind != "evidence" and not c.met)
+    missing = [f"{n} organisation-wide requirement{'s' if n > 1 else ''}"] if n else []
+    for r in status.gate.requires:
+        if r.kind == "evidence" and evidence.get(r.subject) != "found":
+            word = _EVIDENCE_WORDS.get(evidence.get(r.subject), evidence.get(r.subject))
+            missing.append(f"scan evidence {r.subject} ({word})")
+    return missing
+
+
+def _process_missing(
+    status: GateStatus, rule: ProcessRule | None, process: ProcessScope
+) -> list[str]:
+    """What a gate lacks for one process: the gate organisation-wide, then the process rule."""
+    missing = []
+    if not status.met:
+        n = len(status.missing)
+        missing.append(f"{n} organisation-wide requirement{'s' if n > 1 else ''}")
+    if rule is None:
+        return missing
+    if rule.verification and process.verification not in rule.verification:
+        wanted = " or ".join(_VERIFICATION_TEXT[v] for v in rule.verification)
+        now = _VERIFICATION_TEXT.get(process.verification, process.verification)
+        missing.append(f"checked by {wanted} (now {now})")
+    if rule.reversibility and process.reversibility not in rule.reversibility:
+        wanted = " or ".join(_REVERSIBILITY_TEXT[v] for v in rule.reversibility)
+        now = _REVERSIBILITY_TEXT.get(process.reversibility, process.reversibility)
+        missing.append(f"{wanted} (now {now})")
+    if rule.max_blast_radius is not None and process.blast_radius > rule.max_blast_radius:
+        missing.append(
+            f"a mistake reaches at most {_BLAST_TEXT[rule.max_blast_radius]} "
+            f"(now {_BLAST_TEXT.get(process.blast_radius, process.blast_radius)})"
+        )
+    if rule.documented and not process.documented:
+        missing.append("written down where a newcomer can find it")
+    return missing
+
+
+def _climb(missing_per_gate: Sequence[list[str]]) -> tuple[int, tuple[str, ...]]:
+    """Gates are cumulative: the highest index before the first gate with something missing,
+    and what that gate lacks."""
+    for index, missing in enumerate(missing_per_gate):
+        if missing:
+            return index - 1, tuple(missing)
+    return len(missing_per_gate) - 1, ()
+
+
+def reach(
+    *,
+    autonomy: Autonomy,
+    repositories: Mapping[str, Mapping[str, str]] | None = None,
+    processes: Sequence[ProcessScope] = (),
+    process_rules: Mapping[str, ProcessRule] | None = None,
+) -> Reach:
+    """Where each gate holds besides the organisation as a whole.
+
+    A repository holds a gate when the organisation meets the gate's requirements that are
+    not scan evidence and this repository's own scan found every control the gate asks a scan
+    to see (repositories: name -> detector -> "found" / "absent" / "unknown"), for that gate
+    and every gate below. So branch protection missing in one repository holds back that
+    repository, not the ones that have it. A process holds a gate when the organisation holds
+    it and the process meets the gate's process rule (how its result is checked, how far it
+    can be undone, its blast radius, whether it is written down), for that gate and every gate
+    below: a money-moving process that cannot be undone does not run unattended because the
+    organisation could run a low-risk one so.
+    """
+    rules = process_rules or {}
+    steps = autonomy.steps
+    scopes: list[ScopeStatus] = []
+    for name, evidence in sorted((repositories or {}).items()):
+        index, missing = _climb([_repository_missing(s, evidence) for s in steps])
+        scopes.append(ScopeStatus("repository", name, max(index, 0), missing))
+    for process in sorted(processes, key=lambda p: p.name.lower()):
+        per_gate = [_process_missing(s, rules.get(s.gate.id), process) for s in steps]
+        index, missing = _climb(per_gate)
+        scopes.append(ScopeStatus("process", process.name, max(index, 0), missing))
+    gates = tuple(
+        GateReach(
+            gate=status.gate,
+            organisation=index <= autonomy.granted_index,
+            repositories=tuple(
+                s.name for s in scopes if s.kind == "repository" and s.granted_index >= index
+            ),
+            processes=tuple(
+                s.name for s in scopes if s.kind == "process" and s.granted_index >= index
+            ),
+        )
+        for index, status in enumerate(steps)
+    )
+    return Reach(gates, tuple(scopes))

@@ -42,7 +42,7 @@ from scoring.result import (
     to_plain,
 )
 from scoring.roadmap import GateNeed, Signals, build_roadmap
-from scoring.rubric import AUDIENCES, LEVELS, Rubric
+from scoring.rubric import LEVELS, Rubric
 from scoring.scores import (
     COLUMNS,
     MIN_GROUP,
@@ -332,7 +332,7 @@ def score_assessment(
         rubric_key=rubric.key,
         computed_at=now.isoformat(),
         respondents=int(len(respondents)),
-        respondents_by_role={role: int(by_role.get(role, 0)) for role in AUDIENCES},
+        respondents_by_role={role: int(by_role.get(role, 0)) for role in rubric.audiences},
         readiness=readiness,
         dimensions=tuple(dimensions),
         capabilities=tuple(capabilities),
@@ -367,18 +367,8 @@ def _gate_needs(autonomy: autonomy_gates.Autonomy | None) -> tuple[GateNeed, ...
 
 
 def _detector_status(findings: Sequence[EvidenceFinding]) -> dict[str, str]:
-    """Per scan detector: "absent" when any scan found the practice missing, else "found" when
-    any found it, else "unknown". A control must hold everywhere it was looked for."""
-    status: dict[str, str] = {}
-    for finding in findings:
-        known = status.get(finding.detector)
-        if known == "absent" or finding.status == "absent":
-            status[finding.detector] = "absent"
-        elif known == "found" or finding.status == "found":
-            status[finding.detector] = "found"
-        else:
-            status[finding.detector] = "unknown"
-    return status
+    """Per scan detector over every scanned source (autonomy.detector_status)."""
+    return autonomy_gates.detector_status((f.detector, f.status) for f in findings)
 
 
 def _planned_utilisation(review: ReviewResult) -> float | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from scoring.autonomy import get_gates
 from scoring.rubric import ID_RE, Rubric, RubricError, RubricIssue, get_rubric
 from scoring.yamlutil import load_unique
 
@@ -28,7 +29,12 @@ _OPTIONAL = {
     "owner_role",
     "effort_weeks",
     "raises_to",
+    "unlocks",
 }
+# What a plan needs to schedule an item: required of every recommendation from rubric version 2
+# on (version 1's catalogue predates them and stays valid without).
+PLANNING = ("first_30_days", "done_when", "owner_role", "effort_weeks", "raises_to", "unlocks")
+NO_GATE = "none"  # `unlocks` for work on a capability no autonomy gate reads
 # How the roadmap orders work: "value" (impact / effort; version 1's catalogue) or "gates"
 # (what the next autonomy gate needs first, then what unblocks most; see roadmap.py).
 ORDERINGS = ("value", "gates")
@@ -81,6 +87,7 @@ class Recommendation:
     owner_role: str = ""  # who should own it
     effort_weeks: float | None = None  # person-weeks, an order of magnitude
     raises_to: int | None = None  # the capability level the work brings the organisation to
+    unlocks: str = ""  # the autonomy gate the work helps unlock (a gate id, "none" or "")
 
 
 @dataclass(frozen=True)
@@ -188,7 +195,14 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
             owner_role=" ".join(str(entry.get("owner_role", "")).split()),
             effort_weeks=float(weeks) if weeks is not None else None,
             raises_to=raises_to,
+            unlocks=str(entry.get("unlocks", "")),
         )
+        if rubric.version >= 2:
+            for key in PLANNING:
+                if key not in entry:
+                    add(path, f"missing {key!r}: version 2 recommendations carry planning fields")
+        if "unlocks" in entry:
+            _check_unlocks(entry["unlocks"], str(capability), rubric, f"{path}.unlocks", add)
     for rec in items.values():
         for prerequisite in rec.prerequisites:
             if prerequisite not in items:
@@ -207,6 +221,20 @@ def load_catalogue_text(text: str, rubric: Rubric, source: str = "<string>") -> 
     if issues:
         raise RubricError(issues)
     return Catalogue(rubric.key, items, str(ordering))
+
+
+def _check_unlocks(value: Any, capability_id: str, rubric: Rubric, path: str, add: Any) -> None:
+    """`unlocks` names a gate with a requirement on the recommendation's capability, or
+    "none" when no gate reads that capability."""
+    gates = get_gates(rubric)
+    reading = [g.id for g in gates if any(r.capability_id == capability_id for r in g.requires)]
+    if value == NO_GATE:
+        if reading:
+            add(path, f"gate {reading[0]!r} reads {capability_id}: name the gate, not 'none'")
+    elif value not in {g.id for g in gates}:
+        add(path, f"{value!r} is not an autonomy gate of {rubric.key} (or 'none')")
+    elif value not in reading:
+        add(path, f"gate {value!r} has no requirement on {capability_id}")
 
 
 def _conditions(

@@ -132,6 +132,7 @@ class RoadmapItem:
     owner_role: str = ""
     effort_weeks: float | None = None
     raises_to: int | None = None
+    unlocks: str = ""  # the gate the catalogue says the work is for ("none": no gate reads it)
 
 
 def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Reason | None, bool]:
@@ -409,6 +410,7 @@ def build_roadmap(*, catalogue: Catalogue, signals: Signals) -> list[RoadmapItem
                 owner_role=rec.owner_role,
                 effort_weeks=rec.effort_weeks,
                 raises_to=rec.raises_to,
+                unlocks=rec.unlocks,
             )
         )
     return items

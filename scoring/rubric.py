@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import yaml
 
 LEVELS: tuple[int, ...] = (1, 2, 3, 4, 5)
-AUDIENCES: tuple[str, ...] = ("leadership", "engineering", "operations", "product")
+AUDIENCES: tuple[str, ...] = ("leadership", "engineering", "operations", "product", "security")
 RUBRICS_DIR: Path = Path(__file__).resolve().parent / "rubrics"
 DEFAULT_RUBRIC: tuple[str, int] = ("operationalization", 2)
 
@@ -239,6 +239,14 @@ class Rubric:
     def has_item(self, item_id: str) -> bool:
         """True for the id of a question or of a fact question (what a respondent answers)."""
         return item_id in self._question_index or item_id in self._fact_index
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        """The roles this rubric asks something of, in AUDIENCES order: a role no question or
+        fact is for (security in version 1) cannot be invited to answer it."""
+        asked = {a for q in self._questions for a in q.audience}
+        asked.update(a for f in self.facts for a in f.audience)
+        return tuple(a for a in AUDIENCES if a in asked)
 
     def questions_for(self, audience: str | None) -> tuple[Question, ...]:
         """The questions a respondent with this role sees, in document order; None = all.

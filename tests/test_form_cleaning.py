@@ -69,6 +69,7 @@ def _make(cls: type[forms.BaseForm], data: dict[str, Any]) -> forms.BaseForm:
         },
         "UploadForm": {"limit": 1000},
         "ExportForm": {"limit": 1000},
+        "RepoArchiveForm": {"limit": 1000},
         "MappingForm": {"fields": {"time": (True, [])}, "columns": ["a"], "initial_mapping": {}},
         "ClientStartForm": {"templates": EngagementTemplate.objects.none()},
         "ProcessForm": {"organisation": Organisation(name="x")},

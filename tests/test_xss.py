@@ -32,7 +32,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from assessments import members, services
-from assessments.models import Assessment, Membership, Respondent, Team
+from assessments.models import Assessment, Mailout, MailoutItem, Membership, Respondent, Team
 from assessments.processes import services as process_services
 from assessments.processes.models import EventLog, Process, ProcessStep
 from assessments.processes.views import EXPORTS as PROCESS_EXPORTS
@@ -146,6 +146,7 @@ def world(tmp_path: Path) -> World:
         "comment",
         "fact-comment",
         "pending-comment",
+        "mailout-error",
         "firm",
         "owner-name",
         "archive-name",
@@ -245,6 +246,14 @@ def world(tmp_path: Path) -> World:
         expires_at=assessment.created_at + __import__("datetime").timedelta(days=3650),
     )
     job = ReportJob.objects.create(assessment=assessment, render_hash="x", requested_by=owner)
+    # A mailout whose message to the pending respondent (named with a payload) bounced with an
+    # error the mail server wrote: both are shown on the assessment page and the status poll.
+    mailout = Mailout.objects.create(
+        assessment=assessment, kind="invitations", total=1, failed=1, status="succeeded"
+    )
+    MailoutItem.objects.create(
+        mailout=mailout, invitation=pending.invitation, error=payload("mailout-error")
+    )
 
     # The process inventory: a catalogue entry with a step, and an uploaded event log.
     process = Process.objects.create(
@@ -370,6 +379,7 @@ def _values(world: World) -> dict[str, list[Any]]:
         "respondent_id": [world.respondent.pk],
         "section_id": [s.id for s in services.respondent_progress(world.respondent)],
         "job_id": [world.job.pk],
+        "mailout_id": list(world.assessment.mailouts.values_list("pk", flat=True)),
         "share_id": [world.share.pk],
         "kind": [*EXPORT_KINDS, *PROCESS_EXPORTS],
         "run_id": [r.pk for r in world.runs],

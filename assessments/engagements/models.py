@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from django.conf import settings
@@ -11,10 +12,43 @@ from django.utils import timezone
 from scoring.rubric import DEFAULT_RUBRIC
 
 
-class EngagementTemplate(models.Model):
+class BrandFields(models.Model):
+    """Report branding carried by a template and by the assessments started from it: the
+    same values as a consultant's reports.Branding, checked the same way
+    (engagements.services.brand_clean)."""
+
+    brand_firm_name = models.CharField(max_length=120, blank=True)
+    brand_colour = models.CharField(max_length=7, blank=True)
+    brand_logo = models.BinaryField(blank=True, default=b"")
+    brand_logo_type = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def has_brand(self) -> bool:
+        return bool(self.brand_firm_name)
+
+    def brand_logo_data_uri(self) -> str:
+        if not self.brand_logo:
+            return ""
+        data = base64.b64encode(bytes(self.brand_logo)).decode()
+        return f"data:{self.brand_logo_type};base64,{data}"
+
+    def brand_values(self) -> dict[str, object]:
+        return {
+            "brand_firm_name": self.brand_firm_name,
+            "brand_colour": self.brand_colour,
+            "brand_logo": bytes(self.brand_logo or b""),
+            "brand_logo_type": self.brand_logo_type,
+        }
+
+
+class EngagementTemplate(BrandFields):
     """A consultant's saved set-up for new clients: rubric version, targets, weights,
-    anonymity, the roles to invite, and the text for the report's cover. Reports for the
-    consultant's clients carry the consultant's own branding (reports.Branding)."""
+    anonymity, the roles to invite, the text for the report's cover and the branding of the
+    reports (firm name, colour, logo; captured from the consultant's report branding when
+    the template is saved, and copied to each assessment started from it)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -40,9 +74,10 @@ class EngagementTemplate(models.Model):
         return self.name
 
 
-class AssessmentSetup(models.Model):
+class AssessmentSetup(BrandFields):
     """What an assessment was started with beyond its own fields: the template, the roles to
-    invite and the report's cover text. Copied along with a re-assessment."""
+    invite, the report's cover text and its branding (empty firm name: none; reports then
+    fall back to the facilitator's own branding). Copied along with a re-assessment."""
 
     assessment = models.OneToOneField(
         "assessments.Assessment", models.CASCADE, related_name="setup", primary_key=True

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
 from assessments import services
+from assessments.cleaning import clean_text
 from assessments.engagements.models import AssessmentSetup, EngagementTemplate
 from assessments.models import Assessment, Membership, Organisation
 from assessments.workshops.models import Workshop
@@ -125,6 +128,7 @@ def assessment_copy(*, source: Assessment, title: str, created_by: User | None) 
             previous=source,
             invitation_roles=list(setup.invitation_roles) if setup else [],
             cover_text=setup.cover_text if setup else "",
+            **(setup.brand_values() if setup else {}),
         )
     return copy
 
@@ -140,6 +144,41 @@ def _check_roles(roles: list[str]) -> list[str]:
     return [r for r in AUDIENCES if r in roles]
 
 
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+MAX_LOGO_BYTES = 300_000
+
+
+def brand_clean(*, firm_name: str, colour: str, logo: bytes) -> dict[str, object]:
+    """Branding values as a template stores them, checked as the branding form checks them
+    (so a caller other than the form cannot store what the form would refuse): the firm
+    name trimmed and at most 120 characters, a colour like #1d5aa6 (surrounding spaces
+    dropped, so "#1d5aa6 " never overflows the 7-character column), a PNG or JPEG logo of
+    at most 300 KB recognised by its first bytes. An empty firm name means no branding."""
+    try:
+        firm_name = clean_text(firm_name, multiline=False)
+    except ValidationError as exc:
+        raise EngagementInputError(f"Firm name: {' '.join(exc.messages)}") from None
+    if len(firm_name) > 120:
+        raise EngagementInputError("The firm name is longer than 120 characters.")
+    colour = colour.strip()
+    if not COLOUR.fullmatch(colour):
+        raise EngagementInputError("Use a colour like #1d5aa6.")
+    if len(logo) > MAX_LOGO_BYTES:
+        raise EngagementInputError("The logo is larger than 300 KB.")
+    logo_type = next((t for magic, t in LOGO_TYPES.items() if logo.startswith(magic)), "")
+    if logo and not logo_type:
+        raise EngagementInputError("The logo must be a PNG or JPEG image.")
+    if not firm_name:
+        return {"brand_firm_name": "", "brand_colour": "", "brand_logo": b"", "brand_logo_type": ""}
+    return {
+        "brand_firm_name": firm_name,
+        "brand_colour": colour.lower(),
+        "brand_logo": logo,
+        "brand_logo_type": logo_type,
+    }
+
+
 def template_save(
     *,
     owner: User,
@@ -147,11 +186,16 @@ def template_save(
     assessment: Assessment,
     invitation_roles: list[str],
     cover_text: str,
+    firm_name: str = "",
+    colour: str = "#1d5aa6",
+    logo: bytes = b"",
 ) -> EngagementTemplate:
-    """Save (or replace, by name) a template from an assessment's set-up."""
+    """Save (or replace, by name) a template from an assessment's set-up and the given
+    report branding (see brand_clean). Nothing is saved when any value is refused."""
     name = name.strip()[:120]
     if not name:
         raise EngagementInputError("Give the template a name.")
+    brand = brand_clean(firm_name=firm_name, colour=colour, logo=logo)
     values = {
         "rubric_id": assessment.rubric_id,
         "rubric_version": assessment.rubric_version,
@@ -160,6 +204,7 @@ def template_save(
         "anonymous": assessment.anonymous,
         "invitation_roles": _check_roles(invitation_roles),
         "cover_text": cover_text.strip()[:2000],
+        **brand,
     }
     template, _created = EngagementTemplate.objects.update_or_create(
         owner=owner, name=name, defaults=values
@@ -203,5 +248,6 @@ def client_start(
             template=template,
             invitation_roles=list(template.invitation_roles),
             cover_text=template.cover_text,
+            **template.brand_values(),
         )
     return assessment

@@ -13,6 +13,7 @@ from assessments.access import AuthenticatedHttpRequest, get_assessment_for_user
 from assessments.engagements import services
 from assessments.engagements.forms import ClientStartForm, ReassessForm, TemplateForm
 from assessments.engagements.models import EngagementTemplate
+from reports.models import Branding
 
 DENIED = "Only the organisation's owners and facilitators set up assessments."
 
@@ -57,24 +58,44 @@ def template_save(request: AuthenticatedHttpRequest, assessment_id: str) -> Http
     assessment, _membership = get_assessment_for_user(
         request, assessment_id, write=True, denied=DENIED
     )
-    form = TemplateForm(request.POST)
+    form = TemplateForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Template not saved: give it a name (at most 120 characters).")
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
+            for error in errors:
+                messages.error(
+                    request,
+                    f"Template not saved: {label}: {error}"
+                    if label
+                    else f"Template not saved: {error}",
+                )
     else:
+        data = form.cleaned_data
+        logo = b""
+        if data.get("logo"):
+            logo = data["logo"][0]
+        elif data.get("use_my_logo"):
+            profile = Branding.objects.filter(user=request.user).first()
+            logo = bytes(profile.logo) if profile and profile.logo else b""
         try:
             template = services.template_save(
                 owner=request.user,
-                name=form.cleaned_data["name"],
+                name=data["name"],
                 assessment=assessment,
-                invitation_roles=form.cleaned_data["invitation_roles"],
-                cover_text=form.cleaned_data["cover_text"],
+                invitation_roles=data["invitation_roles"],
+                cover_text=data["cover_text"],
+                firm_name=data["firm_name"],
+                colour=data["colour"] or "#1d5aa6",
+                logo=logo,
             )
         except services.EngagementInputError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, f"Template not saved: {exc}")
         else:
+            branded = f", branded {template.brand_firm_name}" if template.has_brand else ""
             messages.success(
                 request,
-                f"Saved the template “{template.name}”: start new clients from it on your home page.",
+                f"Saved the template “{template.name}”{branded}: start new clients from it on "
+                "your home page.",
             )
     return redirect("assessments:detail", assessment_id=assessment.pk)
 

@@ -131,7 +131,8 @@ class LogUploadForm(UploadForm):
         upload.seek(0)
         if b"\x00" in head or head[:4] == b"PK\x03\x04" or head[:2] == b"\x1f\x8b":
             raise forms.ValidationError(
-                "This is not a CSV event log (checked by its content, not its name)."
+                "This is not a CSV or XES event log (checked by its content, not its name). "
+                "A compressed log (.zip, .gz, .xes.gz) has to be unpacked first."
             )
         return upload
 

@@ -32,7 +32,7 @@ from assessments.jobs import (
     job_running,
 )
 from assessments.models import Organisation
-from assessments.processes.core import eventlog
+from assessments.processes.core import eventlog, xes
 from assessments.processes.models import EventLog, Process, ProcessStep
 
 logger = logging.getLogger(__name__)
@@ -46,27 +46,39 @@ class LogInputError(ValueError):
 def log_upload(
     *, organisation: Organisation, upload: Any, process: Process | None, user: Any
 ) -> EventLog:
-    """Store the upload and read its columns; nothing is kept when the file is not a log."""
+    """Store the upload and read its columns; nothing is kept when the file is not a log.
+    A CSV file's columns are its header; an XES file's are its attribute keys (trace
+    attributes as `case:key`), read from its first events."""
     head = upload.read(HEAD_BYTES)
     upload.seek(0)
+    source = "xes" if xes.looks_like_xes(head) else "csv"
     try:
-        sniffed = eventlog.sniff(head)
-    except eventlog.LogError as exc:
+        if source == "xes":
+            found = xes.sniff(upload)
+            columns, preview = found.columns, found.preview
+            suggested, delimiter = eventlog.suggest_mapping(columns), ","
+        else:
+            sniffed = eventlog.sniff(head)
+            columns, preview = sniffed.columns, sniffed.preview
+            suggested, delimiter = dict(sniffed.suggested), sniffed.delimiter
+    except (eventlog.LogError, xes.XesError) as exc:
         raise LogInputError(str(exc)) from None
+    finally:
+        upload.seek(0)
     log = EventLog(
         organisation=organisation,
         process=process,
         upload_name=Path(upload.name).name[:255],
         upload_size=upload.size,
-        columns=list(sniffed.columns),
-        preview=[dict(r) for r in sniffed.preview],
-        column_mapping={**sniffed.suggested, "_delimiter": sniffed.delimiter},
+        columns=list(columns),
+        preview=[dict(r) for r in preview],
+        column_mapping={**suggested, "_delimiter": delimiter, "_format": source},
         stage="Waiting for the column mapping",
         requested_by=user if getattr(user, "is_authenticated", False) else None,
     )
     try:
         with transaction.atomic():
-            log.upload.save(f"{log.pk}.csv", upload, save=False)
+            log.upload.save(f"{log.pk}.{source}", upload, save=False)
             log.save()
     except BaseException:
         if log.upload:
@@ -75,8 +87,19 @@ def log_upload(
     return log
 
 
+def log_source(log: EventLog) -> str:
+    """The file's format, xes or csv (logs stored before XES was read record none: CSV)."""
+    return "xes" if log.column_mapping.get("_format") == "xes" else "csv"
+
+
 def _sample_timestamps(log: EventLog, column: str) -> list[str]:
     """The column's values in the file's first rows (a partly read last line left out)."""
+    if log_source(log) == "xes":
+        with log.upload.open("rb") as handle:
+            try:
+                return xes.sample(handle, column)
+            except xes.XesError as exc:
+                raise LogInputError(str(exc)) from None
     with log.upload.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     lines = head.decode("utf-8-sig", errors="replace").splitlines()
@@ -100,7 +123,11 @@ def log_map(
         locked = EventLog.objects.select_for_update().get(pk=log.pk)
         if locked.mapped and not locked.done:
             raise LogInputError("This log is being analysed; wait for it to finish.")
-        locked.column_mapping = {**mapping, "_delimiter": log.column_mapping.get("_delimiter", ",")}
+        locked.column_mapping = {
+            **mapping,
+            "_delimiter": log.column_mapping.get("_delimiter", ","),
+            "_format": log_source(log),
+        }
         locked.time_zone = time_zone
         locked.date_order = date_order
         locked.mapped = True
@@ -166,6 +193,7 @@ def log_execute(*, log_id: str) -> Claim:
                 delimiter=str(log.column_mapping.get("_delimiter", ",")),
                 total_bytes=log.upload_size,
                 progress=progress,
+                source=log_source(log),
             )
     except _Superseded:
         logger.warning("Event log %s attempt %s was taken over; stopping", log_id, attempt)

@@ -23,6 +23,7 @@ from assessments.processes.core.suitability import (
     PilotItem,
     RoadmapRef,
     Suitability,
+    Unmet,
     assess,
     coverage,
     rank,
@@ -247,21 +248,40 @@ def _ladder(result: dict[str, Any]) -> list[GateView]:
     ladder = []
     for index, step in enumerate(autonomy.get("steps") or []):
         gate = step.get("gate") or {}
+        missing = step.get("missing") or []
         ladder.append(
             GateView(
                 id=str(gate.get("id", "")),
                 title=str(gate.get("title", "")),
                 granted=index <= granted,
-                # Level shortfalls only: scan evidence, review headroom and track record
-                # (rubric version 2) have no level to reach; the results page lists them.
                 missing=tuple(
                     (str(m["capability_id"]), m.get("current"), int(m["required"]))
-                    for m in step.get("missing") or []
-                    if m.get("kind", "capability") in ("capability", "answer")
+                    for m in missing
+                    if m.get("kind", "capability") == "capability"
+                ),
+                # Question minimums, scan evidence, review headroom and track record
+                # (rubric version 2) block a pilot as surely as a level does.
+                unmet=tuple(
+                    Unmet(
+                        kind=str(m["kind"]),
+                        capability_id=str(m["capability_id"]),
+                        subject=str(m.get("subject", "")),
+                        label=_unmet_label(m),
+                    )
+                    for m in missing
+                    if m.get("kind", "capability") != "capability"
                 ),
             )
         )
     return ladder
+
+
+def _unmet_label(missing: dict[str, Any]) -> str:
+    label = str(missing.get("label") or missing.get("subject", ""))
+    if missing.get("kind") == "answer":
+        current = missing.get("current")
+        return f"{label} (now {current if current is not None else 'no answers'})"
+    return label
 
 
 def backlog(assessment: Assessment, result: dict[str, Any]) -> list[PilotItem]:
@@ -321,6 +341,8 @@ def backlog_rows(assessment: Assessment, result: dict[str, Any]) -> list[dict[st
                 "gate_granted": item.gate.granted if item.gate else None,
                 "blocked_on": "; ".join(
                     f"{b.title} (level {b.current or 'no data'} of {b.required})"
+                    if b.kind == "capability"
+                    else b.label
                     for b in item.blockers
                 ),
                 "first_step": item.first_step,

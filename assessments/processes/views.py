@@ -424,7 +424,13 @@ def _log_mapping(
     return render(
         request,
         "processes/log_mapping.html",
-        {"org": org, "membership": membership, "log": log, "form": form},
+        {
+            "org": org,
+            "membership": membership,
+            "log": log,
+            "form": form,
+            "source": logs.log_source(log),
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

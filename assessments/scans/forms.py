@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from assessments.cleaning import CleanFieldsMixin
+from assessments.scans.engine.cli import DEFAULT_WINDOW_DAYS, EPOCH
 from assessments.scans.engine.model import ScanError
 from assessments.scans.engine.urls import validate_remote_url
 
@@ -16,7 +19,58 @@ GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,1
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"# v2 git bundle", b"# v3 git bundle")
 
 
-class RepoUrlForm(CleanFieldsMixin, forms.Form):
+class HistoryWindowForm(CleanFieldsMixin, forms.Form):
+    """The days of history a repository scan measures: both optional, whole UTC days, both
+    included. Left empty, the scan measures the 180 days up to now (or ending on `until`)."""
+
+    since = forms.DateField(
+        label="History from (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="First day of history to measure (YYYY-MM-DD).",
+    )
+    until = forms.DateField(
+        label="History until (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=f"Last day, included. Empty: today; empty start: the {DEFAULT_WINDOW_DAYS} days ending on it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The window comes after what to scan, in every form that has it.
+        self.order_fields([n for n in self.fields if n not in ("since", "until")])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        today = timezone.now().astimezone(UTC).date()
+        for name, label, value in (("since", "start", since), ("until", "end", until)):
+            if value is None:
+                continue
+            if value > today:
+                self.add_error(
+                    name,
+                    f"The {label} day {value.isoformat()} is in the future (today is "
+                    f"{today.isoformat()}, UTC): there is no history there yet.",
+                )
+            elif value < EPOCH:
+                self.add_error(
+                    name, f"The {label} day is before 1970-01-01: git stores no earlier date."
+                )
+        if since and until and since > until:
+            self.add_error(
+                "until",
+                f"The end day {until.isoformat()} is before the start day {since.isoformat()}: "
+                "the window would be empty.",
+            )
+        return cleaned
+
+    def window(self) -> tuple[date | None, date | None]:
+        return self.cleaned_data.get("since"), self.cleaned_data.get("until")
+
+
+class RepoUrlForm(HistoryWindowForm):
     url = forms.CharField(
         label="Repository URL",
         max_length=500,
@@ -56,7 +110,7 @@ class RepoUrlForm(CleanFieldsMixin, forms.Form):
         self.data = {**dict(self.data.items()), "url": ""}  # items(): one value per field
 
 
-class RepoPathForm(CleanFieldsMixin, forms.Form):
+class RepoPathForm(HistoryWindowForm):
     path = forms.CharField(label="Path on the server", max_length=500)
 
     def clean_path(self) -> str:
@@ -93,6 +147,10 @@ class UploadForm(CleanFieldsMixin, forms.Form):
                     f"This is not {self.kinds} (checked by its content, not its name)."
                 )
         return upload
+
+
+class RepoArchiveForm(UploadForm, HistoryWindowForm):
+    """An uploaded repository, with the history window to measure."""
 
 
 def _is_tar(upload: Any) -> bool:

@@ -8,6 +8,7 @@ run: a rescan swaps `current_run` in one transaction, so findings are replaced a
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from assessments.jobs import BackgroundJob
+from assessments.scans.engine.cli import DEFAULT_WINDOW_DAYS, EPOCH
 
 
 class ScanSource(models.Model):
@@ -64,6 +66,11 @@ class ScanSource(models.Model):
     def is_export(self) -> bool:
         return self.kind in self.EXPORT_KINDS
 
+    @property
+    def is_repository(self) -> bool:
+        """A git repository, scanned over a history window."""
+        return self.kind in self.REPOSITORY_KINDS
+
 
 class ScanRun(BackgroundJob):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -78,12 +85,44 @@ class ScanRun(BackgroundJob):
     facts = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     partial = models.BooleanField(default=False)
+    # The history window asked for (whole UTC days, both included); empty: the engine's
+    # default, the 180 days up to the run (or up to `window_until`).
+    window_since = models.DateField(null=True, blank=True)
+    window_until = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Scan of {self.source} ({self.get_status_display()})"
+
+    def window(self) -> tuple[date, date]:
+        """The first and last day of history the run measures (as `engine.cli.history_window`
+        reads its window: the last day defaults to the day the run was asked for, the first
+        to 180 days ending on the last)."""
+        last = self.window_until or self.created_at.astimezone(UTC).date()
+        first = self.window_since or max(EPOCH, last - timedelta(days=DEFAULT_WINDOW_DAYS - 1))
+        return first, last
+
+    @property
+    def suggested_window(self) -> dict[str, str] | None:
+        """For a run that found no commit in its window: the window of the same length ending
+        on the day of the last commit ({"since", "until", "last_commit"}), else None."""
+        suggested = self.history.get("suggested_window")
+        last = self.history.get("last_commit_at")
+        if not isinstance(suggested, dict) or not last:
+            return None
+        return {
+            "since": str(suggested.get("since", "")),
+            "until": str(suggested.get("until", "")),
+            "last_commit": str(last)[:10],
+        }
+
+    @property
+    def history(self) -> dict[str, Any]:
+        """The history facts of a repository scan (empty for other runs)."""
+        history = (self.facts or {}).get("history")
+        return history if isinstance(history, dict) else {}
 
 
 class ScanFinding(models.Model):

@@ -13,21 +13,22 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 
-def _fernet() -> Fernet:
+def _fernet(purpose: str) -> Fernet:
+    # One key per purpose, so a value sealed for one use never decrypts as another.
     secret = settings.OPREADY_ENCRYPTION_KEY or settings.SECRET_KEY
-    key = hashlib.sha256(b"opready/scan-tokens/v1:" + secret.encode()).digest()
+    key = hashlib.sha256(f"opready/{purpose}/v1:".encode() + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def encrypt(token: str) -> bytes:
-    return _fernet().encrypt(token.encode())
+def encrypt(token: str, *, purpose: str = "scan-tokens") -> bytes:
+    return _fernet(purpose).encrypt(token.encode())
 
 
-def decrypt(data: bytes) -> str | None:
+def decrypt(data: bytes, *, purpose: str = "scan-tokens") -> str | None:
     """The token, or None when it cannot be decrypted (the key changed): ask for it again."""
     if not data:
         return None
     try:
-        return _fernet().decrypt(bytes(data)).decode()
+        return _fernet(purpose).decrypt(bytes(data)).decode()
     except InvalidToken:
         return None

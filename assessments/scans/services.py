@@ -7,6 +7,7 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from assessments.models import Assessment
 from assessments.scans import secrets
 from assessments.scans.engine import MappingError, delivery_findings
 from assessments.scans.engine import model as engine_model
+from assessments.scans.engine.cli import history_window
 from assessments.scans.engine.deliveryfindings import delivery_data
 from assessments.scans.engine.detectors import load_catalogue
 from assessments.scans.engine.scan import (
@@ -62,12 +64,15 @@ def source_add(
     label: str = "",
     upload: Any = None,
     token: str = "",
+    since: date | None = None,
+    until: date | None = None,
 ) -> tuple[ScanSource, ScanRun | None]:
     """A new source and, for repositories and GitHub, its first run (enqueued on commit).
 
     Exports are parsed straight away with the suggested column mapping; when it lacks a
     required field, the source is kept with an empty import for the user to map (see
-    `export_import`). If anything fails, nothing is kept: no row and no uploaded file.
+    `export_import`). `since`/`until` (repositories): the history window of the first run,
+    as `run_create` takes it. If anything fails, nothing is kept: no row and no uploaded file.
     """
     if kind not in ScanSource.Kind.values:
         raise ScanInputError("Unknown kind of source.")
@@ -89,7 +94,7 @@ def source_add(
             if source.is_export:
                 export_import(source=source, mapping=None)
                 return source, None
-            run = run_create(source=source, user=user)
+            run = run_create(source=source, user=user, since=since, until=until)
     except BaseException:
         # The rollback removed the row; the stored file is not transactional.
         if source.upload:
@@ -221,10 +226,21 @@ def run_active(*, source: ScanSource) -> ScanRun | None:
     )
 
 
-def run_create(*, source: ScanSource, user: Any) -> ScanRun:
-    """A new run of the source, enqueued on commit. Raises ScanInputError while another run
-    of the same source is queued or running: two runs of one source would race to become
-    its current run."""
+def run_create(
+    *, source: ScanSource, user: Any, since: date | None = None, until: date | None = None
+) -> ScanRun:
+    """A new run of the source, enqueued on commit, measuring the history from `since` to
+    `until` (whole UTC days, both included; None: the engine's defaults, see
+    `engine.cli.history_window`). Raises ScanInputError for a window that cannot be read, and
+    while another run of the same source is queued or running: two runs of one source would
+    race to become its current run."""
+    if since is not None or until is not None:
+        if source.kind not in ScanSource.REPOSITORY_KINDS:
+            raise ScanInputError("Only git repositories are scanned over a chosen window.")
+        try:
+            history_window(now=timezone.now(), since=since, until=until)
+        except ScanError as exc:
+            raise ScanInputError(str(exc)) from None
     with transaction.atomic():
         # Lock the source so two rescans posted together cannot both pass the check.
         ScanSource.objects.select_for_update().filter(pk=source.pk).first()
@@ -236,6 +252,8 @@ def run_create(*, source: ScanSource, user: Any) -> ScanRun:
             source=source,
             assessment=source.assessment,
             requested_by=user if getattr(user, "is_authenticated", False) else None,
+            window_since=since,
+            window_until=until,
         )
         transaction.on_commit(lambda: run_enqueue(run.pk))
     return run
@@ -289,7 +307,6 @@ def run_execute(*, run_id: str) -> Claim:
         return claim
     attempt = claim.attempt
     run = ScanRun.objects.select_related("source", "assessment").get(pk=run_id)
-    source = run.source
     workdir = Path(settings.SCAN_WORK_ROOT) / str(run.pk)
 
     last_check = 0.0
@@ -309,7 +326,7 @@ def run_execute(*, run_id: str) -> Claim:
     try:
         with job_running(ScanRun, run_id, attempt):
             workdir.mkdir(parents=True, exist_ok=True)
-            result = _scan(source, workdir, progress)
+            result = _scan(run, workdir, progress)
             _record(run, result, attempt)
     except engine_model.ScanCancelled:
         ScanRun.objects.filter(pk=run_id, attempts=attempt).update(
@@ -332,8 +349,11 @@ def run_execute(*, run_id: str) -> Claim:
     return claim
 
 
-def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.ScanResult:
+def _scan(run: ScanRun, workdir: Path, progress: Any) -> engine_model.ScanResult:
+    source = run.source
     now = timezone.now()
+    # A repository is measured over the run's window: as of the midnight ending its last day.
+    as_of, days = history_window(now=now, since=run.window_since, until=run.window_until)
     limits = engine_model.Limits(timeout_seconds=settings.SCAN_TIMEOUT_SECONDS)
     if source.kind == ScanSource.Kind.GITHUB:
         token = secrets.decrypt(bytes(source.token_encrypted))
@@ -354,7 +374,8 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
             source=source.location,
             kind="url",
             workdir=workdir,
-            now=now,
+            now=as_of,
+            window_days=days,
             limits=limits,
             progress=progress,
             token=clone_token,
@@ -364,7 +385,8 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
             source=source.location,
             kind="path",
             workdir=workdir,
-            now=now,
+            now=as_of,
+            window_days=days,
             limits=limits,
             progress=progress,
             allowed_roots=settings.SCAN_ALLOWED_ROOTS,
@@ -376,7 +398,13 @@ def _scan(source: ScanSource, workdir: Path, progress: Any) -> engine_model.Scan
         with source.upload.open("rb") as handle, open(local, "wb") as out:
             shutil.copyfileobj(handle, out, length=1024 * 1024)
         return scan_repository(
-            source=local, kind="archive", workdir=workdir, now=now, limits=limits, progress=progress
+            source=local,
+            kind="archive",
+            workdir=workdir,
+            now=as_of,
+            window_days=days,
+            limits=limits,
+            progress=progress,
         )
     raise ScanError("This source is imported, not scanned.")
 
@@ -494,6 +522,20 @@ def current_findings(assessment: Assessment) -> list[ScanFinding]:
         )
         .select_related("run", "run__source")
         .order_by("capability", "detector")
+    )
+
+
+def repository_runs(assessment: Assessment) -> list[ScanRun]:
+    """The current run of each scanned git repository, with its source: what history each
+    one measured (its window) and, for a quiet one, the window it suggests."""
+    return list(
+        ScanRun.objects.filter(
+            source__assessment=assessment,
+            source__kind__in=ScanSource.REPOSITORY_KINDS,
+            source__current_run=F("pk"),
+        )
+        .select_related("source")
+        .order_by("source__created_at")
     )
 
 

@@ -22,10 +22,11 @@ from assessments.scans.forms import (
     ARCHIVE_MAGIC,
     ExportForm,
     GitHubForm,
+    HistoryWindowForm,
     MappingForm,
+    RepoArchiveForm,
     RepoPathForm,
     RepoUrlForm,
-    UploadForm,
 )
 from assessments.scans.models import ScanRun, ScanSource
 
@@ -39,7 +40,8 @@ def _assessment(
 
 
 def _forms(data: Any = None, files: Any = None, which: str = "") -> dict[str, Any]:
-    """The add-a-source forms; only the submitted one is bound."""
+    """The add-a-source forms; only the submitted one is bound. Each names its fields' ids
+    after its kind: the page holds them all, and a label must point at its own field."""
 
     def d(name: str) -> Any:
         return data if which == name else None
@@ -48,21 +50,23 @@ def _forms(data: Any = None, files: Any = None, which: str = "") -> dict[str, An
         return files if which == name else None
 
     return {
-        "repo_url": RepoUrlForm(d("repo_url")),
-        "repo_archive": UploadForm(
+        "repo_url": RepoUrlForm(d("repo_url"), auto_id="repo_url_%s"),
+        "repo_archive": RepoArchiveForm(
             d("repo_archive"),
             f("repo_archive"),
             limit=settings.SCAN_MAX_UPLOAD_BYTES,
             magic=ARCHIVE_MAGIC,
             kinds="a .zip, .tar.gz or git bundle",
+            auto_id="repo_archive_%s",
         ),
-        "repo_path": RepoPathForm(d("repo_path")),
-        "github": GitHubForm(d("github")),
+        "repo_path": RepoPathForm(d("repo_path"), auto_id="repo_path_%s"),
+        "github": GitHubForm(d("github"), auto_id="github_%s"),
         "export": ExportForm(
             d("export"),
             f("export"),
             limit=settings.EXPORT_MAX_UPLOAD_BYTES,
             kinds="a CSV or JSON export",
+            auto_id="export_%s",
         ),
     }
 
@@ -121,10 +125,17 @@ def source_add(
                 user=request.user,
                 location=data["url"],
                 token=data["token"],
+                since=data["since"],
+                until=data["until"],
             )
         elif kind == "repo_path":
             source, run = services.source_add(
-                assessment=assessment, kind=kind, user=request.user, location=data["path"]
+                assessment=assessment,
+                kind=kind,
+                user=request.user,
+                location=data["path"],
+                since=data["since"],
+                until=data["until"],
             )
         elif kind == "github":
             source, run = services.source_add(
@@ -141,6 +152,8 @@ def source_add(
                 user=request.user,
                 upload=data["file"],
                 label=data["file"].name,
+                since=data["since"],
+                until=data["until"],
             )
         else:
             source, run = services.source_add(
@@ -213,8 +226,17 @@ def source_rescan(
     source = _source_or_404(assessment, source_id)
     if source.is_export:
         raise Http404
+    # Optional history window (the "scan the window ending at the last commit" offer posts
+    # one); a bad one starts nothing.
+    window = HistoryWindowForm(request.POST)
+    if not window.is_valid():
+        for errors in window.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("scans:sources", assessment_id=assessment.pk)
+    since, until = window.window()
     try:
-        run = services.run_create(source=source, user=request.user)
+        run = services.run_create(source=source, user=request.user, since=since, until=until)
     except services.ScanInputError as exc:
         messages.error(request, str(exc))
         active = services.run_active(source=source)
@@ -300,5 +322,10 @@ def findings(request: AuthenticatedHttpRequest, assessment_id: str) -> HttpRespo
     return render(
         request,
         "scans/findings.html",
-        {"assessment": assessment, "membership": membership, "dimensions": dimensions},
+        {
+            "assessment": assessment,
+            "membership": membership,
+            "dimensions": dimensions,
+            "repositories": services.repository_runs(assessment),
+        },
     )

@@ -137,6 +137,13 @@ def test_the_scripted_flood_of_the_report_is_flagged_and_can_be_excluded(
     assert set(answers_frame(personas.assessment_a)["respondent_id"]) == {str(real.pk)}
     after = result_compute(assessment=personas.assessment_a).data
     assert after["respondents"] == 1 and before["respondents"] == 31
+    # The results page and the report say how many were left out, so a count that shrank
+    # from 31 to 1 is explained to whoever reads it.
+    assert before["excluded_respondents"] == 0 and after["excluded_respondents"] == 30
+    results = owner.get(reverse("reports:results", args=[personas.assessment_a.pk]))
+    assert "30 finished responses left out by the assessment's owner" in results.content.decode()
+    report = owner.get(reverse("reports:report", args=[personas.assessment_a.pk]))
+    assert "30 more left out by the assessment's owner as not genuine" in report.content.decode()
     # One response counted again.
     bot = Respondent.objects.filter(excluded_at__isnull=False).first()
     assert bot is not None
@@ -144,7 +151,8 @@ def test_the_scripted_flood_of_the_report_is_flagged_and_can_be_excluded(
         reverse("assessments:respondent_exclude", args=[personas.assessment_a.pk, bot.pk]),
         {"excluded": "0"},
     )
-    assert result_compute(assessment=personas.assessment_a).data["respondents"] == 2
+    counted_again = result_compute(assessment=personas.assessment_a).data
+    assert counted_again["respondents"] == 2 and counted_again["excluded_respondents"] == 29
 
 
 def test_real_people_answering_over_time_are_not_flagged() -> None:

@@ -23,6 +23,7 @@ from assessments.models import (
     Answer,
     Assessment,
     Invitation,
+    Mailout,
     MemberInvitation,
     Membership,
     Organisation,
@@ -94,6 +95,7 @@ OBJECT_PARAMS = {
     "participant_id",
     "dissent_id",
     "member_invitation_id",
+    "mailout_id",
 }
 
 
@@ -137,6 +139,7 @@ def _snapshot(org: Organisation) -> list[Any]:
         list(Vote.objects.filter(item__workshop__assessment__organisation=org).values()),
         list(Dissent.objects.filter(item__workshop__assessment__organisation=org).values()),
         list(MemberInvitation.objects.filter(organisation=org).values()),
+        list(Mailout.objects.filter(assessment__organisation=org).values()),
     ]
 
 
@@ -205,7 +208,9 @@ def other_org(personas: Personas) -> dict[str, Any]:
         token_hash=hash_token("org-b-member-invitation"),
         expires_at=timezone.now() + timedelta(days=3),
     )
+    mailout = Mailout.objects.create(assessment=personas.assessment_b, kind="reminders", total=1)
     return {
+        "mailout_id": mailout.pk,
         "member_invitation_id": member_invitation.pk,
         "org_id": personas.org_b.pk,
         "assessment_id": personas.assessment_b.pk,

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import EventLog, MemberInvitation, Process, ProcessStep, hash_token
+from assessments.models import EventLog, Mailout, MemberInvitation, Process, ProcessStep, hash_token
 from assessments.scans.models import ScanRun, ScanSource
 from assessments.workshops import services as workshops
 from reports.models import ReportJob, ShareLink
@@ -80,7 +80,7 @@ WRITE = {
     "scans:sources", "scans:add", "scans:run", "scans:cancel", "scans:rescan", "scans:delete",
     "scans:mapping", "scans:findings",
     "assessments:invitations_import", "assessments:invitations_remind",
-    "assessments:invitation_links_csv",
+    "assessments:invitation_links_csv", "assessments:mailout_detail",
     "engagements:template_save", "engagements:reassess",
     "processes:create", "processes:import", "processes:delete", "processes:step_add",
     "processes:step_update", "processes:step_move", "processes:step_delete",
@@ -154,7 +154,9 @@ def _objects(personas: Personas) -> dict[str, Any]:
     dissent = workshops.dissent_add(
         workshop=workshop, capability_id=capability, role="product", who="", reason="why"
     )
+    mailout = Mailout.objects.create(assessment=a, kind="invitations", total=1)
     return {
+        "mailout_id": mailout.pk,
         "org_id": personas.org_a.pk,
         "assessment_id": a.pk,
         "invitation_id": open_link.pk,

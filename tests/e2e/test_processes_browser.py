@@ -163,3 +163,37 @@ def test_a_respondent_lists_the_processes_they_run(
     expect(page.get_by_text("your processes are saved")).to_be_visible()
     expect(page.get_by_text("You named 2 processes")).to_be_visible()
     assert csp_violations == []
+
+
+def test_an_xes_log_is_imported_through_the_same_mapping(
+    page: Page, live_server: Any, csp_violations: list[str], artifacts: Path, tmp_path: Path
+) -> None:
+    from tests.processes.test_xes import XES
+
+    personas = make_personas()
+    org = personas.org_a
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/orgs/{org.pk}/processes/")
+    measure = page.locator("#measure")
+    expect(measure.get_by_text("Event log (CSV or XES)")).to_be_visible()
+    log_file = tmp_path / "invoices.xes"
+    log_file.write_text(XES)
+    page.set_input_files("#measure input[type=file]", str(log_file))
+    measure.screenshot(path=str(artifacts / "process-log-import-xes.png"))
+    page.get_by_role("button", name="Upload and choose columns").click()
+    expect(page.get_by_role("heading", name="Which column holds what")).to_be_visible()
+    expect(page.get_by_test_id("xes-note")).to_be_visible()
+    expect(page.locator("#id_case")).to_have_value("case:concept:name")
+    expect(page.locator("#id_timestamp")).to_have_value("time:timestamp")
+    page.screenshot(path=str(artifacts / "process-log-mapping-xes.png"), full_page=True)
+    page.get_by_role("button", name="Analyse the log").click()
+    log = EventLog.objects.get(organisation=org)
+    logs.log_execute(log_id=str(log.pk))
+    page.reload()
+    expect(page.get_by_role("heading", name="How cases flow: the top variants")).to_be_visible()
+    expect(page.get_by_text("11 events read")).to_be_visible()
+    page.screenshot(path=str(artifacts / "process-log-analysis-xes.png"), full_page=True)
+    assert csp_violations == []

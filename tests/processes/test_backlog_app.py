@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -80,7 +81,14 @@ def test_results_page_ranks_the_catalogue_with_gates_blockers_and_first_steps(
     # linked to the roadmap.
     assert "not yet granted" in html and "Blocked on:" in html
     assert reviewed_gate.split(",")[0] in html
-    assert 'href="#roadmap-title"' in html
+    # Each roadmap reference links to that very item: on this page when the roadmap here
+    # lists it, otherwise on the plan page, which lists every item.
+    here = re.findall(r'href="#(roadmap-\d+)"', html)
+    assert here and all(f'id="{target}"' in html for target in here)
+    plan_url = reverse("reports:plan", args=[assessment.pk])
+    elsewhere = re.findall(rf'href="{plan_url}#(plan-[\w.-]+)"', html)
+    plan_page = owner_client.get(plan_url).content.decode()
+    assert elsewhere and all(f'id="{target}"' in plan_page for target in elsewhere)
     assert "Record one run of &#x27;Month-end close&#x27;" in html
     assert "Every factor" in html
 

@@ -203,3 +203,36 @@ def test_prefill_and_sankey_from_the_analysis() -> None:
     assert flow["labels"][0] == "Start" and "End" in flow["labels"]
     # Every case leaves Start once.
     assert sum(v for s, v in zip(flow["source"], flow["value"], strict=True) if s == 0) == 3
+
+
+def test_a_time_outside_what_nanoseconds_hold_is_unreadable_not_a_crash() -> None:
+    text = """
+case,activity,time
+A,Start,2024-05-06T09:00:00
+A,Typo,3024-05-06T10:00:00
+A,Old,1000-05-06T10:00:00
+A,End,2024-05-06T11:00:00
+"""
+    for chunk_rows in (2, 100):
+        a = analyse(text, mapping=MAPPING3, chunk_rows=chunk_rows)
+        assert a["skipped"]["unreadable timestamp"] == 2
+        assert a["cycle_time"]["median_hours"] == 2.0
+
+
+def test_a_chunk_the_parser_cannot_read_whole_falls_back_without_changing_the_answer() -> None:
+    # With two rows a chunk, rows 4-5 hold the unreadable time (read value by value) and the
+    # other chunks are read by the CSV parser; the answer equals the one-chunk read.
+    text = LOG.replace("B,Check,2024-05-07T09:30:00,bob", "B,Check,half past nine,bob")
+    whole = analyse(text)
+    chunked = analyse(text, chunk_rows=2)
+    assert chunked == whole
+    assert whole["skipped"]["unreadable timestamp"] == 1
+    assert [e["row"] for e in whole["skipped_examples"]] == [6]
+
+
+def test_a_clean_iso_log_is_timed_by_the_csv_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def value_by_value(*_args: Any) -> None:
+        raise AssertionError("the value-by-value path ran")
+
+    monkeypatch.setattr(eventlog, "parse_times", value_by_value)
+    assert analyse(LOG, chunk_rows=3)["cases"] == 3

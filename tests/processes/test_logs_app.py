@@ -129,7 +129,8 @@ def test_files_that_are_not_logs_are_refused_and_kept_nowhere(
     personas: Any, owner_client: Client
 ) -> None:
     for data, message in (
-        (b"PK\x03\x04zip", "not a CSV event log"),
+        (b"PK\x03\x04zip", "not a CSV or XES event log"),
+        (b"\x1f\x8b\x08gzip", "unpacked first"),
         (b"a,b\n1,2\n", "at least three columns"),
         (b"", "The submitted file is empty"),
     ):
@@ -203,3 +204,55 @@ def test_a_real_worker_analyses_the_log_and_the_page_polls_to_the_end(
     done = client.get(_url("log", org_id=personas.org_a.pk, log_id=log.pk), HTTP_HX_REQUEST="true")
     assert done["HX-Refresh"] == "true"
     assert log.analysis["variants"][0]["activities"] == ["Receive", "Check", "Approve"]
+
+
+@pytest.mark.django_db
+def test_an_xes_log_goes_through_the_same_mapping_and_analysis(
+    personas: Any, owner_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.processes.test_xes import XES
+
+    org = personas.org_a
+    form = {"file": SimpleUploadedFile("invoices.xes", XES.encode())}
+    response = owner_client.post(_url("log_upload", org_id=org.pk), form)
+    log = EventLog.objects.get(organisation=org)
+    assert response.status_code == 302
+    assert log.upload.name.endswith(".xes") and log.column_mapping["_format"] == "xes"
+    assert log.columns[0] == "case:concept:name"
+    page = owner_client.get(_url("log", org_id=org.pk, log_id=log.pk)).content.decode()
+    assert '<option value="case:concept:name" selected>' in page
+    assert 'data-testid="xes-note"' in page
+    mapping = _mapping(
+        case="case:concept:name",
+        activity="concept:name",
+        timestamp="time:timestamp",
+        resource="org:resource",
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        mapped = owner_client.post(_url("log", org_id=org.pk, log_id=log.pk), mapping)
+    assert mapped.status_code == 302 and len(queued) == 1
+    logs.log_execute(log_id=str(log.pk))
+    log.refresh_from_db()
+    assert log.status == "succeeded", log.error
+    assert log.column_mapping["_format"] == "xes"
+    assert log.analysis["source"] == "xes" and log.analysis["cases"] == 3
+    page = owner_client.get(_url("log", org_id=org.pk, log_id=log.pk)).content.decode()
+    assert "11 events read" in page and "not a completion" in page
+
+
+@pytest.mark.django_db
+def test_hostile_or_broken_xes_is_refused_and_kept_nowhere(
+    personas: Any, owner_client: Client
+) -> None:
+    from tests.processes.test_xes import BILLION_LAUGHS, EXTERNAL_ENTITY
+
+    for data, message in (
+        (BILLION_LAUGHS, "declares a document type"),
+        (EXTERNAL_ENTITY, "declares a document type"),
+        (b"<log><trace><event>", "not well-formed XML"),
+        (b"<html><body>hello</body></html>", "not an XES log"),
+    ):
+        form = {"file": SimpleUploadedFile("log.xes", data)}
+        response = owner_client.post(_url("log_upload", org_id=personas.org_a.pk), form)
+        assert response.status_code == 400 and message in response.content.decode(), message
+    assert not EventLog.objects.exists()

@@ -11,6 +11,7 @@ from assessments.processes.core.suitability import (
     ProcessFacts,
     RoadmapRef,
     StepFacts,
+    Unmet,
     assess,
     coverage,
     rank,
@@ -162,6 +163,63 @@ def test_gate_and_blockers_come_from_the_ladder_and_link_the_roadmap() -> None:
     refunds = next(i for i in items if i.suitability.key == "refunds")
     assert refunds.mode == "suggest" and refunds.gate is not None
     assert refunds.gate.id == "suggest-only" and refunds.blockers == ()
+
+
+def test_gate_requirements_that_are_not_levels_block_the_pilot_too() -> None:
+    """Question minimums, scan evidence, review headroom and a track record hold a pilot back
+    as surely as a level does; each is named and linked to the roadmap work that meets it."""
+    review_gate = GateView(
+        "pull-requests-with-review",
+        "Agents open pull requests, a human reviews every one",
+        False,
+        (),
+        (
+            Unmet(
+                "answer",
+                "int.agent-security",
+                "int.agent-security.untrusted-input",
+                "answers to \u201cWhat may an agent do?\u201d at level 3 (now 2)",
+            ),
+            Unmet(
+                "evidence",
+                "rev.policy-ownership",
+                "github.branch-protection",
+                "scan evidence github.branch-protection found (absent)",
+            ),
+            Unmet(
+                "review",
+                "rev.flow-capacity",
+                "",
+                "review utilisation at the planned agent volume at most 80% (now 95%)",
+            ),
+            Unmet(
+                "track-record",
+                "dep.ai-governance",
+                "fact.months-at-current-autonomy",
+                "\u201cMonths at this step\u201d at least 3 (now 1)",
+            ),
+        ),
+    )
+    ladder = (GateView("suggest-only", "Suggest only", True), review_gate)
+    roadmap = [
+        RoadmapRef(1, "rec.int.limit-untrusted-runs", "Limit untrusted runs", "int.agent-security"),
+        RoadmapRef(2, "rec.rev.enforce-human-review", "Enforce review", "rev.policy-ownership"),
+        RoadmapRef(4, "rec.rev.plan-review-capacity", "Plan review capacity", "rev.flow-capacity"),
+        RoadmapRef(5, "rec.dep.agent-register", "Agent register", "dep.ai-governance"),
+    ]
+    (deps,) = rank([DEPENDENCY_UPDATES], ladder=ladder, roadmap=roadmap)
+    assert [(b.kind, b.label.split(" (now")[0]) for b in deps.blockers] == [
+        ("answer", "answers to \u201cWhat may an agent do?\u201d at level 3"),
+        ("evidence", "scan evidence github.branch-protection found (absent)"),
+        ("review", "review utilisation at the planned agent volume at most 80%"),
+        ("track-record", "\u201cMonths at this step\u201d at least 3"),
+    ]
+    assert [[r.position for r in b.roadmap] for b in deps.blockers] == [[1], [2], [4], []]
+    assert deps.first_step_kind == "unblock"
+    assert deps.first_step == (
+        "Meet the gate's requirement: answers to \u201cWhat may an agent do?\u201d at level 3 "
+        "(now 2) (1. Limit untrusted runs)."
+    )
 
 
 def test_without_gates_there_is_no_gate_column() -> None:

@@ -24,7 +24,7 @@ FAILED_BY_OPERATOR = (
 
 
 class Command(BaseCommand):
-    help = "List stuck background jobs (PDF reports, scans); --requeue or --fail them."
+    help = "List stuck background jobs (PDF reports, scans, event logs, e-mails); --requeue or --fail them."
 
     def add_arguments(self, parser: CommandParser) -> None:
         action = parser.add_mutually_exclusive_group()
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         failures = 0
         for item in stuck:
             job = item.job
-            line = f"{item.kind:6} {job.pk}  {job.status:8} {item.reason}"
+            line = f"{item.kind:9} {job.pk}  {job.status:8} {item.reason}"
             if options["requeue"]:
                 _model, sender = senders[item.kind]
                 sent = job_requeue_if_stuck(job, sender(job.pk))

@@ -134,14 +134,28 @@ class Suitability:
 
 
 @dataclass(frozen=True)
+class Unmet:
+    """A requirement of a gate other than a capability level: a safety-critical question's
+    minimum (`answer`), scan evidence (`evidence`), review headroom (`review`) or a track
+    record (`track-record`), with the sentence that says what is missing."""
+
+    kind: str
+    capability_id: str  # whose roadmap work meets it
+    subject: str  # the question, detector or fact
+    label: str
+
+
+@dataclass(frozen=True)
 class GateView:
-    """One step of the autonomy ladder as the assessment's result sees it: its requirements
-    not met today (capability id, level now or None, level required)."""
+    """One step of the autonomy ladder as the assessment's result sees it: its capability
+    levels not met today (capability id, level now or None, level required) and its other
+    requirements not met."""
 
     id: str
     title: str
     granted: bool
     missing: tuple[tuple[str, int | None, int], ...] = ()
+    unmet: tuple[Unmet, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,11 +168,17 @@ class RoadmapRef:
 
 @dataclass(frozen=True)
 class Blocker:
+    """What stands between a pilot and the gate it needs: a capability level (kind
+    "capability", with current and required) or another gate requirement (`label` says
+    which), with the roadmap items that work on it."""
+
     capability_id: str
     title: str
     current: int | None
     required: int
     roadmap: tuple[RoadmapRef, ...]
+    kind: str = "capability"
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -353,27 +373,49 @@ def _blockers(
     titles: Mapping[str, str],
     roadmap: Sequence[RoadmapRef],
 ) -> tuple[Blocker, ...]:
-    """Every requirement not met up to and including the gate (steps are cumulative), each
-    capability once with the highest level asked of it."""
+    """Every requirement not met up to and including the gate (steps are cumulative): each
+    capability once with the highest level asked of it, then each other requirement once
+    (question minimums, scan evidence, review headroom, track record). Each links the
+    roadmap items on its capability; a track record has none, since only time at the step
+    below earns it."""
     if gate is None:
         return ()
     wanted: dict[str, tuple[int | None, int]] = {}
+    others: dict[tuple[str, str, str], Unmet] = {}
     for step in ladder:
         for capability_id, current, required in step.missing:
             known = wanted.get(capability_id)
             if known is None or required > known[1]:
                 wanted[capability_id] = (current, required)
+        for unmet in step.unmet:
+            others.setdefault((unmet.kind, unmet.capability_id, unmet.subject), unmet)
         if step.id == gate.id:
             break
-    return tuple(
+
+    def refs(capability_id: str) -> tuple[RoadmapRef, ...]:
+        return tuple(r for r in roadmap if r.capability_id == capability_id)[:2]
+
+    levels = tuple(
         Blocker(
             capability_id=cid,
             title=titles.get(cid, cid),
             current=current,
             required=required,
-            roadmap=tuple(r for r in roadmap if r.capability_id == cid)[:2],
+            roadmap=refs(cid),
         )
         for cid, (current, required) in wanted.items()
+    )
+    return levels + tuple(
+        Blocker(
+            capability_id=u.capability_id,
+            title=titles.get(u.capability_id, u.capability_id),
+            current=None,
+            required=0,
+            roadmap=() if u.kind == "track-record" else refs(u.capability_id),
+            kind=u.kind,
+            label=u.label,
+        )
+        for u in others.values()
     )
 
 
@@ -403,6 +445,8 @@ def first_step(
     if blockers:
         b = blockers[0]
         action = f" ({b.roadmap[0].position}. {b.roadmap[0].title})" if b.roadmap else ""
+        if b.kind != "capability":
+            return "unblock", f"Meet the gate's requirement: {b.label}{action}."
         return "unblock", f"Raise {b.title} to level {b.required}{action}."
     if mode == "suggest":
         return "pilot", (

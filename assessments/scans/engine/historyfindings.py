@@ -6,6 +6,7 @@ Each finding points at the scanned HEAD commit; a measure with too little data t
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from assessments.scans.engine.detectors import Catalogue
@@ -24,11 +25,24 @@ MIN_CHANGES = 10
 MIN_CHANGES_REVERTS = 20
 
 
+def _window_words(facts: dict[str, Any]) -> str:
+    """The window as a reader checks it against a calendar: its days, first and last (a
+    window chosen with since/until ends at the midnight after its last day)."""
+    days = facts["window_days"]
+    try:
+        first = datetime.fromisoformat(str(facts["since"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(facts["until"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return f"the last {days} days"
+    last = (end - timedelta(seconds=1)).date()
+    return f"the {days} days from {first.date().isoformat()} to {last.isoformat()}"
+
+
 def history_findings(catalogue: Catalogue, facts: dict[str, Any], *, head: str) -> list[Finding]:
     """One finding per history measure (per capability it speaks to), thresholds documented."""
     pointer = (Pointer("commit", head),)
     changes, landings = facts["changes"], facts["landings"]
-    window = f"the last {facts['window_days']} days"
+    window = _window_words(facts)
     out: dict[str, tuple[str, str]] = {}
 
     per_week = facts["landings_per_week"]

@@ -211,7 +211,8 @@ def test_a_quiet_repository_says_when_it_was_last_active_instead_of_absent(
     finding = result.finding("history.commit-frequency")
     assert finding.status == "unknown"
     assert finding.detail == (
-        "No activity in the last 180 days; last commit on 2026-01-02. Scan the window ending "
+        "No activity in the 180 days from 2026-08-09 to 2027-02-05; last commit on 2026-01-02. "
+        "Scan the window ending "
         "at the last commit to measure it (from 2025-07-07 to 2026-01-02)."
     )
     assert result.facts["history"]["suggested_window"] == {
