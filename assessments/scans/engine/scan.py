@@ -130,6 +130,16 @@ def scan_repository(
                 "measures cover only the commits it holds."
             )
             partial = True
+        if bare.missing_blobs:
+            # The copy was made without them (sources.check_missing): the file reader marks
+            # each file at HEAD whose contents are missing, history reads them as empty.
+            warnings.append(
+                f"The source lacks the contents of {bare.missing_blobs} file version(s) (a "
+                "partial or promisor clone, or a damaged pack); the scan read everything "
+                "else. Files at HEAD among them are listed as not read; history counts the "
+                "commits that changed them, without those files' changed lines."
+            )
+            partial = True
         runner.check("files", 40)
         files = scan_files(catalogue=catalogue, runner=runner, git_dir=bare.path, limits=limits)
         warnings += files.warnings
@@ -179,6 +189,7 @@ def scan_repository(
                 "objects": objects,
                 "shallow": shallow,
                 "copied": "window" if bare.windowed else "all",
+                "missing_blobs": bare.missing_blobs,
             },
             "files": files.facts,
             "history": history_facts,
