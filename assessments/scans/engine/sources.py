@@ -92,8 +92,9 @@ DAMAGE = (
 NOTHING_FILTERED = f"blob:limit={2**62}"
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
 COMMITS_MISSING = (
-    "some of its commits or trees are missing or corrupt (only missing file contents can be "
-    "skipped), so its history cannot be read"
+    "some of its objects are corrupt, truncated or missing beyond file contents (commits, "
+    "trees or a damaged pack; missing file contents alone would have been skipped), so git "
+    "could not copy it"
 )
 
 
