@@ -28,8 +28,8 @@ import base64
 import os
 import shlex
 import shutil
-from contextlib import suppress
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
