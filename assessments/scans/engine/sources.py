@@ -66,6 +66,7 @@ class BareCopy:
     # Blobs the source lacks (a partial or promisor clone, a damaged pack): the copy was made
     # without them (`lenient`), and history reads them as empty stand-ins (MISSING_REF_BASE).
     missing_blobs: int = 0
+    missing_at_head: tuple[str, ...] = ()  # the paths at HEAD among them
 
 
 # What git says when the source's objects are damaged (a corrupt or truncated object or pack,
@@ -348,7 +349,7 @@ def is_lenient_copy(git_dir: Path) -> bool:
     return any((git_dir / "objects" / "pack").glob("*.promisor"))
 
 
-def check_missing(runner: GitRunner, git_dir: Path) -> int:
+def check_missing(runner: GitRunner, git_dir: Path) -> tuple[int, tuple[str, ...]]:
     """After a lenient copy: refuse a copy lacking commits or trees, and give each missing
     blob an empty stand-in under MISSING_REF_BASE (read only by log/diff, see GitRunner) so
     history reads the commits that changed it. Returns the number of missing blobs."""
@@ -393,7 +394,22 @@ def check_missing(runner: GitRunner, git_dir: Path) -> int:
         base.mkdir(parents=True, exist_ok=True)
         for sha in blobs:
             (base / sha).write_text(f"{EMPTY_BLOB}\n", "ascii")
-    return len(blobs)
+    return len(blobs), _paths_at_head(runner, git_dir, set(blobs))
+
+
+def _paths_at_head(runner: GitRunner, git_dir: Path, blobs: set[str]) -> tuple[str, ...]:
+    if not blobs:
+        return ()
+    out = runner.run(
+        ["ls-tree", "-r", "-z", "--full-tree", "HEAD"], git_dir=git_dir, stage="copying"
+    )
+    paths = []
+    for record in out.split(b"\0"):
+        meta, _, path = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[2].decode("ascii", "replace") in blobs:
+            paths.append(path.decode("utf-8", "replace"))
+    return tuple(sorted(paths))
 
 
 def _object_bytes(source: Path) -> int | None:
@@ -802,8 +818,8 @@ def prepare_bare_copy(
             )  # fmt: skip
         finally:
             shutil.rmtree(upload, ignore_errors=True)
-        missing = check_missing(runner, dest) if is_lenient_copy(dest) else 0
-        return BareCopy(dest, archive.name, shallow, windowed, missing)
+        missing, at_head = check_missing(runner, dest) if is_lenient_copy(dest) else (0, ())
+        return BareCopy(dest, archive.name, shallow, windowed, missing, at_head)
     if kind == "path":
         real = resolve_local_path(Path(source), allowed_roots)
         root, git_dir = locate_repository_at(real)
@@ -812,8 +828,8 @@ def prepare_bare_copy(
         windowed = sanitising_clone(
             runner=runner, source=root, dest=dest, limits=limits, since=None if shallow else since
         )
-        missing = check_missing(runner, dest) if is_lenient_copy(dest) else 0
-        return BareCopy(dest, str(source), shallow, windowed, missing)
+        missing, at_head = check_missing(runner, dest) if is_lenient_copy(dest) else (0, ())
+        return BareCopy(dest, str(source), shallow, windowed, missing, at_head)
     raise ScanError(f"Unknown source kind {kind!r}: expected url, archive or path.")
 
 

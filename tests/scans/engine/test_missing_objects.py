@@ -73,13 +73,16 @@ def test_a_source_missing_one_blob_is_scanned_with_only_that_file_marked(
     assert "1 file(s) could not be read: a/alerts.yml (object missing from the source)." in (
         warnings
     )
-    assert any("lacks the contents of 1 file version(s)" in w for w in warnings)
+    (lacking,) = [w for w in warnings if "lacks the contents" in w]
+    assert "lacks the contents of 1 file version(s)" in lacking
+    assert "At HEAD: a/alerts.yml;" in lacking
     assert "limit" not in " ".join(warnings)
     assert result.partial is True  # type: ignore[attr-defined]
     # History reads every commit, the one that changed the missing file included.
     facts = result.facts  # type: ignore[attr-defined]
     assert facts["history"]["commits"] == (3 if window_days > 30 else 2)
     assert facts["repository"]["missing_blobs"] == 1
+    assert facts["repository"]["missing_at_head"] == ["a/alerts.yml"]
 
 
 def test_a_complete_source_is_copied_strictly(tmp_path: Path) -> None:
@@ -199,3 +202,28 @@ def test_a_hostile_source_with_missing_blobs_runs_nothing_and_leaks_nothing(
     result = _scan(repo.path, tmp_path / "again")
     assert result.facts["history"]["commits"] == 2  # type: ignore[attr-defined]
     assert sorted(m.name for m in markers.iterdir()) == []
+
+
+def test_a_blob_missing_only_outside_the_window_is_skipped_by_the_repair_fetch(
+    tmp_path: Path,
+) -> None:
+    """The window copy fetches the parents just outside the window afterwards: a blob only
+    they hold is skipped by that fetch, not by the clone, and is not at HEAD."""
+    repo = RepoBuilder(tmp_path / "src")
+    repo.commit("Base", files=FILES | {"f.txt": "old\n"}, when=day(1))
+    repo.branch("topic")
+    repo.commit("Topic", files={"other.txt": "x\n"}, when=day(3))
+    repo.checkout("main")
+    repo.commit("Change", files={"f.txt": "new\n"}, when=day(20))
+    repo.merge("topic", "Merge topic", when=day(25))
+    lost = _lose(repo, "HEAD~1^:f.txt")
+    result = _scan(repo.path, tmp_path, window_days=12)
+    facts = result.facts  # type: ignore[attr-defined]
+    assert facts["repository"]["copied"] == "window"
+    assert facts["repository"]["missing_blobs"] == 1
+    assert facts["repository"]["missing_at_head"] == []
+    assert facts["history"]["commits"] == 2  # the change and the merge, each diffed
+    (lacking,) = [w for w in result.warnings if "lacks the contents" in w]  # type: ignore[attr-defined]
+    assert "None of them is at HEAD." in lacking
+    assert not any("could not be read:" in w for w in result.warnings)  # type: ignore[attr-defined]
+    assert lost not in " ".join(result.warnings)  # type: ignore[attr-defined]
