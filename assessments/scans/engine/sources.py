@@ -17,6 +17,11 @@ commits where the copy was cut, so those commits diff against their real parents
 of an old branch does not hide the window behind it (see `window_copy`). The cost of a scan
 then follows its window, not the length of the repository's history.
 
+A local source that lacks objects (a partial or promisor clone, a mirror without its largest
+blobs, a damaged loose object) makes upload-pack give up; the copy (or fetch) is then made
+again leniently, without the blobs the source lacks (`lenient_upload_pack`, `check_missing`):
+missing commits or trees still stop the scan with a message saying so.
+
 The sanitising clone is the only git call that allows the `file` transport. Repositories
 that borrow objects from elsewhere (alternates, linked worktrees, `.git` files pointing away,
 symlinks leaving the repository) are refused: they could read data outside the source.
