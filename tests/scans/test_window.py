@@ -198,3 +198,54 @@ def test_outsiders_cannot_start_a_windowed_rescan(personas: Personas, tmp_path: 
     )
     assert response.status_code == 404
     assert source.runs.count() == 1
+
+
+def _rescan_fields(html: str, marker: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden window fields of the plain Rescan form whose button says
+    `marker`."""
+    for form in re.findall(r"<form[^>]*>.*?</form>", html, flags=re.S):
+        if f">{marker}</button>" not in form:
+            continue
+        action = re.search(r'action="([^"]+)"', form)
+        assert action is not None
+        fields = dict(re.findall(r'name="(since|until)" value="([^"]*)"', form))
+        return unescape(action.group(1)), fields
+    raise AssertionError(f"no {marker!r} form")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page", "button"), [("sources", "Rescan"), ("findings", "Rescan this window")]
+)
+def test_the_plain_rescan_keeps_the_last_runs_window(
+    personas: Personas, tmp_path: Path, page: str, button: str
+) -> None:
+    client = _login(personas.alice)
+    first, last = _at(415).date(), _at(400).date()
+    _upload(
+        client, personas, _quiet_repo(tmp_path), since=first.isoformat(), until=last.isoformat()
+    )
+    run = ScanRun.objects.get()
+    run_execute(run_id=str(run.pk))
+    html = client.get(reverse(f"scans:{page}", args=[personas.assessment_a.pk])).content.decode()
+    action, fields = _rescan_fields(html, button)
+    assert fields == {"since": first.isoformat(), "until": last.isoformat()}
+    client.post(action, fields)
+    rerun = ScanRun.objects.exclude(pk=run.pk).get()
+    assert (rerun.window_since, rerun.window_until) == (first, last)
+
+
+@pytest.mark.django_db
+def test_the_plain_rescan_of_a_default_window_stays_on_the_default(
+    personas: Personas, tmp_path: Path
+) -> None:
+    client = _login(personas.alice)
+    _upload(client, personas, _quiet_repo(tmp_path))
+    run = ScanRun.objects.get()
+    run_execute(run_id=str(run.pk))
+    html = client.get(reverse("scans:sources", args=[personas.assessment_a.pk])).content.decode()
+    action, fields = _rescan_fields(html, "Rescan")
+    assert fields == {"since": "", "until": ""}
+    client.post(action, fields)
+    rerun = ScanRun.objects.exclude(pk=run.pk).get()
+    assert (rerun.window_since, rerun.window_until) == (None, None)

@@ -166,7 +166,7 @@ class BlobReader:
                 parts = header.split()
                 if len(parts) == 2 and parts[1] in (b"missing", b"ambiguous"):
                     # cat-file answers and carries on: only this file is affected.
-                    return None, "its object is missing from the repository copy"
+                    return None, "object missing from the source"
                 if len(parts) != 3 or parts[1] != b"blob":
                     why = "git cat-file returned no blob"
                     self._discard()

@@ -58,6 +58,11 @@ SAFE_CONFIG: tuple[tuple[str, str], ...] = (
     ("log.showSignature", "false"),
 )
 DIFF_SAFETY = ("--no-textconv", "--no-ext-diff", "--no-show-signature")
+# Where a copy made without blobs the source lacks keeps their empty stand-ins
+# (sources.check_missing). Only log/diff/show read them (GIT_REPLACE_REF_BASE), so history
+# reads the commits that changed such a file, while every other reader (cat-file) still sees
+# the blob as missing and says so.
+MISSING_REF_BASE = "refs/opready-missing/"
 _DIFFING = frozenset({"log", "diff", "show"})
 POLL_SECONDS = 0.2
 
@@ -183,6 +188,7 @@ class GitRunner:
         allow_file: bool = False,
         secret_config: Mapping[str, str] | None = None,
         buffered: bool = False,
+        diffing: bool = False,
     ) -> dict[str, str]:
         """A fresh environment: nothing is inherited from the server's own environment.
 
@@ -208,6 +214,8 @@ class GitRunner:
         }
         if buffered:
             env["GIT_FLUSH"] = "0"
+        if diffing:
+            env["GIT_REPLACE_REF_BASE"] = MISSING_REF_BASE
         if secret_config:
             env["GIT_CONFIG_COUNT"] = str(len(secret_config))
             for index, (key, value) in enumerate(secret_config.items()):
@@ -308,7 +316,9 @@ class GitRunner:
         """
         self.check(stage, percent)
         argv = self.build_argv(args, git_dir=git_dir, extra_config=extra_config)
-        env = self.build_env(allow_file=allow_file, secret_config=secret_config)
+        env = self.build_env(
+            allow_file=allow_file, secret_config=secret_config, diffing=args[0] in _DIFFING
+        )
         proc = self._spawn(
             argv,
             env,
@@ -360,7 +370,7 @@ class GitRunner:
         """
         self.check(stage, percent)
         argv = self.build_argv(args, git_dir=git_dir)
-        env = self.build_env(buffered=buffered)
+        env = self.build_env(buffered=buffered, diffing=args[0] in _DIFFING)
         with tempfile.TemporaryFile(dir=self.job_root) as stderr_file:
             proc = self._spawn(
                 argv,

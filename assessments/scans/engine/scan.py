@@ -130,6 +130,25 @@ def scan_repository(
                 "measures cover only the commits it holds."
             )
             partial = True
+        if bare.missing_blobs:
+            # The copy was made without them (sources.check_missing): the file reader marks
+            # each file a detector needed whose contents are missing; history reads them as
+            # empty.
+            at_head = bare.missing_at_head
+            where = (
+                f" At HEAD: {', '.join(at_head[:10])}"
+                + (f" and {len(at_head) - 10} more" if len(at_head) > 10 else "")
+                + "; a detector that needed one of them says so."
+                if at_head
+                else " None of them is at HEAD."
+            )
+            warnings.append(
+                f"The source lacks the contents of {bare.missing_blobs} file version(s) (a "
+                "partial or promisor clone, or a damaged pack), so they could not be read; "
+                f"the scan read everything else.{where} History counts the commits that "
+                "changed them, without those files' changed lines."
+            )
+            partial = True
         runner.check("files", 40)
         files = scan_files(catalogue=catalogue, runner=runner, git_dir=bare.path, limits=limits)
         warnings += files.warnings
@@ -179,6 +198,8 @@ def scan_repository(
                 "objects": objects,
                 "shallow": shallow,
                 "copied": "window" if bare.windowed else "all",
+                "missing_blobs": bare.missing_blobs,
+                "missing_at_head": list(bare.missing_at_head),
             },
             "files": files.facts,
             "history": history_facts,

@@ -17,6 +17,11 @@ commits where the copy was cut, so those commits diff against their real parents
 of an old branch does not hide the window behind it (see `window_copy`). The cost of a scan
 then follows its window, not the length of the repository's history.
 
+A local source that lacks objects (a partial or promisor clone, a mirror without its largest
+blobs, a damaged loose object) makes upload-pack give up; the copy (or fetch) is then made
+again leniently, without the blobs the source lacks (`lenient_upload_pack`, `check_missing`):
+missing commits or trees still stop the scan with a message saying so.
+
 The sanitising clone is the only git call that allows the `file` transport. Repositories
 that borrow objects from elsewhere (alternates, linked worktrees, `.git` files pointing away,
 symlinks leaving the repository) are refused: they could read data outside the source.
@@ -26,13 +31,22 @@ from __future__ import annotations
 
 import base64
 import os
+import shlex
 import shutil
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from assessments.scans.engine.archives import extract_archive, sniff_archive
-from assessments.scans.engine.gitrunner import GitError, GitRunner, _dir_bytes, git_date
+from assessments.scans.engine.gitrunner import (
+    MISSING_REF_BASE,
+    SAFE_CONFIG,
+    GitError,
+    GitRunner,
+    _dir_bytes,
+    git_date,
+)
 from assessments.scans.engine.model import Limits, ScanError
 from assessments.scans.engine.urls import RemoteTarget, Resolver, resolve_remote
 
@@ -54,6 +68,10 @@ class BareCopy:
     # complete); a window copy is shallow on purpose, which says nothing about the source.
     source_shallow: bool | None = None
     windowed: bool = False
+    # Blobs the source lacks (a partial or promisor clone, a damaged pack): the copy was made
+    # without them (`lenient`), and history reads them as empty stand-ins (MISSING_REF_BASE).
+    missing_blobs: int = 0
+    missing_at_head: tuple[str, ...] = ()  # the paths at HEAD among them
 
 
 # What git says when the source's objects are damaged (a corrupt or truncated object or pack,
@@ -73,6 +91,45 @@ DAMAGE = (
     "pack has bad object",
     "pack-objects died",
 )
+
+
+# The lenient copy's filter: a partial clone (so the copy accepts a pack that lacks objects)
+# that filters nothing out; a blob this large could never be copied anyway.
+NOTHING_FILTERED = f"blob:limit={2**62}"
+EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+COMMITS_MISSING = (
+    "some of its objects are corrupt, truncated or missing beyond file contents (commits, "
+    "trees or a damaged pack; missing file contents alone would have been skipped), so git "
+    "could not copy it"
+)
+
+
+def _damaged(exc: GitError) -> bool:
+    text = exc.stderr.lower()
+    if exc.returncode in (-25, 153) or "signal 25" in text:
+        return False  # the size limit, not damage
+    return any(needle in text for needle in DAMAGE) or "unable to read" in text
+
+
+def lenient_upload_pack(runner: GitRunner) -> str:
+    """The upload-pack command of a copy that skips objects the source lacks.
+
+    git runs a local upload-pack without the caller's `-c` flags (it clears
+    GIT_CONFIG_PARAMETERS for the other repository), so the safety flags are given on its own
+    command line, with `uploadpack.allowFilter` and a pack-objects hook that adds
+    `--missing=allow-any`. `uploadpack.packObjectsHook` is read only from the command line,
+    the system or the user's config, never from the source's own config; the hook is this
+    fixed text running this git, nothing from the source. pack-objects still walks only what
+    the advertised refs reach: nothing unreachable travels.
+    """
+    hook = f'f() {{ shift; exec {shlex.quote(runner.git)} "$@" --missing=allow-any; }}; f'
+    config = (
+        *SAFE_CONFIG,
+        ("uploadpack.allowFilter", "true"),
+        ("uploadpack.packObjectsHook", hook),
+    )
+    flags = " ".join(f"-c {shlex.quote(f'{key}={value}')}" for key, value in config)
+    return f"{shlex.quote(runner.git)} {flags} upload-pack"
 
 
 def _limit_text(limit: int | None) -> str:
@@ -205,9 +262,41 @@ def sanitising_clone(
     return False
 
 
+class _SourceDamaged(Exception):
+    """The strict copy failed on the source's objects; the lenient copy may still work."""
+
+
 def _clone(
     *, runner: GitRunner, source: Path, dest: Path, limits: Limits, depth: Sequence[str] = ()
 ) -> None:
+    """Copy through upload-pack; if the source lacks objects, copy again without them.
+
+    The lenient copy (`lenient_upload_pack`) is a partial clone that filters nothing out:
+    pack-objects skips what the source lacks, and the copy accepts the pack because a partial
+    clone's connectivity check allows missing objects. Its promisor settings are then removed
+    (`_plain`), so nothing ever tries to fetch a missing object: readers see it as missing.
+    """
+    try:
+        _clone_once(runner=runner, source=source, dest=dest, limits=limits, depth=depth)
+    except _SourceDamaged:
+        shutil.rmtree(dest, ignore_errors=True)
+        _clone_once(
+            runner=runner, source=source, dest=dest, limits=limits, depth=depth, lenient=True
+        )
+
+
+def _clone_once(
+    *,
+    runner: GitRunner,
+    source: Path,
+    dest: Path,
+    limits: Limits,
+    depth: Sequence[str] = (),
+    lenient: bool = False,
+) -> None:
+    extra: list[str] = []
+    if lenient:
+        extra = [f"--filter={NOTHING_FILTERED}", f"--upload-pack={lenient_upload_pack(runner)}"]
     try:
         runner.run(
             [
@@ -218,6 +307,7 @@ def _clone(
                 "--single-branch",
                 "--quiet",
                 *depth,
+                *extra,
                 "--",
                 str(source),
                 str(dest),
@@ -233,12 +323,98 @@ def _clone(
     except GitError as exc:
         if depth and NO_COMMITS_SINCE in exc.stderr:
             raise
+        if _damaged(exc):
+            if not lenient:
+                raise _SourceDamaged from None
+            raise ScanError(f"The repository could not be copied: {COMMITS_MISSING}.") from None
         raise _clone_message(
             exc,
             "The repository could not be copied",
             limit=limits.max_repo_bytes,
             source_bytes=_object_bytes(source),
         ) from None
+    if lenient:
+        _plain(runner, dest)
+
+
+def _plain(runner: GitRunner, git_dir: Path) -> None:
+    """Drop the promisor settings of a lenient copy: with them, reading a missing object
+    would start a fetch from the source (refused, as every later call allows https only,
+    but costing a process and a failure each time)."""
+    for key in ("remote.origin.promisor", "remote.origin.partialclonefilter"):
+        with suppress(GitError):  # exit 5: the key is not set
+            runner.run(["config", "--unset-all", key], git_dir=git_dir, stage="copying")
+    with suppress(GitError):
+        runner.run(["config", "--unset-all", "extensions.partialclone"], git_dir=git_dir)
+
+
+def is_lenient_copy(git_dir: Path) -> bool:
+    """Whether the copy was made without objects the source lacks (a lenient copy's packs
+    are marked `.promisor`; the strict copy's never are)."""
+    return any((git_dir / "objects" / "pack").glob("*.promisor"))
+
+
+def check_missing(runner: GitRunner, git_dir: Path) -> tuple[int, tuple[str, ...]]:
+    """After a lenient copy: refuse a copy lacking commits or trees, and give each missing
+    blob an empty stand-in under MISSING_REF_BASE (read only by log/diff, see GitRunner) so
+    history reads the commits that changed it. Returns the number of missing blobs."""
+    try:
+        structure = runner.run(
+            ["rev-list", "--objects", "--missing=print", "--filter=blob:none", "HEAD"],
+            git_dir=git_dir,
+            stage="copying",
+            percent=38,
+        )
+        everything = runner.run(
+            ["rev-list", "--objects", "--missing=print", "HEAD"],
+            git_dir=git_dir,
+            stage="copying",
+            percent=39,
+        )
+    except GitError:
+        raise ScanError(f"The repository could not be copied: {COMMITS_MISSING}.") from None
+    lost = [line for line in structure.split(b"\n") if line.startswith(b"?")]
+    if lost:
+        raise ScanError(
+            f"The repository could not be copied: {len(lost)} of its trees or commits are "
+            f"missing from the source (the first: {lost[0][1:].decode('ascii', 'replace')}), "
+            "so its history cannot be read; only missing file contents can be skipped."
+        )
+    blobs = sorted(
+        {line[1:].decode("ascii", "replace") for line in everything.split(b"\n")
+         if line.startswith(b"?")}
+    )  # fmt: skip
+    blobs = [sha for sha in blobs if _is_sha(sha)]
+    if blobs:
+        empty = runner.run(
+            ["hash-object", "-w", "--no-filters", "--stdin"],
+            git_dir=git_dir,
+            stage="copying",
+            percent=39,
+            input_bytes=b"",
+        )
+        if empty.strip().decode("ascii") != EMPTY_BLOB:
+            raise ScanError("The repository copy could not be prepared (unexpected empty blob).")
+        base = git_dir / MISSING_REF_BASE
+        base.mkdir(parents=True, exist_ok=True)
+        for sha in blobs:
+            (base / sha).write_text(f"{EMPTY_BLOB}\n", "ascii")
+    return len(blobs), _paths_at_head(runner, git_dir, set(blobs))
+
+
+def _paths_at_head(runner: GitRunner, git_dir: Path, blobs: set[str]) -> tuple[str, ...]:
+    if not blobs:
+        return ()
+    out = runner.run(
+        ["ls-tree", "-r", "-z", "--full-tree", "HEAD"], git_dir=git_dir, stage="copying"
+    )
+    paths = []
+    for record in out.split(b"\0"):
+        meta, _, path = record.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[2].decode("ascii", "replace") in blobs:
+            paths.append(path.decode("utf-8", "replace"))
+    return tuple(sorted(paths))
 
 
 def _object_bytes(source: Path) -> int | None:
@@ -342,13 +518,50 @@ def _fetch_tags(runner: GitRunner, git_dir: Path, limits: Limits) -> None:
 def _fetch(
     runner: GitRunner, git_dir: Path, limits: Limits, depth: Sequence[str], shas: Sequence[str]
 ) -> None:
-    """Fetch commits by id (or refspecs) from the source (origin) through upload-pack."""
+    """Fetch commits by id (or refspecs) from the source (origin) through upload-pack; a
+    lenient copy fetches leniently, and a strict fetch that meets missing objects is tried
+    once more leniently (see `_clone`)."""
+    lenient = is_lenient_copy(git_dir)
+    try:
+        _fetch_once(runner, git_dir, limits, depth, shas, lenient=lenient)
+    except _SourceDamaged:
+        _fetch_once(runner, git_dir, limits, depth, shas, lenient=True)
+
+
+def _fetch_once(
+    runner: GitRunner,
+    git_dir: Path,
+    limits: Limits,
+    depth: Sequence[str],
+    shas: Sequence[str],
+    *,
+    lenient: bool,
+) -> None:
+    config: tuple[tuple[str, str], ...] = FILE_ALLOWED
+    extra: list[str] = []
+    if lenient:
+        # A promisor remote for this one call: the fetched pack is then accepted without
+        # the objects the source lacks, and the copy's config stays plain.
+        config += (
+            ("remote.origin.promisor", "true"),
+            ("remote.origin.partialclonefilter", NOTHING_FILTERED),
+        )
+        extra = [f"--upload-pack={lenient_upload_pack(runner)}"]
     try:
         runner.run(
-            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", *depth, "--stdin", "origin"],
+            [
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                *depth,
+                *extra,
+                "--stdin",
+                "origin",
+            ],
             git_dir=git_dir,
             allow_file=True,
-            extra_config=FILE_ALLOWED,
+            extra_config=config,
             stage="copying",
             percent=30,
             watch_dir=git_dir,
@@ -357,6 +570,10 @@ def _fetch(
             input_bytes="".join(f"{sha}\n" for sha in shas).encode("ascii"),
         )
     except GitError as exc:
+        if _damaged(exc):
+            if not lenient:
+                raise _SourceDamaged from None
+            raise ScanError(f"The repository could not be copied: {COMMITS_MISSING}.") from None
         raise _clone_message(
             exc, "The repository could not be copied", limit=limits.max_repo_bytes
         ) from None
@@ -606,7 +823,8 @@ def prepare_bare_copy(
             )  # fmt: skip
         finally:
             shutil.rmtree(upload, ignore_errors=True)
-        return BareCopy(dest, archive.name, shallow, windowed)
+        missing, at_head = check_missing(runner, dest) if is_lenient_copy(dest) else (0, ())
+        return BareCopy(dest, archive.name, shallow, windowed, missing, at_head)
     if kind == "path":
         real = resolve_local_path(Path(source), allowed_roots)
         root, git_dir = locate_repository_at(real)
@@ -615,7 +833,8 @@ def prepare_bare_copy(
         windowed = sanitising_clone(
             runner=runner, source=root, dest=dest, limits=limits, since=None if shallow else since
         )
-        return BareCopy(dest, str(source), shallow, windowed)
+        missing, at_head = check_missing(runner, dest) if is_lenient_copy(dest) else (0, ())
+        return BareCopy(dest, str(source), shallow, windowed, missing, at_head)
     raise ScanError(f"Unknown source kind {kind!r}: expected url, archive or path.")
 
 

@@ -174,3 +174,30 @@ def test_a_quiet_window_offers_the_window_ending_at_the_last_commit(tmp_path: Pa
     history = json.loads(done.stdout)["facts"]["history"]
     assert history["commits"] == 4
     assert "suggested_window" not in history
+
+
+def test_the_command_line_scans_a_source_lacking_a_blob(tmp_path: Path) -> None:
+    """`manage.py scan` on a repository missing one blob completes (exit 0), marks only that
+    file and blames no limit."""
+    repo = RepoBuilder(tmp_path / "src")
+    repo.commit(
+        "Layout",
+        files={
+            "a/alerts.yml": "groups:\n  - name: api\n    rules:\n      - alert: High\n",
+            "requirements.txt": "structlog\n",
+        },
+        when=day(1),
+    )
+    sha = repo.git("rev-parse", "HEAD:a/alerts.yml").strip()
+    (repo.path / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+    done = _cli(str(repo.path), "--json", "--window-days", "3650", "--now", day(30).isoformat())
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert (
+        "1 file(s) could not be read: a/alerts.yml (object missing from the source)."
+        in (result["warnings"])
+    )
+    assert "limit" not in " ".join(result["warnings"])
+    statuses = {f["detector"]: f["status"] for f in result["findings"]}
+    assert statuses["repo.structured-logging"] == "found"
+    assert statuses["repo.alert-rules"] == "unknown"

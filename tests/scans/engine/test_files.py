@@ -235,17 +235,16 @@ def test_one_missing_object_leaves_every_other_file_readable(tmp_path: Path) -> 
     # The detector that needed the lost file cannot tell, and it says which and why.
     assert status["repo.alert-rules"] == (
         "unknown",
-        "Could not determine: a/alerts.yml: its object is missing from the repository copy.",
+        "Could not determine: a/alerts.yml: object missing from the source.",
     )
     # Every other detector that could not say names that file; none blames a limit.
     for detector, (state, detail) in status.items():
         if state == "unknown" and detail.startswith("Could not determine"):
             assert detail == (
-                "Could not determine: a/alerts.yml: its object is missing from the repository copy."
+                "Could not determine: a/alerts.yml: object missing from the source."
             ), detector
     assert scan.warnings == (
-        "1 file(s) could not be read: a/alerts.yml (its object is missing from the repository "
-        "copy).",
+        "1 file(s) could not be read: a/alerts.yml (object missing from the source).",
     )
     assert scan.partial is True
     assert "limit" not in " ".join(scan.warnings)
