@@ -123,12 +123,17 @@ def lenient_upload_pack(runner: GitRunner) -> str:
     the advertised refs reach: nothing unreachable travels.
     """
     hook = f'f() {{ shift; exec {shlex.quote(runner.git)} "$@" --missing=allow-any; }}; f'
-    config = (
-        *SAFE_CONFIG,
-        ("uploadpack.allowFilter", "true"),
-        ("uploadpack.packObjectsHook", hook),
+    return safe_upload_pack(
+        runner, (("uploadpack.allowFilter", "true"), ("uploadpack.packObjectsHook", hook))
     )
-    flags = " ".join(f"-c {shlex.quote(f'{key}={value}')}" for key, value in config)
+
+
+def safe_upload_pack(runner: GitRunner, config: Sequence[tuple[str, str]] = ()) -> str:
+    """The upload-pack command of every copy: git starts a local upload-pack without the
+    caller's `-c` flags, so the engine's safety flags are given on its own command line."""
+    flags = " ".join(
+        f"-c {shlex.quote(f'{key}={value}')}" for key, value in (*SAFE_CONFIG, *config)
+    )
     return f"{shlex.quote(runner.git)} {flags} upload-pack"
 
 
@@ -294,7 +299,7 @@ def _clone_once(
     depth: Sequence[str] = (),
     lenient: bool = False,
 ) -> None:
-    extra: list[str] = []
+    extra = [f"--upload-pack={safe_upload_pack(runner)}"]
     if lenient:
         extra = [f"--filter={NOTHING_FILTERED}", f"--upload-pack={lenient_upload_pack(runner)}"]
     try:
@@ -538,7 +543,7 @@ def _fetch_once(
     lenient: bool,
 ) -> None:
     config: tuple[tuple[str, str], ...] = FILE_ALLOWED
-    extra: list[str] = []
+    extra = [f"--upload-pack={safe_upload_pack(runner)}"]
     if lenient:
         # A promisor remote for this one call: the fetched pack is then accepted without
         # the objects the source lacks, and the copy's config stays plain.
