@@ -9,6 +9,7 @@ from typing import Any
 from assessments.models import Assessment
 from assessments.processes import services as processes
 from assessments.scans import services as scans
+from assessments.scans.engine.detectors import practice_titles
 from scoring import autonomy as gates
 from scoring.autonomy import Autonomy
 from scoring.result import ResultFormatError, from_plain
@@ -69,6 +70,7 @@ def gate_reach(assessment: Assessment, result: dict[str, Any]) -> dict[str, Any]
         repositories=repositories,
         processes=catalogued,
         process_rules=gates.get_process_rules(assessment.rubric),
+        evidence_titles=practice_titles(),
     )
     titles = [g.gate.title for g in found.gates]
     return {

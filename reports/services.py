@@ -30,6 +30,7 @@ from assessments.inputs import token_for
 from assessments.models import Answer, Assessment, InputsVersion, Respondent
 from assessments.processes import services as processes
 from assessments.scans import services as scans
+from assessments.scans.engine.detectors import practice_titles
 from assessments.workshops import services as workshops
 from reports import charts
 from reports.models import ResultSnapshot
@@ -190,6 +191,7 @@ def result_compute(*, assessment: Assessment, now: datetime | None = None) -> Re
             targets=targets,
             weights=weights,
             workshop=agreed,
+            evidence_titles=practice_titles(),
             now=now,
         )
     except ScoringInputError as exc:

@@ -425,8 +425,9 @@ class GateInputs:
 
     answers: each question's median answer; evidence: per scan detector "found", "absent"
     or "unknown"; review_utilisation: the highest review utilisation at the planned agent
-    volume (or today's when there is no plan); facts: each fact's median; question_texts and
-    fact_texts: for the labels.
+    volume (or today's when there is no plan); facts: each fact's median; question_texts,
+    fact_texts and evidence_titles (scan detector -> the practice it looks for): for the
+    labels.
     """
 
     answers: Mapping[str, float | None] | None = None
@@ -435,9 +436,20 @@ class GateInputs:
     facts: Mapping[str, float | None] | None = None
     question_texts: Mapping[str, str] | None = None
     fact_texts: Mapping[str, str] | None = None
+    evidence_titles: Mapping[str, str] | None = None
 
 
 _EVIDENCE_WORDS = {"absent": "absent", "unknown": "could not be determined", None: "not scanned"}
+
+
+def evidence_label(
+    detector: str, status: str | None, titles: Mapping[str, str] | None, *, met: bool = False
+) -> str:
+    """A scan-evidence requirement in words: the practice the scan looks for (its id where no
+    title is known) and, unless met, what the scan said."""
+    practice = (titles or {}).get(detector) or detector
+    label = f"a scan finds “{practice}”"
+    return label if met else f"{label} ({_EVIDENCE_WORDS.get(status, status)})"
 
 
 def _check_other(r: Requirement, inputs: GateInputs) -> RequirementCheck:
@@ -464,9 +476,7 @@ def _check_other(r: Requirement, inputs: GateInputs) -> RequirementCheck:
     if r.kind == "evidence":
         status = (inputs.evidence or {}).get(r.subject)
         met = status == "found"
-        label = f"scan evidence {r.subject} found" + (
-            "" if met else f" ({_EVIDENCE_WORDS.get(status, status)})"
-        )
+        label = evidence_label(r.subject, status, inputs.evidence_titles, met=met)
         return RequirementCheck(
             r.capability_id,
             0,
@@ -641,7 +651,9 @@ def detector_status(findings: Iterable[tuple[str, str]]) -> dict[str, str]:
     return status
 
 
-def _repository_missing(status: GateStatus, evidence: Mapping[str, str]) -> list[str]:
+def _repository_missing(
+    status: GateStatus, evidence: Mapping[str, str], titles: Mapping[str, str] | None
+) -> list[str]:
     """What a gate lacks for one repository: the organisation-wide requirements (answers,
     levels, review headroom, track record) as the organisation stands, and the scan evidence
     as this repository's own scan found it."""
@@ -649,8 +661,7 @@ def _repository_missing(status: GateStatus, evidence: Mapping[str, str]) -> list
     missing = [f"{n} organisation-wide requirement{'s' if n > 1 else ''}"] if n else []
     for r in status.gate.requires:
         if r.kind == "evidence" and evidence.get(r.subject) != "found":
-            word = _EVIDENCE_WORDS.get(evidence.get(r.subject), evidence.get(r.subject))
-            missing.append(f"scan evidence {r.subject} ({word})")
+            missing.append(evidence_label(r.subject, evidence.get(r.subject), titles))
     return missing
 
 
@@ -697,6 +708,7 @@ def reach(
     repositories: Mapping[str, Mapping[str, str]] | None = None,
     processes: Sequence[ProcessScope] = (),
     process_rules: Mapping[str, ProcessRule] | None = None,
+    evidence_titles: Mapping[str, str] | None = None,
 ) -> Reach:
     """Where each gate holds besides the organisation as a whole.
 
@@ -714,7 +726,7 @@ def reach(
     steps = autonomy.steps
     scopes: list[ScopeStatus] = []
     for name, evidence in sorted((repositories or {}).items()):
-        index, missing = _climb([_repository_missing(s, evidence) for s in steps])
+        index, missing = _climb([_repository_missing(s, evidence, evidence_titles) for s in steps])
         scopes.append(ScopeStatus("repository", name, max(index, 0), missing))
     for process in sorted(processes, key=lambda p: p.name.lower()):
         per_gate = [_process_missing(s, rules.get(s.gate.id), process) for s in steps]

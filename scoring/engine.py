@@ -158,6 +158,7 @@ def score_assessment(
     review_overrides: Mapping[str, float] | None = None,
     recommendations: Catalogue | None = None,
     workshop: Sequence[AgreedLevel] = (),
+    evidence_titles: Mapping[str, str] | None = None,
     now: datetime,
 ) -> Result:
     """Score one assessment. Raises ScoringInputError listing every problem with the inputs.
@@ -169,7 +170,9 @@ def score_assessment(
     facts (see REVIEW_INPUTS and OPTIONAL_REVIEW_INPUTS); recommendations: the catalogue
     (default: the one shipped for the rubric, none for a rubric without one); workshop:
     levels agreed in a live workshop, which replace the survey median of their capability
-    (scoring.workshop.combine; each capability says its source); now: aware.
+    (scoring.workshop.combine; each capability says its source); evidence_titles: what each
+    scan detector looks for, so gate requirements read as practices rather than ids; now:
+    aware.
     """
     _check_now(now)
     targets = dict(targets or {})
@@ -283,6 +286,9 @@ def score_assessment(
             facts={fid: f.median for fid, f in facts.items()},
             question_texts={q.id: q.text for q in rubric.questions},
             fact_texts={f.id: f.text for f in rubric.facts},
+            # What each detector looks for, from the scan catalogue where the caller knows it
+            # (a detector never scanned has no finding to take its title from).
+            evidence_titles={**{f.detector: f.title for f in evidence}, **(evidence_titles or {})},
         ),
     )
 

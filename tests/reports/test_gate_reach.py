@@ -124,7 +124,7 @@ def test_a_gate_holds_for_the_protected_repository_and_not_the_other(
     assert by_id["unattended-processes"]["repositories"] == ["payments-api"]
     legacy = next(s for s in reach["scopes"] if s["name"] == "legacy-portal")
     assert legacy["gate"] == "Suggest only"
-    assert "github.branch-protection (absent)" in legacy["missing"][0]
+    assert "\u201cThe default branch is protected\u201d (absent)" in legacy["missing"][0]
     # Processes need the organisation to hold a gate first.
     assert reviewed["processes"] == []
 
@@ -141,7 +141,7 @@ def test_the_results_page_and_the_report_say_where_each_gate_holds(
     assert "legacy-portal" in page.split('class="data-table gate-reach-scopes"')[1]
     # The pilot backlog names the gate requirement that blocks the pilots, not only levels.
     blocked = page.split("Blocked on:</strong>")[1].split("</p>")[0]
-    assert "scan evidence github.branch-protection found (absent)" in blocked
+    assert "a scan finds \u201cThe default branch is protected\u201d (absent)" in blocked
     result = result_compute(assessment=assessment).data
     for for_pdf in (False, True):
         context = report_context(assessment=assessment, result=result, for_pdf=for_pdf)

@@ -56,7 +56,11 @@ def test_a_repository_without_branch_protection_holds_back_only_itself() -> None
     org = _autonomy(detector_status([(d, s) for r in (good, bad) for d, s in r.items()]))
     # Organisation-wide, one unprotected repository blocks agent pull requests everywhere...
     assert org.granted.id == "suggest-only"
-    where = reach(autonomy=org, repositories={"api": good, "legacy": bad})
+    where = reach(
+        autonomy=org,
+        repositories={"api": good, "legacy": bad},
+        evidence_titles={"github.branch-protection": "The default branch is protected"},
+    )
     by_id = {g.gate.id: g for g in where.gates}
     # ...but the protected repository holds every step, the unprotected one only the baseline.
     assert by_id["unattended-processes"].repositories == ("api",)
@@ -65,7 +69,8 @@ def test_a_repository_without_branch_protection_holds_back_only_itself() -> None
     assert not by_id["pull-requests-with-review"].organisation
     legacy = next(s for s in where.scopes if s.name == "legacy")
     assert legacy.granted_index == 0
-    assert legacy.missing == ("scan evidence github.branch-protection (absent)",)
+    # Named by the practice the scan looks for, and what the scan said.
+    assert legacy.missing == ("a scan finds \u201cThe default branch is protected\u201d (absent)",)
 
 
 def test_a_repository_never_scanned_for_a_control_does_not_hold_its_gate() -> None:
@@ -74,7 +79,8 @@ def test_a_repository_never_scanned_for_a_control_does_not_hold_its_gate() -> No
     where = reach(autonomy=org, repositories={"archive-only": partial})
     scope = where.scopes[0]
     assert scope.granted_index == 0
-    assert "scan evidence github.branch-protection (not scanned)" in scope.missing
+    # With no title known, the detector's id stands in.
+    assert "a scan finds \u201cgithub.branch-protection\u201d (not scanned)" in scope.missing
 
 
 def test_organisation_wide_shortfalls_hold_back_every_repository() -> None:

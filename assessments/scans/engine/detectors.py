@@ -560,3 +560,11 @@ class GlobSet:
         for hint, regex, key in self._other:
             if hint in lower and regex.fullmatch(lower):
                 yield key
+
+
+@functools.cache
+def practice_titles() -> dict[str, str]:
+    """Each detector's and measure's id -> the practice it looks for, as users read it."""
+    catalogue = load_catalogue()
+    titles = {d.id: d.title for d in catalogue.detectors}
+    return titles | {m.id: m.title for m in catalogue.measures}
