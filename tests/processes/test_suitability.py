@@ -159,7 +159,9 @@ def test_gate_and_blockers_come_from_the_ladder_and_link_the_roadmap() -> None:
     ]
     assert deps.blockers[0].roadmap[0].position == 3
     assert deps.first_step_kind == "unblock"
-    assert "Review policy" in deps.first_step and "3. Enforce code owners" in deps.first_step
+    assert (
+        "Review policy" in deps.first_step and "(roadmap: Enforce code owners)" in deps.first_step
+    )
     refunds = next(i for i in items if i.suitability.key == "refunds")
     assert refunds.mode == "suggest" and refunds.gate is not None
     assert refunds.gate.id == "suggest-only" and refunds.blockers == ()
@@ -218,7 +220,7 @@ def test_gate_requirements_that_are_not_levels_block_the_pilot_too() -> None:
     assert deps.first_step_kind == "unblock"
     assert deps.first_step == (
         "Meet the gate's requirement: answers to \u201cWhat may an agent do?\u201d at level 3 "
-        "(now 2) (1. Limit untrusted runs)."
+        "(now 2) (roadmap: Limit untrusted runs)."
     )
 
 

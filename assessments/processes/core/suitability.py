@@ -444,7 +444,9 @@ def first_step(
         return "access", f"Find out whether {unknown[0]} has an API the agent may use."
     if blockers:
         b = blockers[0]
-        action = f" ({b.roadmap[0].position}. {b.roadmap[0].title})" if b.roadmap else ""
+        # Named by title: the number a reader sees comes from the edited plan, which the
+        # roadmap's own positions do not know.
+        action = f" (roadmap: {b.roadmap[0].title})" if b.roadmap else ""
         if b.kind != "capability":
             return "unblock", f"Meet the gate's requirement: {b.label}{action}."
         return "unblock", f"Raise {b.title} to level {b.required}{action}."
