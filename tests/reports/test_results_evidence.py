@@ -222,15 +222,10 @@ def test_each_autonomy_step_lists_what_it_requires_and_what_is_missing(demo: Ass
             )
             assert escape(line) in gates or line in gates, line
     assert autonomy["next_gate"] is not None
-    missing = "; ".join(
-        f"{titles[m['capability_id']]} from level {level_text(exact[m['capability_id']])} "
-        f"to {m['required']}"
-        if m["kind"] == "capability"
-        else f"{titles[m['capability_id']]}: {m['label']}"
-        for m in autonomy["missing_for_next"]
-    )
-    unlock = f"To unlock this step: {missing}."
-    assert escape(unlock) in gates or unlock in gates
+    # The next step's list is open and counts what is missing (each shown above, marked).
+    step = next(s for s in autonomy["steps"] if s["gate"]["id"] == autonomy["next_gate"]["id"])
+    summary = f"{len(step['checks'])} requirements: {len(autonomy['missing_for_next'])} missing"
+    assert summary in gates
 
 
 def test_dora_split_shows_ai_assisted_against_other_with_counts(scanned: Assessment) -> None:
