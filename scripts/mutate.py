@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "mutate"
 VENV = ROOT / ".venv" / "bin"
 # What the tests import or read, linked into each area's staging folder; mutmut copies it.
-TREE = ("scoring", "assessments", "reports", "config", "templates", "static", "tests", "manage.py")
+TREE = (
+    "scoring", "assessments", "reports", "config", "templates", "static", "tests", "manage.py", "docs",
+)  # fmt: skip
 KILLED = {1, 3, 24, 36, -24, 152, 255, 37}  # killed, timeout (a mutant that hangs is caught)
 SKIPPED = {34, 2, None}
 NOT_BROWSER = ["-m", "not browser and not worker"]
@@ -145,20 +147,22 @@ def _pyproject(area: Area) -> str:
         + "\n[tool.mutmut]\n"
         + f"source_paths = {json.dumps(list(TREE[:4]))}\n"
         + f"only_mutate = {json.dumps(list(area.modules))}\n"
-        + 'also_copy = ["templates", "static", "manage.py"]\n'
+        + 'also_copy = ["templates", "static", "manage.py", "docs"]\n'
         + f"pytest_add_cli_args_test_selection = {json.dumps(selection)}\n"
         + f"pytest_add_cli_args = {json.dumps(extra)}\n"
         + "use_git_change_detection = false\n"
     )
 
 
-def _stage(area: Area) -> Path:
+def _stage(area: Area, again: bool) -> Path:
+    """A fresh staging folder, or with `again` the previous one (its mutants and results)."""
     stage = WORK / area.name
-    if stage.exists():
+    if not again and stage.exists():
         shutil.rmtree(stage)
-    stage.mkdir(parents=True)
+    stage.mkdir(parents=True, exist_ok=True)
     for name in TREE:
-        (stage / name).symlink_to(ROOT / name)
+        if not (stage / name).is_symlink():
+            (stage / name).symlink_to(ROOT / name)
     (stage / "pyproject.toml").write_text(_pyproject(area))
     return stage
 
@@ -223,15 +227,25 @@ def _diff(stage: Path, env: dict[str, str], name: str) -> str:
     return " | ".join(line.strip() for line in lines)[:300]
 
 
-def run(area: Area, children: int, out: list[str]) -> bool:
+def run(area: Area, children: int, out: list[str], again: bool = False) -> bool:
     print(f"\n=== {area.name}: {', '.join(area.modules)} (target {area.target:.0f}%)", flush=True)
-    stage = _stage(area)
+    again = again and (WORK / area.name / "mutants").is_dir()
+    stage = _stage(area, again)
     env = _environment(stage, area)
     started = time.monotonic()
     command = ["nice", "-n", "10", str(VENV / "mutmut"), "run", "--max-children", str(children)]
-    command += list(area.only)
-    with open(stage / "mutmut.log", "w") as log:
-        subprocess.run(command, cwd=stage, env=env, stdout=log, stderr=subprocess.STDOUT)
+    survivors: list[str] = []
+    if again:
+        # Only the previous run's survivors run again (against the tests as they are now);
+        # every other result stands. The mutated modules must not have changed since.
+        survivors = [n for s in _scores(stage, area).values() for n in s.survivors]
+        print(f"running the {len(survivors)} survivors of the previous run again", flush=True)
+        command += survivors
+    else:
+        command += list(area.only)
+    if not again or survivors:
+        with open(stage / "mutmut.log", "a" if again else "w") as log:
+            subprocess.run(command, cwd=stage, env=env, stdout=log, stderr=subprocess.STDOUT)
     minutes = (time.monotonic() - started) / 60
     scores = _scores(stage, area)
     if not scores:
@@ -260,6 +274,8 @@ def run(area: Area, children: int, out: list[str]) -> bool:
 
 def main(argv: list[str]) -> int:
     names = set(argv)
+    again = "--again" in names
+    names.discard("--again")
     unknown = names - {a.name for a in AREAS}
     if unknown:
         print(f"unknown area(s): {', '.join(sorted(unknown))}; areas: "
@@ -272,7 +288,7 @@ def main(argv: list[str]) -> int:
     for area in AREAS:
         if names and area.name not in names:
             continue
-        ok = run(area, children, report) and ok
+        ok = run(area, children, report, again) and ok
     (WORK / "report.md").write_text("\n".join(report) + "\n")
     print(f"\nReport: {WORK / 'report.md'}")
     return 0 if ok else 1
