@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scoring.delivery import DeliveryData
-from scoring.engine import ENGINE_VERSION, inputs_hash, score_assessment
+from scoring.engine import ENGINE_VERSION, _source_fingerprint, inputs_hash, score_assessment
 from scoring.errors import ScoringInputError
 from scoring.evidence import EvidenceFinding
 from scoring.recommendations import load_catalogue_text
@@ -291,6 +291,15 @@ def test_inputs_hash_ignores_row_order_and_notices_a_changed_answer() -> None:
     assert inputs_hash(rubric=RUBRIC, answers=answers, review_overrides={"reviewers": 3}) != first
     assert first != inputs_hash(rubric=tiny_rubric(), answers=answers)
     assert ENGINE_VERSION.startswith("1.1+")
+
+
+def test_the_engine_version_is_the_fingerprint_of_the_engines_files_now() -> None:
+    # Stored results are keyed by ENGINE_VERSION (fixed at import): computing the fingerprint
+    # again from the same files gives the same ten hex digits, so any change to how it is
+    # computed, or to the files it reads, shows as a changed version.
+    fingerprint = _source_fingerprint()
+    assert f"1.1+{fingerprint}" == ENGINE_VERSION
+    assert len(fingerprint) == 10 and int(fingerprint, 16) >= 0
 
 
 def test_inputs_hash_canonicalises_equivalent_values() -> None:
