@@ -37,6 +37,10 @@ TREE = (
 KILLED = {1, 3, 24, 36, -24, 152, 255, 37}  # killed, timeout (a mutant that hangs is caught)
 SKIPPED = {34, 2, None}
 NOT_BROWSER = ["-m", "not browser and not worker"]
+# Property tests (hypothesis) try at most this many examples per mutant, the same ones for every
+# mutant (tests/conftest.py): they ran 110 of the scoring tests' 170 seconds, which every
+# surviving mutant of the score functions paid again. MUTATE_EXAMPLES=0 keeps their own counts.
+EXAMPLES = int(os.environ.get("MUTATE_EXAMPLES", "10"))
 # MUTATE_SAMPLE=3 runs one mutant in ten (those numbered 3, 13, 23, ...), =37 two in ten;
 # empty (the default) runs every mutant. The score of a sample is printed with its 95% range.
 SAMPLE = "".join(sorted(set(os.environ.get("MUTATE_SAMPLE", "")) & set("0123456789")))
@@ -185,6 +189,7 @@ def _environment(stage: Path, area: Area) -> dict[str, str]:
         "OPREADY_VAR_DIR": str(stage / "var"),
         "MEDIA_ROOT": str(stage / "var" / "media"),
         "OPREADY_CELERY_QUEUE": f"opready-mutate-{area.name}",
+        "OPREADY_MUTATE_EXAMPLES": str(EXAMPLES),
     }
     if area.database:
         template = stage / "var" / "template.sqlite3"
