@@ -121,3 +121,16 @@ def test_a_read_only_member_is_told_their_role_is_read_only(assessment: Any) -> 
     with pytest.raises(PermissionDenied) as caught:
         access.get_org_for_user(request, str(assessment.organisation_id), write=True)
     assert str(caught.value) == "Your role in this organisation is read-only."
+
+
+def test_one_browser_keeps_every_survey_it_opened(assessment: Any) -> None:
+    # Two colleagues on one shared machine, or one person with two personal links.
+    first, _ = invite(assessment, name="Kim")
+    second, _ = invite(assessment, name="Sam")
+    request = RequestFactory().get("/")
+    request.session = {}  # type: ignore[assignment]
+    access.remember_respondent(request, first)
+    access.remember_respondent(request, second)
+    assert access.get_respondent_for_session(request, first.pk) == first
+    assert access.get_respondent_for_session(request, second.pk) == second
+    assert access.session_has_respondent(request, str(first.pk))
