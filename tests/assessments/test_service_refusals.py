@@ -134,3 +134,57 @@ def test_one_browser_keeps_every_survey_it_opened(assessment: Any) -> None:
     assert access.get_respondent_for_session(request, first.pk) == first
     assert access.get_respondent_for_session(request, second.pk) == second
     assert access.session_has_respondent(request, str(first.pk))
+
+
+def test_a_posted_page_names_each_bad_answer_and_keeps_comments_as_typed(
+    assessment: Any,
+) -> None:
+    respondent, _ = invite(assessment, role="engineering")
+    questions = [q for q in assessment.rubric.questions if "engineering" in q.audience]
+    first, second = questions[0].id, questions[1].id
+    with pytest.raises(services.PageInputError) as caught:
+        services.answers_save_page(
+            respondent=respondent, posted={first: ("7", ""), "nope.q": ("3", "")}, seq=1
+        )
+    assert caught.value.errors == {
+        first: 'Choose one of the five levels, "Don\'t know" or "Not applicable".',
+        "nope.q": "That question is not part of this assessment.",
+    }
+    assert str(caught.value) == "2 answers need your attention."
+
+    services.answers_save_page(
+        respondent=respondent, posted={first: ("", "line one\r\nline two")}, seq=1, now=NOW
+    )
+    stored = respondent.answers.get(question_id=first)
+    assert (stored.choice, stored.comment) == (Answer.Choice.NONE, "line one\nline two")
+    respondent.refresh_from_db()
+    assert respondent.last_answer_at == NOW
+
+    # An answer changed since the page was rendered (a later seq) is kept and reported.
+    services.answers_save_page(respondent=respondent, posted={second: ("3", "")}, seq=5)
+    conflicts = services.answers_save_page(
+        respondent=respondent, posted={second: ("4", ""), first: ("2", "")}, seq=2
+    )
+    assert conflicts == [second]
+    assert respondent.answers.get(question_id=second).level == 3
+    assert respondent.answers.get(question_id=first).level == 2
+
+
+def test_answers_after_submitting_are_refused_with_the_reason(assessment: Any) -> None:
+    respondent, _ = invite(assessment, role="engineering")
+    question = next(q for q in assessment.rubric.questions if "engineering" in q.audience)
+    services.answers_save_page(respondent=respondent, posted={question.id: ("3", "")}, seq=1)
+    assert services.respondent_submit(respondent=respondent)
+    with pytest.raises(services.SurveyClosedError) as caught:
+        services.answers_save_page(respondent=respondent, posted={question.id: ("4", "")}, seq=2)
+    assert str(caught.value) == "You have already submitted your answers; they can't be changed."
+
+
+def test_an_anonymous_assessment_cannot_promise_named_exports() -> None:
+    org = make_org("Anon")
+    with pytest.raises(ValueError):
+        make_assessment(org, anonymous=True, export_named_answers=True)
+    named = make_assessment(org, export_named_answers=True)
+    anonymous = make_assessment(org, anonymous=True)
+    assert (named.export_named_answers, named.anonymous) == (True, False)
+    assert (anonymous.export_named_answers, anonymous.anonymous) == (False, True)
