@@ -209,13 +209,28 @@ def _environment(stage: Path, area: Area) -> dict[str, str]:
     return env
 
 
-def _scores(stage: Path, area: Area) -> dict[str, Score]:
+def _codes(stage: Path) -> dict[str, int | None]:
+    """Every mutant's last exit code, by name."""
+    codes: dict[str, int | None] = {}
+    for meta in (stage / "mutants").rglob("*.py.meta"):
+        codes |= json.loads(meta.read_text())["exit_code_by_key"]
+    return codes
+
+
+def _scores(
+    stage: Path, area: Area, earlier: dict[str, int | None] | None = None
+) -> dict[str, Score]:
+    """Scores per module; with `earlier`, a mutant that has no result now keeps its earlier one
+    (mutmut forgets every result when an area's test list changes, and --again reruns only
+    the survivors)."""
     scores: dict[str, Score] = {}
     for meta in sorted((stage / "mutants").rglob("*.py.meta")):
         module = str(meta.relative_to(stage / "mutants"))[: -len(".meta")]
         if not any(fnmatch.fnmatch(module, pattern) for pattern in area.modules):
             continue
         codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if earlier:
+            codes = {n: c if c is not None else earlier.get(n) for n, c in codes.items()}
         score = Score()
         for name, code in sorted(codes.items()):
             if area.only and not any(fnmatch.fnmatchcase(name, g) for g in area.only):
@@ -266,9 +281,11 @@ def run(
     started = time.monotonic()
     command = ["nice", "-n", "10", str(VENV / "mutmut"), "run", "--max-children", str(children)]
     survivors: list[str] = []
+    earlier: dict[str, int | None] = {}
     if again:
         # Only the previous run's survivors run again (against the tests as they are now);
         # every other result stands. The mutated modules must not have changed since.
+        earlier = _codes(stage)
         survivors = [n for s in _scores(stage, area).values() for n in s.survivors]
         print(f"running the {len(survivors)} survivors of the previous run again", flush=True)
         command += survivors
@@ -283,7 +300,7 @@ def run(
         with open(stage / "mutmut.log", "a" if again or reuse else "w") as log:
             subprocess.run(command, cwd=stage, env=env, stdout=log, stderr=subprocess.STDOUT)
     minutes = (time.monotonic() - started) / 60
-    scores = _scores(stage, area)
+    scores = _scores(stage, area, earlier)
     if not scores:
         print(f"mutmut produced no results; see {stage / 'mutmut.log'}")
         out.append(f"## {area.name}\n\nno results (see var/mutate/{area.name}/mutmut.log)\n")
