@@ -188,3 +188,53 @@ def test_an_anonymous_assessment_cannot_promise_named_exports() -> None:
     anonymous = make_assessment(org, anonymous=True)
     assert (named.export_named_answers, named.anonymous) == (True, False)
     assert (anonymous.export_named_answers, anonymous.anonymous) == (False, True)
+
+
+def test_one_browser_keeps_each_workshop_it_joined_and_only_as_whom_it_joined(
+    assessment: Any,
+) -> None:
+    from assessments.workshops import services as workshops
+
+    def run(title: str) -> Any:
+        return workshops.workshop_create(
+            assessment=assessment, title=title, minutes_per_capability=5, created_by=None
+        )
+
+    first, second = run("Morning"), run("Afternoon")
+    kim = workshops.participant_join(workshop=first, role="engineering", display_name="Kim")
+    sam = workshops.participant_join(workshop=second, role="product", display_name="Sam")
+    request = RequestFactory().get("/")
+    request.session = {}  # type: ignore[assignment]
+    assert access.participant_in_session(request, first.pk) is None
+    access.remember_participant(request, kim)
+    access.remember_participant(request, sam)
+    assert access.participant_in_session(request, first.pk) == str(kim.pk)
+    assert access.participant_in_session(request, second.pk) == str(sam.pk)
+    assert access.get_participant_for_session(request, kim.pk) == kim
+    # A session whose note points a participant at another workshop is not let in as them.
+    request.session[access.SESSION_PARTICIPANTS][str(kim.pk)] = str(second.pk)
+    with pytest.raises(access.NotAParticipant):
+        access.get_participant_for_session(request, kim.pk)
+
+
+def test_a_read_only_member_is_told_who_runs_workshops(assessment: Any) -> None:
+    reader = make_user("reader")
+    add_member(reader, assessment.organisation, "member")
+    request = RequestFactory().get("/")
+    request.user = reader
+    with pytest.raises(PermissionDenied) as caught:
+        access.get_workshop_for_user(request, assessment.pk, assessment.pk)
+    assert str(caught.value) == "Workshops are run by the organisation's owners and facilitators."
+
+
+def test_a_question_for_another_role_is_refused_with_the_reason(assessment: Any) -> None:
+    respondent, _ = invite(assessment, role="engineering")
+    other = next(q for q in assessment.rubric.questions if "engineering" not in q.audience)
+    with pytest.raises(services.SurveyInputError) as caught:
+        services.parse_answer(respondent=respondent, question_id=other.id, value="3", comment="")
+    assert str(caught.value) == "That question is not part of your survey."
+    blank_question = next(q for q in assessment.rubric.questions if "engineering" in q.audience)
+    parsed = services.parse_answer(
+        respondent=respondent, question_id=blank_question.id, value="", comment=" note "
+    )
+    assert (parsed.choice, parsed.comment) == (Answer.Choice.NONE, "note")
