@@ -238,3 +238,21 @@ def test_a_question_for_another_role_is_refused_with_the_reason(assessment: Any)
         respondent=respondent, question_id=blank_question.id, value="", comment=" note "
     )
     assert (parsed.choice, parsed.comment) == (Answer.Choice.NONE, "note")
+
+
+def test_a_write_read_before_a_newer_one_does_not_overwrite_it(assessment: Any) -> None:
+    # The deterministic twin of the race the row lock prevents: the row was read at seq 1,
+    # then another request wrote seq 5 before this write of seq 2 reached the database
+    # (possible where the database has no row locks). The conditional UPDATE must refuse.
+    respondent, _ = invite(assessment, role="engineering")
+    question = next(q for q in assessment.rubric.questions if "engineering" in q.audience)
+    services.answers_save_page(respondent=respondent, posted={question.id: ("1", "")}, seq=1)
+    read_early = respondent.answers.get(question_id=question.id)
+    services.answers_save_page(respondent=respondent, posted={question.id: ("5", "")}, seq=5)
+    parsed = services.parse_answer(
+        respondent=respondent, question_id=question.id, value="2", comment=""
+    )
+    outcome = services._store(respondent, question.id, parsed, 2, NOW, read_early)
+    assert outcome.stale
+    stored = respondent.answers.get(question_id=question.id)
+    assert (stored.level, stored.seq) == (5, 5)
