@@ -276,6 +276,7 @@ def run(
 ) -> bool:
     print(f"\n=== {area.name}: {', '.join(area.modules)} (target {area.target:.0f}%)", flush=True)
     again = again and (WORK / area.name / "mutants").is_dir()
+    reuse = reuse and (WORK / area.name / "mutants").is_dir()
     stage = _stage(area, again or reuse)
     env = _environment(stage, area)
     started = time.monotonic()
@@ -289,6 +290,20 @@ def run(
         survivors = [n for s in _scores(stage, area).values() for n in s.survivors]
         print(f"running the {len(survivors)} survivors of the previous run again", flush=True)
         command += survivors
+    elif reuse:
+        # Only the mutants (of the sample, if sampling) that have no result yet: a run that
+        # was stopped carries on where it stopped; every result it has stands.
+        earlier = _codes(stage)
+        pending = [
+            n
+            for n, code in sorted(earlier.items())
+            if code is None
+            and (not SAMPLE or n[-1] in SAMPLE)
+            and (not area.only or any(fnmatch.fnmatchcase(n, g) for g in area.only))
+        ]
+        print(f"running the {len(pending)} mutants without a result", flush=True)
+        command += pending
+        survivors = pending
     elif SAMPLE:
         # A systematic sample: the mutants whose number (mutmut numbers each function's
         # mutants 1, 2, 3, ...) ends in one of these digits, in every function of the area.
@@ -296,7 +311,7 @@ def run(
         command += [f"{g}__mutmut_*{d}" for g in globs for d in SAMPLE]
     else:
         command += list(area.only)
-    if not again or survivors:
+    if not (again or reuse) or survivors:
         with open(stage / "mutmut.log", "a" if again or reuse else "w") as log:
             subprocess.run(command, cwd=stage, env=env, stdout=log, stderr=subprocess.STDOUT)
     minutes = (time.monotonic() - started) / 60
