@@ -126,6 +126,18 @@ def test_every_field_and_every_condition_is_read_exactly() -> None:
             ],
         ),
         (
+            "[{nope: 1}, {no_data: 1}]",
+            [
+                (
+                    "[0].nope",
+                    "unknown condition; use one of answer_at_most, capability_below,"
+                    " contradiction, dimension_below, fact_at_least, fact_at_most, no_data,"
+                    " review_saturates_below",
+                ),
+                ("[1].no_data", "must be true"),
+            ],
+        ),
+        (
             "[{capability_below: 0}, {review_saturates_below: x}, {capability_below: 1},"
             " {capability_below: 6}, {review_saturates_below: 0.5}]",
             [

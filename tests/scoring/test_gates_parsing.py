@@ -363,3 +363,49 @@ def test_a_gates_file_that_cannot_be_read_is_named_in_the_refusal(tmp_path: Path
         encoding="utf-8",
     )
     assert [g.title for g in load_gates(utf8, RUBRIC)] == ["Ä", "B"]
+
+
+def test_each_kind_of_check_reports_what_it_read_and_what_it_needed() -> None:
+    from scoring.autonomy import GateInputs, RequirementCheck, evaluate
+
+    question = "rev.review-integrity.independent"
+    fact = "fact.months-at-current-autonomy"
+    gates = load_gates_text(
+        f"{HEAD}  - id: b\n    title: B\n"
+        f"    requires_answers: {{{question}: 3}}\n"
+        "    requires_evidence: {rev.policy-ownership: [github.branch-protection, det.two]}\n"
+        "    requires_review_headroom: {capability: rev.flow-capacity, max_utilisation: 0.8}\n"
+        f"    requires_track_record: {{capability: dep.ai-governance, fact: {fact}, at_least: 6}}\n",
+        RUBRIC,
+    )
+    inputs = GateInputs(
+        answers={question: 3.5},
+        evidence={"github.branch-protection": "found", "det.two": "absent"},
+        review_utilisation=0.5,
+        facts={fact: 7},
+    )
+    autonomy = evaluate(gates=gates, levels={}, inputs=inputs)
+    assert autonomy is not None
+    capability = RUBRIC.question(question).capability_id
+    assert autonomy.steps[1].checks == (
+        RequirementCheck(
+            capability, 3, 3, 3, True, False, "answer", question,
+            f"answers to \u201c{question}\u201d at level 3", 3.5,
+        ),
+        RequirementCheck(
+            "rev.policy-ownership", 0, None, None, True, False, "evidence",
+            "github.branch-protection", "scan evidence github.branch-protection found", 1.0,
+        ),
+        RequirementCheck(
+            "rev.policy-ownership", 0, None, None, False, False, "evidence", "det.two",
+            "scan evidence det.two found (absent)", 0.0,
+        ),
+        RequirementCheck(
+            "rev.flow-capacity", 0, None, None, True, False, "review", "",
+            "review utilisation at the planned agent volume at most 80% (now 50%)", 0.5,
+        ),
+        RequirementCheck(
+            "dep.ai-governance", 0, None, None, True, False, "track-record", fact,
+            f"\u201c{fact}\u201d at least 6 (now 7)", 7,
+        ),
+    )  # fmt: skip
