@@ -313,3 +313,35 @@ def test_the_evidence_points_at_the_latest_deployments_and_slowest_restores() ->
     assert evidence.latest_deployments == ("d7-0", "d6-0", "d5-0", "d4-0", "d3-0")
     # Slowest first; equal times by incident id.
     assert evidence.slowest_restores == ("i1", "i0", "i2", "i3")
+
+
+def test_only_production_deployments_count_when_the_export_names_environments() -> None:
+    data = _data([0, 1, 2, 3])
+    places = {"d0-0": "Production", "d1-0": " prod ", "d2-0": "staging", "d3-0": None}
+    named = DeliveryData(
+        data.deployments.assign(environment=data.deployments["id"].map(places)),
+        data.changes,
+        data.incidents,
+    )
+    metrics = compute(named, now=START + timedelta(days=10))
+    assert metrics is not None
+    # Production, prod and the row that names no environment count; staging does not.
+    assert metrics.deployments == 3
+    assert metrics.excluded_deployments == 1
+    assert metrics.environments == ("live", "prd", "prod", "production")
+    assert (
+        "Production deployments only (environment live, prd, prod, production): "
+        "1 deployment(s) to staging left out."
+    ) in metrics.notes
+    unnamed = compute(data, now=START + timedelta(days=10))
+    assert unnamed is not None
+    assert (unnamed.deployments, unnamed.excluded_deployments, unnamed.environments) == (4, 0, ())
+
+
+def test_an_incident_export_without_incidents_means_no_failures() -> None:
+    data = _data([0, 1, 2, 3])
+    empty = DeliveryData(data.deployments, data.changes, data.incidents.iloc[0:0])
+    metrics = compute(empty, now=START + timedelta(days=10))
+    assert metrics is not None
+    assert metrics.change_failure_rate == 0.0
+    assert metrics.recovery_hours is None
