@@ -330,6 +330,28 @@ def test_inputs_hash_covers_evidence_delivery_day_and_a_custom_catalogue() -> No
     assert inputs_hash(rubric=RUBRIC, answers=answers, recommendations=catalogue) != base
 
 
+def test_inputs_hash_ignores_the_column_order_of_delivery_exports() -> None:
+    # The same export saved by another tool lists its columns in another order: same result.
+    answers = frame(_answers())
+    rows = [
+        {"id": "d1", "time": NOW, "status": "success", "shas": ["a"]},
+        {"id": "d2", "time": NOW, "status": "failure", "shas": ["b"]},
+    ]
+    deployments = pd.DataFrame(rows)
+    reordered = deployments[list(reversed(deployments.columns))]
+    first = inputs_hash(rubric=RUBRIC, answers=answers, delivery=DeliveryData(deployments))
+    again = inputs_hash(rubric=RUBRIC, answers=answers, delivery=DeliveryData(reordered))
+    assert first == again
+    changed = deployments.assign(status=["success", "success"])
+    assert inputs_hash(rubric=RUBRIC, answers=answers, delivery=DeliveryData(changed)) != first
+
+
+def test_answers_without_the_expected_columns_are_refused_by_name() -> None:
+    with pytest.raises(ScoringInputError) as caught:
+        inputs_hash(rubric=RUBRIC, answers=frame(_answers()).drop(columns=["role", "number"]))
+    assert caught.value.problems == ("answers lack the column(s): role, number",)
+
+
 CUSTOM_CATALOGUE = """recommendations:
   - id: rec.custom
     title: Custom
