@@ -285,3 +285,12 @@ def test_an_unreadable_catalogue_file_is_named(tmp_path: Path) -> None:
     ((issue),) = caught.value.issues
     assert (issue.file, issue.path) == (str(missing), "")
     assert issue.message.startswith("cannot read the file: ") and "nope.yaml" in issue.message
+
+
+def test_a_catalogue_with_a_character_yaml_refuses_is_refused_without_a_place() -> None:
+    # The reader's error carries no line and column: the refusal still names the file.
+    with pytest.raises(RubricError) as caught:
+        load_catalogue_text("recommendations: \x07\n", RUBRIC, "c.yaml")
+    ((issue),) = caught.value.issues
+    assert (issue.file, issue.path) == ("c.yaml", "")
+    assert issue.message.startswith("invalid YAML: unacceptable character #x0007")
