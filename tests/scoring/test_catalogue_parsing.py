@@ -276,6 +276,7 @@ def test_a_catalogue_that_is_not_one_is_refused(text: str, expected: tuple[str, 
     assert issue.message.startswith(expected[1])
     if expected[1] == "invalid YAML: ":
         assert "expected ',' or '}'" in issue.message  # the parser's own words, not the repr
+        assert "line" not in issue.message  # the place is the issue's path, said once
 
 
 def test_an_unreadable_catalogue_file_is_named(tmp_path: Path) -> None:
