@@ -736,3 +736,18 @@ def test_authoring_problems_name_each_broken_rule_at_its_edge() -> None:
         "questions[a.x.q3].levels.2: repeats level 1: 'reviews are done weekly'",
         "capabilities[a.x].crosswalk: map to a framework",
     ]
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [("{a: 1}", "a mapping"), ("[a]", "a list"), ("true", "true/false"), ("3", "int")],
+)
+def test_a_value_of_the_wrong_kind_is_named_in_plain_words(title: str, kind: str) -> None:
+    from tests.scoring.helpers import tiny_rubric_text
+
+    text = tiny_rubric_text().replace("title: Tiny", f"title: {title}")
+    with pytest.raises(RubricError) as caught:
+        load_rubric_text(text, source="tiny-1.yaml")
+    assert [(i.path, i.message) for i in caught.value.issues] == [
+        ("title", f"must be text, not {kind}")
+    ]
