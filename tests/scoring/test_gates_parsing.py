@@ -409,3 +409,12 @@ def test_each_kind_of_check_reports_what_it_read_and_what_it_needed() -> None:
             f"\u201c{fact}\u201d at least 6 (now 7)", 7,
         ),
     )  # fmt: skip
+
+
+def test_unknown_keys_of_any_type_are_each_named() -> None:
+    with pytest.raises(RubricError) as caught:
+        load_gates_text(f"{HEAD}  - {{id: b, title: B, 7: x, colour: red}}\n", RUBRIC)
+    assert [(i.path, i.message) for i in caught.value.issues] == [
+        ("gates[1].7", "unknown key"),
+        ("gates[1].colour", "unknown key"),
+    ]
