@@ -256,3 +256,11 @@ def test_a_write_read_before_a_newer_one_does_not_overwrite_it(assessment: Any) 
     assert outcome.stale
     stored = respondent.answers.get(question_id=question.id)
     assert (stored.level, stored.seq) == (5, 5)
+
+
+def test_a_fact_question_for_another_role_is_refused_with_the_reason(assessment: Any) -> None:
+    respondent, _ = invite(assessment, role="product")
+    fact = next(f for f in assessment.rubric.facts if "product" not in f.audience)
+    with pytest.raises(services.SurveyInputError) as caught:
+        services.parse_answer(respondent=respondent, question_id=fact.id, value="3", comment="")
+    assert str(caught.value) == "That question is not part of your survey."
