@@ -68,6 +68,24 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `make mutate` (scripts/mutate.py), property tests try at most
+    OPREADY_MUTATE_EXAMPLES examples, derandomised and without the example database, so every
+    mutant meets the same examples and a surviving mutant does not pay for hundreds."""
+    cap = int(os.environ.get("OPREADY_MUTATE_EXAMPLES") or 0)
+    if cap <= 0:
+        return
+    from hypothesis import settings as hypothesis_settings
+
+    for item in items:
+        test = getattr(item, "obj", None)
+        current = getattr(test, "_hypothesis_internal_use_settings", None)
+        if current is not None and current.max_examples > cap:
+            test._hypothesis_internal_use_settings = hypothesis_settings(  # type: ignore[union-attr]
+                current, max_examples=cap, derandomize=True, database=None
+            )
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under `make test` (and so in CI) a skipped test fails the run: nothing, browser tests
     included, may quietly not run."""

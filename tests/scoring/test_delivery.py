@@ -283,3 +283,65 @@ def test_weekly_points_count_deployments_made_at_any_time_of_day() -> None:
     weekly = {w.week: (w.deployments, w.median_lead_time_hours) for w in metrics.weekly}
     assert sum(n for n, _lead in weekly.values()) == 14  # every deployment in some week
     assert weekly["2026-11-22"] == (7, 10.0)
+
+
+def test_rework_rate_is_the_share_of_deployments_marked_rework() -> None:
+    data = _data([0, 1, 2, 3])
+    flags = {"d0-0": "yes", "d1-0": "no", "d2-0": "No", "d3-0": "true", "failed": ""}
+    with_rework = DeliveryData(
+        data.deployments.assign(rework=data.deployments["id"].map(flags)),
+        data.changes,
+        data.incidents,
+    )
+    metrics = compute(with_rework, now=START + timedelta(days=10))
+    assert metrics is not None and metrics.rework_rate == pytest.approx(2 / 4)
+    without = compute(data, now=START + timedelta(days=10))
+    assert without is not None and without.rework_rate is None
+    blank = DeliveryData(data.deployments.assign(rework=" "), data.changes, data.incidents)
+    unmarked = compute(blank, now=START + timedelta(days=10))
+    assert unmarked is not None and unmarked.rework_rate is None
+
+
+def test_the_evidence_points_at_the_latest_deployments_and_slowest_restores() -> None:
+    data = _data(
+        list(range(8)),
+        incidents=[("d0-0", 0, 5), ("d1-0", 1, 9), ("d2-0", 2, 5), ("d3-0", 3, 2)],
+    )
+    metrics = compute(data, now=START + timedelta(days=10))
+    assert metrics is not None
+    evidence = metrics.evidence
+    assert evidence.latest_deployments == ("d7-0", "d6-0", "d5-0", "d4-0", "d3-0")
+    # Slowest first; equal times by incident id.
+    assert evidence.slowest_restores == ("i1", "i0", "i2", "i3")
+
+
+def test_only_production_deployments_count_when_the_export_names_environments() -> None:
+    data = _data([0, 1, 2, 3])
+    places = {"d0-0": "Production", "d1-0": " prod ", "d2-0": "staging", "d3-0": None}
+    named = DeliveryData(
+        data.deployments.assign(environment=data.deployments["id"].map(places)),
+        data.changes,
+        data.incidents,
+    )
+    metrics = compute(named, now=START + timedelta(days=10))
+    assert metrics is not None
+    # Production, prod and the row that names no environment count; staging does not.
+    assert metrics.deployments == 3
+    assert metrics.excluded_deployments == 1
+    assert metrics.environments == ("live", "prd", "prod", "production")
+    assert (
+        "Production deployments only (environment live, prd, prod, production): "
+        "1 deployment(s) to staging left out."
+    ) in metrics.notes
+    unnamed = compute(data, now=START + timedelta(days=10))
+    assert unnamed is not None
+    assert (unnamed.deployments, unnamed.excluded_deployments, unnamed.environments) == (4, 0, ())
+
+
+def test_an_incident_export_without_incidents_means_no_failures() -> None:
+    data = _data([0, 1, 2, 3])
+    empty = DeliveryData(data.deployments, data.changes, data.incidents.iloc[0:0])
+    metrics = compute(empty, now=START + timedelta(days=10))
+    assert metrics is not None
+    assert metrics.change_failure_rate == 0.0
+    assert metrics.recovery_hours is None

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scoring.delivery import DeliveryData
-from scoring.engine import ENGINE_VERSION, inputs_hash, score_assessment
+from scoring.engine import ENGINE_VERSION, _source_fingerprint, inputs_hash, score_assessment
 from scoring.errors import ScoringInputError
 from scoring.evidence import EvidenceFinding
 from scoring.recommendations import load_catalogue_text
@@ -293,6 +293,15 @@ def test_inputs_hash_ignores_row_order_and_notices_a_changed_answer() -> None:
     assert ENGINE_VERSION.startswith("1.1+")
 
 
+def test_the_engine_version_is_the_fingerprint_of_the_engines_files_now() -> None:
+    # Stored results are keyed by ENGINE_VERSION (fixed at import): computing the fingerprint
+    # again from the same files gives the same ten hex digits, so any change to how it is
+    # computed, or to the files it reads, shows as a changed version.
+    fingerprint = _source_fingerprint()
+    assert f"1.1+{fingerprint}" == ENGINE_VERSION
+    assert len(fingerprint) == 10 and int(fingerprint, 16) >= 0
+
+
 def test_inputs_hash_canonicalises_equivalent_values() -> None:
     answers = frame(_answers())
     as_float = answers.astype({"level": "float64"})
@@ -319,6 +328,28 @@ def test_inputs_hash_covers_evidence_delivery_day_and_a_custom_catalogue() -> No
     assert today != inputs_hash(rubric=RUBRIC, answers=answers, delivery=delivery, now=tomorrow)
     catalogue = load_catalogue_text(CUSTOM_CATALOGUE, RUBRIC)
     assert inputs_hash(rubric=RUBRIC, answers=answers, recommendations=catalogue) != base
+
+
+def test_inputs_hash_ignores_the_column_order_of_delivery_exports() -> None:
+    # The same export saved by another tool lists its columns in another order: same result.
+    answers = frame(_answers())
+    rows = [
+        {"id": "d1", "time": NOW, "status": "success", "shas": ["a"]},
+        {"id": "d2", "time": NOW, "status": "failure", "shas": ["b"]},
+    ]
+    deployments = pd.DataFrame(rows)
+    reordered = deployments[list(reversed(deployments.columns))]
+    first = inputs_hash(rubric=RUBRIC, answers=answers, delivery=DeliveryData(deployments))
+    again = inputs_hash(rubric=RUBRIC, answers=answers, delivery=DeliveryData(reordered))
+    assert first == again
+    changed = deployments.assign(status=["success", "success"])
+    assert inputs_hash(rubric=RUBRIC, answers=answers, delivery=DeliveryData(changed)) != first
+
+
+def test_answers_without_the_expected_columns_are_refused_by_name() -> None:
+    with pytest.raises(ScoringInputError) as caught:
+        inputs_hash(rubric=RUBRIC, answers=frame(_answers()).drop(columns=["role", "number"]))
+    assert caught.value.problems == ("answers lack the column(s): role, number",)
 
 
 CUSTOM_CATALOGUE = """recommendations:

@@ -153,3 +153,30 @@ def test_the_curve_for_charts_rises_towards_the_wall() -> None:
     assert all(w is not None for w in waits)
     assert waits == sorted(waits)  # type: ignore[type-var]
     assert max(s.utilisation for s in p.curve) == pytest.approx(0.99)
+
+
+def test_no_load_never_waits() -> None:
+    assert erlang_c(3, 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "service_rate", "target"),
+    [(30.0, 4.0, 8.0), (30.0, 4.0, 0.5), (200.0, 3.0, 4.0), (5.0, 10.0, 1.0)],
+)
+def test_reviewers_needed_is_the_fewest_whose_wait_meets_the_target(
+    arrivals: float, service_rate: float, target: float
+) -> None:
+    from scoring.review_capacity import WORKING_HOURS_PER_WEEK, reviewers_needed
+
+    def wait_hours(servers: int) -> float:
+        load = arrivals / service_rate
+        weeks = erlang_c(servers, load) / (servers * service_rate - arrivals)
+        return weeks * WORKING_HOURS_PER_WEEK
+
+    stable = math.floor(arrivals / service_rate) + 1
+    expected = next(s for s in range(stable, 10_000) if wait_hours(s) <= target)
+    assert reviewers_needed(arrivals=arrivals, service_rate=service_rate, target_hours=target) == (
+        expected
+    )
+    if expected > stable:
+        assert wait_hours(expected - 1) > target

@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+import pytest
+
 from scoring.autonomy import get_gates
 from scoring.engine import score_assessment
 from scoring.evidence import EvidenceFinding
@@ -168,3 +170,27 @@ def test_every_item_carries_what_a_plan_needs_when_the_catalogue_gives_it() -> N
     assert first.first_30_days and first.done_when and first.owner_role
     assert first.effort_weeks is not None and first.raises_to == 3
     assert first.unblocks > 0 and first.gate_title
+
+
+@pytest.mark.parametrize(
+    ("impact", "effort", "rank", "urgent", "enabler", "bucket"),
+    [
+        (3, 2, 2, False, False, 1),  # value exactly 1.5: Next
+        (2, 2, 2, False, False, 2),  # value 1, the highest below 1.5: Later
+        (2, 1, 5, False, False, 1),  # value 2, far from any gate: Next
+        (1, 3, 1, False, False, 1),  # the gate after the next: Next whatever its value
+        (1, 3, 0, False, False, 0),  # the next gate: Now
+        (1, 3, 4, True, False, 0),  # urgent: Now
+        (3, 1, 1, False, True, 2),  # an enabler starts in Later
+        (3, 1, 0, False, True, 0),  # ... unless it serves the next gate
+    ],
+)
+def test_the_gate_ordering_base_bucket_at_each_edge(
+    impact: int, effort: int, rank: int, urgent: bool, enabler: bool, bucket: int
+) -> None:
+    from scoring.recommendations import Recommendation
+    from scoring.roadmap import Triggered, _gates_bucket
+
+    rec = Recommendation("r", "R", "rev.policy-ownership", (), "", (), impact, effort, ())
+    item = Triggered(rec, (), urgent, enabler)
+    assert _gates_bucket(item, rank) == bucket

@@ -708,3 +708,45 @@ def test_released_rubric_files_never_change() -> None:
             f"{name} was released and assessments pin it: never edit it in place. Copy it to "
             "the next version instead (docs/rubric.md, 'Versions are immutable')."
         )
+
+
+def test_authoring_problems_name_each_broken_rule_at_its_edge() -> None:
+    from scoring.rubric import authoring_problems
+    from tests.scoring.helpers import ALL, LEVELS, tiny_rubric_text
+
+    text = tiny_rubric_text({"a": {"a.x": 4}})
+    text = text.replace("text: Question 1 on a.x?", "text: Is it one? Or two?")
+    text = text.replace("text: Question 2 on a.x?", "text: Question two has no mark")
+    # A clause of four words repeated (in other letter case, after a short clause) is flagged;
+    # a repeated clause of three words is not.
+    repeated = (
+        "{1: Reviews are done weekly. Few, 2: And more; reviews ARE done weekly.,"
+        " 3: Three words here. x, 4: three words here., 5: Five.}"
+    )
+    text = text.replace(
+        f"text: Question 3 on a.x?\n            audience: {ALL}\n            levels: {LEVELS}",
+        f"text: Question 3 on a.x?\n            audience: {ALL}\n            levels: {repeated}",
+    )
+    assert repeated in text
+    problems = authoring_problems(load_rubric_text(text, source="tiny-1.yaml"))
+    assert problems == [
+        "questions[a.x.q1].text: ask exactly one question, ending in '?'",
+        "questions[a.x.q2].text: ask exactly one question, ending in '?'",
+        "questions[a.x.q3].levels.2: repeats level 1: 'reviews are done weekly'",
+        "capabilities[a.x].crosswalk: map to a framework",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [("{a: 1}", "a mapping"), ("[a]", "a list"), ("true", "true/false"), ("3", "int")],
+)
+def test_a_value_of_the_wrong_kind_is_named_in_plain_words(title: str, kind: str) -> None:
+    from tests.scoring.helpers import tiny_rubric_text
+
+    text = tiny_rubric_text().replace("title: Tiny", f"title: {title}")
+    with pytest.raises(RubricError) as caught:
+        load_rubric_text(text, source="tiny-1.yaml")
+    assert [(i.path, i.message) for i in caught.value.issues] == [
+        ("title", f"must be text, not {kind}")
+    ]

@@ -132,3 +132,33 @@ def test_result_round_trips_with_workshop_records() -> None:
     assert type(result).from_dict(data).to_dict() == data
     assert data["room"]["participants"] == 3
     assert data["room"]["sessions"] == ["2026-06-01"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "agreement", "confidence"),
+    [
+        # One level vote: agreement cannot be measured (0.5); 0.4 x 1/5 + 0.3 x 1 + 0.3 x 0.5.
+        ([("engineering", 3)], None, 0.53),
+        # Two votes are the fewest that measure agreement: two alike agree fully.
+        ([("engineering", 3)] * 2, 1.0, 0.4 * 0.4 + 0.3 + 0.3),
+        # 2 and 4 (variance 1 of the uniform 2) with a don't know: 0.16 + 0.3 x 2/3 + 0.15.
+        ([("engineering", 2), ("engineering", 4), ("engineering", None)], 0.5, 0.51),
+        # Ten voters as one: the count term stops at five voters.
+        ([("engineering", 3)] * 10, 1.0, 1.0),
+        # Only don't knows: nothing to be confident in.
+        ([("engineering", None)], None, 0.0),
+    ],
+)
+def test_room_confidence_is_the_surveys_formula_at_each_term(
+    spec: list[tuple[str, int | None]], agreement: float | None, confidence: float
+) -> None:
+    distribution = room_distribution(_votes(spec))
+    assert distribution.agreement == (None if agreement is None else pytest.approx(agreement))
+    assert room_confidence(distribution) == pytest.approx(confidence)
+
+
+def test_room_distribution_reports_the_quartiles_of_the_level_votes() -> None:
+    spread = room_distribution(_votes([("engineering", level) for level in (1, 2, 3, 4, 5)]))
+    assert (spread.q1, spread.median, spread.q3) == (2.0, 3.0, 4.0)
+    assert spread.agreement == 0.0  # as spread as the uniform distribution
+    assert (spread.voters, spread.level_voters) == (5, 5)
