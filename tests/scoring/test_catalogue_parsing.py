@@ -34,6 +34,13 @@ def _entry(rid: str = "a.one", **fields: str) -> str:
         "steps": STEPS,
         "impact": "2",
         "effort": "1",
+        # Version 2 requires the planning fields; each test overrides what it checks.
+        "first_30_days": "Started.",
+        "done_when": "Done.",
+        "owner_role": "Platform lead",
+        "effort_weeks": "1",
+        "raises_to": "3",
+        "unlocks": "pull-requests-with-review",
     }
     base.update(fields)
     lines = [f"    {key}: {value}" for key, value in base.items() if value != "-"]
@@ -101,10 +108,15 @@ def test_every_field_and_every_condition_is_read_exactly() -> None:
         owner_role="Head of platform",
         effort_weeks=0.5,
         raises_to=3,
+        unlocks="pull-requests-with-review",
     )
     base = catalogue.items["a.base"]
-    assert (base.first_30_days, base.done_when, base.owner_role) == ("", "", "")
-    assert (base.effort_weeks, base.raises_to, base.prerequisites) == (None, None, ())
+    assert (base.first_30_days, base.done_when, base.owner_role) == (
+        "Started.",
+        "Done.",
+        "Platform lead",
+    )
+    assert (base.effort_weeks, base.raises_to, base.prerequisites) == (1, 3, ())
     assert _load(_entry()).ordering == "value"
 
 
@@ -218,7 +230,10 @@ def test_the_lowest_values_a_fact_condition_may_name_are_accepted() -> None:
         ({"title": "' '", "why": "-"}, [("", "missing required key 'why'"), (".title", "must be non-empty text"), (".why", "must be non-empty text")]),
         ({"owner_role": "' '"}, [(".owner_role", "must be non-empty text when given")]),
         ({"prerequisites": "a.one"}, [(".prerequisites", "must be a list of recommendation ids")]),
-        ({"capability": "nope"}, [(".capability", "unknown capability 'nope'")]),
+        (
+            {"capability": "nope", "unlocks": "none"},
+            [(".capability", "unknown capability 'nope'")],
+        ),
         ({"colour": "red"}, [(".colour", "unknown key")]),
     ],
 )  # fmt: skip

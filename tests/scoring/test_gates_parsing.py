@@ -394,11 +394,11 @@ def test_each_kind_of_check_reports_what_it_read_and_what_it_needed() -> None:
         ),
         RequirementCheck(
             "rev.policy-ownership", 0, None, None, True, False, "evidence",
-            "github.branch-protection", "scan evidence github.branch-protection found", 1.0,
+            "github.branch-protection", "a scan finds \u201cgithub.branch-protection\u201d", 1.0,
         ),
         RequirementCheck(
             "rev.policy-ownership", 0, None, None, False, False, "evidence", "det.two",
-            "scan evidence det.two found (absent)", 0.0,
+            "a scan finds \u201cdet.two\u201d (absent)", 0.0,
         ),
         RequirementCheck(
             "rev.flow-capacity", 0, None, None, True, False, "review", "",
