@@ -50,9 +50,9 @@ def _result_compute_with_faults(*, assessment: Any, **kwargs: Any) -> Any:
     return _real_result_compute(assessment=assessment, **kwargs)
 
 
-def _scan_with_faults(source: Any, *args: Any) -> Any:
-    _fault_point(source.label)
-    return _real_scan(source, *args)
+def _scan_with_faults(run: Any, *args: Any) -> Any:
+    _fault_point(run.source.label)
+    return _real_scan(run, *args)
 
 
 report_jobs.result_compute = _result_compute_with_faults  # type: ignore[assignment]
