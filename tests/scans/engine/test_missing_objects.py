@@ -16,6 +16,7 @@ import pytest
 
 from assessments.scans.engine import Limits, ScanError, scan_repository
 from assessments.scans.engine.gitrunner import GitRunner
+from assessments.scans.engine.model import ScanResult
 from assessments.scans.engine.sources import prepare_bare_copy
 from tests.scans.engine.gitbuild import RepoBuilder, day, git_env
 from tests.scans.engine.test_lab import CONFIG_PROGRAMS, HOOKS, _script
@@ -36,7 +37,7 @@ def _lose(repo: RepoBuilder, spec: str) -> str:
     return sha
 
 
-def _scan(source: Path, tmp_path: Path, window_days: int = 3650) -> object:
+def _scan(source: Path, tmp_path: Path, window_days: int = 3650) -> ScanResult:
     workdir = tmp_path / "job"
     workdir.mkdir()
     result = scan_repository(
@@ -61,7 +62,7 @@ def test_a_source_missing_one_blob_is_scanned_with_only_that_file_marked(
     repo.commit("Tune", files={"a/alerts.yml": ALERTS + "      - alert: Errors\n"}, when=day(20))
     _lose(repo, "HEAD:a/alerts.yml")
     result = _scan(repo.path, tmp_path, window_days)
-    status = {f.detector: (f.status, f.detail) for f in result.findings}  # type: ignore[attr-defined]
+    status = {f.detector: (f.status, f.detail) for f in result.findings}
     assert status["repo.sentry"][0] == "found"
     assert status["repo.structured-logging"][0] == "found"
     assert status["repo.kubernetes"][0] == "found"
@@ -69,7 +70,7 @@ def test_a_source_missing_one_blob_is_scanned_with_only_that_file_marked(
         "unknown",
         "Could not determine: a/alerts.yml: object missing from the source.",
     )
-    warnings = result.warnings  # type: ignore[attr-defined]
+    warnings = result.warnings
     assert "1 file(s) could not be read: a/alerts.yml (object missing from the source)." in (
         warnings
     )
@@ -77,9 +78,9 @@ def test_a_source_missing_one_blob_is_scanned_with_only_that_file_marked(
     assert "lacks the contents of 1 file version(s)" in lacking
     assert "At HEAD: a/alerts.yml;" in lacking
     assert "limit" not in " ".join(warnings)
-    assert result.partial is True  # type: ignore[attr-defined]
+    assert result.partial is True
     # History reads every commit, the one that changed the missing file included.
-    facts = result.facts  # type: ignore[attr-defined]
+    facts = result.facts
     assert facts["history"]["commits"] == (3 if window_days > 30 else 2)
     assert facts["repository"]["missing_blobs"] == 1
     assert facts["repository"]["missing_at_head"] == ["a/alerts.yml"]
@@ -89,8 +90,8 @@ def test_a_complete_source_is_copied_strictly(tmp_path: Path) -> None:
     repo = RepoBuilder(tmp_path / "src")
     repo.commit("Layout", files=FILES, when=day(1))
     result = _scan(repo.path, tmp_path)
-    assert result.facts["repository"]["missing_blobs"] == 0  # type: ignore[attr-defined]
-    assert not any("lacks" in w for w in result.warnings)  # type: ignore[attr-defined]
+    assert result.facts["repository"]["missing_blobs"] == 0
+    assert not any("lacks" in w for w in result.warnings)
 
 
 def test_a_partial_clone_is_scanned_and_nothing_is_fetched_for_it(tmp_path: Path) -> None:
@@ -111,13 +112,13 @@ def test_a_partial_clone_is_scanned_and_nothing_is_fetched_for_it(tmp_path: Path
     result = _scan(clone, tmp_path)
     after = sorted(p.name for p in (clone / ".git" / "objects").rglob("*"))
     assert before == after  # nothing was fetched into (or written to) the source
-    assert result.facts["repository"]["missing_blobs"] == 1  # type: ignore[attr-defined]
-    assert result.facts["history"]["commits"] == 2  # type: ignore[attr-defined]
+    assert result.facts["repository"]["missing_blobs"] == 1
+    assert result.facts["history"]["commits"] == 2
     assert (
         "1 file(s) could not be read: deploy/big.yaml (object missing from the source)."
-        in result.warnings  # type: ignore[attr-defined]
+        in result.warnings
     )
-    assert result.finding("repo.kubernetes").status == "found"  # type: ignore[attr-defined]
+    assert result.finding("repo.kubernetes").status == "found"
 
 
 def test_a_missing_tree_is_named_not_blamed_on_a_limit(tmp_path: Path) -> None:
@@ -200,7 +201,7 @@ def test_a_hostile_source_with_missing_blobs_runs_nothing_and_leaks_nothing(
     assert sorted(m.name for m in markers.iterdir()) == []
     (tmp_path / "again").mkdir()
     result = _scan(repo.path, tmp_path / "again")
-    assert result.facts["history"]["commits"] == 2  # type: ignore[attr-defined]
+    assert result.facts["history"]["commits"] == 2
     assert sorted(m.name for m in markers.iterdir()) == []
 
 
@@ -218,12 +219,12 @@ def test_a_blob_missing_only_outside_the_window_is_skipped_by_the_repair_fetch(
     repo.merge("topic", "Merge topic", when=day(25))
     lost = _lose(repo, "HEAD~1^:f.txt")
     result = _scan(repo.path, tmp_path, window_days=12)
-    facts = result.facts  # type: ignore[attr-defined]
+    facts = result.facts
     assert facts["repository"]["copied"] == "window"
     assert facts["repository"]["missing_blobs"] == 1
     assert facts["repository"]["missing_at_head"] == []
     assert facts["history"]["commits"] == 2  # the change and the merge, each diffed
-    (lacking,) = [w for w in result.warnings if "lacks the contents" in w]  # type: ignore[attr-defined]
+    (lacking,) = [w for w in result.warnings if "lacks the contents" in w]
     assert "None of them is at HEAD." in lacking
-    assert not any("could not be read:" in w for w in result.warnings)  # type: ignore[attr-defined]
-    assert lost not in " ".join(result.warnings)  # type: ignore[attr-defined]
+    assert not any("could not be read:" in w for w in result.warnings)
+    assert lost not in " ".join(result.warnings)
