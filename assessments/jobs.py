@@ -110,17 +110,22 @@ Job = TypeVar("Job", bound=BackgroundJob)
 # --- Who is running: host, process, and whether that process still exists ------------------
 
 
-def _process_start(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), so a recycled pid is not
-    mistaken for the process that owned a job. Empty where /proc is not available."""
+def _process_stat(pid: int) -> tuple[str, str]:
+    """The process's state letter and its start time in clock ticks since boot (Linux), so a
+    recycled pid is not mistaken for the process that owned a job and a killed process that
+    nobody has reaped yet (a zombie) counts as gone. Empty where /proc is not available."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             stat = handle.read().decode(errors="replace")
     except OSError:
-        return ""
+        return "", ""
     # The command name (field 2) is in parentheses and may contain spaces.
     fields = stat.rsplit(")", 1)[-1].split()
-    return fields[19] if len(fields) > 19 else ""
+    return (fields[0] if fields else ""), (fields[19] if len(fields) > 19 else "")
+
+
+def _process_start(pid: int) -> str:
+    return _process_stat(pid)[1]
 
 
 @cache
@@ -146,7 +151,10 @@ def _local_process_gone(owner: str) -> bool:
         return True
     except PermissionError:
         return False  # exists, belongs to someone else
-    return bool(started) and _process_start(pid) != started
+    state, start = _process_stat(pid)
+    # A pool process killed with its parent stays a zombie until init reaps it, which takes
+    # seconds on some machines: its job is orphaned all the same.
+    return state in {"Z", "X"} or (bool(started) and start != started)
 
 
 def _owner_dead(job: BackgroundJob, now: datetime) -> bool:
@@ -400,9 +408,11 @@ def job_models() -> dict[str, tuple[type[BackgroundJob], Callable[[Any], Callabl
     }
 
 
-def jobs_stuck(now: datetime | None = None) -> list[StuckJob]:
+def jobs_stuck(now: datetime | None = None, orphans_only: bool = False) -> list[StuckJob]:
     """Unfinished jobs that need sending again: queued ones whose message is old or was never
-    sent, and running ones whose owner died."""
+    sent, and running ones whose owner died. `orphans_only` leaves out queued jobs that were
+    sent and are merely waiting their turn behind a long queue (their message is most likely
+    still in the broker): what a running worker's periodic sweep wants."""
     now = now or timezone.now()
     out: list[StuckJob] = []
     for kind, (model, _sender) in job_models().items():
@@ -416,6 +426,9 @@ def jobs_stuck(now: datetime | None = None) -> list[StuckJob]:
         for job in unfinished:
             if not job_needs_sending(job, now):
                 continue
+            waiting = job.status == BackgroundJob.Status.QUEUED and job.enqueued_at is not None
+            if orphans_only and waiting:
+                continue
             if job.status == BackgroundJob.Status.QUEUED:
                 reason = "never sent" if job.enqueued_at is None else "not picked up"
             else:
@@ -424,12 +437,14 @@ def jobs_stuck(now: datetime | None = None) -> list[StuckJob]:
     return out
 
 
-def jobs_recover(now: datetime | None = None) -> int:
-    """Send every stuck job again; returns how many were sent. Run by each worker as it starts
-    and by `manage.py requeue_jobs`."""
+def jobs_recover(now: datetime | None = None, orphans_only: bool = False) -> int:
+    """Send every stuck job again; returns how many were sent. Run by each worker as it starts,
+    by each running worker every WORKER_HEARTBEAT_SECONDS (`orphans_only`: a worker restarted
+    sooner than JOB_STALE_SECONDS after a crash on another host finds its jobs still looking
+    alive at start-up) and by `manage.py requeue_jobs`."""
     sent = 0
     senders = job_models()
-    for stuck in jobs_stuck(now):
+    for stuck in jobs_stuck(now, orphans_only=orphans_only):
         _model, sender = senders[stuck.kind]
         if job_requeue_if_stuck(stuck.job, sender(stuck.job.pk)):
             logger.warning("Recovered %s job %s (%s)", stuck.kind, stuck.job.pk, stuck.reason)

@@ -2,7 +2,10 @@
 
 On start-up (in the worker's main process, after the pool has started) it recovers jobs left
 behind by dead workers (`jobs.jobs_recover`) and starts beating on its WorkerHeartbeat row; on
-shutdown it stops and removes the row.
+each beat it sweeps again for jobs orphaned since (a job whose worker died looks alive until its
+heartbeat is JOB_STALE_SECONDS old, which may be after this worker started; on another host,
+nothing else would notice until somebody opened its page). On shutdown it stops and removes
+the row.
 
 The heartbeat thread lives in the main process, which forks new pool processes whenever one
 dies. A database connection open in this thread at the moment of a fork would be inherited by
@@ -54,9 +57,27 @@ def _beat_once() -> None:
             connection.close()
 
 
+def _recover(orphans_only: bool) -> int:
+    from assessments.jobs import jobs_recover
+
+    with _beat_lock:
+        try:
+            recovered = jobs_recover(orphans_only=orphans_only)
+            if recovered:
+                logger.warning("Recovered %s job(s) left by stopped workers", recovered)
+            return recovered
+        except Exception:
+            logger.exception("Could not recover jobs")
+            return 0
+        finally:
+            connection.close()
+
+
 def _loop() -> None:
     while not _stop.wait(settings.WORKER_HEARTBEAT_SECONDS):
         _beat_once()
+        if not _stop.is_set():
+            _recover(orphans_only=True)
 
 
 def _install_fork_hooks() -> None:
@@ -74,19 +95,10 @@ def _install_fork_hooks() -> None:
 def worker_started(**_kwargs: Any) -> None:
     """celery.signals.worker_ready: recover orphaned jobs, then start the heartbeat."""
     global _thread
-    from assessments.jobs import jobs_recover
 
     _install_fork_hooks()
     _beat_once()
-    with _beat_lock:
-        try:
-            recovered = jobs_recover()
-            if recovered:
-                logger.warning("Recovered %s job(s) left by stopped workers", recovered)
-        except Exception:
-            logger.exception("Could not recover jobs at start-up")
-        finally:
-            connection.close()
+    _recover(orphans_only=False)
     _stop.clear()
     _thread = threading.Thread(target=_loop, name="opready-worker-heartbeat", daemon=True)
     _thread.start()

@@ -4,6 +4,7 @@ same rules against real workers and faults)."""
 from __future__ import annotations
 
 import subprocess
+import time
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -59,6 +60,71 @@ def test_a_job_whose_process_on_this_host_is_gone_is_taken_over_at_once(job: Rep
     )
     claim = job_claim(ReportJob, job.pk)
     assert claim.outcome is ClaimOutcome.CLAIMED and claim.attempt == 2
+
+
+def test_a_job_whose_process_was_killed_but_not_yet_reaped_is_taken_over_at_once(
+    job: ReportJob,
+) -> None:
+    """A pool process killed with its parent stays a zombie until init reaps it (seconds on
+    some machines); a worker restarted in that window must still see the job as orphaned."""
+    victim = subprocess.Popen(["sleep", "60"])
+    owner = f"{jobs._hostname()}:{victim.pid}:{jobs._process_start(victim.pid)}"
+    ReportJob.objects.filter(pk=job.pk).update(
+        status="running", attempts=1, heartbeat_at=timezone.now(), owner=owner
+    )
+    try:
+        assert job_claim(ReportJob, job.pk).outcome is ClaimOutcome.BUSY  # alive: left alone
+        victim.kill()
+        # Not waited for: the process is a zombie (its /proc entry and start time remain).
+        for _ in range(100):
+            if jobs._process_stat(victim.pid)[0] == "Z":
+                break
+            time.sleep(0.02)
+        assert jobs._process_stat(victim.pid)[0] == "Z"
+        claim = job_claim(ReportJob, job.pk)
+        assert claim.outcome is ClaimOutcome.CLAIMED and claim.attempt == 2
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_a_running_workers_sweep_sends_orphans_and_leaves_jobs_waiting_their_turn(
+    personas: Personas, settings: Any
+) -> None:
+    old = timezone.now() - timedelta(seconds=settings.JOB_REQUEUE_AFTER_SECONDS + 5)
+    stale = timezone.now() - timedelta(seconds=settings.JOB_STALE_SECONDS + 5)
+    waiting = ReportJob.objects.create(
+        assessment=personas.assessment_a, render_hash="a" * 64, enqueued_at=old
+    )
+    never_sent = ReportJob.objects.create(assessment=personas.assessment_a, render_hash="b" * 64)
+    orphan = ReportJob.objects.create(
+        assessment=personas.assessment_a,
+        render_hash="c" * 64,
+        status="running",
+        attempts=1,
+        heartbeat_at=stale,
+        enqueued_at=old,
+        owner="another-host:1:1",
+    )
+    alive = ReportJob.objects.create(
+        assessment=personas.assessment_a,
+        render_hash="d" * 64,
+        status="running",
+        attempts=1,
+        heartbeat_at=timezone.now(),
+        enqueued_at=old,
+        owner="another-host:2:2",
+    )
+    swept = {s.job.pk for s in jobs.jobs_stuck(orphans_only=True)}
+    assert swept == {never_sent.pk, orphan.pk}
+    # Start-up recovery and `requeue_jobs` also resend the queued job whose message is old.
+    assert {s.job.pk for s in jobs.jobs_stuck()} == {waiting.pk, never_sent.pk, orphan.pk}
+    assert jobs.jobs_recover(orphans_only=True) == 2
+    orphan.refresh_from_db()
+    waiting.refresh_from_db()
+    alive.refresh_from_db()
+    assert orphan.enqueued_at > old and waiting.enqueued_at == old and alive.enqueued_at == old
+    assert jobs.jobs_recover(orphans_only=True) == 0  # just sent: not again straight away
 
 
 def test_a_job_that_keeps_killing_its_worker_is_given_up_with_a_message(

@@ -29,12 +29,20 @@ from tests.scans.engine.gitbuild import RepoBuilder, day
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 
 
-def _finished(job: BackgroundJob, timeout: float = 120) -> Any:
+def _finished(job: BackgroundJob, timeout: float = 120, worker: Any = None) -> Any:
     def done() -> bool:
         job.refresh_from_db()
         return job.done
 
-    wait_for(done, timeout, f"{type(job).__name__} {job.pk} to finish", interval=0.2)
+    try:
+        wait_for(done, timeout, f"{type(job).__name__} {job.pk} to finish", interval=0.2)
+    except AssertionError as exc:
+        # What the worker said is what tells a missed recovery from a slow one.
+        said = worker.output()[-6000:] if worker is not None else ""
+        raise AssertionError(
+            f"{exc}; job: status={job.status} attempts={job.attempts} owner={job.owner} "
+            f"heartbeat_at={job.heartbeat_at} enqueued_at={job.enqueued_at}\n{said}"
+        ) from None
     return job
 
 
@@ -108,13 +116,34 @@ def test_a_whole_worker_killed_and_restarted_recovers_its_job_at_start_up(
     assert run.status == ScanRun.Status.RUNNING  # frozen: nothing runs it any more
     started = time.monotonic()
     restarted = chaos.worker(concurrency=1)
-    _finished(run, timeout=180)
+    _finished(run, timeout=180, worker=restarted)
     assert run.status == ScanRun.Status.SUCCEEDED, run.error
     assert run.attempts == 2
     assert run.findings.exists()
     assert "Recovered scan job" in restarted.output()
     # Far below the broker's one-hour visibility timeout.
     assert time.monotonic() - started < 180  # loaded CI machines: minutes, never the hour
+
+
+def test_a_worker_already_running_takes_over_the_job_of_a_worker_killed_beside_it(
+    chaos: Any, personas: Personas
+) -> None:
+    """The second worker started while the first was alive, so its start-up recovery found
+    nothing; nobody polls the page. Its periodic sweep must notice the orphan on its own."""
+    doomed = chaos.worker(concurrency=1)
+    chaos.pause_jobs()
+    run = _scan(chaos, personas)
+    chaos.paused_pid()
+    survivor = chaos.worker(concurrency=1)
+    doomed.kill_all()
+    chaos.release_jobs()
+    run.refresh_from_db()
+    assert run.status == ScanRun.Status.RUNNING and run.attempts == 1
+    _finished(run, timeout=120, worker=survivor)
+    assert run.status == ScanRun.Status.SUCCEEDED, run.error
+    assert run.attempts == 2
+    assert "Recovered scan job" in survivor.output()
+    assert survivor.alive
 
 
 def test_redis_killed_while_a_task_runs_does_not_stop_the_worker(
