@@ -9,6 +9,7 @@ var/mutate/report.md. Exits 1 when an area is below its target.
     .venv/bin/python scripts/mutate.py                 # every area
     .venv/bin/python scripts/mutate.py scoring access  # some areas
     MUTATE_CHILDREN=1 .venv/bin/python scripts/mutate.py scan-safety
+    MUTATE_ONLY="scoring.rubric.*" .venv/bin/python scripts/mutate.py scoring  # one module
 
 Survivors that no test can kill (equivalent or harmless mutants) are listed, with the
 reason, in docs/testing.md.
@@ -24,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,9 @@ EXAMPLES = int(os.environ.get("MUTATE_EXAMPLES", "10"))
 # MUTATE_SAMPLE=3 runs one mutant in ten (those numbered 3, 13, 23, ...), =37 two in ten;
 # empty (the default) runs every mutant. The score of a sample is printed with its 95% range.
 SAMPLE = "".join(sorted(set(os.environ.get("MUTATE_SAMPLE", "")) & set("0123456789")))
+# MUTATE_ONLY="scoring.rubric.*,scoring.result.*" narrows an area to these mutant-name globs
+# (a module, a function): the quick loop while writing the tests that kill its survivors.
+ONLY = tuple(g.strip() for g in os.environ.get("MUTATE_ONLY", "").split(",") if g.strip())
 
 
 @dataclass(frozen=True)
@@ -361,6 +365,8 @@ def main(argv: list[str]) -> int:
     for area in AREAS:
         if names and area.name not in names:
             continue
+        if ONLY:
+            area = replace(area, only=ONLY)
         ok = run(area, children, report, again, reuse) and ok
     (WORK / "report.md").write_text("\n".join(report) + "\n")
     print(f"\nReport: {WORK / 'report.md'}")
