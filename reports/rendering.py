@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 import logging
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,6 +169,7 @@ def report_context(
         from reports.chartimages import svg_data_uris_start
 
         drawing = svg_data_uris_start(sized)
+        _load_pdf_renderer_meanwhile()
     else:
         drawing = functools.partial(
             dict, {name: charts.figure_json(fig) for name, (fig, _w, _h) in sized.items()}
@@ -224,6 +228,17 @@ def report_context(
         "delivery": drawn.get("delivery"),
     }
     return context
+
+
+def _load_pdf_renderer_meanwhile() -> None:
+    """A fresh process (`render_report`) pays 1 to 2 s to import WeasyPrint after the charts
+    are drawn; import it in a thread instead, while the browser draws and the rest of the
+    report is prepared. A worker that has rendered before has it already: nothing to do."""
+    if "weasyprint" in sys.modules:
+        return
+    threading.Thread(
+        target=importlib.import_module, args=("reports.pdf",), name="load-weasyprint", daemon=True
+    ).start()
 
 
 def render_html(context: dict[str, Any], *, standalone: bool) -> str:
