@@ -128,11 +128,14 @@ def _render(job: ReportJob, attempt: int, progress: Any) -> None:
         branding=branding,
         comparison=comparison,
         progress=progress,
+        charts_by_reference=True,
     )
-    progress("Laying out pages", 65)
+    progress("Laying out pages", 30)
     from reports.pdf import render_pdf
 
-    pdf, pages, _fetcher = render_pdf(render_html(context, standalone=True))
+    # WeasyPrint reads the page and its styles while any chart not in the cache is drawn.
+    html = render_html(context, standalone=True)
+    pdf, pages, _fetcher = render_pdf(html, charts=context["chart_drawing"])
     progress("Saving the file", 95)
     job.file.save(job.filename, ContentFile(pdf), save=False)
     finished = job_finish(

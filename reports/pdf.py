@@ -8,15 +8,18 @@ as SVG data URIs (reports.chartimages).
 
 from __future__ import annotations
 
+import base64
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from reports.rendering import STATIC_BASE
+from reports.rendering import CHART_BASE, STATIC_BASE
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +28,29 @@ class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships n
     """Serves data: URIs and files of the app's static directories; refuses everything else
     (file://, http(s) to anywhere, attachments, paths escaping the static roots)."""
 
-    def __init__(self) -> None:
+    def __init__(self, charts: Callable[[], dict[str, str]] | None = None) -> None:
         super().__init__(allowed_protocols=("data", "https"), allow_redirects=False, timeout=1)
         self.refused: list[str] = []
+        self._charts = charts
+        self._drawn: dict[str, str] | None = None
+
+    def drawn_charts(self) -> dict[str, str]:
+        """The charts the page names by URL, as data URIs: waits for the drawing once, and
+        raises what the drawing raised."""
+        if self._drawn is None:
+            self._drawn = self._charts() if self._charts is not None else {}
+        return self._drawn
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         if url.startswith("data:"):
             return super().fetch(url, headers)
+        if url.startswith(CHART_BASE) and url.endswith(".svg") and self._charts is not None:
+            name = unquote(url[len(CHART_BASE) : -len(".svg")])
+            uri = self.drawn_charts().get(name)
+            if uri is not None:
+                _header, _, payload = uri.partition(",")
+                data = base64.b64decode(payload)
+                return URLFetcherResponse(url, data, {"Content-Type": "image/svg+xml"}, 200)
         if url.startswith(STATIC_BASE):
             relative = url[len(STATIC_BASE) :].split("?", 1)[0].split("#", 1)[0]
             path = finders.find(relative)
@@ -62,9 +81,20 @@ def _mime(path: str) -> str:
     }.get(suffix, "application/octet-stream")
 
 
-def render_pdf(html: str) -> tuple[bytes, int, StaticOnlyFetcher]:
-    """PDF bytes and page count from report HTML, fetching nothing but static files and
-    data: URIs (the fetcher lists what it refused)."""
-    fetcher = StaticOnlyFetcher()
+def render_pdf(
+    html: str, charts: Callable[[], dict[str, str]] | None = None
+) -> tuple[bytes, int, StaticOnlyFetcher]:
+    """PDF bytes and page count from report HTML, fetching nothing but static files, data:
+    URIs and, with `charts` (`context["chart_drawing"]` of a report context made with
+    `charts_by_reference`), the charts the page names by URL, which may still be drawing when
+    WeasyPrint starts (the fetcher lists what it refused)."""
+    fetcher = StaticOnlyFetcher(charts)
     document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render()
+    if charts is not None:
+        # WeasyPrint leaves out an image it could not fetch, with a warning: a drawing that
+        # failed must fail the PDF instead, as it does when the charts are drawn first.
+        fetcher.drawn_charts()
+        missing = [url for url in fetcher.refused if url.startswith(CHART_BASE)]
+        if missing:
+            raise ValueError(f"charts named but not drawn: {', '.join(missing)}")
     return document.write_pdf(), len(document.pages), fetcher

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import markdown
 from django.conf import settings
@@ -39,6 +40,7 @@ PAPER_SIZES = {"a4": "A4", "letter": "Letter"}
 # Report HTML for print names static files under this base; the PDF fetcher maps it to the
 # app's static directories and nothing else.
 STATIC_BASE = "https://opready.invalid/static/"
+CHART_BASE = "https://opready.invalid/charts/"
 METHODOLOGY = Path(settings.BASE_DIR) / "docs" / "methodology.md"
 
 Progress = Callable[[str, int], None]
@@ -137,7 +139,13 @@ def report_context(
     comparison: dict[str, Any] | None = None,
     progress: Progress | None = None,
     generated_at: Any = None,
+    charts_by_reference: bool = False,
 ) -> dict[str, Any]:
+    """Everything the report's templates read. With `for_pdf` the charts are SVG data URIs;
+    with `charts_by_reference` too, they are still being drawn when this returns: the page
+    names them by URL (`CHART_BASE`) and `context["chart_drawing"]` gives the drawn charts,
+    which `reports.pdf.render_pdf(html, charts=...)` serves when WeasyPrint reaches them, so
+    it parses the page and computes its styles while the browser draws."""
     rubric = assessment.rubric
     figures: dict[str, Any] = {
         "radar": charts.radar(result),
@@ -217,9 +225,13 @@ def report_context(
         "generated_at": generated_at or timezone.now(),
         "static_base": STATIC_BASE,
     }
-    drawn = drawing()
-    if progress:
-        progress("Drawing charts", 60)
+    if for_pdf and charts_by_reference:
+        context["chart_drawing"] = drawing
+        drawn = {name: chart_url(name) for name in sized}
+    else:
+        drawn = drawing()
+        if progress:
+            progress("Drawing charts", 60)
     context["charts"] = {
         "radar": drawn["radar"],
         "review": drawn.get("review"),
@@ -228,6 +240,11 @@ def report_context(
         "delivery": drawn.get("delivery"),
     }
     return context
+
+
+def chart_url(name: str) -> str:
+    """Where a PDF's page names a chart still being drawn (`charts_by_reference`)."""
+    return f"{CHART_BASE}{quote(name, safe='')}.svg"
 
 
 def _load_pdf_renderer_meanwhile() -> None:

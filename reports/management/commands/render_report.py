@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,23 +64,13 @@ class Command(BaseCommand):
                 for_pdf=True,
                 paper=options["paper"],
                 comparison=comparison_for(assessment),
+                charts_by_reference=fmt == "pdf",
             )
             html = render_html(context, standalone=True)
             if fmt == "html":
                 data = html.encode()
             else:
-                import threading
-
-                from reports.chartimages import stop_kaleido
-                from reports.pdf import render_pdf
-
-                # The charts are drawn: the browser closes while WeasyPrint lays out.
-                closing = threading.Thread(target=stop_kaleido, name="kaleido-stop")
-                closing.start()
-                try:
-                    data, pages, _fetcher = render_pdf(html)
-                finally:
-                    closing.join()
+                data, pages = self._pdf(html, context["chart_drawing"])
                 self.stdout.write(f"{pages} pages")
         elif fmt == "json":
             data = exports.to_json(assessment, result)
@@ -94,6 +85,22 @@ class Command(BaseCommand):
             )
         out.write_bytes(data)
         self.stdout.write(f"Wrote {out} ({len(data):,} bytes)")
+
+    def _pdf(self, html: str, drawing: Callable[[], dict[str, str]]) -> tuple[bytes, int]:
+        """WeasyPrint reads the page while the browser draws; the browser closes, once the
+        charts are drawn, while WeasyPrint lays out."""
+        import threading
+
+        from reports.chartimages import stop_kaleido
+        from reports.pdf import render_pdf
+
+        def drawn_then_close() -> dict[str, str]:
+            charts = drawing()
+            threading.Thread(target=stop_kaleido, name="kaleido-stop").start()
+            return charts
+
+        data, pages, _fetcher = render_pdf(html, charts=drawn_then_close)
+        return data, pages
 
     def _assessment(self, value: str) -> Assessment:
         if value == "demo":
