@@ -130,7 +130,14 @@ def _process_start(pid: int) -> str:
 
 @cache
 def _hostname() -> str:
-    return socket.gethostname()[:100]
+    """This machine, as far as process ids go: the host name and, where Linux says, the
+    process-id namespace, so that two containers that share a host name (`--hostname`, host
+    networking) never judge each other's processes by their own process table."""
+    try:
+        namespace = f"/{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()[:80]}{namespace}"[:100]
 
 
 def _me() -> str:
@@ -346,16 +353,29 @@ def job_needs_sending(job: BackgroundJob, now: datetime | None = None) -> bool:
 def job_requeue_if_stuck(job: BackgroundJob, send: Callable[[], Any]) -> bool:
     """Send the job again if it needs it; at most once per JOB_REQUEUE_AFTER_SECONDS however
     many pages poll it (the conditional update on `enqueued_at` picks one)."""
+    return _requeue(job, send) is Requeue.SENT
+
+
+class Requeue(enum.Enum):
+    SENT = "sent"
+    NOT_NEEDED = "not needed"  # not stuck, or another process picked it first
+    BROKER_DOWN = "broker down"
+
+
+def _requeue(job: BackgroundJob, send: Callable[[], Any]) -> Requeue:
     now = timezone.now()
     if not job_needs_sending(job, now):
-        return False
+        return Requeue.NOT_NEEDED
     model = type(job)
     picked = model._default_manager.filter(pk=job.pk, enqueued_at=job.enqueued_at).update(
         enqueued_at=now
     )
     if not picked:
-        return False
-    return job_enqueue(model, job.pk, send)
+        return Requeue.NOT_NEEDED
+    # Not sent (the broker is down): `enqueued_at` keeps this attempt's time, so pages
+    # polling the job do not each wait out the broker timeout again before
+    # JOB_REQUEUE_AFTER_SECONDS; the stage says so, which the workers' sweep looks for.
+    return Requeue.SENT if job_enqueue(model, job.pk, send) else Requeue.BROKER_DOWN
 
 
 # --- Whether any worker is alive --------------------------------------------------------------
@@ -417,17 +437,13 @@ def jobs_stuck(now: datetime | None = None, orphans_only: bool = False) -> list[
     out: list[StuckJob] = []
     for kind, (model, _sender) in job_models().items():
         unfinished = (
-            model._default_manager.filter(
-                Q(status=BackgroundJob.Status.QUEUED) | Q(status=BackgroundJob.Status.RUNNING)
-            )
+            model._default_manager.filter(_orphans(now) if orphans_only else _unfinished())
             .filter(model.RUNNABLE)
+            .only("pk", "status", "stage", "enqueued_at", "heartbeat_at", "owner", "created_at")
             .order_by("created_at")
         )
         for job in unfinished:
             if not job_needs_sending(job, now):
-                continue
-            waiting = job.status == BackgroundJob.Status.QUEUED and job.enqueued_at is not None
-            if orphans_only and waiting:
                 continue
             if job.status == BackgroundJob.Status.QUEUED:
                 reason = "never sent" if job.enqueued_at is None else "not picked up"
@@ -437,16 +453,40 @@ def jobs_stuck(now: datetime | None = None, orphans_only: bool = False) -> list[
     return out
 
 
-def jobs_recover(now: datetime | None = None, orphans_only: bool = False) -> int:
-    """Send every stuck job again; returns how many were sent. Run by each worker as it starts,
-    by each running worker every WORKER_HEARTBEAT_SECONDS (`orphans_only`: a worker restarted
-    sooner than JOB_STALE_SECONDS after a crash on another host finds its jobs still looking
-    alive at start-up) and by `manage.py requeue_jobs`."""
+def _unfinished() -> Q:
+    return Q(status=BackgroundJob.Status.QUEUED) | Q(status=BackgroundJob.Status.RUNNING)
+
+
+def _orphans(now: datetime) -> Q:
+    """What a running worker's sweep looks at, narrowed in SQL (every worker runs it on every
+    beat): queued jobs never sent or whose last send failed, and running jobs whose heartbeat
+    is stale or whose owner ran on this host (`_local_process_gone` decides those)."""
+    queued = Q(status=BackgroundJob.Status.QUEUED) & (
+        Q(enqueued_at__isnull=True) | Q(stage=UNAVAILABLE_STAGE)
+    )
+    running = Q(status=BackgroundJob.Status.RUNNING) & (
+        Q(heartbeat_at__isnull=True)
+        | Q(heartbeat_at__lt=now - stale_after())
+        | Q(owner__startswith=f"{_hostname()}:")
+    )
+    return queued | running
+
+
+def jobs_recover(
+    now: datetime | None = None, orphans_only: bool = False, limit: int | None = None
+) -> int:
+    """Send stuck jobs again (at most `limit`), oldest first, until the broker refuses one;
+    returns how many were sent. Run by each worker as it starts, by each running worker every
+    WORKER_HEARTBEAT_SECONDS (`orphans_only`: a worker restarted sooner than JOB_STALE_SECONDS
+    after a crash on another host finds its jobs still looking alive at start-up)."""
     sent = 0
     senders = job_models()
-    for stuck in jobs_stuck(now, orphans_only=orphans_only):
+    for stuck in jobs_stuck(now, orphans_only=orphans_only)[:limit]:
         _model, sender = senders[stuck.kind]
-        if job_requeue_if_stuck(stuck.job, sender(stuck.job.pk)):
+        outcome = _requeue(stuck.job, sender(stuck.job.pk))
+        if outcome is Requeue.SENT:
             logger.warning("Recovered %s job %s (%s)", stuck.kind, stuck.job.pk, stuck.reason)
             sent += 1
+        elif outcome is Requeue.BROKER_DOWN:
+            break  # each further send would wait out the broker timeout: try on a later pass
     return sent

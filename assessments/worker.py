@@ -27,6 +27,7 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
+SWEEP_LIMIT = 20
 _beat_lock = threading.Lock()
 _stop = threading.Event()
 _thread: threading.Thread | None = None
@@ -62,7 +63,10 @@ def _recover(orphans_only: bool) -> int:
 
     with _beat_lock:
         try:
-            recovered = jobs_recover(orphans_only=orphans_only)
+            # This holds the beat lock, which keeps the pool from forking a replacement
+            # process: it stops at the first refused send, and a sweep takes a bounded number.
+            limit = SWEEP_LIMIT if orphans_only else None
+            recovered = jobs_recover(orphans_only=orphans_only, limit=limit)
             if recovered:
                 logger.warning("Recovered %s job(s) left by stopped workers", recovered)
             return recovered

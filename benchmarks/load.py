@@ -10,7 +10,10 @@ Phase 1 (5 minutes; --quick: 60 s), all at once:
 - 5 leaders reloading the results page every 1 to 3 s.
 Phase 2 (ceiling, 15 s each, the same clients and server): 16 closed-loop clients hitting the
 autosave endpoint, then the same 16 hitting /healthz (a trivial Django view with the same
-middleware), alternately; ratio_vs_django = autosave requests per second / trivial ones.
+middleware), then /bench/write (the same stack and one committed single-row UPDATE, nothing
+else: benchmarks/floor_urls.py, served only by this benchmark's gunicorn);
+ratio_vs_django = autosave requests per second / trivial ones, and write_floor_vs_django =
+bare writes per second / trivial ones: the most any view that must commit a write can reach.
 
 Then the database is checked: every answer a respondent saved is there once (no answer lost or
 doubled), holding the value of the newest write (highest sequence number) its tabs sent.
@@ -200,6 +203,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", verbosity=0, interactive=False)
     assessment_id, password, people = _setup(10 + 100 + 5 + 16)
+    from assessments.models import WorkerHeartbeat  # the row /bench/write updates
+
+    WorkerHeartbeat.objects.create(name="load-benchmark", queue="load-benchmark")
     connection.close()
 
     port = _free_port()
@@ -207,7 +213,8 @@ def main() -> None:
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
          "--workers", "3", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
          "config.wsgi"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "benchmarks.floor_settings"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         for _ in range(300):
@@ -235,13 +242,16 @@ def main() -> None:
     errors = sum(stats.errors.values())
     autosave_rps = len(stats.times["ceiling autosave"]) / ceiling_seconds
     django_rps = len(stats.times["ceiling healthz"]) / ceiling_seconds
+    write_rps = len(stats.times["ceiling bare write"]) / ceiling_seconds
     print(f"answers checked: {len(result['expected'])}; newest write lost to an older one: {wrong}")
     print(
         f"RESULT lost={lost} doubled={doubled} stale_wins={wrong} "
         f"error_ratio={errors / max(total, 1):.4f} "
         f"p95_ms={_pct(stats.times['autosave'], 0.95):.1f} "
         f"autosave_rps={autosave_rps:.1f} django_rps={django_rps:.1f} "
-        f"ratio_vs_django={autosave_rps / max(django_rps, 0.001):.2f}"
+        f"ratio_vs_django={autosave_rps / max(django_rps, 0.001):.2f} "
+        f"write_rps={write_rps:.1f} write_floor_vs_django={write_rps / max(django_rps, 0.001):.2f} "
+        f"load={os.getloadavg()[0]:.1f}"
     )
     if not args.keep:
         subprocess.run(
@@ -333,10 +343,12 @@ def _run(
         while time.monotonic() < until:
             if kind == "autosave":
                 save(s, rid, qid, str(random.randint(1, 5)), "ceiling autosave")
+            elif kind == "write":
+                stats.timed("ceiling bare write", lambda: s.request("POST", "/bench/write"))
             else:
                 stats.timed("ceiling healthz", lambda: s.request("GET", "/healthz"))
 
-    for kind in ("autosave", "healthz"):
+    for kind in ("autosave", "healthz", "write"):
         until = time.monotonic() + ceiling_seconds
         workers = [
             threading.Thread(target=hammer, args=(kind, s, r, q, until)) for s, r, q in sessions

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from reports.rendering import CHART_BASE, STATIC_BASE
 
@@ -46,7 +46,11 @@ class StaticOnlyFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships n
             return super().fetch(url, headers)
         if url.startswith(CHART_BASE) and url.endswith(".svg") and self._charts is not None:
             name = unquote(url[len(CHART_BASE) : -len(".svg")])
-            uri = self.drawn_charts().get(name)
+            try:
+                drawn = self.drawn_charts()
+            except Exception as exc:  # stop now, not after laying out a PDF with no charts
+                raise FatalURLFetchingError(f"the charts could not be drawn ({exc})") from exc
+            uri = drawn.get(name)
             if uri is not None:
                 _header, _, payload = uri.partition(",")
                 data = base64.b64decode(payload)
@@ -89,7 +93,10 @@ def render_pdf(
     `charts_by_reference`), the charts the page names by URL, which may still be drawing when
     WeasyPrint starts (the fetcher lists what it refused)."""
     fetcher = StaticOnlyFetcher(charts)
-    document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render()
+    try:
+        document = HTML(string=html, base_url=STATIC_BASE, url_fetcher=fetcher).render()
+    except FatalURLFetchingError as exc:  # a BaseException: give callers the drawing's error
+        raise (exc.__cause__ or RuntimeError(str(exc))) from None
     if charts is not None:
         # WeasyPrint leaves out an image it could not fetch, with a warning: a drawing that
         # failed must fail the PDF instead, as it does when the charts are drawn first.

@@ -177,7 +177,8 @@ def report_context(
         from reports.chartimages import svg_data_uris_start
 
         drawing = svg_data_uris_start(sized)
-        _load_pdf_renderer_meanwhile()
+        if charts_by_reference:  # a PDF is coming, not the standalone HTML
+            _load_pdf_renderer_meanwhile()
     else:
         drawing = functools.partial(
             dict, {name: charts.figure_json(fig) for name, (fig, _w, _h) in sized.items()}

@@ -63,6 +63,19 @@ class Area:
     # Tests that cannot run against mutmut's copy and kill nothing there (the import-boundary
     # test reads the imports of the mutated modules, which mutmut's trampolines change).
     ignore: tuple[str, ...] = ()
+    # MUTATE_ONLY's globs: this run looks at the mutants that match both these and `only`.
+    narrow: tuple[str, ...] = ()
+
+    @property
+    def stage_name(self) -> str:
+        """A narrowed run stages apart, so the area's whole run keeps its results."""
+        return f"{self.name}-only" if self.narrow else self.name
+
+    def wanted(self, name: str) -> bool:
+        return all(
+            not globs or any(fnmatch.fnmatchcase(name, g) for g in globs)
+            for globs in (self.only, self.narrow)
+        )
 
 
 AREAS = (
@@ -176,7 +189,7 @@ def _pyproject(area: Area) -> str:
 
 def _stage(area: Area, again: bool) -> Path:
     """A fresh staging folder, or with `again` the previous one (its mutants and results)."""
-    stage = WORK / area.name
+    stage = WORK / area.stage_name
     if not again and stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True, exist_ok=True)
@@ -237,7 +250,7 @@ def _scores(
             codes = {n: c if c is not None else earlier.get(n) for n, c in codes.items()}
         score = Score()
         for name, code in sorted(codes.items()):
-            if area.only and not any(fnmatch.fnmatchcase(name, g) for g in area.only):
+            if not area.wanted(name):
                 continue
             if SAMPLE and name[-1] not in SAMPLE:
                 continue
@@ -279,8 +292,8 @@ def run(
     area: Area, children: int, out: list[str], again: bool = False, reuse: bool = False
 ) -> bool:
     print(f"\n=== {area.name}: {', '.join(area.modules)} (target {area.target:.0f}%)", flush=True)
-    again = again and (WORK / area.name / "mutants").is_dir()
-    reuse = reuse and (WORK / area.name / "mutants").is_dir()
+    again = again and (WORK / area.stage_name / "mutants").is_dir()
+    reuse = reuse and (WORK / area.stage_name / "mutants").is_dir()
     stage = _stage(area, again or reuse)
     env = _environment(stage, area)
     started = time.monotonic()
@@ -301,9 +314,7 @@ def run(
         pending = [
             n
             for n, code in sorted(earlier.items())
-            if code is None
-            and (not SAMPLE or n[-1] in SAMPLE)
-            and (not area.only or any(fnmatch.fnmatchcase(n, g) for g in area.only))
+            if code is None and (not SAMPLE or n[-1] in SAMPLE) and area.wanted(n)
         ]
         print(f"running the {len(pending)} mutants without a result", flush=True)
         command += pending
@@ -311,10 +322,10 @@ def run(
     elif SAMPLE:
         # A systematic sample: the mutants whose number (mutmut numbers each function's
         # mutants 1, 2, 3, ...) ends in one of these digits, in every function of the area.
-        globs = area.only or ("*",)
+        globs = area.narrow or area.only or ("*",)
         command += [f"{g}__mutmut_*{d}" for g in globs for d in SAMPLE]
     else:
-        command += list(area.only)
+        command += list(area.narrow or area.only)
     if not (again or reuse) or survivors:
         with open(stage / "mutmut.log", "a" if again or reuse else "w") as log:
             subprocess.run(command, cwd=stage, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -322,7 +333,7 @@ def run(
     scores = _scores(stage, area, earlier)
     if not scores:
         print(f"mutmut produced no results; see {stage / 'mutmut.log'}")
-        out.append(f"## {area.name}\n\nno results (see var/mutate/{area.name}/mutmut.log)\n")
+        out.append(f"## {area.name}\n\nno results (see var/mutate/{area.stage_name}/mutmut.log)\n")
         return False
     killed = sum(s.killed for s in scores.values())
     total = sum(s.total for s in scores.values())
@@ -358,6 +369,9 @@ def main(argv: list[str]) -> int:
         print(f"unknown area(s): {', '.join(sorted(unknown))}; areas: "
               + ", ".join(a.name for a in AREAS))  # fmt: skip
         return 2
+    if ONLY and not names:
+        print("MUTATE_ONLY narrows one area's run: name the area (scoring, access, ...).")
+        return 2
     children = int(os.environ.get("MUTATE_CHILDREN", "2"))
     WORK.mkdir(parents=True, exist_ok=True)
     report = ["# Mutation scores (make mutate)\n"]
@@ -366,7 +380,7 @@ def main(argv: list[str]) -> int:
         if names and area.name not in names:
             continue
         if ONLY:
-            area = replace(area, only=ONLY)
+            area = replace(area, narrow=ONLY)
         ok = run(area, children, report, again, reuse) and ok
     (WORK / "report.md").write_text("\n".join(report) + "\n")
     print(f"\nReport: {WORK / 'report.md'}")

@@ -230,9 +230,8 @@ def chaos(
         repos = scan_root
 
         def worker(self, concurrency: int = 1) -> ChaosWorker:
-            w = ChaosWorker(
-                redis_server.url, control, tmp_path / "worker.log", concurrency, scan_root
-            )
+            log = tmp_path / f"worker-{len(workers)}.log"  # its own: tests read what it said
+            w = ChaosWorker(redis_server.url, control, log, concurrency, scan_root)
             workers.append(w)
             w.start()
             return w

@@ -134,11 +134,11 @@ def test_a_worker_already_running_takes_over_the_job_of_a_worker_killed_beside_i
     chaos.pause_jobs()
     run = _scan(chaos, personas)
     chaos.paused_pid()
+    run.refresh_from_db()
+    assert run.status == ScanRun.Status.RUNNING and run.attempts == 1
     survivor = chaos.worker(concurrency=1)
     doomed.kill_all()
     chaos.release_jobs()
-    run.refresh_from_db()
-    assert run.status == ScanRun.Status.RUNNING and run.attempts == 1
     _finished(run, timeout=120, worker=survivor)
     assert run.status == ScanRun.Status.SUCCEEDED, run.error
     assert run.attempts == 2
