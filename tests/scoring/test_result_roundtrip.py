@@ -296,6 +296,7 @@ def test_to_plain_rounds_floats_and_writes_declared_floats_as_floats() -> None:
         series: tuple[float, ...]
         pair: tuple[str, int]
         tags: frozenset[int]
+        weights: frozenset[float]
         point: Point
         kind: Literal["a", "b"]
         anything: Any = None
@@ -310,6 +311,7 @@ def test_to_plain_rounds_floats_and_writes_declared_floats_as_floats() -> None:
         series=(1, 0.123456),
         pair=("a", 6),
         tags=frozenset({3, 1, 2}),
+        weights=frozenset({2, 0.5}),
         point=Point(np.float64(1 / 3)),
         kind="b",
         anything={1: [np.int64(7), float("inf")], "at": datetime(2026, 11, 1, 8, 30, tzinfo=UTC)},
@@ -325,6 +327,7 @@ def test_to_plain_rounds_floats_and_writes_declared_floats_as_floats() -> None:
         "series": [1.0, 0.1235],
         "pair": ["a", 6],
         "tags": [1, 2, 3],
+        "weights": [0.5, 2.0],
         "point": {"x": 0.3333, "label": ""},
         "kind": "b",
         "anything": {"1": [7, None], "at": "2026-11-01T08:30:00+00:00"},
@@ -336,6 +339,7 @@ def test_to_plain_rounds_floats_and_writes_declared_floats_as_floats() -> None:
         int,
     ]
     assert type(plain["by_key"]["k"]) is float and type(plain["series"][0]) is float
+    assert type(plain["weights"][1]) is float and type(plain["tags"][0]) is int
     assert type(plain["anything"]["1"][0]) is int
     json.dumps(plain, allow_nan=False)
 
@@ -350,6 +354,7 @@ def test_to_plain_rounds_floats_and_writes_declared_floats_as_floats() -> None:
         series=(1.0, 0.1235),
         pair=("a", 6),
         tags=frozenset({1, 2, 3}),
+        weights=frozenset({0.5, 2.0}),
         point=Point(0.3333),
         kind="b",
         anything={"1": [7, None], "at": "2026-11-01T08:30:00+00:00"},

@@ -850,6 +850,44 @@ REFUSED: list[tuple[str, Change, list[tuple[str, str]]]] = [
         _set(_fact(1), id="flow.batches.size"),
         [("facts[1].id", f"duplicate id 'flow.batches.size' (first used at {Q0}.id)")],
     ),
+    (
+        "capability summary a number",
+        _set(_cap, summary=3),
+        [(f"{C0}.summary", "must be text, not int")],
+    ),
+    (
+        "capability title a list",
+        _set(_cap, title=["a"]),
+        [(f"{C0}.title", "must be text, not a list")],
+    ),
+    (
+        "fact text a list",
+        _set(_fact(0), text=["a"]),
+        [("facts[0].text", "must be text, not a list")],
+    ),
+    ("fact help a number", _set(_fact(0), help=2), [("facts[0].help", "must be text, not int")]),
+    ("fact unit a number", _set(_fact(0), unit=2), [("facts[0].unit", "must be text, not int")]),
+    (
+        "dimension summary a number",
+        _set(_dim, summary=2),
+        [("dimensions[0].summary", "must be text, not int")],
+    ),
+    (
+        "dimension title a list",
+        _set(_dim, title=["a"]),
+        [("dimensions[0].title", "must be text, not a list")],
+    ),
+    ("question help a number", _set(_q, help=2), [(f"{Q0}.help", "must be text, not int")]),
+    (
+        "framework title a number",
+        _set(_framework("itil"), title=2),
+        [("frameworks.itil.title", "must be text, not int")],
+    ),
+    (
+        "framework url a list",
+        _set(_framework("itil"), url=["a"]),
+        [("frameworks.itil.url", "must be text, not a list")],
+    ),
     ("fact without unit", _drop(_fact(0), "unit"), [("facts[0]", "missing required key 'unit'")]),
     ("fact without min", _drop(_fact(0), "min"), [("facts[0]", "missing required key 'min'")]),
     (
