@@ -888,6 +888,12 @@ REFUSED: list[tuple[str, Change, list[tuple[str, str]]]] = [
         _set(_framework("itil"), url=["a"]),
         [("frameworks.itil.url", "must be text, not a list")],
     ),
+    (
+        "fact max as text",
+        _set(_fact(0), max="lots"),
+        [("facts[0].max", "must be a number, not text")],
+    ),
+    ("question text left empty", _set(_q, text=None), [(f"{Q0}.text", "must not be empty")]),
     ("fact without unit", _drop(_fact(0), "unit"), [("facts[0]", "missing required key 'unit'")]),
     ("fact without min", _drop(_fact(0), "min"), [("facts[0]", "missing required key 'min'")]),
     (
@@ -1186,4 +1192,17 @@ def test_a_question_whose_only_mark_is_not_at_the_end_breaks_the_authoring_rule(
     assert authoring_problems(_load(data)) == [
         "questions[flow.batches.size].text: ask exactly one question, ending in '?'",
         "capabilities[safety.rollback].crosswalk: map to a framework",
+    ]
+
+
+def test_a_duplicate_inside_an_anchored_mapping_is_reported_where_the_anchor_is() -> None:
+    """The alias that reuses the mapping later does not move the report to the alias."""
+    text = SMALL.replace("3: Three., 4: Four.", "3: Three., 3: Third., 4: Four.")
+    line = _line(text, "3: Third.")
+    assert _issues(text) == [
+        (
+            "level_names.3",
+            f"duplicate key '3' on line {line} (first on line {line}); YAML would silently keep "
+            "only the last one",
+        )
     ]
