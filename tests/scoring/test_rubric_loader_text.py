@@ -1169,6 +1169,9 @@ def test_characters_yaml_does_not_allow_are_refused_at_their_place(tmp_path: Pat
         )
     ]
     assert _issues("id: x\ntitle: a\x07b\n") == expected
+    # Columns count from the last line break, also when that is the file's first character.
+    assert _issues("\ntitle: a\x07b\n")[0][0] == "line 2, column 9"
+    assert _issues("title: a\x07b\n")[0][0] == "line 1, column 9"
     path = tmp_path / "tiny-1.yaml"
     path.write_text(_text(document()).replace("title: Tiny readiness", "title: Tiny\x1b[0m"))
     assert _file_issues(path) == [
