@@ -319,7 +319,16 @@ def _node_paths(root: yaml.Node) -> dict[int, str]:
 
 def _parse(text: str, source: str) -> tuple[Any, list[RubricIssue]]:
     """The YAML document and any duplicate keys; RubricError if it is not valid YAML."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        # The reader checks the whole text first: a control character is refused here, before
+        # parsing, so it has no mark; its position is an index into the text.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        issue = RubricIssue(source, f"line {line}, column {column}", f"invalid YAML: {problem}")
+        raise RubricError([issue]) from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -328,8 +337,6 @@ def _parse(text: str, source: str) -> tuple[Any, list[RubricIssue]]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or str(exc)
         raise RubricError([RubricIssue(source, where, f"invalid YAML: {problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise RubricError([RubricIssue(source, "", f"invalid YAML: {exc}")]) from None
     except RecursionError:
         raise RubricError([RubricIssue(source, "", "invalid YAML: nested too deeply")]) from None
     finally:
