@@ -1,0 +1,292 @@
+"""The exports cell by cell: what counts (only finished responses an owner did not exclude),
+what each column holds, the k >= 3 rule in the answer counts, and cells a spreadsheet could
+read as formulas."""
+
+from __future__ import annotations
+
+import io
+import statistics
+from typing import Any
+
+import pandas as pd
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from assessments import services
+from assessments.models import Assessment, Respondent
+from reports import exports
+from reports.services import result_compute
+from tests.factories import Personas, invite
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(client: Client, assessment: Assessment, kind: str) -> pd.DataFrame:
+    response = client.get(reverse("reports:export", args=[assessment.pk, kind]))
+    assert response.status_code == 200, kind
+    return pd.read_csv(io.BytesIO(response.content), encoding="utf-8-sig", keep_default_na=False)
+
+
+def _owner(personas: Personas) -> Client:
+    client = Client()
+    client.force_login(personas.alice)
+    return client
+
+
+def _respond(
+    assessment: Assessment,
+    answers: dict[str, str],
+    *,
+    role: str = "engineering",
+    name: str = "Pat",
+    comment: str = "",
+    submit: bool = True,
+) -> Respondent:
+    respondent, _token = invite(assessment, role=role, name=name)
+    for seq, (question_id, value) in enumerate(answers.items(), start=1):
+        services.answer_save(
+            respondent=respondent, question_id=question_id, value=value, comment=comment, seq=seq
+        )
+    if submit:
+        services.respondent_submit(respondent=respondent)
+    return respondent
+
+
+def _named(assessment: Assessment) -> None:
+    Assessment.objects.filter(pk=assessment.pk).update(export_named_answers=True)
+    assessment.refresh_from_db()
+
+
+# --- Answers by respondent ---------------------------------------------------------------------
+
+
+def test_named_answers_leave_out_unfinished_and_excluded_responses(personas: Personas) -> None:
+    assessment = personas.assessment_a
+    _named(assessment)
+    first = services.questions_for(invite(assessment)[0])[0].id
+    _respond(assessment, {first: "3"}, name="Counted")
+    _respond(assessment, {first: "5"}, name="Unfinished", submit=False)
+    excluded = _respond(assessment, {first: "1"}, name="Excluded")
+    services.respondent_exclude(respondent=excluded, excluded=True)
+    frame = _csv(_owner(personas), assessment, "answers.csv")
+    assert list(frame["respondent"]) == ["Counted"]
+    assert list(frame["level"]) == [3]
+    # Counted again once the owner takes the exclusion back.
+    services.respondent_exclude(respondent=excluded, excluded=False)
+    frame = _csv(_owner(personas), assessment, "answers.csv")
+    assert sorted(frame["respondent"]) == ["Counted", "Excluded"]
+
+
+def test_named_answers_say_who_answered_what(personas: Personas) -> None:
+    assessment = personas.assessment_a
+    _named(assessment)
+    engineer = invite(assessment)[0]
+    questions = services.questions_for(engineer)
+    fact = next(f for f in assessment.rubric.facts if "engineering" in f.audience)
+    answers = {
+        questions[0].id: "4",
+        questions[1].id: "dk",
+        questions[2].id: "na",
+        fact.id: f"{fact.minimum + 1:g}",
+    }
+    named = _respond(assessment, answers, name="Ada", comment="we do this weekly")
+    nameless = _respond(assessment, {questions[0].id: "2"}, name="")
+    Respondent.objects.filter(pk=nameless.pk).update(email="ops@example.com")
+    lead = assessment.rubric.questions_for("leadership")[0].id
+    _respond(assessment, {lead: "1"}, name="", role="leadership")
+    frame = _csv(_owner(personas), assessment, "answers.csv")
+    assert list(frame.columns) == [
+        "respondent",
+        "role",
+        "dimension",
+        "capability",
+        "question_id",
+        "question",
+        "answer",
+        "level",
+        "number",
+        "comment",
+    ]
+    # Ordered by when each person was invited, then by question; no blank answers.
+    assert list(frame["respondent"]) == ["Ada"] * 4 + ["ops@example.com", "Respondent 3"]
+    assert list(frame["role"]) == ["engineering"] * 5 + ["leadership"]
+    ada = frame[frame["respondent"] == "Ada"].set_index("question_id")
+    assert list(ada.index) == sorted(answers)
+    level = ada.loc[questions[0].id]
+    assert (level["answer"], float(level["level"]), level["number"]) == ("", 4, "")
+    assert (level["dimension"], level["capability"], level["question"]) == (
+        questions[0].dimension_id,
+        questions[0].capability_id,
+        questions[0].text,
+    )
+    assert level["comment"] == "we do this weekly"
+    assert ada.loc[questions[1].id, "answer"] == "Don't know"
+    assert ada.loc[questions[2].id, "answer"] == "Not applicable"
+    number = ada.loc[fact.id]
+    assert (number["answer"], number["level"], number["dimension"], number["question"]) == (
+        "",
+        "",
+        "",
+        fact.text,
+    )
+    assert float(number["number"]) == fact.minimum + 1
+    assert named.name == "Ada"
+    # An anonymous assessment numbers people even where a name was given.
+    Assessment.objects.filter(pk=assessment.pk).update(anonymous=True)
+    frame = _csv(_owner(personas), assessment, "answers.csv")
+    assert list(frame["respondent"]) == ["Respondent 1"] * 4 + ["Respondent 2", "Respondent 3"]
+
+
+# --- Answer counts (the default) ---------------------------------------------------------------
+
+
+def test_answer_counts_show_how_people_answered_only_from_three_answers(
+    personas: Personas,
+) -> None:
+    assessment = personas.assessment_a
+    engineer = invite(assessment)[0]
+    three, two, none = (q.id for q in services.questions_for(engineer)[:3])
+    fact = next(f for f in assessment.rubric.facts if "engineering" in f.audience)
+    few_fact = next(f for f in assessment.rubric.facts if "engineering" in f.audience and f != fact)
+    numbers = [fact.minimum, fact.minimum + 2, fact.minimum + 3]
+    for n, value in enumerate(["2", "4", "4", "dk", "na"]):
+        answers = {three: value}
+        if n < 3:
+            answers[fact.id] = f"{numbers[n]:g}"
+        if n < 2:
+            answers |= {two: "5", few_fact.id: f"{few_fact.minimum:g}"}
+        _respond(assessment, answers, name=f"Person {n}")
+    frame = _csv(_owner(personas), assessment, "answers.csv").set_index("question_id")
+    assert list(frame.columns) == [c for c in exports.ANSWER_COUNT_COLUMNS if c != "question_id"]
+    shown = frame.loc[three]
+    assert shown["answered"] == 5
+    assert [shown[f"level_{n}"] for n in "12345"] == ["0", "1", "0", "2", "0"]
+    assert (shown["dont_know"], shown["not_applicable"], shown["shown"]) == ("1", "1", "yes")
+    assert float(shown["median"]) == 4.0  # of the levels given
+    assert shown["dimension"] == assessment.rubric.question(three).dimension_id
+    assert shown["capability"] == assessment.rubric.question(three).capability_id
+    assert shown["question"] == assessment.rubric.question(three).text
+    withheld = frame.loc[two]
+    assert withheld["answered"] == 2
+    assert withheld["shown"] == "fewer than three answers"
+    for column in ["level_1", "level_2", "level_3", "level_4", "level_5", "dont_know",
+                   "not_applicable", "median"]:  # fmt: skip
+        assert withheld[column] == "", column
+    unanswered = frame.loc[none]
+    assert (unanswered["answered"], unanswered["shown"], unanswered["level_3"]) == (0, "none", "")
+    counted = frame.loc[fact.id]
+    assert (counted["answered"], counted["shown"], counted["question"]) == (3, "yes", fact.text)
+    assert float(counted["median"]) == statistics.median(numbers)
+    assert (float(counted["lowest"]), float(counted["highest"])) == (min(numbers), max(numbers))
+    few = frame.loc[few_fact.id]
+    assert (few["answered"], few["shown"]) == (2, "fewer than three answers")
+    assert (few["median"], few["lowest"], few["highest"]) == ("", "", "")
+    unasked = next(f for f in assessment.rubric.facts if f not in (fact, few_fact))
+    assert (frame.loc[unasked.id, "answered"], frame.loc[unasked.id, "shown"]) == (0, "none")
+
+
+# --- Scores ------------------------------------------------------------------------------------
+
+
+def test_scores_export_holds_every_figure_of_the_result(personas: Personas) -> None:
+    assessment = personas.assessment_a
+    engineer = invite(assessment)[0]
+    questions = services.questions_for(engineer)
+    for n in range(3):
+        _respond(assessment, {q.id: str(2 + (i + n) % 3) for i, q in enumerate(questions)})
+    result = result_compute(assessment=assessment).data
+    frame = _csv(_owner(personas), assessment, "scores.csv")
+    rows = {(r["kind"], r["id"]): r for r in frame.to_dict(orient="records")}
+    assert len(rows) == len(result["dimensions"]) + len(result["capabilities"]) + 1
+
+    def same(cell: Any, value: Any) -> bool:
+        if value is None:
+            return cell == ""
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            return float(cell) == pytest.approx(value, abs=1e-9)
+        return str(cell) == str(value)
+
+    for d in result["dimensions"]:
+        row = rows[("dimension", d["id"])]
+        for column in ["title", "score", "level", "exact_level", "target_level", "gap",
+                       "confidence", "confidence_label", "adjusted_score"]:  # fmt: skip
+            assert same(row[column], d[column]), (d["id"], column)
+        for column in ["respondents", "spread", "agreement", "evidence", "source"]:
+            assert row[column] == "", (d["id"], column)
+    scored = [c for c in result["capabilities"] if c["score"] is not None]
+    assert scored
+    for c in result["capabilities"]:
+        row = rows[("capability", c["id"])]
+        for column in ["title", "score", "level", "exact_level", "target_level", "gap",
+                       "confidence", "confidence_label", "spread", "agreement"]:  # fmt: skip
+            assert same(row[column], c[column]), (c["id"], column)
+        assert same(row["respondents"], c["n_respondents"]), c["id"]
+        assert same(row["evidence"], c["evidence"]["verdict"]), c["id"]
+        assert same(row["adjusted_score"], c["evidence"]["adjusted_score"]), c["id"]
+        assert same(row["source"], c.get("source")), c["id"]
+        assert same(row["survey_score"], c.get("survey_score")), c["id"]
+    readiness = result["readiness"]
+    overall = rows[("overall", "readiness")]
+    assert overall["title"] == "Overall readiness"
+    assert same(overall["score"], readiness["score"])
+    assert same(overall["level"], readiness["level"])
+    assert same(overall["exact_level"], 1 + readiness["score"] / 25)
+    assert same(overall["confidence"], readiness["confidence"])
+    assert same(overall["confidence_label"], readiness["confidence_label"])
+    assert float(overall["respondents"]) == 3
+    for column in ["target_level", "gap", "spread", "agreement", "evidence", "source",
+                   "survey_score"]:  # fmt: skip
+        assert overall[column] == "", column
+
+
+def test_an_unscored_readiness_has_no_exact_level() -> None:
+    result = {
+        "dimensions": [],
+        "capabilities": [],
+        "respondents": 0,
+        "readiness": {"score": None, "level": None, "confidence": 0, "confidence_label": "low"},
+    }
+    overall = exports.scores_table(result).iloc[0]
+    assert overall["exact_level"] is None and overall["respondents"] == 0
+
+
+# --- Cells and files ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [" =1+1", "plain", "a=b", "", "1-2", "'quoted"])
+def test_text_that_no_spreadsheet_reads_as_a_formula_is_left_alone(value: str) -> None:
+    assert exports.safe_cell(value) == value
+
+
+@pytest.mark.parametrize("value", ["\x1fx", "\nx", "\x00"])
+def test_text_starting_with_a_control_character_is_escaped(value: str) -> None:
+    assert exports.safe_cell(value) == "'" + value
+
+
+def test_numbers_keep_their_type_and_text_is_escaped_in_every_column() -> None:
+    frame = pd.DataFrame(
+        {"n": [-1, 2], "x": [-0.5, None], "text": ["=A1", "ok"], "other": [None, "@me"]}
+    )
+    safe = exports._safe(frame)
+    assert list(safe["n"]) == [-1, 2] and safe["n"].dtype == frame["n"].dtype
+    assert safe["x"].iloc[0] == -0.5 and safe["x"].dtype == frame["x"].dtype
+    assert list(safe["text"]) == ["'=A1", "ok"]
+    assert safe["other"].iloc[1] == "'@me"
+    assert list(frame["text"]) == ["=A1", "ok"]  # the original is not changed
+
+
+def test_csv_starts_with_a_byte_order_mark_and_xlsx_columns_fit_their_text() -> None:
+    frame = pd.DataFrame({"id": ["a"], "note": ["x" * 30], "essay": ["y" * 200], "n": [1]})
+    data = exports.to_csv(frame)
+    assert data.startswith("\ufeffid,note,essay,n\r\n".encode()) or data.startswith(
+        "\ufeffid,note,essay,n\n".encode()
+    )
+    book = load_workbook(io.BytesIO(exports.to_xlsx({"answers": frame, "scores": frame})))
+    assert book.sheetnames == ["Answers", "Scores"]
+    sheet = book["Answers"]
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCD"}
+    # Short columns at least 10 wide, each column its longest text plus 2, at most 60.
+    assert widths == {"A": 10, "B": 32, "C": 60, "D": 10}
+    assert [cell.value for cell in sheet[2]] == ["a", "x" * 30, "y" * 200, 1]
