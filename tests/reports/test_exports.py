@@ -5,6 +5,7 @@ read as formulas."""
 from __future__ import annotations
 
 import io
+import json
 import statistics
 from typing import Any
 
@@ -17,8 +18,10 @@ from openpyxl import load_workbook
 from assessments import services
 from assessments.models import Assessment, Respondent
 from reports import exports
+from reports.plan import HORIZON_LIMIT
 from reports.services import result_compute
 from tests.factories import Personas, invite
+from tests.reports.test_results_evidence import FINDINGS, _delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +293,161 @@ def test_csv_starts_with_a_byte_order_mark_and_xlsx_columns_fit_their_text() -> 
     # Short columns at least 10 wide, each column its longest text plus 2, at most 60.
     assert widths == {"A": 10, "B": 32, "C": 60, "D": 10}
     assert [cell.value for cell in sheet[2]] == ["a", "x" * 30, "y" * 200, 1]
+
+
+# --- Findings, delivery, the workbook and the JSON document ------------------------------------
+
+
+@pytest.fixture
+def scanned(personas: Personas, monkeypatch: pytest.MonkeyPatch) -> Assessment:
+    """Org A's assessment, three engineers answered, as if its scans and delivery exports ran."""
+    monkeypatch.setattr("reports.services.evidence_for", lambda assessment: list(FINDINGS))
+    monkeypatch.setattr("reports.services.delivery_for", lambda assessment: _delivery())
+    assessment = personas.assessment_a
+    questions = services.questions_for(invite(assessment)[0])
+    for _n in range(3):
+        _respond(assessment, {q.id: "3" for q in questions})
+    return assessment
+
+
+def test_findings_export_lists_each_finding_with_its_pointers_and_verdict(
+    personas: Personas, scanned: Assessment
+) -> None:
+    result = result_compute(assessment=scanned).data
+    frame = _csv(_owner(personas), scanned, "findings.csv")
+    assert list(frame.columns) == [
+        "capability", "detector", "status", "strength", "title", "pointers", "verdict",
+    ]  # fmt: skip
+    verdicts = {c["id"]: c["evidence"]["verdict"] for c in result["capabilities"]}
+    expected = [
+        [
+            f.capability,
+            f.detector,
+            f.status,
+            str(f.strength),
+            f.title,
+            " ".join(f.pointers),
+            verdicts[f.capability],
+        ]  # fmt: skip
+        for f in FINDINGS
+    ]
+    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    assert sorted(rows) == sorted(expected)
+
+
+def test_the_workbook_and_json_hold_every_table_there_is(
+    personas: Personas, scanned: Assessment
+) -> None:
+    client = _owner(personas)
+    result = result_compute(assessment=scanned).data
+    xlsx = client.get(reverse("reports:export", args=[scanned.pk, "workbook.xlsx"]))
+    sheets = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
+    # Delivery records: a delivery sheet; no workshop and no process catalogue: no sheet for them.
+    assert list(sheets) == ["Answers", "Scores", "Findings", "Roadmap", "Plan", "Delivery"]
+    delivery = sheets["Delivery"].set_index("measure")
+    measures = result["delivery"]
+    assert list(delivery.index) == [
+        "Deployment frequency", "Lead time for changes", "Change failure rate",
+        "Failed deployment recovery time",
+    ]  # fmt: skip
+    frequency = delivery.loc["Deployment frequency"]
+    assert frequency["value"] == pytest.approx(measures["deployments_per_week"])
+    assert (frequency["unit"], frequency["bucket"]) == (
+        "deployments per week",
+        measures["deployment_frequency"],
+    )
+    recovery = delivery.loc["Failed deployment recovery time"]
+    assert recovery["value"] == pytest.approx(measures["recovery_hours"])
+    assert (recovery["unit"], recovery["bucket"]) == ("hours", measures["recovery_bucket"])
+    lead = delivery.loc["Lead time for changes"]
+    assert lead["value"] == pytest.approx(measures["lead_time_hours"])
+    assert lead["bucket"] == measures["lead_time_bucket"]
+    failure = delivery.loc["Change failure rate"]
+    assert failure["unit"] == "share of deployments"
+    assert failure["value"] == pytest.approx(measures["change_failure_rate"])
+    assert failure["bucket"] == measures["change_failure_bucket"]
+    split = measures["failure_rate_split"]
+    assert (failure["ai_assisted"], failure["ai_assisted_n"]) == (
+        pytest.approx(split["ai_assisted"]),
+        split["ai_count"],
+    )
+    assert (failure["other"], failure["other_n"]) == (
+        pytest.approx(split["other"]),
+        split["other_count"],
+    )
+    assert pd.isna(recovery["ai_assisted_n"]) and pd.isna(recovery["other"])
+    document = json.loads(
+        client.get(reverse("reports:export", args=[scanned.pk, "result.json"])).content
+    )
+    assert document["schema"] == exports.SCHEMA
+    assert document["assessment"] == {
+        "id": str(scanned.pk),
+        "title": scanned.title,
+        "organisation": "Org A",
+        "anonymous": scanned.anonymous,
+        "export_named_answers": False,
+        "rubric": scanned.rubric.key,
+        "created_at": scanned.created_at.isoformat(),
+    }
+    assert document["result"]["readiness"] == result["readiness"]
+    assert document["pilot_backlog"] == []
+    plan = document["plan"]
+    assert plan["horizon_limit"] == HORIZON_LIMIT and plan["history"] == []
+    assert [i["id"] for i in plan["items"]] == list(sheets["Plan"]["id"])
+    first = plan["items"][0]
+    assert first["plan_number"] == 1 and first["status"] == "proposed"
+    assert first["title"] == sheets["Plan"]["title"].iloc[0]
+
+
+def test_the_workshop_export_holds_the_agreed_level_both_rounds_and_the_dissent(
+    personas: Personas,
+) -> None:
+    from assessments.workshops import services as workshops
+    from tests.workshops.conftest import join, vote
+
+    assessment = personas.assessment_a
+    room = workshops.workshop_create(
+        assessment=assessment,
+        title="Board room",
+        minutes_per_capability=5,
+        created_by=personas.fiona,
+    )
+    item = room.items.first()
+    assert item is not None
+    capability = assessment.rubric.capability(item.capability_id)
+    asked = [q.id for q in capability.questions if "engineering" in q.audience]
+    for _n in range(3):
+        _respond(assessment, dict.fromkeys(asked, "2"))
+    phones = [join(room, "engineering") for _ in range(4)]
+    workshops.item_open_next(workshop=room)
+    for (client, participant), value in zip(phones, ["1", "2", "3", "dk"], strict=True):
+        vote(client, participant, value)
+    workshops.item_reveal(workshop=room)
+    workshops.item_revote(workshop=room)
+    for (client, participant), value in zip(phones, ["4", "4", "5", "3"], strict=True):
+        vote(client, participant, value)
+    workshops.item_reveal(workshop=room)
+    workshops.item_agree(
+        workshop=room, capability_id=item.capability_id, level=4, rationale="=Shown live"
+    )
+    for role, who, reason in [("leadership", "Dana", "too generous"), ("operations", "", "late")]:
+        workshops.dissent_add(
+            workshop=room, capability_id=item.capability_id, role=role, who=who, reason=reason
+        )
+    result = result_compute(assessment=assessment).data
+    room_result = next(c for c in result["capabilities"] if c["id"] == item.capability_id)
+    distribution = room_result["workshop"]["distribution"]
+    frame = _csv(_owner(personas), assessment, "workshop.csv")
+    assert len(frame) == 1
+    row = frame.iloc[0]
+    assert (row["capability"], row["title"]) == (capability.id, capability.title)
+    assert (float(row["agreed_level"]), float(row["survey_median"])) == (4, 2)
+    assert float(row["difference"]) == 2
+    assert (row["voters"], float(row["room_median"])) == (4, 4)
+    assert float(row["room_spread"]) == distribution["q3"] - distribution["q1"] > 0
+    votes = [row[f"votes_{k}"] for k in ("1", "2", "3", "4", "5", "dont_know")]
+    assert votes == [0, 0, 1, 2, 1, 0]
+    assert (row["revoted"], float(row["first_round_median"])) == (True, 2)
+    assert row["rationale"] == "'=Shown live"
+    assert row["dissent"] == "leadership (Dana): too generous; operations: late"
+    assert row["agreed_on"] == room_result["workshop"]["agreed_on"] != ""
