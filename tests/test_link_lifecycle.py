@@ -12,18 +12,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
-from assessments.models import Answer, Invitation, Respondent, hash_token, new_token
+from assessments.models import Answer, Assessment, Invitation, Respondent, hash_token, new_token
 from reports.jobs import comparison_for
-from reports.models import ReportJob, ShareLink
+from reports.models import Branding, ReportJob, ShareLink
 from reports.rendering import branding_for, render_hash
 from reports.services import result_compute
-from tests.factories import Personas, invite
+from tests.factories import Personas, invite, make_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -227,9 +228,9 @@ def _share(personas: Personas, days: int = 30) -> ShareLink:
     return link
 
 
-def _three_submitted(personas: Personas) -> None:
+def _three_submitted(personas: Personas, assessment: Assessment | None = None) -> None:
     for _ in range(3):
-        respondent, _token = invite(personas.assessment_a)
+        respondent, _token = invite(assessment or personas.assessment_a)
         qid = services.questions_for(respondent)[0].id
         services.answer_save(respondent=respondent, question_id=qid, value="3", comment="", seq=1)
         services.respondent_submit(respondent=respondent)
@@ -450,3 +451,46 @@ def test_a_share_downloads_nothing_once_revoked_or_for_another_browser_or_assess
     assert _download(reader, link, job) == 404
     ShareLink.objects.filter(pk=link.pk).delete()
     assert _download(reader, link, job) == 404
+
+
+def test_a_shared_report_is_the_report_its_sharer_would_make(
+    personas: Personas, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    _three_submitted(personas)
+    earlier = make_assessment(personas.org_a, personas.alice, title="Last year")
+    Assessment.objects.filter(pk=earlier.pk).update(
+        created_at=personas.assessment_a.created_at - timedelta(days=120)
+    )
+    _three_submitted(personas, earlier)
+    # fiona facilitates org A for her firm: a report she makes wears her firm's branding.
+    Branding.objects.create(user=personas.fiona, firm_name="Fjord Advisory")
+    link = _share(personas)
+    ShareLink.objects.filter(pk=link.pk).update(created_by=personas.fiona)
+    link.refresh_from_db()
+    reader = Client()
+    _open(reader, link.token)  # type: ignore[attr-defined]
+    job = _pdf_job(link, "a4", ReportJob.Status.SUCCEEDED, b"%PDF-1.7 branded")
+    page = reader.get(reverse("reports:shared_report", args=[link.pk])).content.decode()
+    assert "Prepared by Fjord Advisory" in page
+    assert 'id="comparison"' in page and "What changed since Last year" in page
+    # Charts drawn in the browser, as on the owner's page (not the PDF's images).
+    assert "data:image/svg+xml" not in page
+    # The PDF made with her branding and the comparison is the report as it stands.
+    assert reverse("reports:shared_download", args=[link.pk, job.pk]) in page
+    response = reader.get(reverse("reports:shared_download", args=[link.pk, job.pk]))
+    assert response.status_code == 200 and b"".join(response) == b"%PDF-1.7 branded"
+
+
+def test_a_guesser_held_back_is_told_so_without_a_referrer_or_cache(
+    personas: Personas, settings: Any
+) -> None:
+    settings.TOKEN_RATE_LIMIT_PER_MINUTE = 1
+    cache.clear()
+    guesser = Client()
+    assert [_open(guesser, f"guess-{n}") for n in range(2)] == [404, 429]
+    held = guesser.get(reverse("reports:shared", args=["guess-3"]))
+    assert held.status_code == 429 and held["Retry-After"] == "60"
+    assert held["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in held["Cache-Control"]
+    cache.clear()
