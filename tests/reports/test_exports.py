@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import statistics
+import time
 from typing import Any
 
 import pandas as pd
@@ -94,7 +95,10 @@ def test_named_answers_say_who_answered_what(personas: Personas) -> None:
         questions[2].id: "na",
         fact.id: f"{fact.minimum + 1:g}",
     }
-    named = _respond(assessment, answers, name="Ada", comment="we do this weekly")
+    # A question opened and left blank is no answer.
+    named = _respond(
+        assessment, {**answers, questions[3].id: ""}, name="Ada", comment="we do this weekly"
+    )
     nameless = _respond(assessment, {questions[0].id: "2"}, name="")
     Respondent.objects.filter(pk=nameless.pk).update(email="ops@example.com")
     lead = assessment.rubric.questions_for("leadership")[0].id
@@ -376,9 +380,12 @@ def test_the_workbook_and_json_hold_every_table_there_is(
         split["other_count"],
     )
     assert pd.isna(recovery["ai_assisted_n"]) and pd.isna(recovery["other"])
-    document = json.loads(
-        client.get(reverse("reports:export", args=[scanned.pk, "result.json"])).content
-    )
+    Assessment.objects.filter(pk=scanned.pk).update(title="Ørsted readiness, 2026")
+    scanned.refresh_from_db()
+    data = client.get(reverse("reports:export", args=[scanned.pk, "result.json"])).content
+    # Readable as it is: indented, and letters as themselves rather than escapes.
+    assert data.startswith(b'{\n  "schema": ') and "Ørsted".encode() in data
+    document = json.loads(data)
     assert document["schema"] == exports.SCHEMA
     assert document["assessment"] == {
         "id": str(scanned.pk),
@@ -451,3 +458,112 @@ def test_the_workshop_export_holds_the_agreed_level_both_rounds_and_the_dissent(
     assert row["rationale"] == "'=Shown live"
     assert row["dissent"] == "leadership (Dana): too generous; operations: late"
     assert row["agreed_on"] == room_result["workshop"]["agreed_on"] != ""
+
+
+# --- Roadmap and plan --------------------------------------------------------------------------
+
+
+def _number(cell: Any) -> float | None:
+    return None if cell == "" else float(cell)
+
+
+def _steps(steps: list[str]) -> str:
+    return "\n".join(f"{n}. {step}" for n, step in enumerate(steps, start=1))
+
+
+def test_roadmap_and_plan_exports_carry_each_item_and_its_decision() -> None:
+    from datetime import datetime
+
+    from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
+    from assessments.models import Membership
+
+    seed_demo()
+    demo = Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+    owner = Membership.objects.get(organisation=demo.organisation, role="owner").user
+    client = Client()
+    client.force_login(owner)
+    roadmap = result_compute(assessment=demo).data["roadmap"]
+    accepted, rejected = roadmap[0]["id"], roadmap[1]["id"]
+    url = reverse("reports:plan", args=[demo.pk])
+    edits = [
+        {"item": accepted, "status": "accepted", "owner": "Mo", "quarter": "2027-Q1", "note": "n"},
+        {"item": rejected, "status": "rejected", "owner": "", "quarter": "", "note": "no"},
+    ]
+    for edit in edits:
+        assert client.post(url, {"version": "0", **edit}).status_code == 302
+    table = _csv(client, demo, "roadmap.csv")
+    assert list(table["id"]) == [i["id"] for i in roadmap]
+    assert any(i["prerequisites"] for i in roadmap) and any(i["steps"] for i in roadmap)
+    for row, item in zip(table.to_dict(orient="records"), roadmap, strict=True):
+        assert (row["position"], row["bucket"], row["title"]) == (
+            item["position"],
+            item["bucket"],
+            item["title"],
+        )
+        assert (row["capability"], row["impact"], row["effort"]) == (
+            item["capability_id"],
+            item["impact"],
+            item["effort"],
+        )
+        assert row["prerequisites"] == ", ".join(item["prerequisites"])
+        assert (row["why"], row["reasons"]) == (item["why"], " ".join(item["reasons"]))
+        assert row["steps"] == _steps(item["steps"])
+        assert (row["first_30_days"], row["done_when"], row["owner_role"]) == (
+            item.get("first_30_days", ""),
+            item.get("done_when", ""),
+            item.get("owner_role", ""),
+        )
+        assert _number(row["effort_weeks"]) == item.get("effort_weeks")
+        assert _number(row["raises_to"]) == item.get("raises_to")
+        assert row["unlocks"] == (item.get("gate_id") or item.get("unlocks", ""))
+    decided = table.set_index("id")
+    assert tuple(decided.loc[accepted, ["status", "owner", "target_quarter", "note"]]) == (
+        "accepted",
+        "Mo",
+        "2027-Q1",
+        "n",
+    )
+    assert tuple(decided.loc[rejected, ["status", "note"]]) == ("rejected", "no")
+    assert set(decided.drop(index=[accepted, rejected])["status"]) == {"proposed"}
+    plan = _csv(client, demo, "plan.csv")
+    assert list(plan.columns) == exports.PLAN_COLUMNS
+    assert list(plan["id"])[-1] == rejected
+    last = plan.iloc[-1]
+    assert (last["plan_number"], last["in_view"], last["status"]) == ("", "", "rejected")
+    numbered = plan.iloc[:-1]
+    assert list(numbered["plan_number"]) == [str(n) for n in range(1, len(roadmap))]
+    assert {"yes", "no"} == set(numbered["in_view"])  # the demo's plan has an appendix
+    assert list(numbered["in_view"]) == sorted(numbered["in_view"], reverse=True)
+    by_id = {i["id"]: i for i in roadmap}
+    # Prerequisites by their number in the plan and title; a rejected one is not waited for.
+    numbers = {r["id"]: r["plan_number"] for r in plan.to_dict(orient="records")}
+    for row in plan.to_dict(orient="records"):
+        item = by_id[row["id"]]
+        after = [
+            f"{numbers[p]}. {by_id[p]['title']}" for p in item["prerequisites"] if p != rejected
+        ]
+        assert row["after"] == "; ".join(after)
+        assert (row["title"], row["capability"], row["steps"]) == (
+            item["title"],
+            item["capability_id"],
+            _steps(item["steps"]),
+        )
+    first = plan.set_index("id").loc[accepted]
+    assert (first["status"], first["owner"], first["target_quarter"], first["note"]) == (
+        "accepted",
+        "Mo",
+        "2027-Q1",
+        "n",
+    )
+    assert first["horizon"] != "" and int(first["unblocks"]) >= 0
+    document = json.loads(
+        client.get(reverse("reports:export", args=[demo.pk, "result.json"])).content
+    )
+    items = document["plan"]["items"]
+    assert [i["id"] for i in items] == list(plan["id"])
+    assert items[-1]["plan_number"] is None and items[0]["plan_number"] == 1
+    history = document["plan"]["history"]
+    assert [h["item_id"] for h in history] == [rejected, accepted]  # newest first
+    assert history[1]["changes"]["owner"] == ["", "Mo"]
+    assert history[1]["who"] == (owner.get_full_name() or owner.get_username())
+    assert abs(datetime.fromisoformat(history[0]["at"]).timestamp() - time.time()) < 60
