@@ -567,3 +567,22 @@ def test_roadmap_and_plan_exports_carry_each_item_and_its_decision() -> None:
     assert history[1]["changes"]["owner"] == ["", "Mo"]
     assert history[1]["who"] == (owner.get_full_name() or owner.get_username())
     assert abs(datetime.fromisoformat(history[0]["at"]).timestamp() - time.time()) < 60
+
+
+def test_a_delivery_export_with_unplanned_deployments_adds_the_rework_rate(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _delivery()
+    # Five of the twenty deployments were unplanned fixes.
+    data.deployments["rework"] = ["yes" if n < 5 else "no" for n in range(len(data.deployments))]
+    monkeypatch.setattr("reports.services.delivery_for", lambda assessment: data)
+    assessment = personas.assessment_a
+    questions = services.questions_for(invite(assessment)[0])
+    for _n in range(3):
+        _respond(assessment, {q.id: "3" for q in questions})
+    frame = _csv(_owner(personas), assessment, "delivery.csv").set_index("measure")
+    assert list(frame.index)[-1] == "Rework rate" and len(frame) == 5
+    rework = frame.loc["Rework rate"]
+    assert float(rework["value"]) == pytest.approx(5 / 20)
+    assert (rework["unit"], rework["bucket"]) == ("share of deployments", "unplanned")
+    assert (rework["ai_assisted"], rework["ai_assisted_n"], rework["other_n"]) == ("", "", "")
