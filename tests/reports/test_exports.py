@@ -83,6 +83,18 @@ def test_named_answers_leave_out_unfinished_and_excluded_responses(personas: Per
     assert sorted(frame["respondent"]) == ["Counted", "Excluded"]
 
 
+def test_named_answers_before_anyone_finished_are_the_columns_alone(personas: Personas) -> None:
+    assessment = personas.assessment_a
+    _named(assessment)
+    question = services.questions_for(invite(assessment)[0])[0].id
+    _respond(assessment, {question: "3"}, name="Still answering", submit=False)
+    response = _owner(personas).get(reverse("reports:export", args=[assessment.pk, "answers.csv"]))
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines == [
+        "respondent,role,dimension,capability,question_id,question,answer,level,number,comment"
+    ]
+
+
 def test_named_answers_say_who_answered_what(personas: Personas) -> None:
     assessment = personas.assessment_a
     _named(assessment)
@@ -205,6 +217,11 @@ def test_scores_export_holds_every_figure_of_the_result(personas: Personas) -> N
         _respond(assessment, {q.id: str(2 + (i + n) % 3) for i, q in enumerate(questions)})
     result = result_compute(assessment=assessment).data
     frame = _csv(_owner(personas), assessment, "scores.csv")
+    assert list(frame.columns) == [
+        "kind", "id", "title", "score", "level", "exact_level", "target_level", "gap",
+        "confidence", "confidence_label", "respondents", "spread", "agreement", "evidence",
+        "adjusted_score", "source", "survey_score",
+    ]  # fmt: skip
     rows = {(r["kind"], r["id"]): r for r in frame.to_dict(orient="records")}
     assert len(rows) == len(result["dimensions"]) + len(result["capabilities"]) + 1
 
@@ -246,6 +263,7 @@ def test_scores_export_holds_every_figure_of_the_result(personas: Personas) -> N
     for column in ["target_level", "gap", "spread", "agreement", "evidence", "source",
                    "survey_score"]:  # fmt: skip
         assert overall[column] == "", column
+    assert same(overall["adjusted_score"], readiness["adjusted_score"])
 
 
 def test_an_unscored_readiness_has_no_exact_level() -> None:
