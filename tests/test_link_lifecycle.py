@@ -8,6 +8,7 @@ both, and a reissued link works again even when it had been revoked or had expir
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -491,6 +492,21 @@ def test_a_guesser_held_back_is_told_so_without_a_referrer_or_cache(
     assert [_open(guesser, f"guess-{n}") for n in range(2)] == [404, 429]
     held = guesser.get(reverse("reports:shared", args=["guess-3"]))
     assert held.status_code == 429 and held["Retry-After"] == "60"
+    assert b"Too many attempts" in held.content
+    # The page is the site's own page, its script allowed by this answer's policy.
+    nonce = re.search(r"'nonce-([^']+)'", held["Content-Security-Policy"])
+    assert nonce is not None and f'nonce="{nonce.group(1)}"'.encode() in held.content
     assert held["Referrer-Policy"] == "no-referrer"
     assert "no-store" in held["Cache-Control"]
     cache.clear()
+
+
+@pytest.mark.parametrize("offset", [timedelta(seconds=-1), timedelta(0), timedelta(seconds=1)])
+def test_a_share_link_is_usable_strictly_before_its_expiry(
+    personas: Personas, offset: timedelta
+) -> None:
+    link = _share(personas)
+    assert link.is_usable(link.expires_at + offset) is (offset < timedelta(0))
+    ShareLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
+    link.refresh_from_db()
+    assert link.is_usable(link.expires_at - timedelta(days=1)) is False
