@@ -125,13 +125,14 @@ def answer_counts_table(assessment: Assessment, result: dict[str, Any]) -> pd.Da
 
 
 def answers_table(assessment: Assessment) -> pd.DataFrame:
-    """Each respondent's answers, one row per answer: only for an assessment created with
-    `export_named_answers` (see the module docstring)."""
+    """Each counted respondent's answers, one row per answer: only for an assessment created
+    with `export_named_answers` (see the module docstring)."""
     rubric = assessment.rubric
+    # The responses the result counts: finished, and not excluded by an owner.
     respondents = list(
-        assessment.respondents.filter(status=Respondent.Status.SUBMITTED).order_by(
-            "created_at", "pk"
-        )
+        assessment.respondents.filter(
+            status=Respondent.Status.SUBMITTED, excluded_at__isnull=True
+        ).order_by("created_at", "pk")
     )
     labels = {
         r.pk: (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -93,8 +94,9 @@ class ShareLink(models.Model):
     def __str__(self) -> str:
         return f"Share link for {self.assessment}"
 
-    def is_usable(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
+    def is_usable(self, now: datetime | None = None) -> bool:
+        """Not revoked, and strictly before its expiry (as `shared` redeems it)."""
+        return self.revoked_at is None and self.expires_at > (now or timezone.now())
 
     @property
     def state(self) -> str:

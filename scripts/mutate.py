@@ -133,6 +133,7 @@ AREAS = (
             "tests/reports/test_what_counts.py",
             "tests/reports/test_results_evidence.py",
             "tests/reports/test_report_sections.py",
+            "tests/reports/test_exports.py",
         ),
         85.0,
         database=True,
