@@ -493,7 +493,11 @@ def shared_report(request: HttpRequest, share_id: str) -> HttpResponse:
         .first()
     )
     if link is None or not link.is_usable():
-        return render(request, "reports/share_unusable.html", status=404)
+        # Revoked or expired while the page was open: the same headers as every share answer.
+        gone = render(request, "reports/share_unusable.html", status=404)
+        gone["Referrer-Policy"] = "no-referrer"
+        add_never_cache_headers(gone)
+        return gone
     assessment = link.assessment
     result = result_compute(assessment=assessment).data
     # Readers see the report as the person who shared it would have made it.

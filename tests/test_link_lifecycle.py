@@ -353,7 +353,10 @@ def test_every_share_answer_sends_no_referrer_and_is_never_cached(personas: Pers
         reader.get(reverse("reports:shared", args=[link.token])),  # type: ignore[attr-defined]
         reader.get(reverse("reports:shared_report", args=[link.pk])),
     ]
-    assert [a.status_code for a in answers] == [404, 302, 200]
+    link.revoked_at = timezone.now()  # revoked while the reader's page is open
+    link.save(update_fields=["revoked_at"])
+    answers.append(reader.get(reverse("reports:shared_report", args=[link.pk])))
+    assert [a.status_code for a in answers] == [404, 302, 200, 404]
     for answer in answers:
         assert answer["Referrer-Policy"] == "no-referrer"
         assert "no-store" in answer["Cache-Control"] and "max-age=0" in answer["Cache-Control"]
