@@ -1,0 +1,372 @@
+"""The engine's input checks: bad input is refused with a message that names the field and
+the value, every problem at once, and never a crash or a silent default (methodology 13).
+
+Also the engine's own arithmetic on the way out that no other test pins: a dimension's
+confidence, the readiness of an assessment nobody answered, the weakest-link tie-break and the
+label cap.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from scoring.engine import (
+    AGENT_REVIEW_INPUTS,
+    OPTIONAL_REVIEW_INPUTS,
+    REVIEW_INPUTS,
+    _capped_label,
+    score_assessment,
+)
+from scoring.errors import ScoringInputError
+from scoring.result import Result
+from scoring.rubric import load_rubric_text
+from tests.scoring.helpers import frame, tiny_rubric, tiny_rubric_text
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+TINY = tiny_rubric()  # dimensions a (a.x, a.y) and b (b.x)
+WALL = {"prs_per_week": 10, "reviewers": 2, "hours_per_pr": 1, "reviewer_hours_per_week": 10}
+
+
+def _score(answers: pd.DataFrame | None = None, **kwargs: Any) -> Result:
+    return score_assessment(
+        rubric=kwargs.pop("rubric", TINY),
+        answers=answers if answers is not None else frame([]),
+        now=kwargs.pop("now", NOW),
+        **kwargs,
+    )
+
+
+def _refused(**kwargs: Any) -> tuple[str, ...]:
+    with pytest.raises(ScoringInputError) as caught:
+        _score(**kwargs)
+    return caught.value.problems
+
+
+def _facts(values: dict[str, float], people: int = 3) -> list[tuple[object, ...]]:
+    return [(f"e{i}", "engineering", f, v) for f, v in values.items() for i in range(people)]
+
+
+SURVEY_WALL = {
+    "fact.prs-per-week": 10,
+    "fact.active-reviewers": 2,
+    "fact.review-hours-per-pr": 1,
+    "fact.reviewer-hours-per-week": 10,
+}
+
+
+# --- now ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "now",
+    [datetime(2026, 11, 1, 12), "2026-11-01T12:00:00+00:00", None, 1_793_000_000],
+    ids=["naive", "text", "none", "number"],
+)
+def test_now_that_is_not_an_aware_datetime_is_refused_with_what_was_given(now: object) -> None:
+    assert _refused(now=now) == (f"now must be a timezone-aware datetime, not {now!r}",)
+
+
+def test_now_in_any_time_zone_is_accepted() -> None:
+    eastern = datetime(2026, 11, 1, 7, tzinfo=timezone(timedelta(hours=-5)))
+    assert _score(now=eastern).computed_at == "2026-11-01T07:00:00-05:00"
+
+
+# --- targets and weights --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", [0, 6, 2.5, True, False, "3", None])
+def test_a_target_that_is_not_a_level_is_refused_naming_its_dimension(level: object) -> None:
+    assert _refused(targets={"b": level}) == (
+        f"target for b must be a level from 1 to 5, not {level!r}",
+    )
+
+
+def test_a_target_for_a_dimension_the_rubric_lacks_is_refused_by_name() -> None:
+    # A capability is not a dimension: targets are per dimension.
+    assert _refused(targets={"a.x": 3, "zz": 3}) == (
+        "target for unknown dimension 'a.x'",
+        "target for unknown dimension 'zz'",
+    )
+
+
+@pytest.mark.parametrize(
+    "weight",
+    [-0.01, 100.01, float("nan"), float("inf"), float("-inf"), True, "5", None, [1]],
+    ids=["below", "above", "nan", "inf", "-inf", "bool", "text", "none", "list"],
+)
+def test_a_weight_that_is_not_a_number_from_0_to_100_is_refused_naming_its_key(
+    weight: object,
+) -> None:
+    # Text and NaN are refused like any other bad value, not by a TypeError from a comparison.
+    assert _refused(weights={"a.y": weight}) == (
+        f"weight for a.y must be a number from 0 to 100, not {weight!r}",
+    )
+
+
+def test_a_weight_for_neither_a_dimension_nor_a_capability_is_refused_by_name() -> None:
+    assert _refused(weights={"a.x.q1": 1}) == (
+        "weight for unknown dimension or capability 'a.x.q1'",
+    )
+
+
+def test_every_bad_setting_is_listed_at_once_in_the_order_given() -> None:
+    problems = _refused(
+        targets={"zz": 3, "a": 9}, weights={"b": -1, "nope": 1, "a.x": float("nan")}
+    )
+    assert problems == (
+        "target for unknown dimension 'zz'",
+        "target for a must be a level from 1 to 5, not 9",
+        "weight for b must be a number from 0 to 100, not -1",
+        "weight for unknown dimension or capability 'nope'",
+        "weight for a.x must be a number from 0 to 100, not nan",
+    )
+
+
+def test_bad_weights_are_refused_before_they_are_checked_for_leaving_anything_to_score() -> None:
+    # All zero but one bad value: the bad value is the problem, not the sum it cannot make.
+    assert _refused(weights={"a.x": 0, "a.y": "0"}) == (
+        "weight for a.y must be a number from 0 to 100, not '0'",
+    )
+
+
+def test_weights_that_leave_a_dimension_or_the_whole_score_empty_are_all_named() -> None:
+    zero_caps = {"a.x": 0, "a.y": 0, "b.x": 0}
+    assert _refused(weights=zero_caps) == (
+        "weights leave no capability of a with weight above 0",
+        "weights leave no capability of b with weight above 0",
+    )
+    assert _refused(weights={"a": 0, "b": 0}) == (
+        "weights leave no dimension with weight above 0",
+    )
+    assert _refused(weights={"a.x": 0, "a.y": 0, "a": 0, "b": 0}) == (
+        "weights leave no capability of a with weight above 0",
+        "weights leave no dimension with weight above 0",
+    )
+
+
+def test_one_capability_weighted_zero_leaves_its_dimension_scored_by_the_other() -> None:
+    rows = [("p", "product", "a.x.q1", 1), ("p", "product", "a.y.q1", 5)]
+    result = _score(frame(rows), weights={"a.x": 0, "b": 0})
+    a = next(d for d in result.dimensions if d.id == "a")
+    assert a.score == pytest.approx(100.0)
+    assert [c.weight for c in result.capabilities] == [0.0, 1.0, 1.0]
+    assert [d.weight for d in result.dimensions] == [1.0, 0.0]
+
+
+# --- explicit review inputs -----------------------------------------------------------------
+
+
+def test_unknown_and_non_numeric_review_inputs_are_all_listed_by_name() -> None:
+    overrides = {"zeta": 1, "alpha": 2, "reviewers": "3", "prs_per_week": True}
+    assert _refused(review_overrides=overrides) == (
+        "unknown review input 'alpha'",
+        "unknown review input 'zeta'",
+        "review input prs_per_week must be a number, not True",
+        "review input reviewers must be a number, not '3'",
+    )
+
+
+def test_every_documented_review_input_is_accepted_and_used() -> None:
+    overrides = {
+        **WALL,
+        "agent_prs_6m": 4,
+        "agent_prs_12m": 6,
+        "hours_to_first_review": 12,
+        "agent_share": 0.25,
+        "agent_acceptance_rate": 0.5,
+        "agent_review_hours_per_pr": 2,
+        "agent_rework_rounds": 0,
+    }
+    assert set(overrides) == {*REVIEW_INPUTS, *OPTIONAL_REVIEW_INPUTS, *AGENT_REVIEW_INPUTS}
+    review = _score(review_overrides=overrides).review
+    assert (review.source, review.missing, dict(review.too_few)) == ("overrides", (), {})
+    assert review.projection is not None
+    inputs = review.projection.inputs
+    assert (inputs.prs_per_week, inputs.reviewers, inputs.hours_per_pr) == (10, 2, 1)
+    assert inputs.reviewer_hours_per_week == 10
+    assert (inputs.agent_prs_6m, inputs.agent_prs_12m) == (4, 6)
+    assert inputs.observed_hours_to_first_review == 12
+    agent = inputs.agent
+    assert agent is not None
+    assert (agent.share, agent.acceptance_rate, agent.review_hours_per_pr) == (0.25, 0.5, 2)
+    assert agent.rework_rounds == 0
+    assert set(agent.sources.values()) == {"override"}
+    assert review.projection.planned_labels == ("in 6 months", "in 12 months")
+
+
+@pytest.mark.parametrize("reviewers", [2.5, 0.5, 1.000001])
+def test_a_fractional_reviewer_count_given_explicitly_is_refused_not_rounded(
+    reviewers: float,
+) -> None:
+    assert _refused(review_overrides={**WALL, "reviewers": reviewers}) == (
+        f"reviewers must be a whole number, not {reviewers:g}",
+    )
+
+
+def test_a_whole_reviewer_count_written_as_a_float_is_accepted() -> None:
+    projection = _score(review_overrides={**WALL, "reviewers": 3.0}).review.projection
+    assert projection is not None and projection.inputs.reviewers == 3
+
+
+def test_an_explicit_review_input_the_model_refuses_is_refused_loudly() -> None:
+    # Unlike the same figure from the survey, which skips the wall with a warning.
+    assert _refused(review_overrides={**WALL, "prs_per_week": 0}) == (
+        "PRs per week must be above 0 and at most 100,000, not 0",
+    )
+
+
+def test_zero_pull_requests_a_week_from_the_survey_skips_the_wall_with_this_warning() -> None:
+    answers = frame(_facts({**SURVEY_WALL, "fact.prs-per-week": 0}))
+    result = _score(answers)
+    assert (result.review.projection, result.review.missing) == (None, ("prs_per_week",))
+    assert result.review.source == "survey"
+    assert (
+        "The review wall needs pull requests per week above zero; the median answer is 0."
+        in result.warnings
+    )
+
+
+def test_survey_facts_the_model_cannot_use_skip_the_wall_with_the_models_reason() -> None:
+    # A rubric that lets people answer 60 review hours per pull request; the model stops at 40.
+    text = tiny_rubric_text().replace(
+        "fact.review-hours-per-pr?\n    unit: things\n    min: 0.05\n    max: 40",
+        "fact.review-hours-per-pr?\n    unit: things\n    min: 0.05\n    max: 100",
+    )
+    assert "max: 100" in text
+    rubric = load_rubric_text(text, source="tiny-1.yaml")
+    answers = frame(_facts({**SURVEY_WALL, "fact.review-hours-per-pr": 60}))
+    result = _score(answers, rubric=rubric)
+    review = result.review
+    assert (review.projection, review.missing, review.source) == (None, (), "survey")
+    assert (
+        "The review wall could not be projected: "
+        "review hours per PR must be above 0 and at most 40, not 60\n"
+        # Agent pull requests take a human one's review hours by default: refused alike.
+        "review hours per agent PR must be between 0 and 40, not 60"
+    ) in result.warnings
+
+
+def test_a_review_fact_from_too_few_people_and_one_from_nobody_are_told_apart() -> None:
+    values = {k: v for k, v in SURVEY_WALL.items() if k != "fact.active-reviewers"}
+    rows = [r for r in _facts(values) if r[2] != "fact.prs-per-week"]
+    rows += [("e0", "engineering", "fact.prs-per-week", 10)]
+    review = _score(frame(rows)).review
+    assert review.projection is None
+    assert dict(review.too_few) == {"prs_per_week": 1}
+    assert review.missing == ("reviewers",)
+
+
+def test_the_agent_share_from_three_people_is_their_median_percentage() -> None:
+    rows = _facts({**SURVEY_WALL, "fact.ai-authored-share": 40})
+    projection = _score(frame(rows), rubric=_rubric_with_share()).review.projection
+    assert projection is not None and projection.inputs.agent is not None
+    assert projection.inputs.agent.share == pytest.approx(0.4)
+    assert projection.inputs.agent.sources["agent_share"] == "survey"
+    # An explicit share wins over the survey's, and a fraction is taken as given.
+    projection = _score(
+        frame(rows), rubric=_rubric_with_share(), review_overrides={"agent_share": 0.1}
+    ).review.projection
+    assert projection is not None and projection.inputs.agent is not None
+    assert projection.inputs.agent.share == pytest.approx(0.1)
+    assert projection.inputs.agent.sources["agent_share"] == "override"
+
+
+def _rubric_with_share() -> Any:
+    text = tiny_rubric_text() + (
+        "  - id: fact.ai-authored-share\n"
+        "    text: Share?\n"
+        "    unit: percent\n"
+        "    min: 0\n"
+        "    max: 100\n"
+        "    integer: false\n"
+        "    audience: [leadership, engineering, operations, product]\n"
+    )
+    return load_rubric_text(text, source="tiny-1.yaml")
+
+
+# --- what comes out -------------------------------------------------------------------------
+
+
+def test_an_assessment_nobody_answered_has_no_readiness_and_says_why() -> None:
+    result = _score()
+    readiness = result.readiness
+    assert (readiness.score, readiness.level, readiness.weighted_mean) == (None, None, None)
+    assert (readiness.limiting_dimension_id, readiness.adjusted_score) == (None, None)
+    assert readiness.held_back_by == 0.0
+    assert (readiness.confidence, readiness.confidence_label) == (0.0, "low")
+    assert readiness.low_confidence is True
+    assert readiness.not_assessed == ("a", "b")
+    assert result.respondents == 0
+    assert result.respondents_by_role == {
+        "leadership": 0,
+        "engineering": 0,
+        "operations": 0,
+        "product": 0,
+    }
+    assert result.warnings == (
+        "Fewer than three people answered: treat every number as a first impression.",
+        "No recommendations catalogue ships for rubric tiny-1.",
+        "No answers yet for: Cap a.x, Cap a.y, Cap b.x.",
+    )
+
+
+def test_only_dimensions_with_weight_and_without_answers_are_not_assessed() -> None:
+    rows = [("p", "product", "a.x.q1", 3)]
+    assert _score(frame(rows)).readiness.not_assessed == ("b",)
+    assert _score(frame(rows), weights={"b": 0}).readiness.not_assessed == ()
+
+
+def test_respondents_are_counted_by_role_with_zero_for_roles_nobody_came_from() -> None:
+    rows = [(f"e{i}", "engineering", "a.x.q1", 3) for i in range(3)]
+    rows += [("p0", "product", "a.x.q1", 3)]
+    result = _score(frame(rows))
+    assert result.respondents == 4
+    assert result.respondents_by_role == {
+        "leadership": 0,
+        "engineering": 3,
+        "operations": 0,
+        "product": 1,
+    }
+    assert not any(w.startswith("Fewer than three") for w in result.warnings)
+
+
+def test_a_dimensions_confidence_is_the_weighted_mean_of_its_capabilities() -> None:
+    # a.x: five people agreeing; a.y: one person. Weights 3 and 1.
+    rows = [(f"e{i}", "engineering", "a.x.q1", 4) for i in range(5)]
+    rows += [(f"e{i}", "engineering", "a.x.q2", 4) for i in range(5)]
+    rows += [("e0", "engineering", "a.y.q1", 2)]
+    result = _score(frame(rows), weights={"a.x": 3, "a.y": 1})
+    x, y = result.capabilities[0], result.capabilities[1]
+    assert x.confidence != pytest.approx(y.confidence)
+    a = result.dimensions[0]
+    assert a.confidence == pytest.approx((3 * x.confidence + 1 * y.confidence) / 4)
+    assert a.score == pytest.approx((3 * 75.0 + 1 * 25.0) / 4)
+
+
+def test_on_a_tied_score_the_dimension_furthest_below_its_target_limits_readiness() -> None:
+    rows = [("p", "product", "a.x.q1", 2), ("p", "product", "a.y.q1", 2)]
+    rows += [("p", "product", "b.x.q1", 2)]
+    for targets, limiting in (({"a": 2, "b": 4}, "b"), ({"a": 4, "b": 2}, "a")):
+        readiness = _score(frame(rows), targets=targets).readiness
+        assert readiness.limiting_dimension_id == limiting, targets
+
+
+@pytest.mark.parametrize(
+    ("confidence", "parts", "label"),
+    [
+        (0.9, ["medium", "high"], "high"),  # the best part allows high
+        (0.9, ["high", "medium"], "high"),
+        (0.9, ["low", "medium"], "medium"),  # capped at the best part
+        (0.9, ["low"], "low"),
+        (0.5, ["high", "high"], "medium"),  # never above its own confidence
+        (0.9, [], "low"),  # nothing to average: nothing to be sure of
+    ],
+)
+def test_a_label_is_its_confidences_capped_at_the_best_of_its_parts(
+    confidence: float, parts: list[str], label: str
+) -> None:
+    assert _capped_label(confidence, iter(parts)) == label
