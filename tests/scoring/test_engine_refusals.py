@@ -139,9 +139,7 @@ def test_weights_that_leave_a_dimension_or_the_whole_score_empty_are_all_named()
         "weights leave no capability of a with weight above 0",
         "weights leave no capability of b with weight above 0",
     )
-    assert _refused(weights={"a": 0, "b": 0}) == (
-        "weights leave no dimension with weight above 0",
-    )
+    assert _refused(weights={"a": 0, "b": 0}) == ("weights leave no dimension with weight above 0",)
     assert _refused(weights={"a.x": 0, "a.y": 0, "a": 0, "b": 0}) == (
         "weights leave no capability of a with weight above 0",
         "weights leave no dimension with weight above 0",

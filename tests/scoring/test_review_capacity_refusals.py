@@ -52,7 +52,9 @@ def _agent(**values: float) -> ReviewInputs:
 def test_a_required_input_that_is_not_a_finite_number_is_refused_by_name(
     field: str, name: str, value: Any
 ) -> None:
-    assert _problems(replace(BASE, **{field: value})) == (f"{name} must be a number, not {value!r}",)
+    assert _problems(replace(BASE, **{field: value})) == (
+        f"{name} must be a number, not {value!r}",
+    )
 
 
 def test_every_input_that_is_not_a_number_is_listed_before_any_range_is_checked() -> None:
