@@ -368,3 +368,23 @@ def test_a_label_is_its_confidences_capped_at_the_best_of_its_parts(
     confidence: float, parts: list[str], label: str
 ) -> None:
     assert _capped_label(confidence, iter(parts)) == label
+
+
+def test_a_fact_answer_triggers_its_recommendation_quoting_the_median_and_unit() -> None:
+    from scoring.rubric import get_rubric
+
+    rubric = get_rubric("operationalization", 1)
+    rows = [(f"e{i}", "engineering", "fact.hours-to-first-review", 30) for i in range(3)]
+    result = _score(frame(rows), rubric=rubric)
+    item = next(i for i in result.roadmap if i.id == "rec.rev.review-slas")
+    fact = next(t for t in item.triggers if t.kind == "fact_at_least")
+    assert (fact.subject, fact.observed, fact.threshold) == ("fact.hours-to-first-review", 30, 24)
+    assert fact.text == (
+        "Answers to \u201cHow many hours does a pull request typically wait for its first human "
+        "review?\u201d have a median of 30 hours."
+    )
+    # From two people the reason still stands, but their figure is not shown.
+    result = _score(frame(rows[:2]), rubric=rubric)
+    item = next(i for i in result.roadmap if i.id == "rec.rev.review-slas")
+    fact = next(t for t in item.triggers if t.kind == "fact_at_least")
+    assert fact.observed is None and "30" not in fact.text
