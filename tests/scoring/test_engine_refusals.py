@@ -388,3 +388,95 @@ def test_a_fact_answer_triggers_its_recommendation_quoting_the_median_and_unit()
     item = next(i for i in result.roadmap if i.id == "rec.rev.review-slas")
     fact = next(t for t in item.triggers if t.kind == "fact_at_least")
     assert fact.observed is None and "30" not in fact.text
+
+
+def _one_question(level_rows: list[tuple[str, int]]) -> pd.DataFrame:
+    return frame([(who, "engineering", "a.x.q1", level) for who, level in level_rows])
+
+
+ONE = tiny_rubric({"a": {"a.x": 1}, "b": {"b.x": 1}})
+
+
+@pytest.mark.parametrize(("strength", "coverage"), [(1, 1 / 6), (3, 0.5), (6, 1.0)])
+def test_agreeing_evidence_raises_confidence_by_its_coverage(
+    strength: int, coverage: float
+) -> None:
+    from scoring.engine import AGREEING_EVIDENCE_BONUS
+    from scoring.evidence import EvidenceFinding
+
+    answers = _one_question([(f"e{i}", 4) for i in range(3)])
+    before = _score(answers, rubric=ONE).capabilities[0].confidence
+    findings = [EvidenceFinding("det.one", "a.x", "found", min(strength, 3), "One")]
+    if strength > 3:
+        findings.append(EvidenceFinding("det.two", "a.x", "found", strength - 3, "Two"))
+    # Claimed 75, evidence 100: one level apart, within the tolerance, so they agree.
+    after = _score(answers, rubric=ONE, evidence=findings).capabilities[0]
+    assert (after.evidence.verdict, after.evidence.coverage) == ("agrees", pytest.approx(coverage))
+    assert after.confidence == pytest.approx(min(1.0, before + AGREEING_EVIDENCE_BONUS * coverage))
+    assert before < after.confidence <= 1.0
+
+
+def _room(levels: list[int | None]) -> Any:
+    from scoring.workshop import AgreedLevel, RoomVote
+
+    votes = tuple(
+        RoomVote(f"p{i}", "engineering", "level" if level else "dont_know", level)
+        for i, level in enumerate(levels)
+    )
+    return AgreedLevel("a.x", 3, "", (), votes)
+
+
+def test_an_agreed_levels_label_counts_the_rooms_voters_not_the_surveys() -> None:
+    # Five voters agreeing in the room beat two survey answers: high, not capped to low.
+    few_answers = _one_question([("e0", 1), ("e1", 1)])
+    agreed = _score(few_answers, rubric=ONE, workshop=[_room([3] * 5)]).capabilities[0]
+    assert (agreed.source, agreed.confidence_label, agreed.low_confidence) == (
+        "workshop",
+        "high",
+        False,
+    )
+    # Two level voters in the room (three did not know) cap it at low, whatever the survey.
+    many_answers = _one_question([(f"e{i}", 3) for i in range(6)])
+    agreed = _score(
+        many_answers, rubric=ONE, workshop=[_room([3, 3, None, None, None])]
+    ).capabilities[0]
+    assert (agreed.confidence_label, agreed.low_confidence) == ("low", True)
+
+
+def test_on_a_tied_score_a_fractional_shortfall_beats_a_met_target() -> None:
+    # Both dimensions at exact level 2.5 (medians of 2 and 3): one meets its target of 2,
+    # the other is half a level short of 3, and that one limits readiness.
+    rows = [("p", "product", q, 2) for q in ("a.x.q1", "b.x.q1")]
+    rows += [("r", "product", q, 3) for q in ("a.x.q1", "b.x.q1")]
+    for targets, limiting in (({"a": 2, "b": 3}, "b"), ({"a": 3, "b": 2}, "a")):
+        result = _score(frame(rows), rubric=ONE, targets=targets)
+        assert [d.exact_level for d in result.dimensions] == [2.5, 2.5]
+        assert sorted(d.gap for d in result.dimensions) == [0.0, 0.5]
+        assert result.readiness.limiting_dimension_id == limiting, targets
+
+
+def test_the_roadmap_hears_of_each_gate_what_it_lacks_answers_apart() -> None:
+    from scoring.autonomy import Gate, GateInputs, Requirement, evaluate
+    from scoring.engine import _gate_needs
+    from scoring.roadmap import GateNeed
+
+    gates = (
+        Gate("g1", "Suggest", "", ()),
+        Gate(
+            "g2",
+            "Open PRs",
+            "",
+            (Requirement("a.x", 3), Requirement("a.y", 3, kind="answer", subject="a.y.q1")),
+        ),
+        Gate("g3", "Merge", "", (Requirement("b.x", 4),)),
+    )
+    autonomy = evaluate(
+        gates=gates,
+        levels={"a.x": 2, "a.y": 4, "b.x": 2},
+        inputs=GateInputs(answers={"a.y.q1": 1.0}, question_texts={"a.y.q1": "Q?"}),
+    )
+    assert _gate_needs(autonomy) == (
+        GateNeed("g2", "Open PRs", frozenset({"a.x"}), frozenset({"a.y.q1"})),
+        GateNeed("g3", "Merge", frozenset({"b.x"}), frozenset()),
+    )
+    assert _gate_needs(None) == ()
