@@ -480,3 +480,49 @@ def test_the_roadmap_hears_of_each_gate_what_it_lacks_answers_apart() -> None:
         GateNeed("g3", "Merge", frozenset({"b.x"}), frozenset()),
     )
     assert _gate_needs(None) == ()
+
+
+def _checks(result: Result, kind: str, subject: str) -> list[Any]:
+    assert result.autonomy is not None
+    return [
+        c
+        for step in result.autonomy.steps
+        for c in step.checks
+        if c.kind == kind and c.subject == subject
+    ]
+
+
+def test_gates_read_the_track_record_from_the_fact_medians() -> None:
+    from scoring.rubric import get_rubric
+
+    rubric = get_rubric("operationalization", 2)
+    fact = "fact.months-at-current-autonomy"
+    rows = [(f"e{i}", "engineering", fact, 6) for i in range(3)]
+    # Three gates ask for a track record of months at the step below (3, then more).
+    checks = _checks(_score(frame(rows), rubric=rubric), "track-record", fact)
+    assert len(checks) >= 2
+    assert {c.observed for c in checks} == {6}
+    assert all(c.label.endswith(" (now 6)") for c in checks)
+    assert checks[0].label.endswith("at least 3 (now 6)") and checks[0].met
+    checks = _checks(_score(rubric=rubric), "track-record", fact)
+    assert {(c.observed, c.met) for c in checks} == {(None, False)}
+    assert all(c.label.endswith(" (no answer)") for c in checks)
+
+
+def test_gates_name_each_scanned_practice_by_its_title() -> None:
+    from scoring.evidence import EvidenceFinding
+    from scoring.rubric import get_rubric
+
+    rubric = get_rubric("operationalization", 2)
+    found = EvidenceFinding("repo.codeowners", "rev.policy-ownership", "found", 2, "A CODEOWNERS")
+    result = _score(
+        rubric=rubric,
+        evidence=[found],
+        # A detector never scanned has no finding to take its title from: the caller says it.
+        evidence_titles={"github.status-checks": "Required status checks"},
+    )
+    (owners,) = _checks(result, "evidence", "repo.codeowners")
+    assert owners.met and owners.label == "a scan finds \u201cA CODEOWNERS\u201d"
+    (checks,) = _checks(result, "evidence", "github.status-checks")
+    assert not checks.met
+    assert checks.label.startswith("a scan finds \u201cRequired status checks\u201d (")
