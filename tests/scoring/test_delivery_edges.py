@@ -359,3 +359,67 @@ def test_the_weekly_series_has_every_week_with_its_own_measures() -> None:
     without_incidents = _metrics(DeliveryData(deployments, changes))
     assert [w.change_failure_rate for w in without_incidents.weekly] == [None, None]
     assert [w.median_restore_hours for w in without_incidents.weekly] == [None, None]
+
+
+def test_at_most_ten_unreadable_yes_no_values_are_quoted() -> None:
+    changes = pd.DataFrame(
+        {
+            "sha": [f"c{i}" for i in range(12)],
+            "time": [TODAY - timedelta(days=3)] * 12,
+            "ai_assisted": [f"perhaps {i}" for i in range(12)],
+        }
+    )
+    assert _refused(DeliveryData(DEPLOYED, changes)) == tuple(
+        f"changes.ai_assisted: not a yes/no value 'perhaps {i}'" for i in range(10)
+    )
+
+
+def test_an_environment_column_left_blank_filters_nothing() -> None:
+    deployments = DEPLOYED.assign(environment=["", None])
+    metrics = _metrics(DeliveryData(deployments))
+    assert (metrics.deployments, metrics.excluded_deployments, metrics.environments) == (2, 0, ())
+    assert not any(n.startswith("Production deployments only") for n in metrics.notes)
+
+
+def test_change_ids_that_are_numbers_match_the_changes_export() -> None:
+    # Issue numbers rather than commit shas, as numbers in the deployment's list.
+    deployments = DEPLOYED.assign(shas=[[101], (102, 103)])
+    changes = pd.DataFrame(
+        {
+            "sha": ["101", "102", "103"],
+            "time": [
+                TODAY - timedelta(days=3),
+                TODAY - timedelta(days=4),
+                TODAY - timedelta(days=2),
+            ],
+        }
+    )
+    metrics = _metrics(DeliveryData(deployments, changes))
+    assert metrics.evidence.lead_time_changes == 3
+    assert metrics.lead_time_hours == pytest.approx(24)  # 24, 72 and 24 hours
+    assert metrics.evidence.slowest_changes == (("d2", "102"), ("d1", "101"), ("d2", "103"))
+
+
+@pytest.mark.parametrize("extra", ["deployment_id", "deployed", "hours", "id"])
+def test_a_changes_export_with_more_columns_is_read_for_its_sha_and_time_only(extra: str) -> None:
+    # A column of the changes export that happens to share a name with one compute uses
+    # internally is not the deployment, its time or the lead time.
+    changes = CHANGES.assign(**{extra: ["elsewhere", "elsewhere"]})
+    metrics = _metrics(DeliveryData(DEPLOYED, changes))
+    assert metrics.lead_time_hours == pytest.approx(24)
+    assert metrics.evidence.slowest_changes == (("d1", "c-d1"), ("d2", "c-d2"))
+
+
+def test_an_incident_naming_its_deployment_and_no_commit_counts_for_recovery() -> None:
+    incidents = pd.DataFrame(
+        {
+            "id": ["i1", "i2"],
+            "created": [TODAY - timedelta(hours=20), TODAY],
+            "resolved": [TODAY - timedelta(hours=18), TODAY + timedelta(hours=4)],
+            "deployment_id": ["d2", "d1"],
+            "sha": [None, "c-d1"],
+        }
+    )
+    metrics = _metrics(DeliveryData(DEPLOYED, CHANGES, incidents))
+    assert metrics.evidence.restored_incidents == 2
+    assert metrics.evidence.slowest_restores == ("i2", "i1")

@@ -526,3 +526,56 @@ def test_gates_name_each_scanned_practice_by_its_title() -> None:
     (checks,) = _checks(result, "evidence", "github.status-checks")
     assert not checks.met
     assert checks.label.startswith("a scan finds \u201cRequired status checks\u201d (")
+
+
+def test_gates_read_review_utilisation_today_or_at_the_highest_planned_volume() -> None:
+    from scoring.rubric import get_rubric
+
+    rubric = get_rubric("operationalization", 2)
+    rows = _facts(
+        {
+            "fact.prs-per-week": 100,
+            "fact.active-reviewers": 20,
+            "fact.review-hours-per-pr": 0.5,
+            "fact.reviewer-hours-per-week": 8,
+        }
+    )
+    result = _score(frame(rows), rubric=rubric)
+    checks = _checks_of_kind(result, "review")
+    assert checks and all(c.observed == pytest.approx(100 / 320) for c in checks)
+    planned = _score(
+        frame(rows), rubric=rubric, review_overrides={"agent_prs_6m": 10, "agent_prs_12m": 60}
+    )
+    projection = planned.review.projection
+    assert projection is not None
+    highest = max(s.utilisation for s in projection.planned)
+    assert highest > projection.states[0].utilisation
+    checks = _checks_of_kind(planned, "review")
+    assert checks and all(c.observed == pytest.approx(highest) for c in checks)
+
+
+def _checks_of_kind(result: Result, kind: str) -> list[Any]:
+    assert result.autonomy is not None
+    return [c for step in result.autonomy.steps for c in step.checks if c.kind == kind]
+
+
+def test_the_inputs_hash_changes_with_what_a_workshop_agreed() -> None:
+    from scoring.engine import inputs_hash
+
+    answers = _one_question([("e0", 2)])
+    agreed = _room([3] * 5)
+    first = inputs_hash(rubric=ONE, answers=answers, workshop=[agreed])
+    assert first == inputs_hash(rubric=ONE, answers=answers, workshop=[_room([3] * 5)])
+    assert first != inputs_hash(rubric=ONE, answers=answers)
+    other = _room([3] * 5)
+    other = type(other)(other.capability_id, 4, other.rationale, other.dissent, other.votes)
+    assert first != inputs_hash(rubric=ONE, answers=answers, workshop=[other])
+
+
+def test_the_inputs_hash_reads_blank_numbers_as_no_number() -> None:
+    from scoring.engine import inputs_hash
+
+    answers = _one_question([("e0", 2), ("e1", 3)])
+    blanks = answers.astype({"number": object, "level": object})
+    blanks["number"] = ""
+    assert inputs_hash(rubric=ONE, answers=blanks) == inputs_hash(rubric=ONE, answers=answers)

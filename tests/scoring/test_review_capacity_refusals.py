@@ -276,3 +276,12 @@ def test_an_observed_wait_shorter_than_the_models_adds_no_delay() -> None:
     r = p.reconciliation
     assert r is not None and r.model_hours is not None and r.model_hours > 0
     assert (r.observed_hours, r.delay_hours, r.agent_observed_hours) == (0, 0.0, 0.0)
+
+
+def test_no_arrivals_need_one_reviewer() -> None:
+    from scoring.review_capacity import reviewers_needed
+
+    assert reviewers_needed(arrivals=0.0, service_rate=10.0) == 1
+    # Everything today made by agents, and none planned: the plan's load is nil.
+    p = project(replace(BASE, agent=replace(AGENT, share=1.0), agent_prs_6m=0))
+    assert [(n.label, n.reviewers) for n in p.reviewers_needed][1] == ("in 6 months", 1)

@@ -418,3 +418,15 @@ def test_a_prerequisite_takes_the_nearer_gate_of_what_it_enables() -> None:
         ("rec.base", "now", "gate.next"),
         ("rec.top", "now", "gate.next"),
     ]
+
+
+def test_gate_ordering_prefers_value_to_size_among_equals() -> None:
+    # Both serve the next gate and unblock nothing: value 2 (2/1) before value 1 (3/3), though
+    # the second is bigger in impact and in impact x effort.
+    catalogue = _catalogue(
+        _entry("rec.a-big", 3, 3, capability="rev.policy-ownership"),
+        _entry("rec.b-cheap", 2, 1, capability="rev.policy-ownership"),
+        ordering="gates",
+    )
+    items = _roadmap(catalogue, gate_needs=NEEDS)
+    assert [(i.id, i.bucket) for i in items] == [("rec.b-cheap", "now"), ("rec.a-big", "now")]
