@@ -579,3 +579,29 @@ def test_the_inputs_hash_reads_blank_numbers_as_no_number() -> None:
     blanks = answers.astype({"number": object, "level": object})
     blanks["number"] = ""
     assert inputs_hash(rubric=ONE, answers=blanks) == inputs_hash(rubric=ONE, answers=answers)
+
+
+@pytest.mark.parametrize(("prs", "projected"), [(0, False), (1, True), (2, True)])
+def test_the_wall_is_skipped_only_when_the_survey_says_no_pull_requests(
+    prs: int, projected: bool
+) -> None:
+    result = _score(frame(_facts({**SURVEY_WALL, "fact.prs-per-week": prs})))
+    assert (result.review.projection is not None) is projected
+    skipped = any(w.startswith("The review wall needs pull requests") for w in result.warnings)
+    assert skipped is not projected
+
+
+def test_a_dimension_reason_prints_the_dimensions_exact_level() -> None:
+    from scoring.recommendations import load_catalogue_text
+
+    catalogue = load_catalogue_text(
+        "recommendations:\n"
+        "  - id: rec.dim\n    title: Dim\n    capability: a.x\n"
+        "    trigger: [{dimension_below: {dimension: a, level: 3}}]\n"
+        "    why: because\n    steps: [one, two, three]\n    impact: 2\n    effort: 2\n",
+        ONE,
+    )
+    rows = [("e0", "engineering", "a.x.q1", 2), ("e1", "engineering", "a.x.q1", 3)]
+    result = _score(frame(rows), rubric=ONE, recommendations=catalogue, targets={"a": 4})
+    (item,) = result.roadmap
+    assert item.reasons == ("Dim a is at level 2.5, below 3, on the way to its target of 4.",)
