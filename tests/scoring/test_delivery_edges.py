@@ -423,3 +423,18 @@ def test_an_incident_naming_its_deployment_and_no_commit_counts_for_recovery() -
     metrics = _metrics(DeliveryData(DEPLOYED, CHANGES, incidents))
     assert metrics.evidence.restored_incidents == 2
     assert metrics.evidence.slowest_restores == ("i2", "i1")
+
+
+def test_incident_times_written_as_text_are_read_as_times() -> None:
+    incidents = pd.DataFrame(
+        {
+            "id": ["i1"],
+            "created": [(TODAY - timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "resolved": [(TODAY - timedelta(hours=18)).strftime("%Y-%m-%d %H:%M:%S+00:00")],
+            "deployment_id": ["d2"],
+        }
+    )
+    metrics = _metrics(DeliveryData(DEPLOYED, CHANGES, incidents))
+    # Opened 4 h after d2 was deployed (midnight the day before), resolved 2 h later.
+    assert metrics.recovery_hours == pytest.approx(6)
+    assert metrics.change_failure_rate == pytest.approx(1 / 2)

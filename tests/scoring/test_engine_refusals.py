@@ -572,13 +572,19 @@ def test_the_inputs_hash_changes_with_what_a_workshop_agreed() -> None:
     assert first != inputs_hash(rubric=ONE, answers=answers, workshop=[other])
 
 
-def test_the_inputs_hash_reads_blank_numbers_as_no_number() -> None:
+@pytest.mark.parametrize("blank", ["", " ", "n/a"])
+def test_the_inputs_hash_reads_a_blank_or_text_number_as_no_number(blank: str) -> None:
+    # As scoring does: a level answer exported with "n/a" in its number column has no number.
     from scoring.engine import inputs_hash
 
     answers = _one_question([("e0", 2), ("e1", 3)])
-    blanks = answers.astype({"number": object, "level": object})
-    blanks["number"] = ""
+    blanks = answers.astype({"number": object})
+    blanks["number"] = blank
     assert inputs_hash(rubric=ONE, answers=blanks) == inputs_hash(rubric=ONE, answers=answers)
+    assert (
+        _score(blanks, rubric=ONE).capabilities[0].score
+        == _score(answers, rubric=ONE).capabilities[0].score
+    )
 
 
 @pytest.mark.parametrize(("prs", "projected"), [(0, False), (1, True), (2, True)])
