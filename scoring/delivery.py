@@ -248,8 +248,10 @@ def compute(
     lead_split: Split | None = None
     lead_rows = pd.DataFrame(columns=["deployment_id", "deployed", "hours", "ai_assisted", "sha"])
     if changes is not None:
+        # Only the columns read here: another column of the export (a "deployed" flag, a
+        # deployment_id) would collide with the shipped rows' own and hide them.
         rows = first_shipped.loc[first_shipped["deployed"] > window_start].merge(
-            changes.drop_duplicates("sha"), on="sha", how="inner"
+            changes.drop_duplicates("sha")[["sha", "time", "ai_assisted"]], on="sha", how="inner"
         )
         # fourkeys: TIMESTAMP_DIFF(deployed, committed, MINUTE) > 0, i.e. whole minutes, and a
         # change deployed less than 60 s after it was made is an automated push, left out.
