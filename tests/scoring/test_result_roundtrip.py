@@ -263,7 +263,7 @@ def test_stored_data_that_does_not_fit_is_refused_naming_the_place(
 
 def test_stored_data_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(ResultFormatError) as caught:
-        Result.from_dict([])  # type: ignore[arg-type]
+        Result.from_dict([])  # type: ignore[arg-type]  # stored data of the wrong shape, on purpose
     assert str(caught.value) == "result: expected a mapping for Result"
 
 

@@ -338,6 +338,7 @@ def test_a_loaded_rubric_cannot_be_changed_through_its_containers() -> None:
         (rubric.question("flow.batches.size").levels, 1),
     ]:
         with pytest.raises(TypeError):
+            # The test writes into a read-only mapping on purpose: that write must fail.
             container[key] = "changed"  # type: ignore[index]
     assert isinstance(capability.crosswalk["dora"], tuple)
     assert isinstance(rubric.dimensions, tuple) and isinstance(rubric.facts, tuple)
@@ -347,6 +348,8 @@ def test_the_model_freezes_what_it_is_given() -> None:
     """Built directly (as forks and tests do), every container is copied into an immutable one,
     and levels are ordered 1 to 5, so a caller's list or dict cannot change a shared rubric."""
     levels = {3: "c", 1: "a", 2: "b", 5: "e", 4: "d"}
+    # Mutable lists and dicts where the model declares tuples and read-only mappings, on
+    # purpose (hence the type ignores below): the model must copy them into frozen ones.
     audience, evidence = ["product"], ["repo.tests"]
     question = Question("d.c.q", "d", "d.c", "Q?", "", audience, levels, evidence)  # type: ignore[arg-type]
     crosswalk = {"dora": ["testing"]}
@@ -369,6 +372,7 @@ def test_the_model_freezes_what_it_is_given() -> None:
     assert fact.audience == ("product",) and rubric.facts == (fact,)
     assert dict(framework.items) == {"testing": "Tests"}
     assert rubric.dimensions == (dimension,)
+    # Writes into read-only mappings, on purpose: each must fail.
     with pytest.raises(TypeError):
         framework.items["x"] = "y"  # type: ignore[index]
     with pytest.raises(TypeError):
