@@ -189,12 +189,19 @@ class GitRunner:
         secret_config: Mapping[str, str] | None = None,
         buffered: bool = False,
         diffing: bool = False,
+        in_source: bool = False,
     ) -> dict[str, str]:
         """A fresh environment: nothing is inherited from the server's own environment.
 
         `buffered` sets GIT_FLUSH=0: git then writes a pipe in full buffers instead of once
         per record (for `git log` that is ~20x fewer writes and wake-ups); never for
         interactive commands such as `cat-file --batch`.
+
+        `in_source` is for the one command that reads the source repository itself (the
+        copy's pack-objects, as upload-pack would run it): no transport at all, no lazy fetch
+        of objects a partial clone lacks (which would contact the remote named in the
+        source's own config), and no replace refs (the source's `refs/replace` must not
+        rewrite what is copied), as upload-pack itself ensures.
         """
         env = {
             "PATH": "/usr/bin:/bin",
@@ -214,6 +221,10 @@ class GitRunner:
         }
         if buffered:
             env["GIT_FLUSH"] = "0"
+        if in_source:
+            env["GIT_ALLOW_PROTOCOL"] = "none"  # a list naming no real transport
+            env["GIT_NO_LAZY_FETCH"] = "1"
+            env["GIT_NO_REPLACE_OBJECTS"] = "1"
         if diffing:
             env["GIT_REPLACE_REF_BASE"] = MISSING_REF_BASE
         if secret_config:
@@ -308,16 +319,23 @@ class GitRunner:
         max_dir_bytes: int | None = None,
         fsize_limit: int | None = None,
         input_bytes: bytes | None = None,
+        in_source: bool = False,
     ) -> bytes:
         """Run a command to completion and return its stdout (meant for small outputs).
 
         While it runs: the deadline and progress are polled, and `watch_dir` must stay under
         `max_dir_bytes` (a clone growing past the repository size limit is killed).
+        `in_source`: see `build_env`.
         """
         self.check(stage, percent)
+        if in_source and allow_file:
+            raise ValueError("a command reading the source never gets a transport")
         argv = self.build_argv(args, git_dir=git_dir, extra_config=extra_config)
         env = self.build_env(
-            allow_file=allow_file, secret_config=secret_config, diffing=args[0] in _DIFFING
+            allow_file=allow_file,
+            secret_config=secret_config,
+            diffing=args[0] in _DIFFING,
+            in_source=in_source,
         )
         proc = self._spawn(
             argv,
