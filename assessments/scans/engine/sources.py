@@ -10,6 +10,9 @@ git never runs inside a directory the app did not create (docs/SECURITY.md "Safe
   tree is deleted; a git bundle is cloned directly;
 - path: must resolve (realpath) under one of the allowed roots, then copied the same way.
 
+A copy of the whole history skips the clone's index-pack (`packed_copy`): pack-objects runs
+in the source as upload-pack would run it and writes the pack straight into the copy.
+
 Given the start of the history window (`since`), a local copy holds only what the scan reads:
 `--shallow-since` brings the commits of the window (and HEAD's tree for the file detectors),
 then one `fetch --depth=1` through upload-pack adds the parents just outside the window of the
