@@ -8,13 +8,15 @@ that lacks objects is never fetched from.
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import threading
 from pathlib import Path
 
 import pytest
 
-from assessments.scans.engine import Limits, scan_repository
+from assessments.scans.engine import Limits, ScanError, scan_repository
 from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.sources import _clone, packed_copy, sanitising_clone
 from tests.scans.engine.gitbuild import BOB, RepoBuilder, day
@@ -210,3 +212,24 @@ def test_a_source_lacking_objects_is_never_fetched_from_its_promisor_remote(
     assert result.facts["history"]["commits"] == 2
     assert result.facts["repository"]["missing_blobs"] == 1
     assert result.facts["repository"]["missing_at_head"] == ["notes.txt"]
+
+
+def test_a_whole_history_over_the_size_limit_is_refused_once_and_leaves_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The size limit stops the packed copy with the limit's message; the clone is not tried
+    again (it would only hit the same limit after the same work)."""
+    repo = RepoBuilder(tmp_path / "big")
+    repo.commit("big", files={"blob.bin": os.urandom(600_000)}, when=day(1))
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    caplog.set_level(logging.DEBUG, logger="assessments.scans.engine.gitrunner")
+    with pytest.raises(ScanError, match="larger than"):
+        scan_repository(
+            source=repo.path, kind="path", workdir=workdir, now=day(30),
+            window_days=int(day(30).timestamp()) // 86400, allowed_roots=[tmp_path],
+            limits=Limits(max_repo_bytes=200_000),
+        )  # fmt: skip
+    assert list(workdir.iterdir()) == []
+    assert "pack-objects" in caplog.text
+    assert " clone " not in caplog.text
