@@ -56,6 +56,11 @@ SAFE_CONFIG: tuple[tuple[str, str], ...] = (
     ("http.lowSpeedLimit", "1000"),
     ("http.lowSpeedTime", "30"),
     ("log.showSignature", "false"),
+    # git 2.39 opens the packs a multi-pack-index names without checking the names, so a
+    # crafted index could read another repository's objects ("../" in a name).
+    ("core.multiPackIndex", "false"),
+    # A crafted bitmap makes pack-objects send objects the branch does not reach.
+    ("pack.useBitmaps", "false"),
 )
 DIFF_SAFETY = ("--no-textconv", "--no-ext-diff", "--no-show-signature")
 # Where a copy made without blobs the source lacks keeps their empty stand-ins
@@ -189,7 +194,8 @@ class GitRunner:
         secret_config: Mapping[str, str] | None = None,
         buffered: bool = False,
         diffing: bool = False,
-        in_source: bool = False,
+        source_objects: Path | None = None,
+        copy_objects: Path | None = None,
     ) -> dict[str, str]:
         """A fresh environment: nothing is inherited from the server's own environment.
 
@@ -197,11 +203,12 @@ class GitRunner:
         per record (for `git log` that is ~20x fewer writes and wake-ups); never for
         interactive commands such as `cat-file --batch`.
 
-        `in_source` is for the one command that reads the source repository itself (the
-        copy's pack-objects, as upload-pack would run it): no transport at all, no lazy fetch
-        of objects a partial clone lacks (which would contact the remote named in the
-        source's own config), and no replace refs (the source's `refs/replace` must not
-        rewrite what is copied), as upload-pack itself ensures.
+        `source_objects` and `copy_objects` are for the one command that reads the source
+        repository itself (the copy's pack-objects, as upload-pack would run it): it reads the
+        source's objects as an alternate and writes only into the copy's object folder (git
+        puts its temporary files in the object folder it writes to, which must never be the
+        source's); no transport at all, no lazy fetch of objects a partial clone lacks (which
+        would contact the remote named in the source's own config), and no replace refs.
         """
         env = {
             "PATH": "/usr/bin:/bin",
@@ -221,7 +228,11 @@ class GitRunner:
         }
         if buffered:
             env["GIT_FLUSH"] = "0"
-        if in_source:
+        if (source_objects is None) != (copy_objects is None):
+            raise ValueError("reading the source needs both object folders")
+        if source_objects is not None and copy_objects is not None:
+            env["GIT_OBJECT_DIRECTORY"] = str(copy_objects)
+            env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = str(source_objects)
             env["GIT_ALLOW_PROTOCOL"] = "none"  # a list naming no real transport
             env["GIT_NO_LAZY_FETCH"] = "1"
             env["GIT_NO_REPLACE_OBJECTS"] = "1"
@@ -319,23 +330,25 @@ class GitRunner:
         max_dir_bytes: int | None = None,
         fsize_limit: int | None = None,
         input_bytes: bytes | None = None,
-        in_source: bool = False,
+        copy_objects: Path | None = None,
     ) -> bytes:
         """Run a command to completion and return its stdout (meant for small outputs).
 
         While it runs: the deadline and progress are polled, and `watch_dir` must stay under
         `max_dir_bytes` (a clone growing past the repository size limit is killed).
-        `in_source`: see `build_env`.
+        `copy_objects`: the command reads the source repository `git_dir` and writes objects
+        only into this folder (see `build_env`).
         """
         self.check(stage, percent)
-        if in_source and allow_file:
-            raise ValueError("a command reading the source never gets a transport")
+        if copy_objects is not None and (allow_file or git_dir is None):
+            raise ValueError("a command reading the source names it and never gets a transport")
         argv = self.build_argv(args, git_dir=git_dir, extra_config=extra_config)
         env = self.build_env(
             allow_file=allow_file,
             secret_config=secret_config,
             diffing=args[0] in _DIFFING,
-            in_source=in_source,
+            source_objects=git_dir / "objects" if copy_objects and git_dir else None,
+            copy_objects=copy_objects,
         )
         proc = self._spawn(
             argv,

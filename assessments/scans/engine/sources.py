@@ -36,6 +36,7 @@ import base64
 import os
 import shlex
 import shutil
+import stat
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -291,8 +292,9 @@ def packed_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits) 
     refs are read through upload-pack (`ls-remote`, with the clone's safety and ownership
     checks), then `git pack-objects --revs --include-tag` runs in the source, as upload-pack
     itself would run it, with the engine's safety flags, no transport, no lazy fetch and no
-    replace refs (`GitRunner.build_env(in_source=True)`), and writes the pack and its index
-    into a fresh bare repository. It walks from the branch alone, so, as with the clone,
+    replace refs, reading the source's objects as an alternate and writing only into the
+    copy's object folder (`GitRunner.build_env`), so nothing is ever written into the
+    source, not even a temporary file. It walks from the branch alone, so, as with the clone,
     nothing the branch does not reach travels (no reflog, stash, other branches or
     unreachable objects); tags come when their object did, like the clone's tag following.
 
@@ -300,14 +302,17 @@ def packed_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits) 
     them. A source that lies about its objects' names can only mislead the scan of itself,
     which its author could do by committing the same content honestly.
 
-    Anything unusual goes to the clone (False): a shallow or partial source, grafts, a
-    detached or unborn HEAD, SHA-256, refs git refuses, or any pack-objects failure other than
-    the size limit (a damaged source then gets the clone's strict-then-lenient handling).
+    Anything unusual goes to the clone (False): a source owned by another user or whose git
+    folders are not plain folders, a shallow or partial source, grafts, a detached or unborn
+    HEAD, SHA-256, refs git refuses, or any pack-objects failure other than the size limit (a
+    damaged source then gets the clone's strict-then-lenient handling). A git folder swapped
+    for another between the checks and the end of the copy is refused.
     """
     git_dir = _git_dir_of(source)
-    if git_dir is None or is_shallow_source(git_dir) or (git_dir / "info" / "grafts").exists():
+    if git_dir is None or not _plain_source(git_dir):
         return False
-    if any((git_dir / "objects" / "pack").glob("*.promisor")):
+    before = _identity(git_dir)
+    if before is None:
         return False
     try:
         advertised = runner.run(
@@ -331,10 +336,10 @@ def packed_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits) 
     runner.run(["init", "--quiet", "--bare", "--", str(dest)], stage="copying", percent=16)
     try:
         runner.run(
-            ["pack-objects", "--revs", "--include-tag", "--delta-base-offset",
-             "--use-bitmap-index", "--quiet", str(dest / "objects" / "pack" / "pack")],
+            ["pack-objects", "--revs", "--include-tag", "--delta-base-offset", "--quiet",
+             str(dest / "objects" / "pack" / "pack")],
             git_dir=git_dir,
-            in_source=True,
+            copy_objects=dest / "objects",
             extra_config=PACK_CONFIG,
             stage="copying",
             percent=20,
@@ -343,10 +348,17 @@ def packed_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits) 
             fsize_limit=limits.max_repo_bytes,
             input_bytes=f"{tip}\n".encode("ascii"),
         )  # fmt: skip
+        failure = None
     except GitError as exc:
-        if exc.returncode in (-25, 153) or "signal 25" in exc.stderr.lower():
+        failure = exc
+    if _identity(git_dir) != before:  # whether pack-objects failed or not
+        raise ScanError(
+            "The repository was replaced while it was being copied, so the copy was refused."
+        )
+    if failure is not None:
+        if failure.returncode in (-25, 153) or "signal 25" in failure.stderr.lower():
             raise _clone_message(
-                exc, "The repository could not be copied", limit=limits.max_repo_bytes
+                failure, "The repository could not be copied", limit=limits.max_repo_bytes
             ) from None
         return False
     present = _objects_present(runner, dest, [tip, *tags.values()])
@@ -367,6 +379,37 @@ def packed_copy(*, runner: GitRunner, source: Path, dest: Path, limits: Limits) 
     except GitError:
         return False
     return True
+
+
+def _plain_source(git_dir: Path) -> bool:
+    """Whether the packed copy may read this git directory: ours (git refuses another
+    user's repository, and the clone then says so), real folders for it and its objects,
+    and nothing that changes what a walk reaches (a `shallow` file, even a symbolic link;
+    grafts; a partial clone's promisor packs)."""
+    for folder in (git_dir, git_dir / "objects", git_dir / "objects" / "pack"):
+        try:
+            status = os.lstat(folder)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.geteuid():
+            return False
+    if os.path.lexists(git_dir / "shallow") or os.path.lexists(git_dir / "info" / "grafts"):
+        return False
+    return not any((git_dir / "objects" / "pack").glob("*.promisor"))
+
+
+def _identity(git_dir: Path) -> tuple[tuple[int, int], ...] | None:
+    """The git directory and its object folders as the file system knows them (None if one
+    is gone): a folder swapped for another (a symbolic link to someone else's repository,
+    say) between the checks and the copy changes this."""
+    found = []
+    for folder in (git_dir, git_dir / "objects", git_dir / "objects" / "pack"):
+        try:
+            status = os.lstat(folder)
+        except OSError:
+            return None
+        found.append((status.st_dev, status.st_ino))
+    return tuple(found)
 
 
 def _git_dir_of(source: Path) -> Path | None:
@@ -987,9 +1030,13 @@ def prepare_bare_copy(
 
 
 def is_shallow_source(git_dir: Path) -> bool:
-    """Whether a repository is itself shallow (git keeps its cut commits in `shallow`)."""
+    """Whether a repository is itself shallow (git keeps its cut commits in `shallow`; a
+    link there counts too: git follows it, and check_git_dir refuses one leaving the
+    repository)."""
     shallow = git_dir / "shallow"
-    return shallow.is_file() and not shallow.is_symlink() and shallow.stat().st_size > 0
+    if shallow.is_symlink():
+        return True
+    return shallow.is_file() and shallow.stat().st_size > 0
 
 
 def locate_repository_at(path: Path) -> tuple[Path, Path]:
