@@ -14,6 +14,7 @@ import base64
 import functools
 import hashlib
 import logging
+import os
 import tempfile
 import threading
 import warnings
@@ -41,12 +42,48 @@ WORKER_TABS = 3
 ONE_REPORT_TABS = 1
 
 
+class ChartRendererUnavailable(RuntimeError):
+    """Charts cannot be drawn in this process: no browser, or it stopped. The message says
+    what an administrator can do; trying again as it is would fail the same way."""
+
+
+NO_BROWSER = (
+    "The report's charts could not be drawn: no Chromium browser was found on the server "
+    "(install it, for example `apt-get install chromium`, or set BROWSER_PATH to it)."
+)
+BROWSER_STOPPED = (
+    "The report's charts could not be drawn: the Chromium browser that draws them stopped "
+    "(see the server's log; BROWSER_PATH, if set, must name a working Chromium)."
+)
+POLL_SECONDS = 0.5
+
+
+def _browser() -> str | None:
+    """The browser kaleido would start (BROWSER_PATH first), if it can run."""
+    from choreographer.browsers.chromium import Chromium
+
+    path = Chromium.find_browser(skip_local=False)
+    return path if path and os.access(path, os.X_OK) and Path(path).is_file() else None
+
+
+def _renderer_running() -> bool:
+    """False once kaleido's server thread has died (its browser failed to start or
+    crashed): kaleido then waits for its answer forever, so the caller must stop waiting."""
+    from kaleido._sync_server import GlobalKaleidoServer
+
+    server = GlobalKaleidoServer()
+    thread = getattr(server, "_thread", None)  # kaleido's own, no public way to ask
+    return not server.is_running() or thread is None or thread.is_alive()
+
+
 def _ensure_kaleido(tabs: int = ONE_REPORT_TABS) -> None:
     """Start one kaleido server (one Chromium) for this process, on first use."""
     global _kaleido_started
     with _kaleido_lock:
         if _kaleido_started:
             return
+        if _browser() is None:
+            raise ChartRendererUnavailable(NO_BROWSER)
         import kaleido
 
         kaleido.start_sync_server(n=tabs, mathjax=False, silence_warnings=True)
@@ -152,7 +189,12 @@ def svg_data_uris_start(
     worker.start()
 
     def finish() -> dict[str, str]:
-        worker.join()
+        while worker.is_alive():
+            worker.join(POLL_SECONDS)
+            if worker.is_alive() and not _renderer_running():
+                # Left blocked in kaleido (a daemon thread); the next drawing starts afresh.
+                stop_kaleido()
+                raise ChartRendererUnavailable(BROWSER_STOPPED)
         if "error" in outcome:
             raise outcome["error"]
         drawn: dict[str, str] = outcome["drawn"]

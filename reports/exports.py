@@ -175,7 +175,9 @@ def answers_table(assessment: Assessment) -> pd.DataFrame:
         "number",
         "comment",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    # Levels are whole numbers: without a nullable integer column, one blank level (a "don't
+    # know") turned every other into 4.0 in the file.
+    return pd.DataFrame(rows, columns=columns).astype({"level": "Int64"})
 
 
 def scores_table(result: dict[str, Any]) -> pd.DataFrame:

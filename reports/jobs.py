@@ -20,6 +20,7 @@ from assessments.jobs import (
     job_running,
 )
 from assessments.models import Assessment
+from reports.chartimages import ChartRendererUnavailable
 from reports.compare import automatic_comparison, previous_assessment
 from reports.models import ReportJob
 from reports.rendering import branding_for, render_hash, render_html, report_context
@@ -103,6 +104,9 @@ def pdf_render(*, job_id: str) -> Claim:
             _render(job, attempt, progress)
     except Superseded:
         logger.warning("Report job %s attempt %s was taken over; stopping", job_id, attempt)
+    except ChartRendererUnavailable as exc:  # "try again" would not help: say what would
+        logger.exception("Report job %s failed", job_id)
+        job_fail(ReportJob, job_id, str(exc), attempt=attempt)
     except Exception as exc:
         logger.exception("Report job %s failed", job_id)
         job_fail(

@@ -43,10 +43,12 @@ class Command(BaseCommand):
             return
         # Chromium starts only if a chart is not in the chart cache, and draws while the
         # rest of the report is prepared (reports.chartimages.svg_data_uris_start).
-        from reports.chartimages import stop_kaleido
+        from reports.chartimages import ChartRendererUnavailable, stop_kaleido
 
         try:
             self._write(assessment, options)
+        except ChartRendererUnavailable as exc:
+            raise CommandError(str(exc)) from None
         finally:
             stop_kaleido()
 
