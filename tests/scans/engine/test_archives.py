@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 import tarfile
 import zipfile
@@ -9,8 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from assessments.scans.engine.archives import _Entry, _Writer, extract_archive, sniff_archive
-from assessments.scans.engine.model import Limits, ScanError
+from assessments.scans.engine.archives import (
+    _check_total_ratio,
+    _Entry,
+    _Writer,
+    clean_name,
+    extract_archive,
+    sniff_archive,
+)
+from assessments.scans.engine.model import Limits, ScanCancelled, ScanError
+
+MIB = 1024 * 1024
 
 
 def make_tar(
@@ -46,6 +56,20 @@ def zip_symlink(name: str, target: str) -> tuple[zipfile.ZipInfo, bytes]:
     info = zipfile.ZipInfo(name)
     info.external_attr = (stat.S_IFLNK | 0o777) << 16
     return info, target.encode()
+
+
+def zip_special(name: str, kind: int) -> tuple[zipfile.ZipInfo, bytes]:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (kind | 0o600) << 16
+    return info, b""
+
+
+def tar_with_pax_comment(path: Path, size: int) -> Path:
+    """A tar whose one small file carries a PAX header of `size` bytes (tarfile reads a PAX
+    header into memory whole: a header-sized memory bomb the declared sizes do not show)."""
+    info, data = tar_file("small.txt")
+    info.pax_headers = {"comment": "x" * size}
+    return make_tar(path, [(info, data)])
 
 
 def make_encrypted_zip(path: Path) -> Path:
@@ -87,6 +111,11 @@ REFUSED: dict[str, tuple[Builder, str, Limits]] = {
     "zip bomb": (lambda d: make_zip(d / "a.zip", [("zeros", bytes(10 * 1024 * 1024))]), "zip bomb", Limits()),
     "zip too many": (lambda d: make_zip(d / "a.zip", [(f"f{i}", b"x") for i in range(10)]), "more than 5 entries", Limits(max_entries=5)),
     "zip too big": (lambda d: make_zip(d / "a.zip", [("big", b"x" * 2000)]), "expands to more than", Limits(max_extracted_bytes=1000)),
+    "zip device": (lambda d: make_zip(d / "a.zip", [zip_special("dev", stat.S_IFCHR)]), "is a device, FIFO or other special file", Limits()),
+    "zip fifo": (lambda d: make_zip(d / "a.zip", [zip_special("pipe", stat.S_IFIFO)]), "is a device, FIFO or other special file", Limits()),
+    "zip doubled slash": (lambda d: make_zip(d / "a.zip", [("a/b", b"1"), ("a//b", b"2")]), "duplicate name", Limits()),
+    "tar long name part": (lambda d: make_tar(d / "a.tgz", [tar_file("repo/" + "n" * 256)]), "has a name that is too long", Limits()),
+    "tar huge pax header": (lambda d: tar_with_pax_comment(d / "a.tgz", 200_000), "expands to more than", Limits(max_extracted_bytes=1000, max_entries=5)),
 }  # fmt: skip
 
 
@@ -182,3 +211,138 @@ def test_damaged_archives_give_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ScanError, match="damaged|refused"):
         extract_archive(archive=archive, dest=dest, limits=Limits())
     assert list(dest.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("a\x1bb", "contains NUL or control characters"),
+        ("a\x00b", "contains NUL or control characters"),
+        ("a\\b", "contains a backslash"),
+        ("/etc/passwd", "has an absolute name"),
+        ("C:evil", "starts with a drive letter"),
+        ("a/../../b", "contains '..'"),
+        ("a/" + "n" * 256, "has a name that is too long"),
+        ("a/" * 2100, "has a name that is too long"),
+    ],
+)
+def test_a_refusal_names_the_entry_and_the_reason_in_full(raw: str, reason: str) -> None:
+    with pytest.raises(ScanError) as caught:
+        clean_name(raw)
+    shown = raw[:200].encode("unicode_escape").decode("ascii")
+    assert str(caught.value) == f"The archive was refused: entry '{shown}' {reason}."
+
+
+def test_names_are_cleaned_to_plain_relative_paths() -> None:
+    assert clean_name("./repo//src/./a.py") == "repo/src/a.py"
+    assert clean_name("repo/") == "repo"
+    assert clean_name("./") == ""
+    assert clean_name("n" * 255) == "n" * 255
+
+
+@pytest.mark.parametrize("form", ["zip", "tar", "tar.gz"])
+def test_an_archive_exactly_at_the_entry_and_size_limits_extracts(
+    tmp_path: Path, form: str
+) -> None:
+    # Five entries of 1,000 bytes under limits of five entries and 5,000 bytes: the limits
+    # are maxima, so this is allowed. (The tar stream's own headers do not count as content.)
+    files = {f"f{i}.bin": os.urandom(1000) for i in range(5)}
+    if form == "zip":
+        archive = make_zip(tmp_path / "a.zip", list(files.items()))
+    else:
+        members = [tar_file(name, data) for name, data in files.items()]
+        archive = make_tar(tmp_path / f"a.{form}", list(members), gz=form == "tar.gz")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    limits = Limits(max_entries=5, max_extracted_bytes=5000)
+    assert extract_archive(archive=archive, dest=dest, limits=limits) == form
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == files
+
+
+@pytest.mark.parametrize("form", ["zip", "tar.gz"])
+def test_a_large_archive_of_ordinary_files_extracts(tmp_path: Path, form: str) -> None:
+    data = os.urandom(3 * MIB // 2)  # over the size where compression ratios are checked
+    if form == "zip":
+        archive = make_zip(tmp_path / "a.zip", [("repo/blob.bin", data)])
+    else:
+        archive = make_tar(tmp_path / "a.tgz", [tar_file("repo/blob.bin", data)])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    assert extract_archive(archive=archive, dest=dest, limits=Limits()) == form
+    assert (dest / "repo/blob.bin").read_bytes() == data
+
+
+def test_a_compression_ratio_exactly_at_the_limit_is_allowed() -> None:
+    limits = Limits(max_ratio=200.0)
+    _check_total_ratio(200 * 10_000, 10_000, limits)
+    with pytest.raises(ScanError, match="zip bomb"):
+        _check_total_ratio(200 * 10_000 + 1, 10_000, limits)
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_directories_listed_after_their_files_or_twice_extract(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "a.zip",
+        [("repo/src/a.py", b"a"), ("repo/src/", b""), ("repo/", b""), ("repo/", b"")],
+    )
+    dest = tmp_path / "out"
+    dest.mkdir()
+    assert extract_archive(archive=archive, dest=dest, limits=Limits()) == "zip"
+    assert (dest / "repo/src/a.py").read_bytes() == b"a"
+
+
+def test_an_empty_zip_is_a_zip_with_nothing_in_it(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "empty.zip", [])
+    assert sniff_archive(archive) == "zip"
+    dest = tmp_path / "out"
+    dest.mkdir()
+    assert extract_archive(archive=archive, dest=dest, limits=Limits()) == "zip"
+    assert list(dest.iterdir()) == []
+
+
+def test_a_bundle_is_not_extracted(tmp_path: Path) -> None:
+    bundle = tmp_path / "x.bundle"
+    bundle.write_bytes(b"# v3 git bundle\n@object-format=sha1\n\n")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(ScanError) as caught:
+        extract_archive(archive=bundle, dest=dest, limits=Limits())
+    assert str(caught.value) == "A git bundle is not an archive to extract."
+    assert list(dest.iterdir()) == []
+
+
+@pytest.mark.parametrize("form", ["zip", "tar.gz"])
+def test_a_cancel_stops_the_extraction_and_empties_the_folder(tmp_path: Path, form: str) -> None:
+    files = [(f"repo/f{i}.txt", b"x") for i in range(3)]
+    if form == "zip":
+        archive = make_zip(tmp_path / "a.zip", list(files))
+    else:
+        archive = make_tar(tmp_path / "a.tgz", [tar_file(n, d) for n, d in files])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    calls: list[int] = []
+
+    def cancel() -> None:
+        calls.append(1)
+        raise ScanCancelled("cancelled by the user")
+
+    with pytest.raises(ScanCancelled):
+        extract_archive(archive=archive, dest=dest, limits=Limits(), check=cancel)
+    assert calls == [1]
+    assert list(dest.iterdir()) == []
+
+
+def test_size_refusals_state_the_limit_in_whole_mebibytes(tmp_path: Path) -> None:
+    big = make_zip(tmp_path / "a.zip", [("blob.bin", os.urandom(2 * MIB))])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(ScanError) as caught:
+        extract_archive(archive=big, dest=dest, limits=Limits(max_archive_bytes=MIB))
+    assert str(caught.value) == "The upload is larger than the limit of 1 MiB."
+    with pytest.raises(ScanError) as caught:
+        extract_archive(archive=big, dest=dest, limits=Limits(max_extracted_bytes=MIB))
+    assert str(caught.value) == "The archive was refused: it expands to more than 1 MiB."
+    writer = _Writer(tmp_path / "out", Limits(max_extracted_bytes=MIB))
+    with pytest.raises(ScanError) as caught:
+        writer.write(_Entry("liar.bin", False, 3 * MIB), io.BytesIO(bytes(2 * MIB)))
+    assert str(caught.value) == "The archive was refused: it expands to more than 1 MiB."
