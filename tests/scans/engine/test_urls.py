@@ -83,7 +83,7 @@ def test_dangerous_urls_are_refused_before_any_lookup(url: str, reason: str) -> 
     "address",
     ["127.0.0.1", "10.1.2.3", "192.168.1.10", "172.16.0.1", "169.254.169.254", "100.64.0.1",
      "0.0.0.0", "224.0.0.1", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "::ffff:127.0.0.1",
-     "::ffff:8.8.8.8", "2002:7f00:1::1", "64:ff9b::7f00:1", "::"],
+     "::ffff:8.8.8.8", "2002:7f00:1::1", "64:ff9b::7f00:1", "::", "fec0::1"],
 )  # fmt: skip
 def test_hosts_resolving_to_non_global_addresses_are_refused(address: str) -> None:
     assert address_problem(address) is not None
@@ -191,9 +191,12 @@ def test_validate_normalises_only_what_is_safe() -> None:
         ("10.0.0.1%eth0", "a private address"),
         ("100.64.0.1", "a carrier-grade NAT address"),
         ("4000::1", "a reserved or non-global address"),
+        ("fec0::1", "a reserved or non-global address"),  # site-local: Python calls it global
+        ("fec0::1%eth0", "a reserved or non-global address"),
         ("git.example.com", "not an IP address"),
         ("140.82.121.4", None),
         ("2606:50c0::1", None),
+        ("2a00:1450:4001:80b::200e", None),
     ],
 )
 def test_each_refused_address_says_what_kind_it_is(address: str, problem: str | None) -> None:
