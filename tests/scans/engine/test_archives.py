@@ -115,6 +115,9 @@ REFUSED: dict[str, tuple[Builder, str, Limits]] = {
     "zip fifo": (lambda d: make_zip(d / "a.zip", [zip_special("pipe", stat.S_IFIFO)]), "is a device, FIFO or other special file", Limits()),
     "zip doubled slash": (lambda d: make_zip(d / "a.zip", [("a/b", b"1"), ("a//b", b"2")]), "duplicate name", Limits()),
     "tar long name part": (lambda d: make_tar(d / "a.tgz", [tar_file("repo/" + "n" * 256)]), "has a name that is too long", Limits()),
+    "tar sparse": (lambda d: make_tar(d / "a.tar", [tar_special("sparse.bin", tarfile.GNUTYPE_SPARSE)], gz=False), "is a sparse file", Limits()),
+    "tar unknown type": (lambda d: make_tar(d / "a.tgz", [tar_special("odd", b"Z")]), "has an unsupported type", Limits()),
+    "zip dir named like a file": (lambda d: make_zip(d / "a.zip", [("notes", b"1"), ("NOTES/", b"")]), "duplicate name", Limits()),
     "tar huge pax header": (lambda d: tar_with_pax_comment(d / "a.tgz", 200_000), "expands to more than", Limits(max_extracted_bytes=1000, max_entries=5)),
 }  # fmt: skip
 
@@ -160,6 +163,11 @@ def test_a_good_archive_extracts_and_nested_archives_stay_files(tmp_path: Path) 
     assert not (dest / "repo/inner.txt").exists()
     mode = (dest / "repo/README.md").stat().st_mode
     assert not mode & 0o111  # nothing extracted is executable
+    # Only the server's own user may read the upload: files 0600, folders 0700, including the
+    # folders no entry names (repo/deep/a).
+    assert stat.S_IMODE(mode) == 0o600
+    for folder in ("repo", "repo/deep", "repo/deep/a"):
+        assert stat.S_IMODE((dest / folder).stat().st_mode) == 0o700
 
 
 def test_dot_prefixed_tar_members_extract_under_the_destination(tmp_path: Path) -> None:
@@ -313,7 +321,7 @@ def test_a_bundle_is_not_extracted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("form", ["zip", "tar.gz"])
 def test_a_cancel_stops_the_extraction_and_empties_the_folder(tmp_path: Path, form: str) -> None:
-    files = [(f"repo/f{i}.txt", b"x") for i in range(3)]
+    files = [("repo/only.txt", b"x")]  # one entry: the check before the first one must cancel
     if form == "zip":
         archive = make_zip(tmp_path / "a.zip", list(files))
     else:
@@ -346,3 +354,38 @@ def test_size_refusals_state_the_limit_in_whole_mebibytes(tmp_path: Path) -> Non
     with pytest.raises(ScanError) as caught:
         writer.write(_Entry("liar.bin", False, 3 * MIB), io.BytesIO(bytes(2 * MIB)))
     assert str(caught.value) == "The archive was refused: it expands to more than 1 MiB."
+    # The tar stream's cap: the content limit plus room for 1.5 KiB of headers per entry,
+    # here 1 MiB in all; a 2 MiB PAX header passes it.
+    headers = tar_with_pax_comment(tmp_path / "h.tgz", 2 * MIB)
+    limits = Limits(max_extracted_bytes=MIB - 32 * 1536, max_entries=16)
+    with pytest.raises(ScanError) as caught:
+        extract_archive(archive=headers, dest=dest, limits=limits)
+    assert str(caught.value) == "The archive was refused: it expands to more than 1 MiB."
+
+
+def test_an_entry_holding_more_than_it_declares_is_stopped_whatever_the_chunks(
+    tmp_path: Path,
+) -> None:
+    # Declared 1.5 MiB, holds 3 MiB: each 1 MiB read is under the declared size, their sum not.
+    writer = _Writer(tmp_path, Limits())
+    with pytest.raises(ScanError) as caught:
+        writer.write(_Entry("liar.bin", False, 3 * MIB // 2), io.BytesIO(bytes(3 * MIB)))
+    assert str(caught.value) == (
+        "The archive was refused: entry 'liar.bin' holds more data than its header declares."
+    )
+
+
+def test_an_entry_the_file_system_cannot_hold_is_a_plain_refusal(tmp_path: Path) -> None:
+    # Within the name rules (parts of at most 255 bytes, 4,082 in all) but, under the upload
+    # folder, past the file system's 4,096-byte path limit.
+    deep = "/".join(["d" * 255] * 15 + ["e" * 240, "f"])
+    assert len(deep) == 4082
+    archive = make_zip(tmp_path / "a.zip", [("repo/a.txt", b"a"), (deep, b"x")])
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(ScanError) as caught:
+        extract_archive(archive=archive, dest=dest, limits=Limits())
+    assert str(caught.value) == (
+        "The archive could not be extracted (a file could not be written)."
+    )
+    assert list(dest.iterdir()) == []

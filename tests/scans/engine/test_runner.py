@@ -114,8 +114,9 @@ def test_a_stream_past_the_deadline_is_killed_with_its_group(tmp_path: Path) -> 
 
 def test_a_call_after_the_deadline_starts_nothing(tmp_path: Path) -> None:
     runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() - 1)
-    with pytest.raises(ScanTimeout):
+    with pytest.raises(ScanTimeout) as caught:
         runner.run(["version"])
+    assert str(caught.value) == "the scan took longer than its time limit and was stopped"
 
 
 def test_the_environment_is_exactly_the_documented_allowlist(tmp_path: Path) -> None:

@@ -60,6 +60,8 @@ HOST = "the host name is not valid"
         ("https://ex\u00e4mple.com/app.git", CHARACTERS),
         ("https://example.com/app.git?x=1", QUERY),
         ("https://example.com/app.git#main", QUERY),
+        ("https://example.com/app.git?", QUERY),
+        ("https://example.com/app.git#", QUERY),
         ("https://example.com/", "it names no repository path"),
         ("https://example.com", "it names no repository path"),
         ("https://example.com/a\\b.git", "backslashes are not allowed"),
