@@ -112,6 +112,22 @@ def test_a_stream_past_the_deadline_is_killed_with_its_group(tmp_path: Path) -> 
     assert not runner.home.exists()
 
 
+def test_a_call_just_before_the_deadline_still_runs(tmp_path: Path) -> None:
+    now = [99.5]
+    runner = GitRunner(job_root=tmp_path, deadline=100.0, clock=lambda: now[0])
+    assert runner.run(["version"]).startswith(b"git version ")
+    now[0] = 100.0
+    with pytest.raises(ScanTimeout):
+        runner.run(["version"])
+
+
+def test_cleanup_can_run_twice(tmp_path: Path) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    runner.cleanup()
+    runner.cleanup()  # the scan's own finally after an earlier cleanup
+    assert not runner.home.exists()
+
+
 def test_a_call_after_the_deadline_starts_nothing(tmp_path: Path) -> None:
     runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() - 1)
     with pytest.raises(ScanTimeout) as caught:

@@ -12,6 +12,7 @@ from assessments.scans.engine.urls import (
     RemoteTarget,
     address_problem,
     resolve_remote,
+    system_resolver,
     validate_remote_url,
 )
 from tests.scans.engine.gitbuild import day
@@ -45,6 +46,7 @@ HOST = "the host name is not valid"
         ("ext::git-upload-pack", HELPER),
         ("fd::17/app", HELPER),
         ("git://example.com/app.git", "the git:// protocol is not allowed; use https://"),
+        ("git://example.com/a::b.git", "the git:// protocol is not allowed; use https://"),
         ("ssh://git@example.com/app.git", SSH),
         ("git+ssh://example.com/app.git", SSH),
         ("ssh+git://example.com/app.git", SSH),
@@ -71,6 +73,8 @@ HOST = "the host name is not valid"
         ("https://example.com./app.git", HOST),
         ("https://-example.com/app.git", HOST),
         ("https://" + ".".join(["a" * 60] * 5) + "/app.git", HOST),  # over 253 characters
+        ("https://" + ".".join(["a" * 63] * 3) + "." + "b" * 62 + "/app.git", HOST),  # 254
+        ("https://git.example.123/app.git", HOST),  # an all-numeric last label
         ("https://" + "a" * 2100 + ".com/x", "it is longer than 2048 characters"),
         ("", "no URL given"),
     ],
@@ -223,6 +227,11 @@ def test_the_resolver_is_asked_once_for_the_https_port() -> None:
 
     resolve_remote("https://Git.Example.com/app.git", resolver=recording)
     assert asked == [("git.example.com", 443)]
+
+
+def test_the_system_resolver_answers_with_addresses() -> None:
+    # No network needed: localhost is in /etc/hosts.
+    assert "127.0.0.1" in system_resolver("localhost", 443)
 
 
 def test_a_host_that_resolves_to_nothing_is_a_clear_error() -> None:
