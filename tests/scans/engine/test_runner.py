@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from assessments.scans.engine.gitrunner import (
     GitRunner,
     git_date,
 )
-from assessments.scans.engine.model import ScanError, ScanTimeout
+from assessments.scans.engine.model import ScanCancelled, ScanError, ScanTimeout
 from tests.scans.engine.gitbuild import processes_with
 
 ALLOWED_ENV = {
@@ -202,6 +203,7 @@ def test_kill_all_stops_a_running_process_and_its_reader_sees_the_failure(
         assert processes_with(str(git_dir)) != []
         runner.kill_all()
         assert processes_with(str(git_dir)) == []
+    assert runner._live == set()  # nothing reaped is kept, to be signalled again later
     runner.cleanup()
 
 
@@ -237,3 +239,49 @@ def test_git_dates_are_whole_seconds_since_1970_in_utc() -> None:
     assert git_date(1_767_355_200) == "@1767355200 +0000"
     with pytest.raises(ValueError, match="^git cannot represent dates before 1970$"):
         git_date(-1)
+
+
+def test_input_reaches_the_command(tmp_path: Path) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    sha = runner.run(["hash-object", "--stdin"], input_bytes=b"hello\n")
+    assert sha == b"ce013625030ba8dba906f756967f9e9ca394464a\n"
+
+
+def test_the_file_size_limit_alone_stops_a_git_process_writing_past_it(tmp_path: Path) -> None:
+    git_dir = tmp_path / "fsize-probe.git"
+    runner = GitRunner(job_root=tmp_path)
+    runner.run(["init", "--bare", "-q", "--", str(git_dir)])
+    blob = os.urandom(300_000)  # stays about 300 kB as a loose object: random bytes do not shrink
+    with pytest.raises(GitError):
+        runner.run(["hash-object", "-w", "--stdin"], git_dir=git_dir, input_bytes=blob,
+                   fsize_limit=100_000)  # fmt: skip
+    assert (
+        len(runner.run(["hash-object", "-w", "--stdin"], git_dir=git_dir, input_bytes=blob)) == 41
+    )
+
+
+def test_a_cancel_from_the_progress_callback_stops_a_running_command(
+    silent_server: int, tmp_path: Path
+) -> None:
+    host = "cancelled.test.example"
+    seen: list[tuple[str, int]] = []
+
+    def progress(stage: str, percent: int) -> None:
+        seen.append((stage, percent))
+        if len(seen) == 3:
+            raise ScanCancelled("cancelled by the user")
+
+    runner = GitRunner(job_root=tmp_path, deadline=time.monotonic() + 20, progress=progress)
+    with pytest.raises(ScanCancelled):
+        runner.run(
+            ["ls-remote", "--", f"https://{host}:{silent_server}/a.git"],
+            extra_config=[("http.curloptResolve", f"{host}:{silent_server}:127.0.0.1")],
+            stage="cloning",
+            percent=5,
+        )
+    assert seen == [("cloning", 5)] * 3  # at the start, then while it runs
+    gone = time.monotonic() + 3
+    while processes_with(host) and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert processes_with(host) == []
+    runner.cleanup()

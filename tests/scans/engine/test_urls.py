@@ -174,6 +174,7 @@ def test_validate_normalises_only_what_is_safe() -> None:
         "https://[2606:50c0::1]/a/b.git",
         "2606:50c0::1",
     )
+    assert validate_remote_url("https://example.com/a!b.git")[0] == "https://example.com/a!b.git"
     long_host = ".".join(["a" * 63] * 3) + "." + "b" * 61  # 253 characters: the most allowed
     assert validate_remote_url(f"https://{long_host}/x")[1] == long_host
 
