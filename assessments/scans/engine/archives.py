@@ -21,6 +21,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, Protocol
@@ -125,6 +126,19 @@ class _Plan:
         return _Entry(name, False, size)
 
 
+def _make_folders(path: Path) -> None:
+    """`os.makedirs(path, 0o700, exist_ok=True)`, but with every folder it creates 0700:
+    os.makedirs gives the mode to the last folder only, so folders no entry names (`a/` of
+    `a/b/c.txt`) were left readable by every local user."""
+    missing: list[Path] = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        with suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+
+
 class _Writer:
     """Creates directories and files under `dest`, counting the real bytes written."""
 
@@ -134,11 +148,11 @@ class _Writer:
         self.written = 0
 
     def mkdir(self, name: str) -> None:
-        os.makedirs(self.dest / name, mode=0o700, exist_ok=True)
+        _make_folders(self.dest / name)
 
     def write(self, entry: _Entry, source: IO[bytes]) -> None:
         target = self.dest / entry.name
-        os.makedirs(target.parent, mode=0o700, exist_ok=True)
+        _make_folders(target.parent)
         root = os.path.realpath(self.dest)
         if os.path.commonpath([os.path.realpath(target.parent), root]) != root:
             raise _refuse(entry.name, "would be written outside the upload folder")

@@ -32,6 +32,10 @@ _EMBEDDING_V6 = tuple(
     ipaddress.IPv6Network(net)
     for net in ("2002::/16", "2001::/32", "64:ff9b::/96", "64:ff9b:1::/48", "::/96")
 )
+# IANA has allocated only 2000::/3 for global unicast (the IPv6 address space registry).
+# Python counts some addresses outside it as global, such as the deprecated site-local
+# fec0::/10 (RFC 3879) that older networks still route internally.
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,8 @@ def address_problem(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.IPv4Network("100.64.0.0/10"):
         return "a carrier-grade NAT address"
     if ip.is_reserved or not ip.is_global:
+        return "a reserved or non-global address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip not in _GLOBAL_UNICAST_V6:
         return "a reserved or non-global address"
     return None
 

@@ -54,9 +54,47 @@ def test_the_writer_alone_keeps_entries_inside_the_upload_folder(
     )
     dest = tmp_path / "job" / "upload"
     dest.mkdir(parents=True)
-    with pytest.raises(ScanError, match="outside the upload folder"):
+    with pytest.raises(ScanError) as caught:
         archives.extract_archive(archive=_tar(tmp_path / "a.tgz", name), dest=dest, limits=Limits())
+    assert str(caught.value) == (
+        f"The archive was refused: entry '{name}' would be written outside the upload folder."
+    )
     _nothing_escaped(tmp_path / "job")
+
+
+def test_the_writer_alone_never_writes_through_a_link_or_over_a_file(tmp_path: Path) -> None:
+    # The name and duplicate checks switched off (the writer called directly): links and files
+    # already in the folder must stop it, never be followed or overwritten.
+    dest = tmp_path / "job" / "upload"
+    dest.mkdir(parents=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"original")
+    (dest / "link").symlink_to(outside)
+    (dest / "dangling").symlink_to(tmp_path / "created-outside.txt")
+    (dest / "taken").write_bytes(b"first")
+    writer = archives._Writer(dest, Limits())
+    for name in ("link", "dangling", "taken"):
+        with pytest.raises(FileExistsError):
+            writer.write(archives._Entry(name, False, 5), io.BytesIO(b"later"))
+    assert outside.read_bytes() == b"original"
+    assert not (tmp_path / "created-outside.txt").exists()
+    assert (dest / "taken").read_bytes() == b"first"
+
+
+def test_the_writer_reads_an_entry_in_bounded_chunks(tmp_path: Path) -> None:
+    # An entry is never read into memory whole: its size is checked as the chunks come.
+    sizes: list[int | None] = []
+
+    class Recording(io.BytesIO):
+        def read(self, size: int | None = -1, /) -> bytes:
+            sizes.append(size)
+            return super().read(size)
+
+    writer = archives._Writer(tmp_path, Limits())
+    data = bytes(3 * archives.CHUNK // 2)
+    writer.write(archives._Entry("blob.bin", False, len(data)), Recording(data))
+    assert (tmp_path / "blob.bin").read_bytes() == data
+    assert sizes == [archives.CHUNK] * 3
 
 
 @pytest.mark.parametrize("name", ESCAPES)
