@@ -121,6 +121,7 @@ AREAS = (
             "tests/scans/engine/test_lab.py",
             "tests/scans/engine/test_copy_contents.py",
             "tests/scans/engine/test_layers.py",
+            "tests/scans/engine/test_packed_copy.py",
         ),
         85.0,
         database=False,
