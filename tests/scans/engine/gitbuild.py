@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,6 +136,18 @@ class RepoBuilder:
 def day(n: int, hour: int = 12) -> datetime:
     """Day n of a fixed calendar (2026-01-01 is day 0), at `hour` UTC."""
     return datetime(2026, 1, 1, hour, tzinfo=UTC) + timedelta(days=n)
+
+
+def processes_left(text: str, wait: float = 5.0) -> list[int]:
+    """`processes_with(text)` once they have had `wait` seconds to go: a process killed with
+    SIGKILL still shows in /proc until the kernel has run it to its end, which on a busy
+    machine takes a moment after the kill returned."""
+    deadline = time.monotonic() + wait
+    left = processes_with(text)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = processes_with(text)
+    return left
 
 
 def processes_with(text: str) -> list[int]:

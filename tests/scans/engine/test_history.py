@@ -13,7 +13,7 @@ from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.history import RELEASE_TAG, Sample, scan_history
 from assessments.scans.engine.model import Limits, ScanCancelled
 from assessments.scans.engine.sources import sanitising_clone
-from tests.scans.engine.gitbuild import BOB, RepoBuilder, day, processes_with
+from tests.scans.engine.gitbuild import BOB, RepoBuilder, day, processes_left
 
 DEPENDABOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 COPILOT = ("Copilot", "198982749+Copilot@users.noreply.github.com")
@@ -350,7 +350,7 @@ def test_a_cancel_while_two_processes_read_the_history_stops_both(
     with pytest.raises(ScanCancelled):
         _scan(history, workdir, progress=progress)
     assert len(history_checks) == 3
-    assert processes_with(str(workdir)) == []
+    assert processes_left(str(workdir)) == []
     assert list(workdir.iterdir()) == []
 
 

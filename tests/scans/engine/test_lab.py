@@ -25,7 +25,7 @@ from assessments.scans.engine import sources as sources_module
 from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.sources import clone_remote, prepare_bare_copy
 from assessments.scans.engine.urls import RemoteTarget
-from tests.scans.engine.gitbuild import RepoBuilder, day, git_env, processes_with
+from tests.scans.engine.gitbuild import RepoBuilder, day, git_env, processes_left, processes_with
 
 TOKEN = "ghp_LabToken0123456789abcdefSECRET"
 
@@ -315,7 +315,7 @@ def test_a_token_never_appears_in_the_process_list(silent_server: int, tmp_path:
         f"http.curloptResolve={host}:{silent_server}:127.0.0.1".encode() in cmd
         for cmd, _env in seen
     )
-    assert processes_with(host) == []
+    assert processes_left(host) == []
     runner.cleanup()
 
 
@@ -341,7 +341,7 @@ def test_a_slow_server_hits_the_time_limit_and_leaves_nothing(
     assert time.monotonic() - started < 10
     assert TOKEN not in str(caught.value)
     assert TOKEN not in caplog.text
-    assert processes_with(host) == []
+    assert processes_left(host) == []
     assert list(workdir.iterdir()) == []
 
 
@@ -371,7 +371,7 @@ def test_cancel_stops_a_running_clone(
             progress=progress,
         )
     assert stages[0] == ("preparing", 0)
-    assert processes_with(host) == []
+    assert processes_left(host) == []
     assert list(workdir.iterdir()) == []
 
 

@@ -15,7 +15,7 @@ from assessments.scans.engine.gitrunner import (
     git_date,
 )
 from assessments.scans.engine.model import ScanCancelled, ScanError, ScanTimeout
-from tests.scans.engine.gitbuild import processes_with
+from tests.scans.engine.gitbuild import processes_left, processes_with
 
 ALLOWED_ENV = {
     "PATH", "HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_TERMINAL_PROMPT",
@@ -108,7 +108,7 @@ def test_a_stream_past_the_deadline_is_killed_with_its_group(tmp_path: Path) -> 
         # cat-file waits for input that never comes; the watchdog kills it at the deadline.
         assert proc.stdout.read() == b""
     assert time.monotonic() - started < 5
-    assert processes_with(str(git_dir)) == []
+    assert processes_left(str(git_dir)) == []
     runner.cleanup()
     assert not runner.home.exists()
 
@@ -202,7 +202,7 @@ def test_kill_all_stops_a_running_process_and_its_reader_sees_the_failure(
             time.sleep(0.05)  # /proc shows the new command line a moment after the start
         assert processes_with(str(git_dir)) != []
         runner.kill_all()
-        assert processes_with(str(git_dir)) == []
+        assert processes_left(str(git_dir)) == []
     assert runner._live == set()  # nothing reaped is kept, to be signalled again later
     runner.cleanup()
 
@@ -230,7 +230,7 @@ def test_a_command_whose_folder_outgrows_the_limit_is_stopped(
     gone = time.monotonic() + 3
     while processes_with(host) and time.monotonic() < gone:
         time.sleep(0.05)
-    assert processes_with(host) == []
+    assert processes_left(host) == []
     runner.cleanup()
 
 
@@ -283,5 +283,5 @@ def test_a_cancel_from_the_progress_callback_stops_a_running_command(
     gone = time.monotonic() + 3
     while processes_with(host) and time.monotonic() < gone:
         time.sleep(0.05)
-    assert processes_with(host) == []
+    assert processes_left(host) == []
     runner.cleanup()
