@@ -122,6 +122,7 @@ AREAS = (
             "tests/scans/engine/test_copy_contents.py",
             "tests/scans/engine/test_layers.py",
             "tests/scans/engine/test_packed_copy.py",
+            "tests/scans/engine/test_missing_objects.py",
         ),
         85.0,
         database=False,

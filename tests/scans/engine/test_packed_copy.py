@@ -502,3 +502,28 @@ def test_a_repository_of_another_user_is_refused_with_the_reason(tmp_path: Path)
             source=repo.path, kind="path", workdir=workdir, now=day(30),
             window_days=int(day(30).timestamp()) // 86400, allowed_roots=[repo.path],
         )  # fmt: skip
+
+
+def test_the_command_reading_the_source_gets_no_transport_and_its_own_object_folders(
+    tmp_path: Path,
+) -> None:
+    runner = GitRunner(job_root=tmp_path)
+    try:
+        env = runner.build_env(source_objects=tmp_path / "src", copy_objects=tmp_path / "copy")
+        assert {key: env[key] for key in env if key not in runner.build_env()} == {
+            "GIT_OBJECT_DIRECTORY": str(tmp_path / "copy"),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(tmp_path / "src"),
+            "GIT_NO_LAZY_FETCH": "1",
+            "GIT_NO_REPLACE_OBJECTS": "1",
+        }
+        assert env["GIT_ALLOW_PROTOCOL"] == "none"
+        with pytest.raises(ValueError, match="needs both object folders"):
+            runner.build_env(copy_objects=tmp_path / "copy")
+        for refused in (
+            {"git_dir": tmp_path, "allow_file": True},  # a transport
+            {"git_dir": None},  # no source named
+        ):
+            with pytest.raises(ValueError, match="names it and never gets a transport"):
+                runner.run(["count-objects"], copy_objects=tmp_path / "copy", **refused)  # type: ignore[arg-type]
+    finally:
+        runner.cleanup()
