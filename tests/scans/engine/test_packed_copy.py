@@ -517,7 +517,7 @@ def test_the_command_reading_the_source_gets_no_transport_and_its_own_object_fol
             "GIT_NO_REPLACE_OBJECTS": "1",
         }
         assert env["GIT_ALLOW_PROTOCOL"] == "none"
-        with pytest.raises(ValueError, match="needs both object folders"):
+        with pytest.raises(ValueError, match="^reading the source needs both object folders$"):
             runner.build_env(copy_objects=tmp_path / "copy")
         for refused in (
             {"git_dir": tmp_path, "allow_file": True},  # a transport
