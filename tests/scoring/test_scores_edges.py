@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scoring.engine import score_assessment
 from scoring.errors import ScoringInputError
 from scoring.rubric import get_rubric
 from scoring.scores import EXACT_WORST_CASE_MAX, UNIFORM_VARIANCE, _agreement_at_worst
-from tests.scoring.helpers import frame
+from tests.scoring.helpers import COLUMNS, frame, tiny_rubric
 
 RUBRIC = get_rubric("operationalization", 1)
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -69,3 +70,16 @@ def test_a_bad_choice_is_refused_with_its_row_and_value(
     with pytest.raises(ScoringInputError) as refused:
         score_assessment(rubric=RUBRIC, answers=answers, now=NOW)
     assert refused.value.problems == (message,)
+
+
+def test_a_capability_whose_id_starts_with_fact_is_scored_like_any_other() -> None:
+    # Question ids are the capability id and a local id; a dimension named "fact" gives
+    # questions "fact.x.q1", which must not be taken for fact questions and dropped.
+    rubric = tiny_rubric({"fact": {"fact.x": 1}, "b": {"b.x": 1}})
+    answers = pd.DataFrame(
+        [(p, "engineering", "fact.x.q1", "level", 4, None) for p in "abc"], columns=COLUMNS
+    )
+    result = score_assessment(rubric=rubric, answers=answers, now=NOW)
+    scored = next(c for c in result.capabilities if c.id == "fact.x")
+    assert scored.n_respondents == 3
+    assert scored.score == 75.0
