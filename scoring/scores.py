@@ -117,17 +117,14 @@ def prepare(*, rubric: Rubric, answers: pd.DataFrame) -> Prepared:
     capability_index = {cid: i for i, cid in enumerate(capabilities)}
     dimension_index = {did: i for i, did in enumerate(dimensions)}
     items = list(frame["question_id"].cat.categories)
-    # Per item code: its capability / dimension code, -1 for fact questions.
+    # Per item code: its capability / dimension code, -1 for fact questions. The items are the
+    # rubric's questions, then its facts (`_validate`), whatever their ids look like: a
+    # question of a capability named "fact.x" is still a question.
     cap_of = np.full(len(items) + 1, -1)
     dim_of = np.full(len(items) + 1, -1)
-    for code, item in enumerate(items):
-        if rubric.has_item(item) and not item.startswith("fact."):
-            try:
-                question = rubric.question(item)
-            except KeyError:
-                continue
-            cap_of[code] = capability_index[question.capability_id]
-            dim_of[code] = dimension_index[question.dimension_id]
+    for code, question in enumerate(rubric.questions):
+        cap_of[code] = capability_index[question.capability_id]
+        dim_of[code] = dimension_index[question.dimension_id]
     codes = frame["question_id"].cat.codes.to_numpy().astype(np.int64)
     frame["capability_id"] = pd.Categorical.from_codes(cap_of[codes], categories=capabilities)
     frame["dimension_id"] = pd.Categorical.from_codes(dim_of[codes], categories=dimensions)

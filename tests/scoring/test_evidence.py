@@ -155,6 +155,7 @@ def test_a_practice_found_in_one_repository_still_counts_as_found() -> None:
     assert (verdict.verdict, verdict.direction) == ("contradicts", "underclaim")
 
 
-def test_a_scope_outside_zero_to_one_is_refused() -> None:
+@pytest.mark.parametrize("scope", [0.0, 1.5, -0.1])
+def test_a_scope_outside_zero_to_one_is_refused(scope: float) -> None:
     with pytest.raises(ScoringInputError, match="scope"):
-        validate_findings(findings=[_in("x", 0.0)], capability_ids={"rev.policy-ownership"})
+        validate_findings(findings=[_in("x", scope)], capability_ids={"rev.policy-ownership"})

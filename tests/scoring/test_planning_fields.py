@@ -76,6 +76,7 @@ def test_a_wrong_gate_is_refused(value: str, message: str) -> None:
     with pytest.raises(RubricError) as error:
         load_catalogue_text(text, V2)
     assert message in str(error.value)
+    assert "recommendations[0].unlocks" in str(error.value)
 
 
 def test_none_is_refused_where_a_gate_reads_the_capability() -> None:
@@ -90,3 +91,12 @@ def test_version_1_stays_valid_without_planning_fields() -> None:
     catalogue = get_catalogue(V1.id, V1.version)
     assert len(catalogue.items) > 40
     assert any(not rec.unlocks for rec in catalogue.items.values())
+
+
+def test_version_1_recommendations_unlock_no_gate() -> None:
+    # Version 1 predates `unlocks`; an export's "unlocks" column stays empty, not "None".
+    # Read here, not through the per-process cache, so the reading itself is under test.
+    catalogue = load_catalogue_text(
+        catalogue_path(V1.id, V1.version).read_text(encoding="utf-8"), V1
+    )
+    assert {rec.unlocks for rec in catalogue.items.values()} == {""}

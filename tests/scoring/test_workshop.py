@@ -18,6 +18,7 @@ from scoring.workshop import (
     combine,
     room_confidence,
     room_distribution,
+    room_summary,
 )
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -162,3 +163,19 @@ def test_room_distribution_reports_the_quartiles_of_the_level_votes() -> None:
     assert (spread.q1, spread.median, spread.q3) == (2.0, 3.0, 4.0)
     assert spread.agreement == 0.0  # as spread as the uniform distribution
     assert (spread.voters, spread.level_voters) == (5, 5)
+
+
+def test_an_agreed_level_outside_one_to_five_is_refused_naming_it() -> None:
+    cid = RUBRIC.capabilities[0].id
+    with pytest.raises(ScoringInputError) as refused:
+        combine(survey_median=3.0, agreed=AgreedLevel(cid, 6, "", (), ()))
+    assert refused.value.problems == (f"agreed level for {cid} must be 1-5, not 6",)
+
+
+def test_the_room_summary_counts_each_participant_once_by_role() -> None:
+    first = AgreedLevel("a", 3, "", (), _votes([("engineering", 3), ("leadership", 4)]))
+    second = AgreedLevel("b", 2, "", (), _votes([("engineering", 2), ("leadership", 2)]))
+    summary = room_summary([first, second])
+    assert summary is not None
+    assert summary.participants == 2
+    assert summary.participants_by_role == {"leadership": 1, "engineering": 1}
