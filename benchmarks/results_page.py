@@ -1,7 +1,10 @@
 """The results page as a user waits for it, with 12 and with 2,000 respondents (the result
 already cached), beside a trivial view (/healthz) served by the same process, in one run.
 
-Usage: .venv/bin/python benchmarks/results_page.py [--rounds K] [--requests N]
+Usage: .venv/bin/python benchmarks/results_page.py [--rounds K] [--requests N] [--large M]
+
+(--large changes the 2,000 of the large page; its figures are then named ms_M and
+ratio_M_vs_12.)
 
 Whole requests through Django's test client (middleware, session, access check, the cached
 result lookup, presenting, template), in a throwaway SQLite database under a temporary folder.
@@ -52,7 +55,7 @@ def seed_respondents(assessment: Any, respondents: int, seed: int = 2026) -> int
     from assessments.models import Answer, Respondent
     from benchmarks.scoring import build_answers
 
-    frame = build_answers(respondents, seed=seed)
+    frame = build_answers(respondents, seed=seed, version=assessment.rubric_version)
     when = datetime(2026, 11, 20, tzinfo=UTC)
     roles = frame.drop_duplicates("respondent_id").set_index("respondent_id")["role"]
     people = {
@@ -88,7 +91,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument("--large", type=int, default=2000, help="respondents of the large page")
     args = parser.parse_args()
+    large_n = args.large
     setup_django()
     from django.db import connection
     from django.test import Client
@@ -104,15 +109,15 @@ def main() -> None:
     org = make_org("Bench Org")
     add_member(owner, org, Membership.Role.OWNER)
     small = make_assessment(org, title="Twelve")
-    large = make_assessment(org, title="Two thousand")
+    large = make_assessment(org, title=f"{large_n} respondents")
     answers_small = seed_respondents(small, 12)
-    answers_large = seed_respondents(large, 2000)
+    answers_large = seed_respondents(large, large_n)
     client = Client()
     client.force_login(owner)
     urls = {
         "trivial": reverse("healthz"),
         "12": reverse("reports:results", args=[small.pk]),
-        "2000": reverse("reports:results", args=[large.pk]),
+        "large": reverse("reports:results", args=[large.pk]),
     }
     for url in urls.values():  # compute and cache both results and their charts
         assert client.get(url).status_code == 200, url
@@ -145,18 +150,18 @@ def main() -> None:
     assert not scored, "a cached result was scored again"
     ms = {name: statistics.median(values) for name, values in per_round.items()}
     ratio_large = statistics.median(
-        b / a for a, b in zip(per_round["12"], per_round["2000"], strict=True)
+        b / a for a, b in zip(per_round["12"], per_round["large"], strict=True)
     )
     ratio_trivial = statistics.median(
         a / t for a, t in zip(per_round["12"], per_round["trivial"], strict=True)
     )
-    print(f"answers: 12 respondents {answers_small}, 2000 respondents {answers_large}")
+    print(f"answers: 12 respondents {answers_small}, {large_n} respondents {answers_large}")
     print("queries per request: " + ", ".join(f"{k}={v}" for k, v in queries.items()))
     for name in names:
         print(f"{name:>8} ms per round: " + ", ".join(f"{t:.1f}" for t in per_round[name]))
     print(
-        f"RESULT ms_12={ms['12']:.1f} ms_2000={ms['2000']:.1f} "
-        f"ratio_2000_vs_12={ratio_large:.2f} ratio_vs_trivial={ratio_trivial:.1f}"
+        f"RESULT ms_12={ms['12']:.1f} ms_{large_n}={ms['large']:.1f} "
+        f"ratio_{large_n}_vs_12={ratio_large:.2f} ratio_vs_trivial={ratio_trivial:.1f}"
     )
 
 
