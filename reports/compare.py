@@ -17,12 +17,15 @@ MIN_POPULATION_RATIO = 0.5
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
-    """The most recent earlier assessment of the organisation that has submitted answers."""
+    """The most recent earlier assessment of the organisation that has submitted answers
+    counted in its results: one whose every response was excluded has no result to compare
+    with, and must not hide the assessment before it."""
     return (
         Assessment.objects.filter(
             organisation_id=assessment.organisation_id,
             created_at__lt=assessment.created_at,
             respondents__status="submitted",
+            respondents__excluded_at__isnull=True,
         )
         .exclude(pk=assessment.pk)
         .order_by("-created_at")

@@ -4,6 +4,7 @@ scanned or both not), shows both populations and its caveats, and otherwise says
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -95,3 +96,47 @@ def test_a_report_does_not_compare_twelve_respondents_with_three() -> None:
     assert f'<th scope="row">{demo.title}</th><td>12</td>' in section
     assert '<th scope="row">Spring 2027</th><td>3</td><td>engineering 3</td>' in section
     assert "Overall readiness" not in section
+
+
+@pytest.mark.django_db
+def test_an_assessment_whose_every_response_was_excluded_does_not_hide_the_one_before() -> None:
+    seed_demo()
+    demo = Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+    owner = Membership.objects.get(organisation=demo.organisation, role="owner").user
+
+    def later_assessment(title: str, people: int) -> Assessment:
+        made = services.assessment_create(
+            organisation=demo.organisation,
+            title=title,
+            created_by=owner,
+            rubric_id=demo.rubric_id,
+            rubric_version=demo.rubric_version,
+        )
+        for _ in range(people):
+            respondent, _token = invite(made, role="engineering")
+            for question in services.questions_for(respondent):
+                services.answer_save(
+                    respondent=respondent, question_id=question.id, value="4", comment="", seq=1
+                )
+            services.respondent_submit(respondent=respondent)
+        return made
+
+    winter = later_assessment("Winter trial", 2)
+    for respondent in winter.respondents.all():
+        services.respondent_exclude(respondent=respondent, excluded=True)
+    spring = later_assessment("Spring 2027", 3)
+    Assessment.objects.filter(pk=winter.pk).update(created_at=demo.created_at + timedelta(days=1))
+    Assessment.objects.filter(pk=spring.pk).update(created_at=demo.created_at + timedelta(days=2))
+    spring.refresh_from_db()
+
+    comparison = comparison_for(spring)
+    # Compared with the demo (and refused for its size, with both populations shown), not
+    # left without a comparison by the empty trial in between.
+    assert comparison is not None
+    assert comparison["populations"]["previous"]["title"] == demo.title
+    assert comparison["populations"]["previous"]["respondents"] == 12
+    # Counting one winter response again makes winter the previous assessment once more.
+    services.respondent_exclude(respondent=winter.respondents.first(), excluded=False)
+    comparison = comparison_for(spring)
+    assert comparison is not None
+    assert comparison["populations"]["previous"]["title"] == "Winter trial"
