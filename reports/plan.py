@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from reports.models import PlanChange, PlanDecision
+from reports.presenters import capability_levels
 from scoring.roadmap import BUCKET_TITLES, BUCKETS
 
 # What a team can hold in view per horizon: five to seven items; six, and the rest in the
@@ -222,8 +223,11 @@ def plan_for(assessment: Assessment, result: Mapping[str, Any]) -> dict[str, Any
     gates = {
         s["gate"]["id"]: s["gate"]["title"] for s in (result.get("autonomy") or {}).get("steps", [])
     }
+    levels = capability_levels(result)
     for item in [*(i for h in plan["horizons"] for i in h["items"]), *plan["appendix"]]:
         item["capability_title"] = titles.get(item["capability_id"], item["capability_id"])
+        # Where the capability stands, so "raises to level 3" is never said of one at 3.0.
+        item["capability_level"] = levels.get(item["capability_id"])
         # The nearest gate not yet granted that the item helps unlock, else the gate the
         # catalogue says the work is for.
         item["unlocks_title"] = item.get("gate_title") or gates.get(item.get("unlocks", ""), "")

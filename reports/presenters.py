@@ -3,6 +3,7 @@ pages and the PDF show them. Pure functions, shared by the results page and the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reports.numbers import difference, gap_text, level_difference, num
@@ -94,11 +95,13 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
 
     roadmap: dict[str, list[dict[str, Any]]] = {bucket: [] for bucket in BUCKET_TITLES}
     item_titles = {item["id"]: f"{item['position']}. {item['title']}" for item in result["roadmap"]}
+    levels = capability_levels(result)
     for item in result["roadmap"]:
         roadmap[item["bucket"]].append(
             {
                 **item,
                 "capability_title": titles[item["capability_id"]],
+                "capability_level": levels.get(item["capability_id"]),
                 "prerequisite_titles": [item_titles[p] for p in item["prerequisites"]],
             }
         )
@@ -184,6 +187,14 @@ SOURCE_LABELS = {"workshop": "agreed in the workshop", "survey": "survey median"
 def source_label(capability: dict[str, Any]) -> str:
     """Where a capability's level comes from, in words for the page and the report."""
     return SOURCE_LABELS.get(capability.get("source") or "", "no data")
+
+
+def capability_levels(result: Mapping[str, Any]) -> dict[str, float | None]:
+    """Each capability's level (one decimal, as printed everywhere), by id."""
+    return {
+        c["id"]: None if c["exact_level"] is None else round(c["exact_level"], 1)
+        for c in result.get("capabilities", [])
+    }
 
 
 def shown_spread(capability: dict[str, Any]) -> float | None:

@@ -36,7 +36,8 @@ def test_every_view_of_the_plan_shows_what_it_takes() -> None:
         escape(first["first_30_days"]),
         escape(first["done_when"]),
         escape(first["owner_role"]),
-        f"{first['capability_title']} to level {first['raises_to']}",
+        f"{first['capability_title']} from {first['capability_level']:.1f} to level "
+        f"{first['raises_to']}",
         escape(first["unlocks_title"]),
         "person-week",
     ]
@@ -54,3 +55,34 @@ def test_every_view_of_the_plan_shows_what_it_takes() -> None:
     table = roadmap_table(result)
     row = table[table["id"] == first["id"]].iloc[0]
     assert row["done_when"] == first["done_when"] and row["owner_role"] == first["owner_role"]
+
+
+def test_work_for_a_level_already_reached_is_not_said_to_raise_it() -> None:
+    """The demo's verification capability is at 3.0 and its recommendation is the work of
+    level 3: "Raises ... to level 3" would contradict the level printed above it."""
+    from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
+    from assessments.models import Assessment
+    from reports.presenters import capability_levels
+
+    seed_demo()
+    demo = Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+    result = result_compute(assessment=demo).data
+    levels = capability_levels(result)
+    html = render_html(
+        report_context(assessment=demo, result=result, for_pdf=False), standalone=False
+    )
+    # The items the report spells out (the rest are listed by title in an appendix).
+    items = [
+        i for i in result["roadmap"] if i.get("raises_to") and f'id="plan-facts-{i["id"]}"' in html
+    ]
+    reached = [i for i in items if (levels[i["capability_id"]] or 0) >= i["raises_to"]]
+    below = [i for i in items if (levels[i["capability_id"]] or 0) < i["raises_to"]]
+    assert reached and below, "the demo should have items of both kinds"
+    for item in reached:
+        facts = " ".join(html.split(f'id="plan-facts-{item["id"]}"')[1].split("</dl>")[0].split())
+        assert "<dt>Raises</dt>" not in facts, facts
+        assert f"is at {levels[item['capability_id']]:.1f}; this work is part of level " in facts
+    for item in below:
+        facts = " ".join(html.split(f'id="plan-facts-{item["id"]}"')[1].split("</dl>")[0].split())
+        assert "<dt>Raises</dt>" in facts
+        assert f"from {levels[item['capability_id']]:.1f} to level {item['raises_to']}" in facts
