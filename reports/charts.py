@@ -357,12 +357,20 @@ def review_table(result: dict[str, Any]) -> list[list[str]]:
     projection = result["review"]["projection"]
     if not projection:
         return []
-    rows = [["Volume", "PRs per week", "Utilisation", "Chance of waiting", "Expected wait"]]
+    rows = [
+        [
+            "Volume",
+            "PRs per week",
+            "Utilisation",
+            "Chance of waiting",
+            "Expected wait (working time)",
+        ]
+    ]
     # Where respondents gave the wait they observe, the model's wait plus today's difference
     # between the two (review not started on arrival), in calendar time like the observation.
     delay = (projection.get("reconciliation") or {}).get("delay_hours")
     if delay is not None:
-        rows[0].append("With the observed delay")
+        rows[0].append("With the observed delay (calendar time)")
     labelled = [(f"{s['multiplier']:g}\u00d7 today", s) for s in projection["states"]]
     labelled += [
         (f"Planned {label}", s)

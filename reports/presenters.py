@@ -14,6 +14,13 @@ from scoring.scores import POINTS_PER_LEVEL, level_text, score_to_exact_level, s
 LEVEL_NAMES = {1: "Ad hoc", 2: "Repeatable", 3: "Defined", 4: "Managed", 5: "Optimizing"}
 
 
+# Which way a claim and the scan evidence disagree, in the words the report uses for it.
+DIRECTION_WORDS = {
+    "overclaim": "the answers claim more than the scans found",
+    "underclaim": "the scans found more than the answers say",
+}
+
+
 def level_name(level: int | None) -> str:
     return LEVEL_NAMES.get(level or 0, "No data")
 
@@ -24,6 +31,11 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
     titles = {c.id: c.title for c in rubric.capabilities}
     readiness = result["readiness"]
     limiting = dimensions.get(readiness["limiting_dimension_id"] or "")
+    held_back_text = (
+        difference(readiness["weighted_mean"], readiness["score"], 0, sign=False)
+        if readiness["score"] is not None and readiness["weighted_mean"] is not None
+        else None
+    )
 
     by_dimension = []
     for d in result["dimensions"]:
@@ -87,6 +99,10 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         }
         for entry in result["evidence_register"]
     ]
+    register_counts = {
+        direction: sum(e["direction"] == direction for e in register)
+        for direction in DIRECTION_WORDS
+    }
     # Evidence exists when at least one capability has a determinable finding (a claim it could
     # not refute, because the scans cover too little of the organisation, still counts).
     has_evidence = any(
@@ -130,11 +146,10 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
                 score_to_exact_level(readiness["score"]) if readiness["score"] is not None else None
             ),
             # From the two numbers as printed beside it, so that they add up.
-            "held_back_text": (
-                difference(readiness["weighted_mean"], readiness["score"], 0, sign=False)
-                if readiness["score"] is not None and readiness["weighted_mean"] is not None
-                else None
-            ),
+            "held_back_text": held_back_text,
+            # Whether the weakest-link cap lowers readiness by a printed point or more: only
+            # then may a sentence say the weakest dimension sets or holds back the level.
+            "held_back": held_back_text not in (None, "0"),
         },
         "respondents_text": ", ".join(
             f"{role} {n}" for role, n in result["respondents_by_role"].items() if n
@@ -147,6 +162,14 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "dimensions": by_dimension,
         "perception_gaps": gaps,
         "register": register,
+        "register_counts": register_counts,
+        "register_text": _listing(
+            [
+                f"{n} {direction}{'s' if n != 1 else ''} ({DIRECTION_WORDS[direction]})"
+                for direction, n in register_counts.items()
+                if n
+            ]
+        ),
         "has_evidence": has_evidence,
         "roadmap": [(bucket, BUCKET_TITLES[bucket], items) for bucket, items in roadmap.items()],
         "roadmap_count": len(result["roadmap"]),
@@ -495,6 +518,10 @@ def review_wall(
         wall = {
             **reconciliation,
             "model_text": hours_text(model) if model is not None else "no finite wait",
+            # The same wait in working time, as the review table's "Expected wait" prints it.
+            "model_working_text": hours_text(projection["states"][0]["wait_hours"])
+            if projection["states"][0]["wait_hours"] is not None
+            else None,
             "observed_text": hours_text(observed),
             "delay_text": hours_text(reconciliation["delay_hours"]),
             "agent_text": hours_text(reconciliation["agent_observed_hours"]),
@@ -655,10 +682,19 @@ def summary_narrative(
         weakest = sorted(
             (c for c in caps if c["dimension_id"] == limiting["id"]), key=lambda c: c["exact_level"]
         )[:2]
-        sentence = (
+        where = (
             f"{limiting['title']}, at {_at(limiting['exact_level'])} against a target of "
-            f"{limiting['target_level']}, sets the overall level: readiness is only as strong "
-            "as its weakest dimension."
+            f"{limiting['target_level']},"
+        )
+        # The weakest-link cap (methodology, section 5) lowers readiness only when the
+        # weakest dimension is more than one level below the mean; say so only then.
+        sentence = (
+            f"{where} holds overall readiness back by {p['readiness']['held_back_text']} "
+            "points: readiness can sit at most one level above its weakest dimension."
+            if p["readiness"]["held_back"]
+            else f"{where} is the weakest dimension, but it does not hold overall readiness "
+            f"back: the dimensions average {num(readiness['weighted_mean'], 0)}/100, within one "
+            "level of it."
         )
         if weakest:
             sentence += (
@@ -671,22 +707,35 @@ def summary_narrative(
     if projection:
         wall = (
             f"Code review saturates at {num(projection['saturation_multiplier'], 1)}\u00d7 "
-            "today's pull-request volume"
+            "today's pull-request volume and review effort"
         )
         over = [(label, s) for label, s in p.get("review_planned", []) if s["saturated"]]
         if over:
             label, s = over[0]
+            # The multiplier is of review effort (agent PRs cost more to review than others),
+            # not of pull requests: name the count beside it, as the review table prints it.
             wall += (
-                f"; with the agent work planned, volume reaches {num(s['multiplier'], 1)}\u00d7 "
-                f"{label}, more than the reviewers can absorb"
+                f"; with the agent work planned, review effort reaches "
+                f"{num(s['multiplier'], 1)}\u00d7 today's {label} "
+                f"({num(s['prs_per_week'], 0)} pull requests a week), more than the reviewers "
+                "can absorb"
             )
         limits.append(wall + ".")
     if p["register"]:
-        n = len(p["register"])
-        limits.append(
-            f"Scan evidence contradicts {n} claim{'s' if n != 1 else ''} made in the answers "
-            "(see \u201cClaims versus evidence\u201d)."
-        )
+        # Each direction in its own words: an underclaim is not a claim the scans refute.
+        over, under = p["register_counts"]["overclaim"], p["register_counts"]["underclaim"]
+        parts = []
+        if over:
+            parts.append(
+                f"for {over} capabilit{'ies' if over != 1 else 'y'} {DIRECTION_WORDS['overclaim']}"
+            )
+        if under:
+            parts.append(
+                f"for {under} capabilit{'ies' if under != 1 else 'y'} "
+                f"{DIRECTION_WORDS['underclaim']}"
+            )
+        text = "; ".join(parts)
+        limits.append(f"{text[0].upper()}{text[1:]} (see \u201cClaims versus evidence\u201d).")
     if limits:
         paragraphs.append(("What limits you.", " ".join(limits)))
 

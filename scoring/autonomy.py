@@ -425,7 +425,9 @@ class GateInputs:
 
     answers: each question's median answer; evidence: per scan detector "found", "absent"
     or "unknown"; review_utilisation: the highest review utilisation at the planned agent
-    volume (or today's when there is no plan); facts: each fact's median; question_texts,
+    volume (or today's when there is no plan); review_utilisation_today: today's, given only
+    when review_utilisation is a forecast at a planned volume, so that the label can say
+    which figure is which; facts: each fact's median; question_texts,
     fact_texts and evidence_titles (scan detector -> the practice it looks for): for the
     labels.
     """
@@ -433,6 +435,7 @@ class GateInputs:
     answers: Mapping[str, float | None] | None = None
     evidence: Mapping[str, str] | None = None
     review_utilisation: float | None = None
+    review_utilisation_today: float | None = None
     facts: Mapping[str, float | None] | None = None
     question_texts: Mapping[str, str] | None = None
     fact_texts: Mapping[str, str] | None = None
@@ -493,8 +496,14 @@ def _check_other(r: Requirement, inputs: GateInputs) -> RequirementCheck:
         assert r.threshold is not None
         observed = inputs.review_utilisation
         met = observed is not None and observed <= r.threshold
+        today = inputs.review_utilisation_today
+        # A forecast is named as one, beside today's figure: "now" is only ever today's.
         label = f"review utilisation at the planned agent volume at most {r.threshold:.0%}" + (
-            " (no review figures)" if observed is None else f" (now {observed:.0%})"
+            " (no review figures)"
+            if observed is None
+            else f" (now {observed:.0%})"
+            if today is None
+            else f" ({observed:.0%} at the planned volume; {today:.0%} today)"
         )
         return RequirementCheck(
             r.capability_id, 0, None, None, met, False, r.kind, r.subject, label, observed

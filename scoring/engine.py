@@ -283,6 +283,7 @@ def score_assessment(
             answers={qid: q.median for qid, q in questions.items()},
             evidence=_detector_status(evidence),
             review_utilisation=_planned_utilisation(review),
+            review_utilisation_today=_today_utilisation(review),
             facts={fid: f.median for fid, f in facts.items()},
             question_texts={q.id: q.text for q in rubric.questions},
             fact_texts={f.id: f.text for f in rubric.facts},
@@ -385,6 +386,15 @@ def _planned_utilisation(review: ReviewResult) -> float | None:
         return None
     if projection.planned:
         return max(state.utilisation for state in projection.planned)
+    return 1 / projection.saturation_multiplier if projection.saturation_multiplier > 0 else None
+
+
+def _today_utilisation(review: ReviewResult) -> float | None:
+    """Today's review utilisation when _planned_utilisation is a forecast at a planned
+    volume (for the gate label to name both); None when there is no plan."""
+    projection = review.projection
+    if projection is None or not projection.planned:
+        return None
     return 1 / projection.saturation_multiplier if projection.saturation_multiplier > 0 else None
 
 

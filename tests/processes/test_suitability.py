@@ -261,7 +261,7 @@ def test_first_step(facts: ProcessFacts, kind: str, words: str) -> None:
 
 def test_why_names_strengths_and_what_holds_back() -> None:
     (item,) = rank([REFUNDS])
-    assert "held back by" in item.why and "reversible" in item.why
+    assert "held back by" in item.why and "irreversibility" in item.why
     assert "hours of work a week" in item.why
 
 
@@ -274,3 +274,31 @@ def test_coverage_counts() -> None:
         1,
         2,
     )
+
+
+@pytest.mark.parametrize(
+    ("blast", "words"),
+    [
+        (1, "strong on low blast radius (a mistake reaches one person or team)"),
+        (3, "held back by a wide blast radius (a mistake reaches customers or partners)"),
+        (4, "held back by a wide blast radius (a mistake reaches money, legal or safety)"),
+    ],
+)
+def test_the_blast_radius_is_worded_as_it_is(blast: int, words: str) -> None:
+    """A wide blast radius holds a process back; "held back by low blast radius" said the
+    opposite of the value. Blast radius 2 (several teams) is neither strong nor weak."""
+    facts = ProcessFacts(
+        key="k",
+        name="Invoice matching",
+        steps=(StepFacts("Match", "SAP", "unknown"),),
+        runs_per_week=10,
+        minutes_per_run=10,
+        verification="checklist",
+        documented=True,
+        blast_radius=blast,
+    )
+    (item,) = rank([facts])
+    assert words in item.why
+    assert "held back by low blast radius" not in item.why
+    two = rank([ProcessFacts(key="k", name="Invoice matching", blast_radius=2)])[0].why
+    assert "blast radius (a mistake" not in two

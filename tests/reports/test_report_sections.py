@@ -160,7 +160,7 @@ def test_the_pdf_shows_comparison_evidence_delivery_facts_and_scan_sources(
 
     # Claims versus evidence: every contradicted claim, its findings, and a distance in points
     # that is the difference of the two scores as printed.
-    evidence = _section(flat, "Claims the scan evidence does not support", "The review wall")
+    evidence = _section(flat, "Where the answers and the scan evidence disagree", "The review wall")
     assert result["evidence_register"]
     for entry in result["evidence_register"]:
         claim, found = num(entry["claim_score"], 0), num(entry["evidence_score"], 0)

@@ -543,6 +543,8 @@ def test_gates_read_review_utilisation_today_or_at_the_highest_planned_volume() 
     result = _score(frame(rows), rubric=rubric)
     checks = _checks_of_kind(result, "review")
     assert checks and all(c.observed == pytest.approx(100 / 320) for c in checks)
+    # Without a plan the figure is today's, and the label says so.
+    assert all(c.label.endswith(" (now 31%)") for c in checks), checks[0].label
     planned = _score(
         frame(rows), rubric=rubric, review_overrides={"agent_prs_6m": 10, "agent_prs_12m": 60}
     )
@@ -552,6 +554,9 @@ def test_gates_read_review_utilisation_today_or_at_the_highest_planned_volume() 
     assert highest > projection.states[0].utilisation
     checks = _checks_of_kind(planned, "review")
     assert checks and all(c.observed == pytest.approx(highest) for c in checks)
+    # With a plan the figure is a forecast: named as one, beside today's, never as "now".
+    forecast = f"({highest:.0%} at the planned volume; 31% today)"
+    assert all(c.label.endswith(forecast) and "now" not in c.label for c in checks), checks[0].label
 
 
 def _checks_of_kind(result: Result, kind: str) -> list[Any]:

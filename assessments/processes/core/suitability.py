@@ -78,6 +78,18 @@ FACTOR_TITLES = {
     "volume": "Volume",
 }
 
+# A weak factor (below 0.5) named by what holds the process back, not by the factor's title:
+# the low blast radius factor is weak when the blast radius is wide, so "held back by low
+# blast radius" would say the opposite of the value.
+HELD_BACK_BY = {
+    "specified": "specification",
+    "verifiable": "verification",
+    "reachable": "system access",
+    "reversible": "irreversibility",
+    "low_blast_radius": "a wide blast radius",
+    "volume": "volume",
+}
+
 
 @dataclass(frozen=True)
 class StepFacts:
@@ -475,7 +487,7 @@ def _why(s: Suitability) -> str:
         )
     if weak:
         parts.append(
-            "held back by " + " and ".join(f"{f.title.lower()} ({f.explanation})" for f in weak)
+            "held back by " + " and ".join(f"{HELD_BACK_BY[f.id]} ({f.explanation})" for f in weak)
         )
     parts.append(f"risk {s.risk:.2f} ({s.risk_explanation})")
     text = "; ".join(parts)
