@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
@@ -30,6 +31,11 @@ BAR_VALUE_X = 5.25
 # The review-wall chart's widest x axis, in multiples of today's volume: wider, and today's
 # volume and the curve's knee shrink to a sliver at the left edge.
 MAX_MULTIPLIER = 50.0
+# The delivery chart draws weekly median lead times on a log axis when the largest is at least
+# this many times the smallest: on a linear axis from zero, one slow week (271 h against 6 h)
+# flattens every other week to the floor (docs/methodology.md section 12).
+LEAD_LOG_RATIO = 10.0
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def plain(text: object) -> str:
@@ -589,6 +595,7 @@ def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
         return None
     weeks = delivery["weekly"]
     lead = any(w["median_lead_time_hours"] is not None for w in weeks)
+    log = lead_log_scale(weeks)
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
@@ -613,16 +620,18 @@ def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
         )
         figure.update_layout(
             yaxis2={
-                "title": "Lead time (h)",
+                "title": "Lead time (h, log scale)" if log else "Lead time (h)",
                 "overlaying": "y",
                 "side": "right",
-                "rangemode": "tozero",
                 "showgrid": False,
                 "tickmode": "auto",
+                **(_log_ticks(weeks) if log else {"rangemode": "tozero"}),
             }
         )
     figure.update_layout(
         yaxis={"title": "Deployments", "gridcolor": "#e3e8ee", "rangemode": "tozero"},
+        # Dates as the rest of the report writes them (6 Sep 2026), not plotly's "Sep 6".
+        xaxis={"tickformat": "%-d %b<br>%Y", "hoverformat": "%-d %b %Y"},
     )
     figure = _layout(figure, height=300)
     figure.update_layout(
@@ -631,6 +640,36 @@ def delivery_weeks(result: dict[str, Any]) -> go.Figure | None:
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
     )
     return figure
+
+
+def lead_log_scale(weeks: list[dict[str, Any]]) -> bool:
+    """Whether the weekly median lead times span LEAD_LOG_RATIO or more (largest over
+    smallest), so the chart draws them on a log axis."""
+    hours = [w["median_lead_time_hours"] for w in weeks if w["median_lead_time_hours"]]
+    return bool(hours) and max(hours) >= LEAD_LOG_RATIO * min(hours)
+
+
+def _log_ticks(weeks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A log axis labelled at 1, 2 and 5 times the powers of ten that the lead times span,
+    in the report's number format (plotly's own minor labels crowd into an unreadable
+    column)."""
+    hours = [w["median_lead_time_hours"] for w in weeks if w["median_lead_time_hours"]]
+    low, high = math.floor(math.log10(min(hours))), math.ceil(math.log10(max(hours)))
+    ticks = [m * 10.0**e for e in range(low, high + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if min(hours) / 2 <= t <= max(hours) * 2]
+    return {
+        "type": "log",
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": [num(t, 2 if t < 1 else 0) for t in ticks],
+    }
+
+
+def day_text(iso_date: str) -> str:
+    """A date as the report writes it: 6 Sep 2026 (Django's "j M Y"), in English whatever
+    the locale."""
+    day = date.fromisoformat(iso_date)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def delivery_weeks_table(result: dict[str, Any]) -> list[list[str]]:
@@ -651,7 +690,7 @@ def delivery_weeks_table(result: dict[str, Any]) -> list[list[str]]:
     for week in weeks:
         rows.append(
             [
-                week["week"],
+                day_text(week["week"]),
                 str(week["deployments"]),
                 *("-" if week.get(key) is None else fmt(week[key]) for _title, key, fmt in shown),
             ]

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reports.numbers import difference, gap_text, level_difference, num
+from reports.charts import lead_log_scale
+from reports.numbers import difference, gap_text, level_difference, num, shown
+from scoring.delivery import disagreement
 from scoring.roadmap import BUCKET_TITLES
 from scoring.rubric import Rubric
 from scoring.scores import POINTS_PER_LEVEL, level_text, score_to_exact_level, shown_level
@@ -175,6 +177,8 @@ def present(result: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
         "roadmap_count": len(result["roadmap"]),
         "autonomy": _autonomy(autonomy, titles, capabilities) if autonomy else None,
         "delivery_splits": delivery_splits(result.get("delivery")),
+        "delivery_disagreements": delivery_disagreements(result),
+        "delivery_lead_log": lead_log_scale((result.get("delivery") or {}).get("weekly", [])),
         "delivery_lead_weeks": any(
             w["median_lead_time_hours"] is not None
             for w in (result.get("delivery") or {}).get("weekly", [])
@@ -424,6 +428,53 @@ def delivery_splits(delivery: dict[str, Any] | None) -> list[dict[str, Any]]:
                 "ai_text": f"{num(failure['ai_assisted'] * 100, 0)}%",
                 "other_text": f"{num(failure['other'] * 100, 0)}%",
                 "counted": "deployments",
+            }
+        )
+    return rows
+
+
+# Delivery measures the survey also asks as a fact question: (measure, fact id, the result's
+# key for the measured value, the unit in words).
+ANSWERED_MEASURES = (
+    ("Deployment frequency", "fact.deploys-per-week", "deployments_per_week", "deployments a week"),
+)
+
+
+def delivery_disagreements(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Delivery measures where the records and the survey's median answer for the same
+    measure disagree by DISAGREEMENT_FACTOR or more (scoring.delivery.disagreement), compared
+    as both are printed (one decimal), with a sentence that says so. A fact withheld for too
+    few answers is not compared."""
+    delivery = result.get("delivery")
+    if not delivery:
+        return []
+    rows = []
+    for measure, fact_id, key, unit in ANSWERED_MEASURES:
+        fact = (result.get("facts") or {}).get(fact_id) or {}
+        measured, answered = delivery.get(key), fact.get("median")
+        if measured is None or answered is None or fact.get("withheld"):
+            continue
+        measured_text, answered_text = _figure(measured), _figure(answered)
+        factor = disagreement(float(shown(measured, 1)), float(shown(answered, 1)))
+        if factor is None:
+            continue
+        if float(shown(answered, 1)) == 0 or float(shown(measured, 1)) == 0:
+            how = "one of them is zero"
+        elif answered > measured:
+            how = f"the answers are {num(factor, 1)} times the records"
+        else:
+            how = f"the records are {num(factor, 1)} times the answers"
+        rows.append(
+            {
+                "measure": measure,
+                "fact_id": fact_id,
+                "factor": factor,
+                "text": (
+                    f"{measure}: the records show {measured_text} {unit}, people answered "
+                    f"{answered_text} (median of {fact['n']} answers); {how}. Check which "
+                    "services and environments the export covers and what people counted "
+                    "before relying on either."
+                ),
             }
         )
     return rows

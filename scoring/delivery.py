@@ -34,6 +34,7 @@ between AI-assisted changes (and the deployments that shipped them) and the othe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,9 @@ SUCCESS = {"success", "succeeded", "successful", "ok", "deployed", "completed"}
 # Environment names that mean production when an export says where each deployment went.
 PRODUCTION = ("production", "prod", "prd", "live")
 MAX_EVIDENCE = 10
+# A measure from the records and the survey's answer for it disagree when the larger is at
+# least this many times the smaller (docs/methodology.md section 12).
+DISAGREEMENT_FACTOR = 2.0
 
 
 def time_bucket(hours: float) -> str:
@@ -70,6 +74,21 @@ def failure_bucket(rate: float) -> str:
     if rate < 0.46:
         return "16-45%"
     return "46-60%"
+
+
+def disagreement(measured: float, answered: float) -> float | None:
+    """How many times the larger of a measure from the records and the answer people gave
+    for it is the smaller, when that is at least DISAGREEMENT_FACTOR; None when they agree.
+    One of them zero and the other not is an infinite factor; both zero agree."""
+    if measured < 0 or answered < 0:
+        raise ScoringInputError(["a measure and an answer to compare cannot be negative"])
+    low, high = sorted((measured, answered))
+    if high == 0:
+        return None
+    if low == 0:
+        return math.inf
+    factor = high / low
+    return factor if factor >= DISAGREEMENT_FACTOR else None
 
 
 @dataclass(frozen=True)

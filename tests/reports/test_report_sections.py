@@ -176,7 +176,7 @@ def test_the_pdf_shows_comparison_evidence_delivery_facts_and_scan_sources(
     for week in result["delivery"]["weekly"]:
         hours = week["median_lead_time_hours"]
         lead = "-" if hours is None else f"{num(hours, 1)} h"
-        assert f"{week['week']} {week['deployments']} {lead}" in delivery, week
+        assert f"{charts.day_text(week['week'])} {week['deployments']} {lead}" in delivery, week
 
     # Appendix: the numeric questions and the scan source with its run.
     appendix = flat[flat.index("C. Questions and answer distributions") :]

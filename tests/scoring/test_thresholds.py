@@ -612,3 +612,23 @@ def test_deployment_frequency_is_daily_from_the_documented_days_per_week(offset:
     )
     metrics = delivery.compute(data, now=NOW + timedelta(hours=1))
     assert metrics.deployment_frequency == ("Daily" if offset >= 0 else "Weekly")
+
+
+def _disagreement_rule() -> float:
+    match = re.search(
+        r"\*\*the larger is at least (\d+(?:\.\d+)?) times\s+the\s+smaller\*\*", METHODOLOGY
+    )
+    assert match, "docs/methodology.md no longer states when records and answers disagree"
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize(("offset", "disagree"), [(-1e-9, False), (0.0, True), (1e-9, True)])
+def test_records_and_answers_disagree_from_the_documented_factor(
+    offset: float, disagree: bool
+) -> None:
+    factor = _disagreement_rule()
+    assert factor == delivery.DISAGREEMENT_FACTOR
+    measured = 4.0
+    answered = measured * (factor + offset)
+    assert (delivery.disagreement(measured, answered) is not None) == disagree
+    assert (delivery.disagreement(answered, measured) is not None) == disagree
