@@ -4,12 +4,18 @@ four times, "(s)" plurals and percentages rounded three ways."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 
+from assessments.demo import DEMO_ASSESSMENT_ID, seed_demo
 from assessments.models import Assessment
+from reports.jobs import comparison_for
+from reports.rendering import render_html, report_context
+from reports.services import result_compute
 from scoring.evidence import EvidenceFinding
 from tests.reports.test_results_evidence import FINDINGS, _delivery, _owner_client, demo  # noqa: F401
 
@@ -69,3 +75,72 @@ def test_evidence_pointers_read_as_rows_short_hashes_and_whole_paths(
     # A path whole; an empty pointer prints nothing (no empty code box).
     assert "<code>.github/workflows/ci.yml:3</code>" in register
     assert "<code></code>" not in register
+
+
+_DEMO_PAGES: list[list[str]] = []
+_DEMO_SECTIONS: list[str] = []
+
+
+def _demo_pages() -> list[list[str]]:
+    """The lines of each page of the demo's PDF, as `manage.py seed_demo` makes it (scans and
+    exports included); rendered once for the tests below."""
+    if not _DEMO_PAGES:
+        from reports.pdf import render_pdf
+
+        seed_demo(evidence=True)
+        assessment = Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+        context = report_context(
+            assessment=assessment,
+            result=result_compute(assessment=assessment).data,
+            for_pdf=True,
+            comparison=comparison_for(assessment),
+        )
+        html = render_html(context, standalone=True)
+        # The sections' headings (the methodology's own h2s do not set the running header).
+        headings = re.findall(r"<h2[^>]*>(.*?)</h2>", html[: html.index('class="methodology"')])
+        _DEMO_SECTIONS.extend(_text(h).strip() for h in headings)
+        pdf, _count, _fetcher = render_pdf(html)
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            _DEMO_PAGES.append([" ".join(x.split()) for x in page.extract_text().splitlines()])
+    return _DEMO_PAGES
+
+
+def test_each_pages_running_header_names_the_section_it_opens_with() -> None:
+    pages = _demo_pages()
+    titles = _DEMO_SECTIONS
+    assert "The review wall" in titles and "Claims versus evidence" in titles
+    current = ""
+    for number, lines in enumerate(pages[2:], start=3):
+        # The margin boxes come last in the text: the running header, then the footer.
+        header = lines[-2].removeprefix("Halvorsen Logistics").strip()
+        body = lines[:-2]
+        opens = next((t for t in titles if body[0] == t), None)
+        expected = opens or current
+        assert header == expected, (number, header, expected, body[0])
+        for line in body:
+            current = next((t for t in titles if line == t), current)
+
+
+def test_the_pdf_leaves_no_page_to_a_line_and_no_short_table_split() -> None:
+    pages = _demo_pages()
+    for number, lines in enumerate(pages[2:], start=3):
+        body = " ".join(lines[:-2])
+        assert len(body.split()) > 40, (number, body)
+    participation = next(lines for lines in pages if "B. Participation" in lines)
+    text = " ".join(participation)
+    for role in ("Leadership", "Engineering", "Operations", "Product", "Security"):
+        assert re.search(rf"\b{role} \d+\b", text), role
+    # The summary's score box keeps "38/100" whole.
+    summary = " ".join(pages[2])
+    assert re.search(r"Evidence-adjusted: \d+/100", summary), summary
+
+
+def test_evidence_pointers_in_the_pdf_leave_no_line_saying_only_found() -> None:
+    pages = _demo_pages()
+    claims = [line for lines in pages for line in lines]
+    start = claims.index(next(x for x in claims if x.startswith("Claims the scan evidence")))
+    register = claims[start : start + 120]
+    assert "found:" not in register
+    text = " ".join(register)
+    assert re.search(r"deployment export rows prd-\d+, prd-\d+", text), text
+    assert not re.search(r"[0-9a-f]{13,}", text), text
