@@ -144,3 +144,22 @@ def test_evidence_pointers_in_the_pdf_leave_no_line_saying_only_found() -> None:
     text = " ".join(register)
     assert re.search(r"deployment export rows prd-\d+, prd-\d+", text), text
     assert not re.search(r"[0-9a-f]{13,}", text), text
+
+
+def test_the_pilot_backlog_prints_a_blocker_list_shared_by_pilots_once(
+    demo: Assessment,  # noqa: F811
+) -> None:
+    html = _owner_client(demo).get(reverse("reports:report", args=[demo.pk])).content.decode()
+    start = html.index('id="pilot-backlog"')
+    backlog = _text(html[start : html.index("</section>", start)])
+    pilots = re.findall(r"\b(\d)\. [A-Z][a-z]+ [a-z]+ Pilot score", backlog)
+    assert len(pilots) >= 3, backlog
+    # The demo's pilots that need more autonomy all wait on the same list: printed once.
+    assert re.search(r"Pilots 1, 2, 3 and 4 are blocked on the same \d+ things", backlog)
+    assert backlog.count("Agent runtime environments : level") == 1, backlog
+    # Roadmap numbers past the report's roadmap section are found in appendix E.
+    numbers = [int(n) for n in re.findall(r"roadmap (\d+)", backlog)]
+    appendix = _text(html[html.index("E. The rest of the roadmap") :])
+    assert max(numbers) > 17 and f"{max(numbers)} " in appendix
+    assert "numbers are items of the roadmap above or of appendix E" in backlog
+    assert "refer to the roadmap above)" not in backlog
