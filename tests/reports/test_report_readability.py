@@ -163,3 +163,18 @@ def test_the_pilot_backlog_prints_a_blocker_list_shared_by_pilots_once(
     assert max(numbers) > 17 and f"{max(numbers)} " in appendix
     assert "numbers are items of the roadmap above or of appendix E" in backlog
     assert "refer to the roadmap above)" not in backlog
+
+
+def test_the_report_writes_plurals_and_percentages_as_prose() -> None:
+    text = " ".join(" ".join(lines) for lines in _demo_pages())
+    assert not re.search(r"\w\(s\)", text), re.findall(r".{40}\w\(s\).{20}", text)
+    # The demo's unlinked incident and staging deployments, in words that agree in number.
+    assert "1 incident could not be linked to a deployment: it counts" in text
+    assert re.search(r"\b\d+ deployments to staging left out", text)
+    # A fact's median in a sentence rounds as the tables do: whole percent.
+    assert not re.search(r"median of [\d.]+ percent", text)
+    assert re.search(r"have a median of \d+%\.", text)
+    # "among them" only before a list that leaves some out.
+    for listed in re.findall(r"already meet their target, among them [^.]*\.", text):
+        assert "more)" in listed, listed
+    assert re.search(r"\d+ already meet their target: [^.]+ and [^.]+\.", text), text[:3000]
