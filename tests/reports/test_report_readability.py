@@ -126,6 +126,11 @@ def test_the_pdf_leaves_no_page_to_a_line_and_no_short_table_split() -> None:
     for number, lines in enumerate(pages[2:], start=3):
         body = " ".join(lines[:-2])
         assert len(body.split()) > 40, (number, body)
+    # The autonomy section follows the delivery section's last lines on their page instead of
+    # leaving them a page of their own.
+    autonomy = next(n for n, lines in enumerate(pages) if "Agent autonomy" in lines[:-2] and n > 1)
+    body = pages[autonomy][:-2]
+    assert body.index("Agent autonomy") > 0 or len(" ".join(pages[autonomy - 1]).split()) > 300
     participation = next(lines for lines in pages if "B. Participation" in lines)
     text = " ".join(participation)
     for role in ("Leadership", "Engineering", "Operations", "Product", "Security"):
