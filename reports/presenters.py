@@ -274,7 +274,8 @@ def workshop_rows(result: dict[str, Any], rubric: Rubric) -> list[dict[str, Any]
                     {**g, "cells": [g["counts"][k] for k in keys]} for g in distribution["groups"]
                 ],
                 "hidden_note": (
-                    f"{distribution['hidden_voters']} vote(s) from "
+                    f"{distribution['hidden_voters']} "
+                    f"vote{'' if distribution['hidden_voters'] == 1 else 's'} from "
                     f"{', '.join(distribution['hidden_roles'])} not shown by role "
                     "(fewer than three people)"
                     if distribution["hidden_roles"]
@@ -710,12 +711,19 @@ def summary_narrative(
         best = sorted(met, key=lambda c: -c["exact_level"])
         names = [c["title"] for c in best[:3]]
         extra = len(best) - 3
-        strong += (
-            f" Of {len(caps)} capabilities, {len(best)} already meet their target, among them "
-            f"{_listing(names)}{f' ({extra} more)' if extra > 0 else ''}."
-            if len(best) > 1
-            else f" {names[0]} already meets its target."
-        )
+        # "among them" only when the list is not complete.
+        if len(best) == 1:
+            strong += f" {names[0]} already meets its target."
+        elif extra > 0:
+            strong += (
+                f" Of {len(caps)} capabilities, {len(best)} already meet their target, among "
+                f"them {_listing(names)} ({extra} more)."
+            )
+        else:
+            strong += (
+                f" Of {len(caps)} capabilities, {len(best)} already meet their target: "
+                f"{_listing(names)}."
+            )
     else:
         closest = sorted(caps, key=lambda c: c["target_level"] - c["exact_level"])[:2]
         strong += (

@@ -333,8 +333,11 @@ def compute(
             unlinked = int((~linked).sum())
             if unlinked:
                 notes.append(
-                    f"{unlinked} incident(s) could not be linked to a deployment: they count for "
-                    "recovery time (from their creation) but not for change failure rate."
+                    "1 incident could not be linked to a deployment: it counts for recovery "
+                    "time (from its creation) but not for change failure rate."
+                    if unlinked == 1
+                    else f"{unlinked} incidents could not be linked to a deployment: they count "
+                    "for recovery time (from their creation) but not for change failure rate."
                 )
             failed = set(incidents.loc[linked, "deployment_id"]) & window_ids
             failure_rate = len(failed) / len(in_window)
@@ -351,7 +354,11 @@ def compute(
             if len(restores):
                 recovery = float(restores["hours"].median())
             if open_count:
-                notes.append(f"{open_count} incident(s) are not resolved yet.")
+                notes.append(
+                    "1 incident is not resolved yet."
+                    if open_count == 1
+                    else f"{open_count} incidents are not resolved yet."
+                )
 
             if not lead_rows.empty and lead_rows["ai_assisted"].any():
                 ai_deploys = set(lead_rows.loc[lead_rows["ai_assisted"], "deployment_id"])
@@ -414,7 +421,7 @@ def _production(
         others = ", ".join(sorted(set(names[~keep])))
         notes.append(
             f"Production deployments only (environment {', '.join(chosen)}): "
-            f"{excluded} deployment(s) to {others} left out."
+            f"{excluded} deployment{'' if excluded == 1 else 's'} to {others} left out."
         )
     return deployments.loc[keep], chosen, excluded
 

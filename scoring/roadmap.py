@@ -195,10 +195,7 @@ def _evaluate(condition: Condition, capability_id: str, s: Signals) -> tuple[Rea
             if condition.question_id in s.few_answers:
                 return _unquoted(kind, condition.question_id, question, condition.value), True
             unit = s.fact_units.get(condition.question_id, "")
-            text = (
-                f"Answers to \u201c{question}\u201d have a median of {median:g}"
-                f"{' ' + unit if unit else ''}."
-            )
+            text = f"Answers to \u201c{question}\u201d have a median of {_quantity(median, unit)}."
             reason = Reason(kind, condition.question_id, median, float(condition.value), text)
             return reason, True
         return None, True
@@ -436,3 +433,11 @@ def _topological(
             if waiting[d] == 0:
                 heapq.heappush(ready, (key(d), d))
     return order
+
+
+def _quantity(value: float, unit: str) -> str:
+    """A fact's median in a sentence: percentages whole, as every other page prints them
+    ("21%", never "20.85 percent"); other quantities to one decimal ("10.5 hours")."""
+    if unit == "percent":
+        return f"{round(value)}%"
+    return f"{round(value, 1):g}{' ' + unit if unit else ''}"

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import apnumber
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
@@ -18,6 +19,7 @@ from assessments.processes.core import coverage as coverage_rules
 from assessments.processes.core import table
 from assessments.processes.core.suitability import (
     BACKLOG_SIZE,
+    Blocker,
     Coverage,
     GateView,
     PilotItem,
@@ -302,6 +304,23 @@ def backlog(assessment: Assessment, result: dict[str, Any]) -> list[PilotItem]:
     )
 
 
+def _shared_blockers(items: list[PilotItem]) -> tuple[list[Blocker], str]:
+    """The blockers shared by every pilot that is blocked at all (when there are several), in
+    the first one's order, and who they are ("All four pilots", "Pilots 1, 2 and 4"): the
+    report prints them once instead of repeating one long list under each pilot."""
+    blocked = [i for i in items if i.blockers]
+    if len(blocked) < 2:
+        return [], ""
+    rest = [set(i.blockers) for i in blocked[1:]]
+    shared = [b for b in blocked[0].blockers if all(b in other for other in rest)]
+    if len(blocked) == len(items):
+        who = f"All {apnumber(len(items))} pilots"
+    else:
+        ranks = [str(i.rank) for i in blocked]
+        who = f"Pilots {', '.join(ranks[:-1])} and {ranks[-1]}"
+    return shared, who
+
+
 def backlog_context(assessment: Assessment, result: dict[str, Any]) -> dict[str, Any]:
     """What the results page, the report and the exports show about processes."""
     items = backlog(assessment, result)
@@ -314,9 +333,15 @@ def backlog_context(assessment: Assessment, result: dict[str, Any]) -> dict[str,
         log = process.event_logs.filter(status="succeeded").order_by("-finished_at").first()
         if log is not None and log.analysis:
             logs.append({"process": process, "log": log, "analysis": log.analysis})
+    top = items[:BACKLOG_SIZE]
+    shared, shared_by = _shared_blockers(top)
     return {
         "items": items,
-        "top": items[:BACKLOG_SIZE],
+        "top": top,
+        "shared_blockers": shared,
+        "shared_by": shared_by,
+        # Per pilot (by rank), what blocks it beyond the shared list.
+        "own_blockers": {i.rank: [b for b in i.blockers if b not in shared] for i in top},
         "coverage": cov,
         "measured_logs": logs,
         "organisation": assessment.organisation,

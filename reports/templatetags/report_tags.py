@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import pluralize
 
 from scoring.scores import level_text
 
@@ -42,3 +44,51 @@ def percent(share: Any) -> str:
     if 0 < value < 0.005:
         return "under 1%"
     return f"{round(value * 100)}%"
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+SHORT_COMMIT = 12  # as `git log --abbrev=12`: unique in any repository a report scans
+ROWS_SHOWN = 5
+
+
+def _export_of(detector: str) -> str:
+    """Which export a finding's rows are from: the delivery detectors read deployments, except
+    recovery time, which reads incidents (assessments/scans/engine/deliveryfindings.py)."""
+    if detector == "delivery.recovery-time":
+        return "incident export"
+    if detector.startswith("delivery."):
+        return "deployment export"
+    return "export"
+
+
+@register.filter
+def evidence_pointers(finding: Any) -> list[dict[str, Any]]:
+    """A finding's pointers as a reader takes them in: export rows gathered into one entry
+    ("deployment export rows prd-14, prd-15, … (8)"), commits as 12-character hashes with the
+    full one kept for a title, everything else (paths, URLs) as it is; empty pointers left out.
+
+    Each entry is {"label": text before the codes, "codes": [{"text", "title"}], "more": text
+    after them}."""
+    rows: list[str] = []
+    commits: list[dict[str, str]] = []
+    others: list[dict[str, Any]] = []
+    for pointer in finding.get("pointers") or ():
+        ref = str(pointer).strip()
+        if not ref:
+            continue
+        if ref.startswith("row "):
+            rows.append(ref.removeprefix("row ").strip())
+        elif _COMMIT.fullmatch(ref):
+            commits.append({"text": ref[:SHORT_COMMIT], "title": ref})
+        else:
+            others.append({"label": "", "codes": [{"text": ref, "title": ""}], "more": ""})
+    out = []
+    if rows:
+        export = _export_of(str(finding.get("detector", "")))
+        label = f"{export} row{pluralize(len(rows))}"
+        more = f", … ({len(rows)} in all)" if len(rows) > ROWS_SHOWN else ""
+        codes = [{"text": r, "title": ""} for r in rows[:ROWS_SHOWN]]
+        out.append({"label": label, "codes": codes, "more": more})
+    if commits:
+        out.append({"label": f"commit{pluralize(len(commits))}", "codes": commits, "more": ""})
+    return out + others

@@ -681,4 +681,4 @@ def test_an_empty_incident_export_and_staging_deployments(
     assert result["delivery"]["deployments"] == 29  # production only
     assert result["delivery"]["change_failure_rate"] == 0.0
     assert result["delivery"]["excluded_deployments"] == 29
-    assert any("29 deployment(s) to staging left out" in n for n in result["delivery"]["notes"])
+    assert any("29 deployments to staging left out" in n for n in result["delivery"]["notes"])

@@ -241,7 +241,7 @@ def test_incidents_without_a_resolved_column_count_as_open() -> None:
     assert metrics is not None
     assert metrics.change_failure_rate == pytest.approx(1 / 2)
     assert metrics.recovery_hours is None
-    assert any("1 incident(s) are not resolved yet" in note for note in metrics.notes)
+    assert any("1 incident is not resolved yet" in note for note in metrics.notes)
 
 
 @pytest.mark.parametrize(
@@ -331,7 +331,7 @@ def test_only_production_deployments_count_when_the_export_names_environments() 
     assert metrics.environments == ("live", "prd", "prod", "production")
     assert (
         "Production deployments only (environment live, prd, prod, production): "
-        "1 deployment(s) to staging left out."
+        "1 deployment to staging left out."
     ) in metrics.notes
     unnamed = compute(data, now=START + timedelta(days=10))
     assert unnamed is not None

@@ -74,7 +74,7 @@ i3,2026-06-11T12:00:00Z,2026-06-11T14:00:00Z,
     metrics = _measure(DEPLOYS, None, incidents)
     assert metrics.recovery_hours == pytest.approx(3.0) and metrics.recovery_bucket == "One day"
     assert metrics.change_failure_rate == pytest.approx(1 / 4)  # only d1 is known to have failed
-    assert any("2 incident(s) could not be linked" in note for note in metrics.notes)
+    assert any("2 incidents could not be linked" in note for note in metrics.notes)
 
 
 def test_restore_starts_at_the_deployment_that_caused_the_incident() -> None:
@@ -191,7 +191,7 @@ ccccccc3,2026-06-03T09:00:00Z
     assert metrics.environments == ("live", "prd", "prod", "production")
     # Lead time to production (2 h, 3 h, 3 h), not to the first staging deployment (1 h).
     assert metrics.lead_time_hours == pytest.approx(3.0)
-    assert any("2 deployment(s) to staging left out" in note for note in metrics.notes)
+    assert any("2 deployments to staging left out" in note for note in metrics.notes)
     everything = _measure(deployments, changes, environments=None)
     assert everything.deployments == 5 and everything.lead_time_hours == pytest.approx(1.0)
 
