@@ -143,7 +143,9 @@ def test_the_pdf_leaves_no_page_to_a_line_and_no_short_table_split() -> None:
 def test_evidence_pointers_in_the_pdf_leave_no_line_saying_only_found() -> None:
     pages = _demo_pages()
     claims = [line for lines in pages for line in lines]
-    start = claims.index(next(x for x in claims if x.startswith("Claims the scan evidence")))
+    start = claims.index(
+        next(x for x in claims if x.startswith("Where the answers and the scan evidence"))
+    )
     register = claims[start : start + 120]
     assert "found:" not in register
     text = " ".join(register)

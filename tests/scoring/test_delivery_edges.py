@@ -110,7 +110,7 @@ def test_an_empty_time_is_not_unreadable_but_an_open_incident() -> None:
     )
     metrics = _metrics(DeliveryData(DEPLOYED, CHANGES, incidents))
     assert metrics.recovery_hours is None
-    assert "1 incident(s) are not resolved yet." in metrics.notes
+    assert "1 incident is not resolved yet." in metrics.notes
 
 
 def test_at_most_ten_unreadable_times_are_quoted() -> None:
@@ -285,10 +285,10 @@ def test_incidents_linked_by_commit_alone_are_told_apart_from_unlinked_ones() ->
     assert metrics.recovery_hours == pytest.approx(5)
     assert metrics.evidence.slowest_restores == ("i1", "i2")
     assert (
-        "2 incident(s) could not be linked to a deployment: they count for recovery time "
+        "2 incidents could not be linked to a deployment: they count for recovery time "
         "(from their creation) but not for change failure rate."
     ) in metrics.notes
-    assert "1 incident(s) are not resolved yet." in metrics.notes
+    assert "1 incident is not resolved yet." in metrics.notes
 
 
 def test_an_incident_resolved_before_it_started_is_not_a_restore() -> None:

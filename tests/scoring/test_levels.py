@@ -64,11 +64,11 @@ def test_a_reason_names_the_real_target_not_the_threshold_as_one() -> None:
 
 def test_a_fact_median_carries_its_unit() -> None:
     signals = _signals(
-        fact_medians={"fact.x": 20.45},
+        fact_medians={"fact.x": 20.47},
         fact_texts={"fact.x": "How many?"},
         fact_units={"fact.x": "PRs per week"},
     )
     condition = roadmap.Condition("fact_at_least", 10.0, question_id="fact.x")
     reason, _ = roadmap._evaluate(condition, "c", signals)
     assert reason is not None
-    assert reason.text.endswith("a median of 20.45 PRs per week.")
+    assert reason.text.endswith("a median of 20.5 PRs per week.")
