@@ -686,8 +686,10 @@ def _fetch_tags(runner: GitRunner, git_dir: Path, limits: Limits) -> None:
         )
     except GitError as exc:
         raise _clone_message(exc, "The repository could not be copied") from None
+    # Ref names are bytes to git, not always UTF-8 (`café`, or Latin-1): they are read with
+    # surrogateescape and written back the same way, so each names the same ref again.
     targets: dict[str, str] = {}
-    for line in out.decode("utf-8", "replace").splitlines():
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
         sha, _, ref = line.partition("\t")
         if not _is_sha(sha) or not ref.startswith("refs/tags/") or ":" in ref:
             continue
@@ -697,7 +699,7 @@ def _fetch_tags(runner: GitRunner, git_dir: Path, limits: Limits) -> None:
             targets.setdefault(ref, sha)
     have = set(
         runner.run(["for-each-ref", "--format=%(refname)", "refs/tags"], git_dir=git_dir)
-        .decode("utf-8", "replace")
+        .decode("utf-8", "surrogateescape")
         .splitlines()
     )
     present = _present(runner, git_dir, targets.values())
@@ -758,7 +760,7 @@ def _fetch_once(
             watch_dir=git_dir,
             max_dir_bytes=limits.max_repo_bytes,
             fsize_limit=limits.max_repo_bytes,
-            input_bytes="".join(f"{sha}\n" for sha in shas).encode("ascii"),
+            input_bytes="".join(f"{sha}\n" for sha in shas).encode("utf-8", "surrogateescape"),
         )
     except GitError as exc:
         if _damaged(exc):

@@ -232,6 +232,59 @@ def test_uploads_borrowing_objects_from_elsewhere_are_refused(
     assert list(workdir.iterdir()) == []
 
 
+def test_the_one_repository_of_an_upload_is_found_down_to_four_folders_deep(
+    tmp_path: Path,
+) -> None:
+    """`locate_repository` on folders alone: the shallowest repository wins, four folders
+    below the upload at most, never through a link; two side by side, or a `.git` that is a
+    link or a file, are refused with what to do instead."""
+    from assessments.scans.engine.sources import locate_repository
+
+    def upload(name: str, *repos: str) -> Path:
+        base = tmp_path / name
+        base.mkdir()
+        for repo in repos:
+            (base / repo / ".git").mkdir(parents=True)
+        return base
+
+    deep = upload("deep", "a/b/c/d")
+    assert locate_repository(deep) == (deep / "a/b/c/d", deep / "a/b/c/d/.git")
+    bare = upload("bare")
+    for part in ("objects", "refs"):
+        (bare / "x" / "y" / "r.git" / part).mkdir(parents=True)
+    (bare / "x" / "y" / "r.git" / "HEAD").write_text("ref: refs/heads/main\n")
+    assert locate_repository(bare) == (bare / "x/y/r.git", bare / "x/y/r.git")
+    shallowest = upload("shallowest", "top", "z/below")
+    assert locate_repository(shallowest) == (shallowest / "top", shallowest / "top/.git")
+    nothing = "No git repository was found (expected a folder with .git, or a bare repository)."
+    for base in (upload("too-deep", "a/b/c/d/e"), upload("empty")):
+        with pytest.raises(ScanError) as caught:
+            locate_repository(base)
+        assert str(caught.value) == nothing
+    linked = upload("linked")
+    (linked / "repo").symlink_to(deep / "a/b/c/d")
+    with pytest.raises(ScanError) as caught:
+        locate_repository(linked)
+    assert str(caught.value) == nothing
+    with pytest.raises(ScanError) as caught:
+        locate_repository(upload("two", "one", "two"))
+    assert str(caught.value) == "The upload contains more than one repository; upload one at a time."
+    link = upload("git-link", "elsewhere")
+    (link / "repo").mkdir()
+    (link / "repo" / ".git").symlink_to(link / "elsewhere" / ".git")
+    with pytest.raises(ScanError) as caught:
+        locate_repository(link / "repo")
+    assert str(caught.value) == "The repository's .git is a symbolic link, which is not allowed."
+    worktree = upload("worktree")
+    (worktree / ".git").write_text("gitdir: /srv/main/.git/worktrees/x\n")
+    with pytest.raises(ScanError) as caught:
+        locate_repository(worktree)
+    assert str(caught.value) == (
+        "The repository's .git is a file pointing elsewhere (a worktree or submodule); scan "
+        "the main repository instead."
+    )
+
+
 def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     allowed.mkdir()
@@ -511,6 +564,45 @@ def test_clone_failures_become_plain_reasons(stderr: str, returncode: int, reaso
     )
     assert reason in message
     assert "/srv/x" not in message and "github.com" not in message
+
+
+# Every reason of `_clone_message`'s table, each from a line git (or curl through it) writes,
+# holding only its own needle: the message is the whole of what a user reads.
+CREDENTIALS = "the server asked for credentials or refused the token"
+UNREACHABLE = "the server could not be reached"
+REFUSED_PROTOCOL = "the protocol is not allowed"
+NOT_A_REPOSITORY = "it is not a git repository"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "reason"),
+    [
+        ("fatal: detected dubious ownership in repository at '/srv/x/.git'", "the repository belongs to another user account and git refuses to read it (run the scanner as its owner, or upload the repository instead)"),
+        ("fatal: Authentication failed for 'https://github.com/a/b.git/'", CREDENTIALS),
+        ("fatal: could not read Username for 'https://github.com': No such device", CREDENTIALS),
+        ("fatal: could not read Password: terminal prompts disabled", CREDENTIALS),
+        ("remote: Repository not found.", "the repository was not found"),
+        ("fatal: unable to update url base from redirection", "the server answered with a redirect, which is not followed"),
+        ("error: RPC failed; curl 28 Operation too slow. Less than 1000 bytes/sec", "the server was too slow"),
+        ("fatal: unable to access 'https://x/': Connection timed out after 10000 ms", "the connection timed out"),
+        ("fatal: unable to access 'https://x/': OpenSSL SSL_read: error:0A000126", "the TLS connection failed"),
+        ("fatal: unable to access 'https://x/': server certificate verification failed", "the server's TLS certificate was not accepted"),
+        ("fatal: unable to access 'https://x/': Could not connect to server", UNREACHABLE),
+        ("fatal: unable to access 'https://x/': Failed to connect to x port 443", UNREACHABLE),
+        ("fatal: unable to access 'https://x/': connect(): Connection refused", UNREACHABLE),
+        ("git: 'remote-ftp' is not a git command; unable to find remote helper for 'ftp'", REFUSED_PROTOCOL),
+        ("fatal: transport 'ext' not allowed", REFUSED_PROTOCOL),
+        ("fatal: '/srv/x' does not appear to be a git repository", NOT_A_REPOSITORY),
+        ("fatal: not a git repository: '/srv/x'", NOT_A_REPOSITORY),
+        ("error: '/srv/x.pack' does not look like a v2 or v3 bundle file", "the bundle could not be read"),
+    ],
+)  # fmt: skip
+def test_each_clone_failure_is_worded_exactly(stderr: str, reason: str) -> None:
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _clone_message
+
+    message = str(_clone_message(GitError("x", returncode=128, stderr=stderr), "Copy"))
+    assert message == f"Copy: {reason}."
 
 
 def _broken(tmp_path: Path, how: str) -> Path:

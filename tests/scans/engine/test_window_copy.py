@@ -8,6 +8,7 @@ those shapes and compare every history fact with a scan of a complete copy.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from assessments.scans.engine.gitrunner import GitRunner, git_date
 from assessments.scans.engine.history import scan_history, window_start
 from assessments.scans.engine.model import Limits
 from assessments.scans.engine.sources import sanitising_clone
-from tests.scans.engine.gitbuild import BOB, RepoBuilder, day
+from tests.scans.engine.gitbuild import BOB, RepoBuilder, day, git_env
 
 
 def lines(n: int, prefix: str = "line") -> str:
@@ -104,6 +105,56 @@ def test_a_window_copy_holds_no_history_older_than_the_window(
         assert "Initial" not in subjects
     finally:
         runner.cleanup()
+
+
+def test_every_tag_of_the_window_arrives_whatever_its_kind_or_name(tmp_path: Path) -> None:
+    """The repair fetch brings the commits the clone cut (here "In the window", behind a merge
+    of an old branch); the tags on them are fetched after it by name: lightweight or
+    annotated, and named in UTF-8 or in bytes that are not UTF-8 (git allows both). A
+    non-ASCII tag name once stopped the whole scan with a UnicodeEncodeError."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"a.txt": lines(3)}, when=day(1))
+    repo.branch("old")
+    repo.commit("Old work", files={"old.txt": lines(7)}, when=day(100), author=BOB)
+    repo.checkout("main")
+    repo.commit("Before the window", files={"a.txt": lines(4)}, when=day(200))
+    late = repo.commit("In the window", files={"a.txt": lines(6)}, when=day(375))
+    repo.tag("v0.2.0", when=day(376))
+    repo.tag("light-0.2", when=day(376), annotated=False)
+    repo.tag("café-0.2", when=day(376), annotated=False)
+    repo.merge("old", "Merge branch 'old'", when=day(390), committer=BOB)
+    cloned = repo.commit("After the merge", files={"c.txt": lines(5)}, when=day(395))
+
+    def update_ref(name: bytes, sha: str) -> None:
+        subprocess.run(
+            [b"/usr/bin/git", b"update-ref", name, sha.encode()],
+            cwd=repo.path, env=git_env(repo.home), check=True, capture_output=True,
+        )  # fmt: skip
+
+    update_ref(b"refs/tags/latin-caf\xe9-0.2", late)
+    update_ref(b"refs/tags/latin-caf\xe9-0.3", cloned)  # on a commit the clone brings
+    listing = ["for-each-ref", "--format=%(objectname) %(refname)", "refs/tags"]
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    bare = job / "repo.git"
+    try:
+        windowed = sanitising_clone(
+            runner=runner, source=repo.path, dest=bare, limits=Limits(),
+            since=window_start(day(400), 30),
+        )  # fmt: skip
+        copied = runner.run(listing, git_dir=bare)
+        subjects = runner.run(["log", "--format=%s", "HEAD"], git_dir=bare).decode()
+    finally:
+        runner.cleanup()
+    assert windowed is True
+    assert "In the window" in subjects and "Initial" not in subjects
+    source = subprocess.run(
+        ["/usr/bin/git", *listing], cwd=repo.path, env=git_env(repo.home), check=True,
+        capture_output=True,
+    ).stdout  # fmt: skip
+    assert source.count(b"\n") == 5
+    assert copied == source
 
 
 def test_a_window_without_commits_copies_head_for_the_files(tangled: Path, tmp_path: Path) -> None:
