@@ -268,7 +268,9 @@ def test_the_one_repository_of_an_upload_is_found_down_to_four_folders_deep(
     assert str(caught.value) == nothing
     with pytest.raises(ScanError) as caught:
         locate_repository(upload("two", "one", "two"))
-    assert str(caught.value) == "The upload contains more than one repository; upload one at a time."
+    assert (
+        str(caught.value) == "The upload contains more than one repository; upload one at a time."
+    )
     link = upload("git-link", "elsewhere")
     (link / "repo").mkdir()
     (link / "repo" / ".git").symlink_to(link / "elsewhere" / ".git")
