@@ -460,6 +460,44 @@ def test_a_shallow_list_behind_a_symbolic_link_still_makes_a_shallow_copy(tmp_pa
     assert result.partial is True
 
 
+@pytest.mark.parametrize(
+    "unusual",
+    ["objects is a link", "pack is a link", "shallow", "grafts", "promisor pack", "not ours"],
+)
+def test_an_unusual_git_folder_is_left_to_the_clone(tmp_path: Path, unusual: str) -> None:
+    """The packed copy reads the source only when its git folder and object folders are real
+    folders of this user and nothing changes what a walk reaches; anything else goes to the
+    clone (False), before any git runs in the source and before the copy is made."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"app.py": "print('hi')\n"}, when=day(1))
+    git_dir = repo.path / ".git"
+    if unusual == "objects is a link":
+        (git_dir / "objects").rename(git_dir / "objects-real")
+        (git_dir / "objects").symlink_to("objects-real")
+    elif unusual == "pack is a link":
+        (git_dir / "objects" / "pack").rename(git_dir / "objects" / "pack-real")
+        (git_dir / "objects" / "pack").symlink_to("pack-real")
+    elif unusual == "shallow":
+        (git_dir / "shallow").symlink_to("nowhere")  # even a link to nothing
+    elif unusual == "grafts":
+        (git_dir / "info").mkdir(exist_ok=True)
+        (git_dir / "info" / "grafts").write_text("")
+    elif unusual == "promisor pack":
+        (git_dir / "objects" / "pack" / "pack-0.promisor").write_text("")
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to give a folder to another user")
+        os.lchown(git_dir / "objects" / "pack", 65534, 65534)
+    runner = GitRunner(job_root=tmp_path)
+    try:
+        assert not packed_copy(
+            runner=runner, source=repo.path, dest=tmp_path / "c.git", limits=Limits()
+        )
+    finally:
+        runner.cleanup()
+    assert not (tmp_path / "c.git").exists()
+
+
 def test_a_git_folder_swapped_during_the_copy_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

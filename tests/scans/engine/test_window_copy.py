@@ -157,6 +157,43 @@ def test_every_tag_of_the_window_arrives_whatever_its_kind_or_name(tmp_path: Pat
     assert copied == source
 
 
+@pytest.mark.parametrize("copy", ["window", "all"])
+def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, copy: str) -> None:
+    """Every git call of the copy reports its stage and percent: a call left at the default
+    (stage "git", 0 %) sent a running scan's progress bar back to nothing mid-copy. Here the
+    copy takes every step there is: the window's repair fetch and its tags (or the packed
+    copy of the whole history), then the lenient copy's clean-up for a missing blob."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"a.txt": lines(3), "lost.txt": "lost\n"}, when=day(1))
+    repo.branch("old")
+    repo.commit("Old work", files={"old.txt": lines(7)}, when=day(100), author=BOB)
+    repo.checkout("main")
+    repo.commit("Before the window", files={"a.txt": lines(4)}, when=day(200))
+    repo.commit("In the window", files={"a.txt": lines(6)}, when=day(375))
+    repo.tag("v0.2.0", when=day(376))
+    repo.merge("old", "Merge branch 'old'", when=day(390), committer=BOB)
+    repo.commit("After the merge", files={"c.txt": lines(5)}, when=day(395))
+    lost = repo.git("rev-parse", "HEAD:lost.txt").strip()
+    (repo.path / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    seen: list[tuple[object, object]] = []
+    # The longest window (back to 1970) takes the packed copy of the whole history.
+    window_days = 30 if copy == "window" else int(day(400).timestamp()) // 86400
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    result = scan_repository(
+        source=repo.path, kind="path", workdir=workdir, now=day(400), window_days=window_days,
+        allowed_roots=[tmp_path], progress=lambda stage, percent: seen.append((stage, percent)),
+    )  # fmt: skip
+    repository = result.facts["repository"]
+    assert (repository["copied"], repository["missing_blobs"]) == (copy, 1)
+    assert result.facts["history"]["releases"]["release_tags_in_window"] == 1
+    assert all(type(percent) is int and 0 <= percent <= 100 for _stage, percent in seen)
+    percents = [percent for _stage, percent in seen]
+    assert percents == sorted(percents), seen
+    stages = [stage for n, (stage, _p) in enumerate(seen) if n == 0 or seen[n - 1][0] != stage]
+    assert stages == ["preparing", "copying", "files", "history", "done"]
+
+
 def test_a_window_without_commits_copies_head_for_the_files(tangled: Path, tmp_path: Path) -> None:
     workdir = tmp_path / "job"
     workdir.mkdir()
