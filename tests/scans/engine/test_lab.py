@@ -287,6 +287,71 @@ def test_the_one_repository_of_an_upload_is_found_down_to_four_folders_deep(
     )
 
 
+def test_a_local_path_must_itself_be_the_repository(tmp_path: Path) -> None:
+    """`locate_repository_at`: a work tree with a real `.git` folder, or a bare repository;
+    a `.git` that is a link or a file, or no repository at all, is refused with the reason."""
+    from assessments.scans.engine.sources import locate_repository_at
+
+    tree = tmp_path / "tree"
+    (tree / ".git").mkdir(parents=True)
+    assert locate_repository_at(tree) == (tree, tree / ".git")
+    bare = tmp_path / "bare.git"
+    for part in ("objects", "refs"):
+        (bare / part).mkdir(parents=True)
+    (bare / "HEAD").write_text("ref: refs/heads/main\n")
+    assert locate_repository_at(bare) == (bare, bare)
+    link = tmp_path / "link"
+    link.mkdir()
+    (link / ".git").symlink_to(tree / ".git")
+    worktree = tmp_path / "worktree"
+    worktree.mkdir()
+    (worktree / ".git").write_text("gitdir: /srv/main/.git/worktrees/x\n")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for path, reason in (
+        (link, "The repository's .git is a symbolic link, which is not allowed."),
+        (
+            worktree,
+            "The repository's .git is a file pointing elsewhere (a worktree or submodule); "
+            "scan the main repository instead.",
+        ),
+        (plain, "The path is not a git repository."),
+    ):
+        with pytest.raises(ScanError) as caught:
+            locate_repository_at(path)
+        assert str(caught.value) == reason
+
+
+def test_a_git_folder_borrowing_from_elsewhere_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """`check_git_dir` on folders alone: both kinds of alternates, a linked worktree's git
+    folder (`commondir`), and a link leading out of the upload are each refused."""
+    from assessments.scans.engine.sources import check_git_dir
+
+    borrowing = "The repository borrows objects from another repository (alternates), which is not supported."
+    cases = {
+        "objects/info/alternates": borrowing,
+        "objects/info/http-alternates": borrowing,
+        "commondir": "The repository is a linked worktree; scan the main repository instead.",
+    }
+    for relative, reason in cases.items():
+        git_dir = tmp_path / relative.replace("/", "-") / ".git"
+        (git_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (git_dir / relative).write_text("/srv/other\n")
+        with pytest.raises(ScanError) as caught:
+            check_git_dir(git_dir, git_dir.parent)
+        assert str(caught.value) == reason
+    clean = tmp_path / "clean" / ".git"
+    (clean / "objects" / "info").mkdir(parents=True)
+    (clean / "inside").symlink_to(clean / "objects")
+    check_git_dir(clean, clean.parent)  # a link that stays inside is allowed
+    (clean / "outside").symlink_to(tmp_path)
+    with pytest.raises(ScanError) as caught:
+        check_git_dir(clean, clean.parent)
+    assert str(caught.value) == (
+        "The repository contains a symbolic link leading outside it, which is not allowed."
+    )
+
+
 def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     allowed.mkdir()
@@ -309,8 +374,11 @@ def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_pa
             now=day(30),
             allowed_roots=[allowed],
         )
-    with pytest.raises(ScanError, match="switched off"):
+    with pytest.raises(ScanError) as caught:
         scan_repository(source=hostile.repo, kind="path", workdir=workdir, now=day(30))
+    assert str(caught.value) == (
+        "Scanning local paths is switched off: no allowed folders are configured."
+    )
     inside = allowed / "repo"
     subprocess.run(["cp", "-a", str(hostile.repo), str(inside)], check=True)
     (inside / ".git" / "packed-refs-link").symlink_to("/etc/passwd")
@@ -605,6 +673,39 @@ def test_each_clone_failure_is_worded_exactly(stderr: str, reason: str) -> None:
 
     message = str(_clone_message(GitError("x", returncode=128, stderr=stderr), "Copy"))
     assert message == f"Copy: {reason}."
+
+
+def test_the_size_limit_is_never_taken_for_damage() -> None:
+    """A writer killed by the file-size limit (SIGXFSZ, signal 25) makes the other side of
+    the copy complain too ("early EOF"): that is the limit, not a damaged source, and must
+    not start the lenient copy (which would only hit the limit again)."""
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _damaged
+
+    for returncode, stderr in (
+        (-25, "fatal: early EOF"),
+        (153, "fatal: early EOF"),
+        (128, "error: index-pack died of signal 25\nfatal: early EOF"),
+    ):
+        assert not _damaged(GitError("x", returncode=returncode, stderr=stderr))
+    assert _damaged(GitError("x", returncode=128, stderr="fatal: early EOF"))
+    assert _damaged(GitError("x", returncode=128, stderr="error: unable to read sha1 file"))
+    assert not _damaged(GitError("x", returncode=128, stderr="fatal: not a git repository"))
+
+
+def test_a_copy_whose_objects_cannot_be_listed_says_so() -> None:
+    """`check_missing` after a lenient copy: when git cannot even list the copy's objects,
+    the copy is refused with the reason, not with an empty message."""
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import COMMITS_MISSING, check_missing
+
+    class Refusing:
+        def run(self, args: list[str], **kwargs: Any) -> bytes:
+            raise GitError(" ".join(args), returncode=128, stderr="fatal: bad object HEAD")
+
+    with pytest.raises(ScanError) as caught:
+        check_missing(Refusing(), Path("/nonexistent"))  # type: ignore[arg-type]
+    assert str(caught.value) == f"The repository could not be copied: {COMMITS_MISSING}."
 
 
 def _broken(tmp_path: Path, how: str) -> Path:

@@ -234,7 +234,8 @@ def test_a_whole_history_over_the_size_limit_is_refused_once_and_leaves_nothing(
     workdir = tmp_path / "job"
     workdir.mkdir()
     caplog.set_level(logging.DEBUG, logger="assessments.scans.engine.gitrunner")
-    with pytest.raises(ScanError, match="larger than"):
+    refused = "^The repository could not be copied: the repository is larger than the size limit"
+    with pytest.raises(ScanError, match=refused):
         scan_repository(
             source=repo.path, kind="path", workdir=workdir, now=day(30),
             window_days=int(day(30).timestamp()) // 86400, allowed_roots=[tmp_path],

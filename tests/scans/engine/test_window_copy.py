@@ -8,18 +8,25 @@ those shapes and compare every history fact with a scan of a complete copy.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assessments.scans.engine import ScanError, load_catalogue, scan_repository
+from assessments.scans.engine import ScanError, load_catalogue, scan_repository, sources
 from assessments.scans.engine.gitrunner import GitRunner, git_date
 from assessments.scans.engine.history import scan_history, window_start
 from assessments.scans.engine.model import Limits
 from assessments.scans.engine.sources import sanitising_clone
 from tests.scans.engine.gitbuild import BOB, RepoBuilder, day, git_env
+
+ALL_SUBJECTS = [
+    "After the merge", "Merge branch 'old'", "Second", "First in the window",
+    "Before the window", "Old work", "Initial",
+]  # fmt: skip
 
 
 def lines(n: int, prefix: str = "line") -> str:
@@ -157,12 +164,13 @@ def test_every_tag_of_the_window_arrives_whatever_its_kind_or_name(tmp_path: Pat
     assert copied == source
 
 
-@pytest.mark.parametrize("copy", ["window", "all"])
-def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, copy: str) -> None:
+@pytest.mark.parametrize("how", ["window", "all", "packed", "archive", "bundle"])
+def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, how: str) -> None:
     """Every git call of the copy reports its stage and percent: a call left at the default
-    (stage "git", 0 %) sent a running scan's progress bar back to nothing mid-copy. Here the
-    copy takes every step there is: the window's repair fetch and its tags (or the packed
-    copy of the whole history), then the lenient copy's clean-up for a missing blob."""
+    (stage "git", 0 %) sent a running scan's progress bar back to nothing mid-copy. The
+    copies take every step there is between them: the window's repair fetch and its tags,
+    the lenient copy's clean-up for a missing blob (window, all, archive), the packed copy
+    of a complete whole history, an upload's extraction, a bundle."""
     repo = RepoBuilder(tmp_path / "repo")
     repo.commit("Initial", files={"a.txt": lines(3), "lost.txt": "lost\n"}, when=day(1))
     repo.branch("old")
@@ -173,25 +181,94 @@ def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, copy: str) -> 
     repo.tag("v0.2.0", when=day(376))
     repo.merge("old", "Merge branch 'old'", when=day(390), committer=BOB)
     repo.commit("After the merge", files={"c.txt": lines(5)}, when=day(395))
-    lost = repo.git("rev-parse", "HEAD:lost.txt").strip()
-    (repo.path / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    source: Path = repo.path
+    kind, missing = "path", 1
+    if how in ("packed", "bundle"):
+        missing = 0
+    else:
+        lost = repo.git("rev-parse", "HEAD:lost.txt").strip()
+        (repo.path / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    if how == "archive":
+        kind, source = "archive", tmp_path / "upload.tgz"
+        with tarfile.open(source, "w:gz") as tf:
+            tf.add(repo.path, arcname="repo")
+    elif how == "bundle":
+        kind, source = "archive", tmp_path / "repo.bundle"
+        repo.git("bundle", "create", str(source), "--all")
+    # The longest window (back to 1970) takes the whole history, by the packed copy if it can.
+    longest = how in ("all", "packed")
+    window_days = int(day(400).timestamp()) // 86400 if longest else 30
     seen: list[tuple[object, object]] = []
-    # The longest window (back to 1970) takes the packed copy of the whole history.
-    window_days = 30 if copy == "window" else int(day(400).timestamp()) // 86400
     workdir = tmp_path / "job"
     workdir.mkdir()
     result = scan_repository(
-        source=repo.path, kind="path", workdir=workdir, now=day(400), window_days=window_days,
+        source=source, kind=kind, workdir=workdir, now=day(400), window_days=window_days,
         allowed_roots=[tmp_path], progress=lambda stage, percent: seen.append((stage, percent)),
     )  # fmt: skip
     repository = result.facts["repository"]
-    assert (repository["copied"], repository["missing_blobs"]) == (copy, 1)
+    windowed = how in ("window", "archive")
+    assert (repository["copied"], repository["missing_blobs"]) == (
+        "window" if windowed else "all",
+        missing,
+    )
     assert result.facts["history"]["releases"]["release_tags_in_window"] == 1
     assert all(type(percent) is int and 0 <= percent <= 100 for _stage, percent in seen)
     percents = [percent for _stage, percent in seen]
     assert percents == sorted(percents), seen
     stages = [stage for n, (stage, _p) in enumerate(seen) if n == 0 or seen[n - 1][0] != stage]
-    assert stages == ["preparing", "copying", "files", "history", "done"]
+    extracting = ["extracting"] if how == "archive" else []
+    assert stages == ["preparing", *extracting, "copying", "files", "history", "done"]
+
+
+def test_a_repair_fetch_over_the_size_limit_is_refused_with_the_limit(tmp_path: Path) -> None:
+    """The clone of the window fits; the parent it cut holds a large file, which the repair
+    fetch brings (a commit with its tree): the fetch stops at the size limit and says so."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"a.txt": "a\n"}, when=day(1))
+    repo.commit("Big", files={"big.bin": os.urandom(1_500_000)}, when=day(200))
+    repo.commit("In the window", files={"a.txt": "b\n"}, delete=("big.bin",), when=day(375))
+    repo.commit("Later", files={"a.txt": "c\n"}, when=day(380))
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    try:
+        with pytest.raises(ScanError) as caught:
+            sanitising_clone(
+                runner=runner, source=repo.path, dest=job / "repo.git",
+                limits=Limits(max_repo_bytes=1024 * 1024), since=window_start(day(400), 30),
+            )  # fmt: skip
+    finally:
+        runner.cleanup()
+    assert str(caught.value) == (
+        "The repository could not be copied: the repository is larger than the size limit of 1 MiB."
+    )
+
+
+def test_where_a_window_copy_starts_and_when_it_gives_way(
+    tangled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window from the second day of 1970 on is still a window (only an earlier start reads
+    the whole history); a window after the last commit copies HEAD alone; a history needing
+    more repair rounds than allowed is copied whole."""
+
+    def copy(name: str, since: int) -> tuple[bool, list[str]]:
+        job = tmp_path / name
+        job.mkdir()
+        runner = GitRunner(job_root=job)
+        try:
+            windowed = sanitising_clone(
+                runner=runner, source=tangled, dest=job / "repo.git", limits=Limits(), since=since
+            )
+            log = runner.run(["log", "--format=%s", "HEAD"], git_dir=job / "repo.git")
+        finally:
+            runner.cleanup()
+        return windowed, log.decode().splitlines()
+
+    assert copy("second-day", sources.WHOLE_HISTORY_BEFORE)[0] is True
+    assert copy("first-day", sources.WHOLE_HISTORY_BEFORE - 1) == (False, ALL_SUBJECTS)
+    assert copy("after-the-last", window_start(day(900), 30)) == (True, ["After the merge"])
+    monkeypatch.setattr(sources, "MAX_WINDOW_ROUNDS", 1)
+    assert copy("one-round", window_start(day(400), 30)) == (False, ALL_SUBJECTS)
 
 
 def test_a_window_without_commits_copies_head_for_the_files(tangled: Path, tmp_path: Path) -> None:
