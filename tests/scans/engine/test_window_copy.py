@@ -12,7 +12,7 @@ import os
 import subprocess
 import tarfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -182,7 +182,8 @@ def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, how: str) -> N
     repo.merge("old", "Merge branch 'old'", when=day(390), committer=BOB)
     repo.commit("After the merge", files={"c.txt": lines(5)}, when=day(395))
     source: Path = repo.path
-    kind, missing = "path", 1
+    kind: Literal["path", "archive"] = "path"
+    missing = 1
     if how in ("packed", "bundle"):
         missing = 0
     else:
@@ -198,7 +199,7 @@ def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, how: str) -> N
     # The longest window (back to 1970) takes the whole history, by the packed copy if it can.
     longest = how in ("all", "packed")
     window_days = int(day(400).timestamp()) // 86400 if longest else 30
-    seen: list[tuple[object, object]] = []
+    seen: list[tuple[str, int]] = []
     workdir = tmp_path / "job"
     workdir.mkdir()
     result = scan_repository(
