@@ -113,6 +113,34 @@ def test_an_upload_missing_one_blob_is_copied_leniently(tmp_path: Path, since: i
     assert sorted(p.name for p in job.iterdir()) == ["repo.git"]
 
 
+def test_missing_blobs_are_told_apart_from_file_names_and_named_in_any_bytes(
+    tmp_path: Path,
+) -> None:
+    """File names are bytes to git. A missing blob at HEAD whose name is not UTF-8 is still
+    named (a stand-in for the byte UTF-8 cannot read), and a file whose name looks like
+    git's mark for a missing object (`?` and an object id) is no missing object."""
+    repo = RepoBuilder(tmp_path / "src")
+    repo.commit("Layout", files=FILES, when=day(1))
+    present = repo.git("rev-parse", "HEAD:package.json").strip()
+    (repo.path / f"a ?{present}").write_text("a file, not a missing object\n")
+    with open(bytes(repo.path) + b"/caf\xe9.txt", "w") as handle:
+        handle.write("lost contents\n")
+    repo.commit("Odd names", when=day(2))
+    lost = repo.git("hash-object", "--stdin", input=b"lost contents\n").strip()
+    (repo.path / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    try:
+        copy = prepare_bare_copy(
+            source=repo.path, kind="path", runner=runner, workdir=job, limits=Limits(),
+            allowed_roots=(tmp_path,),
+        )  # fmt: skip
+    finally:
+        runner.cleanup()
+    assert (copy.missing_blobs, copy.missing_at_head) == (1, ("caf\ufffd.txt",))
+
+
 def test_a_complete_source_is_copied_strictly(tmp_path: Path) -> None:
     repo = RepoBuilder(tmp_path / "src")
     repo.commit("Layout", files=FILES, when=day(1))

@@ -216,6 +216,8 @@ def test_a_scan_reports_its_progress_forward_only(tmp_path: Path, how: str) -> N
     assert all(type(percent) is int and 0 <= percent <= 100 for _stage, percent in seen)
     percents = [percent for _stage, percent in seen]
     assert percents == sorted(percents), seen
+    # The copy moves the bar from the start (0 %) toward the files stage (40 %).
+    assert all(0 < percent < 40 for stage, percent in seen if stage == "copying"), seen
     stages = [stage for n, (stage, _p) in enumerate(seen) if n == 0 or seen[n - 1][0] != stage]
     extracting = ["extracting"] if how == "archive" else []
     assert stages == ["preparing", *extracting, "copying", "files", "history", "done"]
