@@ -352,6 +352,16 @@ def test_a_git_folder_borrowing_from_elsewhere_is_refused_with_the_reason(tmp_pa
     )
 
 
+def test_a_local_path_that_is_not_a_folder_is_refused(tmp_path: Path) -> None:
+    from assessments.scans.engine.sources import resolve_local_path
+
+    (tmp_path / "file.txt").write_text("x\n")
+    assert resolve_local_path(tmp_path, (tmp_path,)) == tmp_path
+    with pytest.raises(ScanError) as caught:
+        resolve_local_path(tmp_path / "file.txt", (tmp_path,))
+    assert str(caught.value) == "The path is not a folder."
+
+
 def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     allowed.mkdir()
@@ -543,6 +553,98 @@ def test_the_clone_command_carries_no_credentials(
     header = call["secret_config"]["http.extraHeader"]
     assert header.startswith("Authorization: Basic ")
     assert runner.redact(header) == "Authorization: Basic ***"
+    assert runner.redact(f"git said {TOKEN}") == "git said ***"  # the token itself too
+    # Watched and limited like every copy, and reporting its progress.
+    limit = Limits().max_repo_bytes
+    assert (call["watch_dir"], call["max_dir_bytes"], call["fsize_limit"]) == (
+        tmp_path / "r.git",
+        limit,
+        limit,
+    )
+    assert (call["stage"], type(call["percent"])) == ("cloning", int)
+    # The scan's own entry point hands the token on.
+    calls.clear()
+    monkeypatch.setattr(
+        sources_module,
+        "resolve_remote",
+        lambda url, **kw: RemoteTarget(url, "github.com", 443, ("140.82.121.4",)),
+    )
+    (tmp_path / "job").mkdir()
+    prepare_bare_copy(
+        source="https://github.com/acme/app.git", kind="url", runner=runner,
+        workdir=tmp_path / "job", limits=Limits(), token=TOKEN,
+    )  # fmt: skip
+    (call,) = calls
+    assert call["secret_config"]["http.extraHeader"] == header
+
+
+def test_a_remote_clone_over_the_size_limit_names_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessments.scans.engine.gitrunner import GitError
+
+    def killed(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
+        raise GitError("clone", returncode=128, stderr="error: index-pack died of signal 25")
+
+    monkeypatch.setattr(GitRunner, "run", killed)
+    with pytest.raises(ScanError) as caught:
+        clone_remote(
+            runner=GitRunner(job_root=tmp_path), target=_target(443, "github.com"),
+            dest=tmp_path / "r.git", limits=Limits(max_repo_bytes=3 * 1024 * 1024),
+        )  # fmt: skip
+    assert str(caught.value) == (
+        "The repository could not be cloned: the repository is larger than the size limit of 3 MiB."
+    )
+
+
+def test_a_shallow_source_is_told_by_its_shallow_list() -> None:
+    """git keeps a shallow repository's cut commits in `shallow`: an empty list is no cut (git
+    itself reads it so), a list or a link to one is."""
+    import tempfile
+
+    from assessments.scans.engine.sources import is_shallow_source
+
+    with tempfile.TemporaryDirectory() as folder:
+        git_dir = Path(folder)
+        assert is_shallow_source(git_dir) is False
+        (git_dir / "shallow").write_text("")
+        assert is_shallow_source(git_dir) is False
+        (git_dir / "shallow").write_text("1" * 40 + "\n")
+        assert is_shallow_source(git_dir) is True
+        (git_dir / "shallow").rename(git_dir / "cut")
+        (git_dir / "shallow").symlink_to("cut")
+        assert is_shallow_source(git_dir) is True
+
+
+def test_the_job_folder_and_the_upload_size_are_checked_first(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    """A job folder already holding a copy is refused; an upload exactly at the size limit is
+    accepted (the limit is the largest size allowed), one byte over is refused."""
+    upload = _tar_gz(hostile.repo, tmp_path / "u.tgz")
+    size = upload.stat().st_size
+    job = tmp_path / "job"
+    (job / "repo.git").mkdir(parents=True)
+    runner = GitRunner(job_root=job)
+    try:
+        with pytest.raises(ScanError) as caught:
+            prepare_bare_copy(
+                source=upload, kind="archive", runner=runner, workdir=job, limits=Limits()
+            )
+        assert str(caught.value) == "The job folder already holds a repository copy."
+        (job / "repo.git").rmdir()
+        with pytest.raises(ScanError, match="The upload is larger than the limit"):
+            prepare_bare_copy(
+                source=upload, kind="archive", runner=runner, workdir=job,
+                limits=Limits(max_archive_bytes=size - 1),
+            )  # fmt: skip
+        copy = prepare_bare_copy(
+            source=upload, kind="archive", runner=runner, workdir=job,
+            limits=Limits(max_archive_bytes=size),
+        )  # fmt: skip
+        assert copy.display == "u.tgz"
+    finally:
+        runner.cleanup()
 
 
 def test_a_repository_over_the_size_limit_is_refused_and_removed(tmp_path: Path) -> None:
@@ -665,6 +767,7 @@ NOT_A_REPOSITORY = "it is not a git repository"
         ("fatal: '/srv/x' does not appear to be a git repository", NOT_A_REPOSITORY),
         ("fatal: not a git repository: '/srv/x'", NOT_A_REPOSITORY),
         ("error: '/srv/x.pack' does not look like a v2 or v3 bundle file", "the bundle could not be read"),
+        ("fatal: early EOF", "some of its objects are corrupt, truncated or missing (a damaged repository, or a partial or shallow clone lacking objects), so git could not copy it"),
     ],
 )  # fmt: skip
 def test_each_clone_failure_is_worded_exactly(stderr: str, reason: str) -> None:
@@ -762,3 +865,48 @@ def test_a_writer_dying_silently_blames_the_limit_only_when_the_source_reaches_i
     under = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=1000))
     assert "size limit of 2 MiB (the source holds 1,000 bytes of objects)" in under
     assert "corrupt or truncated repository" in under and "larger than" not in under
+    # A source exactly at the limit could have filled it.
+    at = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=2 * mib))
+    assert at == over
+    # Killed by the limit (signal 25, or 153 from a shell), with or without a limit to name.
+    for returncode in (-25, 153):
+        killed = GitError("x", returncode=returncode, stderr="")
+        assert str(_clone_message(killed, "Copy", limit=2 * mib)) == over
+        assert str(_clone_message(killed, "Copy")) == (
+            "Copy: the repository is larger than the size limit."
+        )
+
+
+def test_a_copy_whose_empty_stand_in_is_not_git_s_empty_blob_is_refused() -> None:
+    """The stand-ins for missing blobs are git's empty blob: if writing it gives another id
+    (another hash function, say), the copy is refused rather than pointed at the wrong object."""
+    from assessments.scans.engine.sources import check_missing
+
+    class Answering:
+        def run(self, args: list[str], **kwargs: Any) -> bytes:
+            if args[0] == "hash-object":
+                return b"0" * 40 + b"\n"
+            return b"" if "--filter=blob:none" in args else b"?" + b"1" * 40 + b"\n"
+
+    with pytest.raises(ScanError) as caught:
+        check_missing(Answering(), Path("/nonexistent"))  # type: ignore[arg-type]
+    assert str(caught.value) == "The repository copy could not be prepared (unexpected empty blob)."
+
+
+def test_a_tag_listing_that_fails_after_the_window_copy_says_so(tmp_path: Path) -> None:
+    """`_fetch_tags` asks the source for its tags after the repair fetches: if that fails, the
+    copy stops with a reason, never with an error of the code."""
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _fetch_tags
+
+    class Refusing:
+        def run(self, args: list[str], **kwargs: Any) -> bytes:
+            raise GitError(" ".join(args), returncode=128, stderr="fatal: early EOF")
+
+    with pytest.raises(ScanError) as caught:
+        _fetch_tags(Refusing(), tmp_path, Limits())  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "The repository could not be copied: some of its objects are corrupt, truncated or "
+        "missing (a damaged repository, or a partial or shallow clone lacking objects), so git "
+        "could not copy it."
+    )
