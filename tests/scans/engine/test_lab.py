@@ -562,20 +562,31 @@ def test_the_clone_command_carries_no_credentials(
         limit,
     )
     assert (call["stage"], type(call["percent"])) == ("cloning", int)
-    # The scan's own entry point hands the token on.
-    calls.clear()
+
+
+def test_the_scan_hands_the_token_to_the_clone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def record(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
+        calls.append(kwargs)
+        return b""
+
+    monkeypatch.setattr(GitRunner, "run", record)
     monkeypatch.setattr(
         sources_module,
         "resolve_remote",
         lambda url, **kw: RemoteTarget(url, "github.com", 443, ("140.82.121.4",)),
     )
-    (tmp_path / "job").mkdir()
+    runner = GitRunner(job_root=tmp_path)
     prepare_bare_copy(
         source="https://github.com/acme/app.git", kind="url", runner=runner,
-        workdir=tmp_path / "job", limits=Limits(), token=TOKEN,
+        workdir=tmp_path, limits=Limits(), token=TOKEN,
     )  # fmt: skip
     (call,) = calls
-    assert call["secret_config"]["http.extraHeader"] == header
+    header = call["secret_config"]["http.extraHeader"]
+    assert runner.redact(header) == "Authorization: Basic ***"
 
 
 def test_a_remote_clone_over_the_size_limit_names_the_limit(
