@@ -128,6 +128,22 @@ AREAS = (
         database=False,
     ),
     Area(
+        "scan-copy",
+        ("assessments/scans/engine/sources.py",),
+        (
+            "tests/scans/engine/test_lab.py",
+            "tests/scans/engine/test_copy_contents.py",
+            "tests/scans/engine/test_packed_copy.py",
+            "tests/scans/engine/test_window_copy.py",
+            "tests/scans/engine/test_missing_objects.py",
+            "tests/scans/engine/test_layers.py",
+            "tests/scans/engine/test_history.py",
+            "tests/scans/engine/test_urls.py",
+        ),
+        85.0,
+        database=False,
+    ),
+    Area(
         "exports",
         ("reports/exports.py",),
         (

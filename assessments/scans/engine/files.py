@@ -511,6 +511,7 @@ def read_head(*, runner: GitRunner, git_dir: Path) -> tuple[str, str | None]:
                 ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
                 git_dir=git_dir,
                 stage="files",
+                percent=40,
             )
             .decode()
             .strip()
@@ -520,7 +521,10 @@ def read_head(*, runner: GitRunner, git_dir: Path) -> tuple[str, str | None]:
     try:
         branch = (
             runner.run(
-                ["symbolic-ref", "--quiet", "--short", "HEAD"], git_dir=git_dir, stage="files"
+                ["symbolic-ref", "--quiet", "--short", "HEAD"],
+                git_dir=git_dir,
+                stage="files",
+                percent=40,
             )
             .decode()
             .strip()

@@ -119,7 +119,12 @@ def scan_repository(
         shallow = bare.source_shallow
         if shallow is None:  # a complete copy: shallow only if its source was
             shallow = (
-                runner.run(["rev-parse", "--is-shallow-repository"], git_dir=bare.path).strip()
+                runner.run(
+                    ["rev-parse", "--is-shallow-repository"],
+                    git_dir=bare.path,
+                    stage="files",
+                    percent=40,
+                ).strip()
                 == b"true"
             )
         if shallow:

@@ -534,9 +534,14 @@ def _plain(runner: GitRunner, git_dir: Path) -> None:
     but costing a process and a failure each time)."""
     for key in ("remote.origin.promisor", "remote.origin.partialclonefilter"):
         with suppress(GitError):  # exit 5: the key is not set
-            runner.run(["config", "--unset-all", key], git_dir=git_dir, stage="copying")
+            runner.run(["config", "--unset-all", key], git_dir=git_dir, stage="copying", percent=20)
     with suppress(GitError):
-        runner.run(["config", "--unset-all", "extensions.partialclone"], git_dir=git_dir)
+        runner.run(
+            ["config", "--unset-all", "extensions.partialclone"],
+            git_dir=git_dir,
+            stage="copying",
+            percent=20,
+        )
 
 
 def is_lenient_copy(git_dir: Path) -> bool:
@@ -597,7 +602,10 @@ def _paths_at_head(runner: GitRunner, git_dir: Path, blobs: set[str]) -> tuple[s
     if not blobs:
         return ()
     out = runner.run(
-        ["ls-tree", "-r", "-z", "--full-tree", "HEAD"], git_dir=git_dir, stage="copying"
+        ["ls-tree", "-r", "-z", "--full-tree", "HEAD"],
+        git_dir=git_dir,
+        stage="copying",
+        percent=39,
     )
     paths = []
     for record in out.split(b"\0"):
@@ -686,8 +694,10 @@ def _fetch_tags(runner: GitRunner, git_dir: Path, limits: Limits) -> None:
         )
     except GitError as exc:
         raise _clone_message(exc, "The repository could not be copied") from None
+    # Ref names are bytes to git, not always UTF-8 (`café`, or Latin-1): they are read with
+    # surrogateescape and written back the same way, so each names the same ref again.
     targets: dict[str, str] = {}
-    for line in out.decode("utf-8", "replace").splitlines():
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
         sha, _, ref = line.partition("\t")
         if not _is_sha(sha) or not ref.startswith("refs/tags/") or ":" in ref:
             continue
@@ -696,27 +706,37 @@ def _fetch_tags(runner: GitRunner, git_dir: Path, limits: Limits) -> None:
         else:
             targets.setdefault(ref, sha)
     have = set(
-        runner.run(["for-each-ref", "--format=%(refname)", "refs/tags"], git_dir=git_dir)
-        .decode("utf-8", "replace")
+        runner.run(
+            ["for-each-ref", "--format=%(refname)", "refs/tags"],
+            git_dir=git_dir,
+            stage="copying",
+            percent=35,
+        )
+        .decode("utf-8", "surrogateescape")
         .splitlines()
     )
-    present = _present(runner, git_dir, targets.values())
+    present = _present(runner, git_dir, targets.values(), percent=35)
     wanted = sorted(ref for ref, sha in targets.items() if sha in present and ref not in have)
     if wanted:
-        _fetch(runner, git_dir, limits, (), [f"{ref}:{ref}" for ref in wanted])
+        _fetch(runner, git_dir, limits, (), [f"{ref}:{ref}" for ref in wanted], percent=35)
 
 
 def _fetch(
-    runner: GitRunner, git_dir: Path, limits: Limits, depth: Sequence[str], shas: Sequence[str]
+    runner: GitRunner,
+    git_dir: Path,
+    limits: Limits,
+    depth: Sequence[str],
+    shas: Sequence[str],
+    percent: int = 30,
 ) -> None:
     """Fetch commits by id (or refspecs) from the source (origin) through upload-pack; a
     lenient copy fetches leniently, and a strict fetch that meets missing objects is tried
     once more leniently (see `_clone`)."""
     lenient = is_lenient_copy(git_dir)
     try:
-        _fetch_once(runner, git_dir, limits, depth, shas, lenient=lenient)
+        _fetch_once(runner, git_dir, limits, depth, shas, lenient=lenient, percent=percent)
     except _SourceDamaged:
-        _fetch_once(runner, git_dir, limits, depth, shas, lenient=True)
+        _fetch_once(runner, git_dir, limits, depth, shas, lenient=True, percent=percent)
 
 
 def _fetch_once(
@@ -727,6 +747,7 @@ def _fetch_once(
     shas: Sequence[str],
     *,
     lenient: bool,
+    percent: int = 30,
 ) -> None:
     config: tuple[tuple[str, str], ...] = FILE_ALLOWED
     extra = [f"--upload-pack={safe_upload_pack(runner)}"]
@@ -754,11 +775,11 @@ def _fetch_once(
             allow_file=True,
             extra_config=config,
             stage="copying",
-            percent=30,
+            percent=percent,
             watch_dir=git_dir,
             max_dir_bytes=limits.max_repo_bytes,
             fsize_limit=limits.max_repo_bytes,
-            input_bytes="".join(f"{sha}\n" for sha in shas).encode("ascii"),
+            input_bytes="".join(f"{sha}\n" for sha in shas).encode("utf-8", "surrogateescape"),
         )
     except GitError as exc:
         if _damaged(exc):
@@ -835,7 +856,7 @@ def _commits(
     return graph
 
 
-def _present(runner: GitRunner, git_dir: Path, shas: Iterable[str]) -> set[str]:
+def _present(runner: GitRunner, git_dir: Path, shas: Iterable[str], percent: int = 30) -> set[str]:
     wanted = sorted({sha for sha in shas if _is_sha(sha)})
     if not wanted:
         return set()
@@ -843,7 +864,7 @@ def _present(runner: GitRunner, git_dir: Path, shas: Iterable[str]) -> set[str]:
         ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
         git_dir=git_dir,
         stage="copying",
-        percent=30,
+        percent=percent,
         input_bytes="".join(f"{sha}\n" for sha in wanted).encode("ascii"),
     )
     present = set()

@@ -232,6 +232,136 @@ def test_uploads_borrowing_objects_from_elsewhere_are_refused(
     assert list(workdir.iterdir()) == []
 
 
+def test_the_one_repository_of_an_upload_is_found_down_to_four_folders_deep(
+    tmp_path: Path,
+) -> None:
+    """`locate_repository` on folders alone: the shallowest repository wins, four folders
+    below the upload at most, never through a link; two side by side, or a `.git` that is a
+    link or a file, are refused with what to do instead."""
+    from assessments.scans.engine.sources import locate_repository
+
+    def upload(name: str, *repos: str) -> Path:
+        base = tmp_path / name
+        base.mkdir()
+        for repo in repos:
+            (base / repo / ".git").mkdir(parents=True)
+        return base
+
+    deep = upload("deep", "a/b/c/d")
+    assert locate_repository(deep) == (deep / "a/b/c/d", deep / "a/b/c/d/.git")
+    bare = upload("bare")
+    for part in ("objects", "refs"):
+        (bare / "x" / "y" / "r.git" / part).mkdir(parents=True)
+    (bare / "x" / "y" / "r.git" / "HEAD").write_text("ref: refs/heads/main\n")
+    assert locate_repository(bare) == (bare / "x/y/r.git", bare / "x/y/r.git")
+    shallowest = upload("shallowest", "top", "z/below")
+    assert locate_repository(shallowest) == (shallowest / "top", shallowest / "top/.git")
+    nothing = "No git repository was found (expected a folder with .git, or a bare repository)."
+    for base in (upload("too-deep", "a/b/c/d/e"), upload("empty")):
+        with pytest.raises(ScanError) as caught:
+            locate_repository(base)
+        assert str(caught.value) == nothing
+    linked = upload("linked")
+    (linked / "repo").symlink_to(deep / "a/b/c/d")
+    with pytest.raises(ScanError) as caught:
+        locate_repository(linked)
+    assert str(caught.value) == nothing
+    with pytest.raises(ScanError) as caught:
+        locate_repository(upload("two", "one", "two"))
+    assert (
+        str(caught.value) == "The upload contains more than one repository; upload one at a time."
+    )
+    link = upload("git-link", "elsewhere")
+    (link / "repo").mkdir()
+    (link / "repo" / ".git").symlink_to(link / "elsewhere" / ".git")
+    with pytest.raises(ScanError) as caught:
+        locate_repository(link / "repo")
+    assert str(caught.value) == "The repository's .git is a symbolic link, which is not allowed."
+    worktree = upload("worktree")
+    (worktree / ".git").write_text("gitdir: /srv/main/.git/worktrees/x\n")
+    with pytest.raises(ScanError) as caught:
+        locate_repository(worktree)
+    assert str(caught.value) == (
+        "The repository's .git is a file pointing elsewhere (a worktree or submodule); scan "
+        "the main repository instead."
+    )
+
+
+def test_a_local_path_must_itself_be_the_repository(tmp_path: Path) -> None:
+    """`locate_repository_at`: a work tree with a real `.git` folder, or a bare repository;
+    a `.git` that is a link or a file, or no repository at all, is refused with the reason."""
+    from assessments.scans.engine.sources import locate_repository_at
+
+    tree = tmp_path / "tree"
+    (tree / ".git").mkdir(parents=True)
+    assert locate_repository_at(tree) == (tree, tree / ".git")
+    bare = tmp_path / "bare.git"
+    for part in ("objects", "refs"):
+        (bare / part).mkdir(parents=True)
+    (bare / "HEAD").write_text("ref: refs/heads/main\n")
+    assert locate_repository_at(bare) == (bare, bare)
+    link = tmp_path / "link"
+    link.mkdir()
+    (link / ".git").symlink_to(tree / ".git")
+    worktree = tmp_path / "worktree"
+    worktree.mkdir()
+    (worktree / ".git").write_text("gitdir: /srv/main/.git/worktrees/x\n")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for path, reason in (
+        (link, "The repository's .git is a symbolic link, which is not allowed."),
+        (
+            worktree,
+            "The repository's .git is a file pointing elsewhere (a worktree or submodule); "
+            "scan the main repository instead.",
+        ),
+        (plain, "The path is not a git repository."),
+    ):
+        with pytest.raises(ScanError) as caught:
+            locate_repository_at(path)
+        assert str(caught.value) == reason
+
+
+def test_a_git_folder_borrowing_from_elsewhere_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """`check_git_dir` on folders alone: both kinds of alternates, a linked worktree's git
+    folder (`commondir`), and a link leading out of the upload are each refused."""
+    from assessments.scans.engine.sources import check_git_dir
+
+    borrowing = "The repository borrows objects from another repository (alternates), which is not supported."
+    cases = {
+        "objects/info/alternates": borrowing,
+        "objects/info/http-alternates": borrowing,
+        "commondir": "The repository is a linked worktree; scan the main repository instead.",
+    }
+    for relative, reason in cases.items():
+        git_dir = tmp_path / relative.replace("/", "-") / ".git"
+        (git_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        (git_dir / relative).write_text("/srv/other\n")
+        with pytest.raises(ScanError) as caught:
+            check_git_dir(git_dir, git_dir.parent)
+        assert str(caught.value) == reason
+    clean = tmp_path / "clean" / ".git"
+    (clean / "objects" / "info").mkdir(parents=True)
+    (clean / "inside").symlink_to(clean / "objects")
+    check_git_dir(clean, clean.parent)  # a link that stays inside is allowed
+    (clean / "outside").symlink_to(tmp_path)
+    with pytest.raises(ScanError) as caught:
+        check_git_dir(clean, clean.parent)
+    assert str(caught.value) == (
+        "The repository contains a symbolic link leading outside it, which is not allowed."
+    )
+
+
+def test_a_local_path_that_is_not_a_folder_is_refused(tmp_path: Path) -> None:
+    from assessments.scans.engine.sources import resolve_local_path
+
+    (tmp_path / "file.txt").write_text("x\n")
+    assert resolve_local_path(tmp_path, (tmp_path,)) == tmp_path
+    with pytest.raises(ScanError) as caught:
+        resolve_local_path(tmp_path / "file.txt", (tmp_path,))
+    assert str(caught.value) == "The path is not a folder."
+
+
 def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_path: Path) -> None:
     allowed = tmp_path / "allowed"
     allowed.mkdir()
@@ -254,8 +384,11 @@ def test_local_paths_must_stay_inside_the_allowed_roots(hostile: Hostile, tmp_pa
             now=day(30),
             allowed_roots=[allowed],
         )
-    with pytest.raises(ScanError, match="switched off"):
+    with pytest.raises(ScanError) as caught:
         scan_repository(source=hostile.repo, kind="path", workdir=workdir, now=day(30))
+    assert str(caught.value) == (
+        "Scanning local paths is switched off: no allowed folders are configured."
+    )
     inside = allowed / "repo"
     subprocess.run(["cp", "-a", str(hostile.repo), str(inside)], check=True)
     (inside / ".git" / "packed-refs-link").symlink_to("/etc/passwd")
@@ -420,6 +553,109 @@ def test_the_clone_command_carries_no_credentials(
     header = call["secret_config"]["http.extraHeader"]
     assert header.startswith("Authorization: Basic ")
     assert runner.redact(header) == "Authorization: Basic ***"
+    assert runner.redact(f"git said {TOKEN}") == "git said ***"  # the token itself too
+    # Watched and limited like every copy, and reporting its progress.
+    limit = Limits().max_repo_bytes
+    assert (call["watch_dir"], call["max_dir_bytes"], call["fsize_limit"]) == (
+        tmp_path / "r.git",
+        limit,
+        limit,
+    )
+    assert (call["stage"], type(call["percent"])) == ("cloning", int)
+
+
+def test_the_scan_hands_the_token_to_the_clone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def record(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
+        calls.append(kwargs)
+        return b""
+
+    monkeypatch.setattr(GitRunner, "run", record)
+    monkeypatch.setattr(
+        sources_module,
+        "resolve_remote",
+        lambda url, **kw: RemoteTarget(url, "github.com", 443, ("140.82.121.4",)),
+    )
+    runner = GitRunner(job_root=tmp_path)
+    prepare_bare_copy(
+        source="https://github.com/acme/app.git", kind="url", runner=runner,
+        workdir=tmp_path, limits=Limits(), token=TOKEN,
+    )  # fmt: skip
+    (call,) = calls
+    header = call["secret_config"]["http.extraHeader"]
+    assert runner.redact(header) == "Authorization: Basic ***"
+
+
+def test_a_remote_clone_over_the_size_limit_names_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assessments.scans.engine.gitrunner import GitError
+
+    def killed(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
+        raise GitError("clone", returncode=128, stderr="error: index-pack died of signal 25")
+
+    monkeypatch.setattr(GitRunner, "run", killed)
+    with pytest.raises(ScanError) as caught:
+        clone_remote(
+            runner=GitRunner(job_root=tmp_path), target=_target(443, "github.com"),
+            dest=tmp_path / "r.git", limits=Limits(max_repo_bytes=3 * 1024 * 1024),
+        )  # fmt: skip
+    assert str(caught.value) == (
+        "The repository could not be cloned: the repository is larger than the size limit of 3 MiB."
+    )
+
+
+def test_a_shallow_source_is_told_by_its_shallow_list() -> None:
+    """git keeps a shallow repository's cut commits in `shallow`: an empty list is no cut (git
+    itself reads it so), a list or a link to one is."""
+    import tempfile
+
+    from assessments.scans.engine.sources import is_shallow_source
+
+    with tempfile.TemporaryDirectory() as folder:
+        git_dir = Path(folder)
+        assert is_shallow_source(git_dir) is False
+        (git_dir / "shallow").write_text("")
+        assert is_shallow_source(git_dir) is False
+        (git_dir / "shallow").write_text("1" * 40 + "\n")
+        assert is_shallow_source(git_dir) is True
+        (git_dir / "shallow").rename(git_dir / "cut")
+        (git_dir / "shallow").symlink_to("cut")
+        assert is_shallow_source(git_dir) is True
+
+
+def test_the_job_folder_and_the_upload_size_are_checked_first(
+    hostile: Hostile, tmp_path: Path
+) -> None:
+    """A job folder already holding a copy is refused; an upload exactly at the size limit is
+    accepted (the limit is the largest size allowed), one byte over is refused."""
+    upload = _tar_gz(hostile.repo, tmp_path / "u.tgz")
+    size = upload.stat().st_size
+    job = tmp_path / "job"
+    (job / "repo.git").mkdir(parents=True)
+    runner = GitRunner(job_root=job)
+    try:
+        with pytest.raises(ScanError) as caught:
+            prepare_bare_copy(
+                source=upload, kind="archive", runner=runner, workdir=job, limits=Limits()
+            )
+        assert str(caught.value) == "The job folder already holds a repository copy."
+        (job / "repo.git").rmdir()
+        with pytest.raises(ScanError, match="The upload is larger than the limit"):
+            prepare_bare_copy(
+                source=upload, kind="archive", runner=runner, workdir=job,
+                limits=Limits(max_archive_bytes=size - 1),
+            )  # fmt: skip
+        copy = prepare_bare_copy(
+            source=upload, kind="archive", runner=runner, workdir=job,
+            limits=Limits(max_archive_bytes=size),
+        )  # fmt: skip
+        assert copy.display == "u.tgz"
+    finally:
+        runner.cleanup()
 
 
 def test_a_repository_over_the_size_limit_is_refused_and_removed(tmp_path: Path) -> None:
@@ -513,6 +749,79 @@ def test_clone_failures_become_plain_reasons(stderr: str, returncode: int, reaso
     assert "/srv/x" not in message and "github.com" not in message
 
 
+# Every reason of `_clone_message`'s table, each from a line git (or curl through it) writes,
+# holding only its own needle: the message is the whole of what a user reads.
+CREDENTIALS = "the server asked for credentials or refused the token"
+UNREACHABLE = "the server could not be reached"
+REFUSED_PROTOCOL = "the protocol is not allowed"
+NOT_A_REPOSITORY = "it is not a git repository"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "reason"),
+    [
+        ("fatal: detected dubious ownership in repository at '/srv/x/.git'", "the repository belongs to another user account and git refuses to read it (run the scanner as its owner, or upload the repository instead)"),
+        ("fatal: Authentication failed for 'https://github.com/a/b.git/'", CREDENTIALS),
+        ("fatal: could not read Username for 'https://github.com': No such device", CREDENTIALS),
+        ("fatal: could not read Password: terminal prompts disabled", CREDENTIALS),
+        ("remote: Repository not found.", "the repository was not found"),
+        ("fatal: unable to update url base from redirection", "the server answered with a redirect, which is not followed"),
+        ("error: RPC failed; curl 28 Operation too slow. Less than 1000 bytes/sec", "the server was too slow"),
+        ("fatal: unable to access 'https://x/': Connection timed out after 10000 ms", "the connection timed out"),
+        ("fatal: unable to access 'https://x/': OpenSSL SSL_read: error:0A000126", "the TLS connection failed"),
+        ("fatal: unable to access 'https://x/': server certificate verification failed", "the server's TLS certificate was not accepted"),
+        ("fatal: unable to access 'https://x/': Could not connect to server", UNREACHABLE),
+        ("fatal: unable to access 'https://x/': Failed to connect to x port 443", UNREACHABLE),
+        ("fatal: unable to access 'https://x/': connect(): Connection refused", UNREACHABLE),
+        ("git: 'remote-ftp' is not a git command; unable to find remote helper for 'ftp'", REFUSED_PROTOCOL),
+        ("fatal: transport 'ext' not allowed", REFUSED_PROTOCOL),
+        ("fatal: '/srv/x' does not appear to be a git repository", NOT_A_REPOSITORY),
+        ("fatal: not a git repository: '/srv/x'", NOT_A_REPOSITORY),
+        ("error: '/srv/x.pack' does not look like a v2 or v3 bundle file", "the bundle could not be read"),
+        ("fatal: early EOF", "some of its objects are corrupt, truncated or missing (a damaged repository, or a partial or shallow clone lacking objects), so git could not copy it"),
+    ],
+)  # fmt: skip
+def test_each_clone_failure_is_worded_exactly(stderr: str, reason: str) -> None:
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _clone_message
+
+    message = str(_clone_message(GitError("x", returncode=128, stderr=stderr), "Copy"))
+    assert message == f"Copy: {reason}."
+
+
+def test_the_size_limit_is_never_taken_for_damage() -> None:
+    """A writer killed by the file-size limit (SIGXFSZ, signal 25) makes the other side of
+    the copy complain too ("early EOF"): that is the limit, not a damaged source, and must
+    not start the lenient copy (which would only hit the limit again)."""
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _damaged
+
+    for returncode, stderr in (
+        (-25, "fatal: early EOF"),
+        (153, "fatal: early EOF"),
+        (128, "error: index-pack died of signal 25\nfatal: early EOF"),
+    ):
+        assert not _damaged(GitError("x", returncode=returncode, stderr=stderr))
+    assert _damaged(GitError("x", returncode=128, stderr="fatal: early EOF"))
+    assert _damaged(GitError("x", returncode=128, stderr="error: unable to read sha1 file"))
+    assert not _damaged(GitError("x", returncode=128, stderr="fatal: not a git repository"))
+
+
+def test_a_copy_whose_objects_cannot_be_listed_says_so() -> None:
+    """`check_missing` after a lenient copy: when git cannot even list the copy's objects,
+    the copy is refused with the reason, not with an empty message."""
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import COMMITS_MISSING, check_missing
+
+    class Refusing:
+        def run(self, args: list[str], **kwargs: Any) -> bytes:
+            raise GitError(" ".join(args), returncode=128, stderr="fatal: bad object HEAD")
+
+    with pytest.raises(ScanError) as caught:
+        check_missing(Refusing(), Path("/nonexistent"))  # type: ignore[arg-type]
+    assert str(caught.value) == f"The repository could not be copied: {COMMITS_MISSING}."
+
+
 def _broken(tmp_path: Path, how: str) -> Path:
     """A real repository whose objects are damaged: a loose blob overwritten, or its only
     pack cut in half."""
@@ -567,3 +876,48 @@ def test_a_writer_dying_silently_blames_the_limit_only_when_the_source_reaches_i
     under = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=1000))
     assert "size limit of 2 MiB (the source holds 1,000 bytes of objects)" in under
     assert "corrupt or truncated repository" in under and "larger than" not in under
+    # A source exactly at the limit could have filled it.
+    at = str(_clone_message(silent, "Copy", limit=2 * mib, source_bytes=2 * mib))
+    assert at == over
+    # Killed by the limit (signal 25, or 153 from a shell), with or without a limit to name.
+    for returncode in (-25, 153):
+        killed = GitError("x", returncode=returncode, stderr="")
+        assert str(_clone_message(killed, "Copy", limit=2 * mib)) == over
+        assert str(_clone_message(killed, "Copy")) == (
+            "Copy: the repository is larger than the size limit."
+        )
+
+
+def test_a_copy_whose_empty_stand_in_is_not_git_s_empty_blob_is_refused() -> None:
+    """The stand-ins for missing blobs are git's empty blob: if writing it gives another id
+    (another hash function, say), the copy is refused rather than pointed at the wrong object."""
+    from assessments.scans.engine.sources import check_missing
+
+    class Answering:
+        def run(self, args: list[str], **kwargs: Any) -> bytes:
+            if args[0] == "hash-object":
+                return b"0" * 40 + b"\n"
+            return b"" if "--filter=blob:none" in args else b"?" + b"1" * 40 + b"\n"
+
+    with pytest.raises(ScanError) as caught:
+        check_missing(Answering(), Path("/nonexistent"))  # type: ignore[arg-type]
+    assert str(caught.value) == "The repository copy could not be prepared (unexpected empty blob)."
+
+
+def test_a_tag_listing_that_fails_after_the_window_copy_says_so(tmp_path: Path) -> None:
+    """`_fetch_tags` asks the source for its tags after the repair fetches: if that fails, the
+    copy stops with a reason, never with an error of the code."""
+    from assessments.scans.engine.gitrunner import GitError
+    from assessments.scans.engine.sources import _fetch_tags
+
+    class Refusing:
+        def run(self, args: list[str], **kwargs: Any) -> bytes:
+            raise GitError(" ".join(args), returncode=128, stderr="fatal: early EOF")
+
+    with pytest.raises(ScanError) as caught:
+        _fetch_tags(Refusing(), tmp_path, Limits())  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "The repository could not be copied: some of its objects are corrupt, truncated or "
+        "missing (a damaged repository, or a partial or shallow clone lacking objects), so git "
+        "could not copy it."
+    )

@@ -12,6 +12,7 @@ them rotting. Here each layer faces the attack alone:
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 
 from assessments.scans.engine import archives, gitrunner, scan_repository, sources
 from assessments.scans.engine.model import Limits, ScanError
-from tests.scans.engine.gitbuild import day
+from tests.scans.engine.gitbuild import RepoBuilder, day
 from tests.scans.engine.test_lab import Hostile, _clear, _tar_gz, hostile  # noqa: F401
 
 ESCAPES = ["../escaped.txt", "a/../../escaped.txt", "/tmp/opready-absolute-escape.txt"]
@@ -129,6 +130,26 @@ def test_the_sanitising_copy_alone_runs_nothing_from_the_repository(
     )
     assert result.facts["history"]["commits"] == 3
     assert sorted(m.name for m in hostile.markers.iterdir()) == []
+
+
+def test_the_file_size_limit_alone_stops_a_copy_past_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner's watch on the copy's folder switched off: only the file-size limit given
+    # to the copy's writer stops a source larger than the limit.
+    monkeypatch.setattr(gitrunner, "_dir_bytes", lambda path: 0)
+    repo = RepoBuilder(tmp_path / "big")
+    repo.commit("big", files={"blob.bin": os.urandom(1_500_000)}, when=day(1))
+    (tmp_path / "job").mkdir()
+    runner = gitrunner.GitRunner(job_root=tmp_path / "job")
+    try:
+        with pytest.raises(ScanError, match="larger than the size limit of 1 MiB"):
+            sources._clone(
+                runner=runner, source=repo.path, dest=tmp_path / "job" / "copy.git",
+                limits=Limits(max_repo_bytes=1024 * 1024),
+            )  # fmt: skip
+    finally:
+        runner.cleanup()
 
 
 def test_the_runner_alone_runs_nothing_from_the_repository(

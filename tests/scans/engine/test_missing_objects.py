@@ -10,6 +10,7 @@ missing, keeps every safety property of the copy, and names missing commits or t
 from __future__ import annotations
 
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from assessments.scans.engine import Limits, ScanError, scan_repository
 from assessments.scans.engine.gitrunner import GitRunner
 from assessments.scans.engine.model import ScanResult
-from assessments.scans.engine.sources import prepare_bare_copy
+from assessments.scans.engine.sources import BareCopy, prepare_bare_copy
 from tests.scans.engine.gitbuild import RepoBuilder, day, git_env
 from tests.scans.engine.test_lab import CONFIG_PROGRAMS, HOOKS, _script
 
@@ -84,6 +85,60 @@ def test_a_source_missing_one_blob_is_scanned_with_only_that_file_marked(
     assert facts["history"]["commits"] == (3 if window_days > 30 else 2)
     assert facts["repository"]["missing_blobs"] == 1
     assert facts["repository"]["missing_at_head"] == ["a/alerts.yml"]
+
+
+@pytest.mark.parametrize("since", [None, int(day(15).timestamp())])
+def test_an_upload_missing_one_blob_is_copied_leniently(tmp_path: Path, since: int | None) -> None:
+    """An uploaded archive takes the same lenient copy as a local path: the copy says which
+    blob is missing and where, under the upload's own name, and the extracted upload is gone."""
+    repo = RepoBuilder(tmp_path / "src")
+    repo.commit("Layout", files=FILES, when=day(1))
+    repo.commit("Tune", files={"a/alerts.yml": ALERTS + "      - alert: Errors\n"}, when=day(20))
+    _lose(repo, "HEAD:a/alerts.yml")
+    upload = tmp_path / "upload.tgz"
+    with tarfile.open(upload, "w:gz") as tf:
+        tf.add(repo.path, arcname="repo")
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    try:
+        copy = prepare_bare_copy(
+            source=upload, kind="archive", runner=runner, workdir=job, limits=Limits(),
+            since=since,
+        )  # fmt: skip
+    finally:
+        runner.cleanup()
+    windowed = since is not None
+    assert copy == BareCopy(job / "repo.git", "upload.tgz", False, windowed, 1, ("a/alerts.yml",))
+    assert sorted(p.name for p in job.iterdir()) == ["repo.git"]
+
+
+def test_missing_blobs_are_told_apart_from_file_names_and_named_in_any_bytes(
+    tmp_path: Path,
+) -> None:
+    """File names are bytes to git. A missing blob at HEAD whose name is not UTF-8 is still
+    named (a stand-in for the byte UTF-8 cannot read), and a file whose name looks like
+    git's mark for a missing object (`?` and an object id) is no missing object."""
+    repo = RepoBuilder(tmp_path / "src")
+    repo.commit("Layout", files=FILES, when=day(1))
+    present = repo.git("rev-parse", "HEAD:package.json").strip()
+    (repo.path / f"a ?{present}").write_text("a file, not a missing object\n")
+    with open(bytes(repo.path) + b"/caf\xe9.txt", "w") as handle:
+        handle.write("lost contents\n")
+    repo.commit("Odd names", when=day(2))
+    lost = repo.git("hash-object", "--stdin", input=b"lost contents\n").strip()
+    (repo.path / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    job = tmp_path / "job"
+    job.mkdir()
+    runner = GitRunner(job_root=job)
+    try:
+        copy = prepare_bare_copy(
+            source=repo.path, kind="path", runner=runner, workdir=job, limits=Limits(),
+            allowed_roots=(tmp_path,),
+        )  # fmt: skip
+    finally:
+        runner.cleanup()
+    assert (copy.missing_blobs, copy.missing_at_head) == (1, ("caf\ufffd.txt",))
 
 
 def test_a_complete_source_is_copied_strictly(tmp_path: Path) -> None:

@@ -230,15 +230,16 @@ def test_a_whole_history_over_the_size_limit_is_refused_once_and_leaves_nothing(
     """The size limit stops the packed copy with the limit's message; the clone is not tried
     again (it would only hit the same limit after the same work)."""
     repo = RepoBuilder(tmp_path / "big")
-    repo.commit("big", files={"blob.bin": os.urandom(600_000)}, when=day(1))
+    repo.commit("big", files={"blob.bin": os.urandom(1_500_000)}, when=day(1))
     workdir = tmp_path / "job"
     workdir.mkdir()
     caplog.set_level(logging.DEBUG, logger="assessments.scans.engine.gitrunner")
-    with pytest.raises(ScanError, match="larger than"):
+    refused = "^The repository could not be copied: the repository is larger than the size limit of 1 MiB.$"
+    with pytest.raises(ScanError, match=refused):
         scan_repository(
             source=repo.path, kind="path", workdir=workdir, now=day(30),
             window_days=int(day(30).timestamp()) // 86400, allowed_roots=[tmp_path],
-            limits=Limits(max_repo_bytes=200_000),
+            limits=Limits(max_repo_bytes=1024 * 1024),
         )  # fmt: skip
     assert list(workdir.iterdir()) == []
     assert "pack-objects" in caplog.text
@@ -460,6 +461,104 @@ def test_a_shallow_list_behind_a_symbolic_link_still_makes_a_shallow_copy(tmp_pa
     assert result.partial is True
 
 
+@pytest.mark.parametrize(
+    "unusual",
+    [
+        "objects is a link", "pack is a link", "shallow", "grafts", "promisor pack", "not ours",
+        "detached HEAD",
+    ],
+)  # fmt: skip
+def test_an_unusual_git_folder_is_left_to_the_clone(tmp_path: Path, unusual: str) -> None:
+    """The packed copy reads the source only when its git folder and object folders are real
+    folders of this user and nothing changes what a walk reaches; anything else goes to the
+    clone (False), before any git runs in the source and before the copy is made."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"app.py": "print('hi')\n"}, when=day(1))
+    git_dir = repo.path / ".git"
+    if unusual == "objects is a link":
+        (git_dir / "objects").rename(git_dir / "objects-real")
+        (git_dir / "objects").symlink_to("objects-real")
+    elif unusual == "pack is a link":
+        (git_dir / "objects" / "pack").rename(git_dir / "objects" / "pack-real")
+        (git_dir / "objects" / "pack").symlink_to("pack-real")
+    elif unusual == "shallow":
+        (git_dir / "shallow").symlink_to("nowhere")  # even a link to nothing
+    elif unusual == "grafts":
+        (git_dir / "info").mkdir(exist_ok=True)
+        (git_dir / "info" / "grafts").write_text("")
+    elif unusual == "promisor pack":
+        (git_dir / "objects" / "pack" / "pack-0.promisor").write_text("")
+    elif unusual == "detached HEAD":
+        repo.git("checkout", "-q", "--detach")
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("needs root to give a folder to another user")
+        os.lchown(git_dir / "objects" / "pack", 65534, 65534)
+    runner = GitRunner(job_root=tmp_path)
+    try:
+        assert not packed_copy(
+            runner=runner, source=repo.path, dest=tmp_path / "c.git", limits=Limits()
+        )
+    finally:
+        runner.cleanup()
+    assert not (tmp_path / "c.git").exists()
+
+
+def test_a_bare_source_is_copied_the_fast_way_and_a_broken_one_refused(tmp_path: Path) -> None:
+    """A bare repository is a source like a work tree's `.git`; a git folder that passes the
+    folder checks but that git cannot read stops the copy with the reason."""
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"app.py": "print('hi')\n"}, when=day(1))
+    bare = tmp_path / "bare.git"
+    subprocess.run(
+        ["/usr/bin/git", "clone", "-q", "--bare", str(repo.path), str(bare)],
+        check=True, env=git_env(tmp_path), capture_output=True,
+    )  # fmt: skip
+    broken = tmp_path / "broken"
+    (broken / ".git" / "objects" / "pack").mkdir(parents=True)
+    runner = GitRunner(job_root=tmp_path)
+    try:
+        assert packed_copy(runner=runner, source=bare, dest=tmp_path / "c.git", limits=Limits())
+        log = runner.run(["log", "--format=%s"], git_dir=tmp_path / "c.git")
+        with pytest.raises(ScanError) as caught:
+            packed_copy(runner=runner, source=broken, dest=tmp_path / "d.git", limits=Limits())
+    finally:
+        runner.cleanup()
+    assert log == b"Initial\n"
+    assert str(caught.value) == "The repository could not be copied: it is not a git repository."
+
+
+def test_pack_objects_killed_by_the_size_limit_is_refused_with_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pack-objects stopped by the file-size limit (signal 25; 153 when a shell reports it) is
+    the limit, said with its size, not a reason to try the clone after it."""
+    from assessments.scans.engine.gitrunner import GitError
+
+    repo = RepoBuilder(tmp_path / "repo")
+    repo.commit("Initial", files={"app.py": "print('hi')\n"}, when=day(1))
+    run = GitRunner.run
+
+    def killed(self: GitRunner, args: list[str], **kwargs: Any) -> bytes:
+        if args[0] == "pack-objects":
+            raise GitError("pack-objects", returncode=153, stderr="")
+        return run(self, args, **kwargs)
+
+    monkeypatch.setattr(GitRunner, "run", killed)
+    runner = GitRunner(job_root=tmp_path)
+    try:
+        with pytest.raises(ScanError) as caught:
+            packed_copy(
+                runner=runner, source=repo.path, dest=tmp_path / "c.git",
+                limits=Limits(max_repo_bytes=2 * 1024 * 1024),
+            )  # fmt: skip
+    finally:
+        runner.cleanup()
+    assert str(caught.value) == (
+        "The repository could not be copied: the repository is larger than the size limit of 2 MiB."
+    )
+
+
 def test_a_git_folder_swapped_during_the_copy_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -497,7 +596,8 @@ def test_a_repository_of_another_user_is_refused_with_the_reason(tmp_path: Path)
         os.lchown(path, 65534, 65534)
     workdir = tmp_path / "job"
     workdir.mkdir()
-    with pytest.raises(ScanError, match="belongs to another user account"):
+    refused = "^The repository could not be copied: the repository belongs to another user account"
+    with pytest.raises(ScanError, match=refused):
         scan_repository(
             source=repo.path, kind="path", workdir=workdir, now=day(30),
             window_days=int(day(30).timestamp()) // 86400, allowed_roots=[repo.path],
