@@ -72,3 +72,26 @@ def test_a_fact_median_carries_its_unit() -> None:
     reason, _ = roadmap._evaluate(condition, "c", signals)
     assert reason is not None
     assert reason.text.endswith("a median of 20.5 PRs per week.")
+
+
+@pytest.mark.parametrize(
+    ("median", "unit", "said"),
+    [
+        (20.85, "percent", "a median of 21%."),
+        (20.4, "percent", "a median of 20%."),
+        (7.0, "hours", "a median of 7 hours."),
+        (10.55, "", "a median of 10.6."),
+    ],
+)
+def test_a_fact_median_is_said_as_the_report_prints_numbers(
+    median: float, unit: str, said: str
+) -> None:
+    signals = _signals(
+        fact_medians={"fact.x": median},
+        fact_texts={"fact.x": "How much?"},
+        fact_units={"fact.x": unit},
+    )
+    condition = roadmap.Condition("fact_at_least", 1.0, question_id="fact.x")
+    reason, _ = roadmap._evaluate(condition, "c", signals)
+    assert reason is not None
+    assert reason.text.endswith(said), reason.text
