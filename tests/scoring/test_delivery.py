@@ -333,6 +333,17 @@ def test_only_production_deployments_count_when_the_export_names_environments() 
         "Production deployments only (environment live, prd, prod, production): "
         "1 deployment to staging left out."
     ) in metrics.notes
+    two = {**places, "d3-0": "qa"}
+    staged = compute(
+        DeliveryData(
+            data.deployments.assign(environment=data.deployments["id"].map(two)),
+            data.changes,
+            data.incidents,
+        ),
+        now=START + timedelta(days=10),
+    )
+    assert staged is not None
+    assert "2 deployments to qa, staging left out." in staged.notes[0], staged.notes
     unnamed = compute(data, now=START + timedelta(days=10))
     assert unnamed is not None
     assert (unnamed.deployments, unnamed.excluded_deployments, unnamed.environments) == (4, 0, ())

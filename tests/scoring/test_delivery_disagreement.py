@@ -45,5 +45,9 @@ def test_zero_against_a_number_disagrees_and_two_zeros_agree() -> None:
 
 
 def test_a_negative_figure_is_refused() -> None:
-    with pytest.raises(ScoringInputError):
-        disagreement(-1.0, 3.0)
+    for measured, answered in ((-1.0, 3.0), (3.0, -0.5)):
+        with pytest.raises(ScoringInputError) as refused:
+            disagreement(measured, answered)
+        assert list(refused.value.problems) == [
+            "a measure and an answer to compare cannot be negative"
+        ]

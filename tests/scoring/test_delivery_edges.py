@@ -438,3 +438,19 @@ def test_incident_times_written_as_text_are_read_as_times() -> None:
     # Opened 4 h after d2 was deployed (midnight the day before), resolved 2 h later.
     assert metrics.recovery_hours == pytest.approx(6)
     assert metrics.change_failure_rate == pytest.approx(1 / 2)
+
+
+def test_one_unlinked_incident_is_told_in_the_singular() -> None:
+    incidents = pd.DataFrame(
+        {
+            "id": ["i1", "i2"],
+            "created": [TODAY - timedelta(hours=20), TODAY],
+            "resolved": [TODAY - timedelta(hours=18), TODAY + timedelta(hours=4)],
+            "sha": ["C-D2", ""],
+        }
+    )
+    metrics = _metrics(DeliveryData(DEPLOYED, CHANGES, incidents))
+    assert (
+        "1 incident could not be linked to a deployment: it counts for recovery time "
+        "(from its creation) but not for change failure rate."
+    ) in metrics.notes

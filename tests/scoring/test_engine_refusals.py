@@ -543,6 +543,13 @@ def test_gates_read_review_utilisation_today_or_at_the_highest_planned_volume() 
     result = _score(frame(rows), rubric=rubric)
     checks = _checks_of_kind(result, "review")
     assert checks and all(c.observed == pytest.approx(100 / 320) for c in checks)
+    unmeasured = _checks_of_kind(
+        _score(frame(_facts({"fact.prs-per-week": 100})), rubric=rubric), "review"
+    )
+    assert unmeasured and all(
+        c.label.endswith("at most 80% (no review figures)") and c.observed is None
+        for c in unmeasured
+    ), unmeasured[0].label
     # Without a plan the figure is today's, and the label says so.
     assert all(c.label.endswith(" (now 31%)") for c in checks), checks[0].label
     planned = _score(
@@ -616,3 +623,26 @@ def test_a_dimension_reason_prints_the_dimensions_exact_level() -> None:
     result = _score(frame(rows), rubric=ONE, recommendations=catalogue, targets={"a": 4})
     (item,) = result.roadmap
     assert item.reasons == ("Dim a is at level 2.5, below 3, on the way to its target of 4.",)
+
+
+def test_a_room_of_three_is_enough_people_for_no_first_impression_warning() -> None:
+    warning = "Fewer than three people answered: treat every number as a first impression."
+    two_answers = _one_question([("e0", 3), ("e1", 3)])
+    assert warning in _score(two_answers, rubric=ONE).warnings
+    assert warning in _score(two_answers, rubric=ONE, workshop=[_room([3, 3])]).warnings
+    assert warning not in _score(two_answers, rubric=ONE, workshop=[_room([3, 3, 3])]).warnings
+    three_answers = _one_question([("e0", 3), ("e1", 3), ("e2", 3)])
+    assert warning not in _score(three_answers, rubric=ONE).warnings
+
+
+def test_a_gate_requirement_on_an_answer_names_the_question_in_words() -> None:
+    from scoring.rubric import get_rubric
+
+    rubric = get_rubric("operationalization", 2)
+    checks = _checks_of_kind(
+        _score(frame(_facts({"fact.prs-per-week": 10})), rubric=rubric), "answer"
+    )
+    assert checks
+    for check in checks:
+        text = rubric.question(check.subject).text
+        assert check.label.startswith(f"answers to \u201c{text}\u201d at level "), check.label

@@ -119,3 +119,16 @@ def test_a_process_value_the_tables_do_not_know_is_shown_as_stored() -> None:
         "fully reversible (now partly)",
         "a mistake reaches at most one person or team (now 7)",
     )
+
+
+def test_an_evidence_requirement_reads_found_absent_and_not_determined_apart() -> None:
+    from scoring.autonomy import GateInputs, Requirement, _check_other
+
+    requirement = Requirement("c", 0, kind="evidence", subject="det.x")
+    observed = {
+        status: _check_other(requirement, GateInputs(evidence={"det.x": status})).observed
+        for status in ("found", "absent", "unknown")
+    }
+    # A scan that could not tell is not counted as a scan that found the practice missing.
+    assert observed == {"found": 1.0, "absent": 0.0, "unknown": None}
+    assert _check_other(requirement, GateInputs()).observed is None
