@@ -56,6 +56,16 @@ BROWSER_STOPPED = (
     "(see the server's log; BROWSER_PATH, if set, must name a working Chromium)."
 )
 POLL_SECONDS = 0.5
+# Chromium puts its singleton socket in the temporary folder
+# (<TMPDIR>/.org.chromium.Chromium.XXXXXX/SingletonSocket, 45 bytes after the folder), and a
+# Unix socket's path holds at most 107 bytes: with a longer temporary folder it exits as it
+# starts (measured with Debian's Chromium 156: 62 bytes start, 63 do not).
+MAX_TMPDIR_BYTES = 62
+TMPDIR_TOO_LONG = (
+    "The report's charts could not be drawn: the server's temporary folder ({path}) is "
+    f"longer than {MAX_TMPDIR_BYTES} bytes, too long for the Chromium browser that draws them "
+    "to start; set TMPDIR to a shorter folder, such as /tmp."
+)
 
 
 def _browser() -> str | None:
@@ -84,6 +94,9 @@ def _ensure_kaleido(tabs: int = ONE_REPORT_TABS) -> None:
             return
         if _browser() is None:
             raise ChartRendererUnavailable(NO_BROWSER)
+        temporary = tempfile.gettempdir()
+        if len(os.fsencode(temporary)) > MAX_TMPDIR_BYTES:
+            raise ChartRendererUnavailable(TMPDIR_TOO_LONG.format(path=temporary))
         import kaleido
 
         kaleido.start_sync_server(n=tabs, mathjax=False, silence_warnings=True)

@@ -6,6 +6,7 @@ job on such a server hung until the task's time limit and `render_report` hung f
 
 from __future__ import annotations
 
+import shutil
 import signal
 import time
 import uuid
@@ -95,3 +96,31 @@ def test_render_report_without_a_browser_is_a_one_line_error(
     with pytest.raises(CommandError, match="no Chromium browser was found"):
         call_command("render_report", "demo", "--format", "pdf", "--out", str(out))
     assert not out.exists()
+
+
+def test_a_temporary_folder_too_long_for_chromium_is_named_before_it_is_started(
+    fresh_renderer: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Chromium exits as it starts when its socket's path would pass 107 bytes (a long
+    TMPDIR, as under pytest's workers): say which folder, instead of "the browser stopped"."""
+    import tempfile
+
+    limit = chartimages.MAX_TMPDIR_BYTES
+    at_limit = Path("/tmp") / ("t" * (limit - len("/tmp/")))
+    too_long = Path("/tmp") / ("t" * (limit + 1 - len("/tmp/")))
+    for folder in (at_limit, too_long):
+        folder.mkdir(exist_ok=True)
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(too_long))
+        with pytest.raises(chartimages.ChartRendererUnavailable) as caught:
+            chartimages.svg_data_uris({"chart": (_figure(), 400, 300)})
+        assert str(caught.value) == chartimages.TMPDIR_TOO_LONG.format(path=too_long)
+        assert "set TMPDIR to a shorter folder" in str(caught.value)
+        # At the limit the real browser starts and draws.
+        monkeypatch.setattr(tempfile, "tempdir", str(at_limit))
+        drawn = chartimages.svg_data_uris({"chart": (_figure(), 400, 300)})
+        assert drawn["chart"].startswith("data:image/svg+xml")
+    finally:
+        chartimages.stop_kaleido()
+        for folder in (at_limit, too_long):
+            shutil.rmtree(folder, ignore_errors=True)
