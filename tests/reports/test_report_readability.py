@@ -17,7 +17,7 @@ from reports.jobs import comparison_for
 from reports.rendering import render_html, report_context
 from reports.services import result_compute
 from scoring.evidence import EvidenceFinding
-from tests.reports.test_results_evidence import FINDINGS, _delivery, _owner_client, demo  # noqa: F401
+from tests.reports.test_results_evidence import FINDINGS, _delivery, _owner_client
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,12 @@ POINTED = [
 ]  # fmt: skip
 
 
+@pytest.fixture
+def demo() -> Assessment:
+    seed_demo()
+    return Assessment.objects.get(pk=DEMO_ASSESSMENT_ID)
+
+
 def _text(fragment: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).replace(" ,", ",")
 
@@ -54,7 +60,7 @@ def _register(html: str) -> str:
 
 @pytest.mark.parametrize("page", ["reports:results", "reports:report"])
 def test_evidence_pointers_read_as_rows_short_hashes_and_whole_paths(
-    demo: Assessment,  # noqa: F811
+    demo: Assessment,
     monkeypatch: pytest.MonkeyPatch,
     page: str,
 ) -> None:
@@ -154,7 +160,7 @@ def test_evidence_pointers_in_the_pdf_leave_no_line_saying_only_found() -> None:
 
 
 def test_the_pilot_backlog_prints_a_blocker_list_shared_by_pilots_once(
-    demo: Assessment,  # noqa: F811
+    demo: Assessment,
 ) -> None:
     html = _owner_client(demo).get(reverse("reports:report", args=[demo.pk])).content.decode()
     start = html.index('id="pilot-backlog"')
