@@ -813,6 +813,8 @@ def test_a_copy_whose_objects_cannot_be_listed_says_so() -> None:
     from assessments.scans.engine.gitrunner import GitError
     from assessments.scans.engine.sources import COMMITS_MISSING, check_missing
 
+    # A stand-in for the runner (hence the type ignore below): a copy git can clone but not
+    # list cannot be built from a real repository on purpose.
     class Refusing:
         def run(self, args: list[str], **kwargs: Any) -> bytes:
             raise GitError(" ".join(args), returncode=128, stderr="fatal: bad object HEAD")
@@ -893,6 +895,8 @@ def test_a_copy_whose_empty_stand_in_is_not_git_s_empty_blob_is_refused() -> Non
     (another hash function, say), the copy is refused rather than pointed at the wrong object."""
     from assessments.scans.engine.sources import check_missing
 
+    # A stand-in for the runner (hence the type ignore below): a git whose empty blob has
+    # another id (another hash function) is not on this machine.
     class Answering:
         def run(self, args: list[str], **kwargs: Any) -> bytes:
             if args[0] == "hash-object":
@@ -910,6 +914,8 @@ def test_a_tag_listing_that_fails_after_the_window_copy_says_so(tmp_path: Path) 
     from assessments.scans.engine.gitrunner import GitError
     from assessments.scans.engine.sources import _fetch_tags
 
+    # A stand-in for the runner (hence the type ignore below): a source that copies and then
+    # fails to list its tags cannot be made to fail at exactly that step with a real git.
     class Refusing:
         def run(self, args: list[str], **kwargs: Any) -> bytes:
             raise GitError(" ".join(args), returncode=128, stderr="fatal: early EOF")
